@@ -1,0 +1,145 @@
+"""The persona world every test can use.
+
+Subdistrict 琴台街道 with two communities:
+
+* community A (X社区) — compounds 渔家苑 (buildings 1栋, 2栋) and 锦绣园 (building 1栋);
+  grid A1 = 渔家苑 1栋, grid A2 = 渔家苑 2栋 + 锦绣园 1栋;
+* community B (Y社区) — compound 江南小区 (building 1栋), grid B1.
+
+Personas (password "pw-<username>"): ``official`` (subdistrict), ``staff_a``, ``staff_b``,
+``grid_a1`` (grid worker of grid A1), ``partner_a`` (a neighbour partner's account),
+``resident_a`` (lives in 渔家苑 1栋1单元101), ``admin`` (superuser).
+"""
+
+from types import SimpleNamespace
+
+import pytest
+
+from gongzhi.accounts.models import UserRole
+from gongzhi.partners.models import Organisation, PartnerKind, Team, TeamKind, TeamMembership
+from gongzhi.people.models import Relation
+from gongzhi.places.models import Building, Community, Compound, Grid, Subdistrict
+from tests.factories import make_household, make_partner, make_resident, make_user
+
+
+@pytest.fixture
+def world(db):
+    sub = Subdistrict.objects.create(name="琴台街道")
+    a = Community.objects.create(subdistrict=sub, name="X社区")
+    b = Community.objects.create(subdistrict=sub, name="Y社区")
+    yujia = Compound.objects.create(community=a, name="渔家苑")
+    jinxiu = Compound.objects.create(community=a, name="锦绣园")
+    jiangnan = Compound.objects.create(community=b, name="江南小区")
+    grid_a1 = Grid.objects.create(community=a, name="第一网格")
+    grid_a2 = Grid.objects.create(community=a, name="第二网格")
+    grid_b1 = Grid.objects.create(community=b, name="第一网格")
+    y1 = Building.objects.create(compound=yujia, name="1栋", number=1, grid=grid_a1)
+    y2 = Building.objects.create(compound=yujia, name="2栋", number=2, grid=grid_a2)
+    j1 = Building.objects.create(compound=jinxiu, name="1栋", number=1, grid=grid_a2)
+    n1 = Building.objects.create(compound=jiangnan, name="1栋", number=1, grid=grid_b1)
+
+    h_y1 = make_household(y1, "101")
+    h_y1b = make_household(y1, "102")
+    h_y2 = make_household(y2, "201")
+    h_j1 = make_household(j1, "301")
+    h_n1 = make_household(n1, "401")
+    res_a = make_resident(h_y1, "王建国")
+    res_a_spouse = make_resident(
+        h_y1, "李秀英", relation=Relation.SPOUSE, male=False, phone="13987654321"
+    )
+    res_y1b = make_resident(h_y1b, "赵敏", male=False)
+    res_y2 = make_resident(h_y2, "孙立")
+    res_j1 = make_resident(h_j1, "周芳", male=False)
+    res_b = make_resident(h_n1, "吴刚")
+
+    p_neighbour = make_partner(
+        name="王建国",
+        kind=PartnerKind.NEIGHBOUR,
+        community=a,
+        compound=yujia,
+        building=y1,
+        resident=res_a,
+    )
+    p_construction = make_partner(
+        name="孙立", kind=PartnerKind.CONSTRUCTION, community=a, compound=yujia, resident=res_y2
+    )
+    p_team = make_partner(name="陈下沉", kind=PartnerKind.TEAM, community=a)
+    p_b = make_partner(
+        name="吴刚",
+        kind=PartnerKind.NEIGHBOUR,
+        community=b,
+        compound=jiangnan,
+        building=n1,
+        resident=res_b,
+    )
+    team_a = Team.objects.create(
+        name="渔家苑志愿服务队",
+        kind=TeamKind.VOLUNTEER,
+        community=a,
+        compound=yujia,
+        leader=p_neighbour,
+    )
+    TeamMembership.objects.create(team=team_a, partner=p_neighbour, joined_on="2023-03-01")
+    team_b = Team.objects.create(name="江南志愿服务队", kind=TeamKind.VOLUNTEER, community=b)
+    org_a = Organisation.objects.create(
+        name="X社区居委会",
+        kind="residents_committee",
+        subdistrict=sub,
+        community=a,
+        contact_phone="13700001234",
+    )
+    org_b = Organisation.objects.create(
+        name="Y社区居委会", kind="residents_committee", subdistrict=sub, community=b
+    )
+    org_dept = Organisation.objects.create(name="区房管局", kind="department", subdistrict=sub)
+
+    users = SimpleNamespace(
+        admin=make_user("admin", superuser=True),
+        official=make_user("official", role=UserRole.SUBDISTRICT_OFFICIAL, subdistrict=sub),
+        staff_a=make_user("staff_a", role=UserRole.COMMUNITY_STAFF, community=a),
+        staff_b=make_user("staff_b", role=UserRole.COMMUNITY_STAFF, community=b),
+        grid_a1=make_user("grid_a1", role=UserRole.GRID_WORKER, grid=grid_a1),
+        partner_a=make_user("partner_a", role=UserRole.PARTNER, community=a, partner=p_neighbour),
+        resident_a=make_user("resident_a", role=UserRole.RESIDENT, community=a, resident=res_a),
+    )
+    return SimpleNamespace(
+        sub=sub,
+        a=a,
+        b=b,
+        yujia=yujia,
+        jinxiu=jinxiu,
+        jiangnan=jiangnan,
+        grid_a1=grid_a1,
+        grid_a2=grid_a2,
+        grid_b1=grid_b1,
+        y1=y1,
+        y2=y2,
+        j1=j1,
+        n1=n1,
+        h_y1=h_y1,
+        h_y1b=h_y1b,
+        h_y2=h_y2,
+        h_j1=h_j1,
+        h_n1=h_n1,
+        res_a=res_a,
+        res_a_spouse=res_a_spouse,
+        res_y1b=res_y1b,
+        res_y2=res_y2,
+        res_j1=res_j1,
+        res_b=res_b,
+        p_neighbour=p_neighbour,
+        p_construction=p_construction,
+        p_team=p_team,
+        p_b=p_b,
+        team_a=team_a,
+        team_b=team_b,
+        org_a=org_a,
+        org_b=org_b,
+        org_dept=org_dept,
+        users=users,
+    )
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
