@@ -35,6 +35,8 @@ INSTALLED_APPS = [
     "gongzhi.people",
     "gongzhi.partners",
     "gongzhi.accounts",
+    "gongzhi.matters",
+    "gongzhi.demo",
 ]
 
 MIDDLEWARE = [
