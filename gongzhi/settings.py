@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "gongzhi.partners",
     "gongzhi.accounts",
     "gongzhi.matters",
+    "gongzhi.notifications",
     "gongzhi.demo",
 ]
 
@@ -136,6 +137,10 @@ MEDIA_URL = "media/"
 GONGZHI_MAX_UPLOAD_BYTES = env_int("GONGZHI_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+GONGZHI_OUTBOUND_BACKEND = env_str(
+    "GONGZHI_OUTBOUND_BACKEND", "gongzhi.notifications.outbound.ConsoleBackend"
+)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -1,0 +1,114 @@
+"""Who may see and act on matters.
+
+Seeing: staff and officials see the matters of their reach (community / subdistrict), grid
+workers the matters of their grid's buildings, partners the matters they (or their teams) own,
+residents the matters they reported (including merged duplicates they joined).
+
+Acting: see the table in docs/matters.md. Residents never act on someone else's matter.
+"""
+
+from django.db.models import Q
+
+from gongzhi.accounts.models import UserRole
+from gongzhi.accounts.scope import registry_reach
+from gongzhi.core.places import place_q
+from gongzhi.matters.models import Matter
+
+
+def _profile(user):
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return getattr(user, "profile", None) if hasattr(user, "profile") else None
+
+
+def role(user) -> str | None:
+    if getattr(user, "is_superuser", False):
+        return "superuser"
+    profile = _profile(user)
+    return profile.role if profile else None
+
+
+def visible_q(user) -> Q | None:
+    """A Q selecting the matters the user may see; None means every matter."""
+    if getattr(user, "is_superuser", False):
+        return None
+    profile = _profile(user)
+    if profile is None:
+        return Q(pk__in=[])
+    if profile.role == UserRole.RESIDENT:
+        return Q(reporters__resident_id=profile.resident_id)
+    if profile.role == UserRole.PARTNER:
+        return Q(owners__partner_id=profile.partner_id, owners__active=True) | Q(
+            owners__team__memberships__partner_id=profile.partner_id, owners__active=True
+        )
+    return place_q(registry_reach(user).place, Matter.PLACE)
+
+
+def matters_visible(user, qs):
+    q = visible_q(user)
+    if q is None:
+        return qs
+    if getattr(user, "profile", None) and user.profile.role in (
+        UserRole.RESIDENT,
+        UserRole.PARTNER,
+    ):
+        # Joins through reporters/owners can repeat a matter: filter by id instead.
+        return qs.filter(pk__in=Matter.objects.filter(q).values("pk"))
+    return qs.filter(q)
+
+
+def is_staff(user) -> bool:
+    return role(user) in {"superuser", UserRole.COMMUNITY_STAFF, UserRole.SUBDISTRICT_OFFICIAL}
+
+
+def in_reach(user, matter: Matter) -> bool:
+    q = visible_q(user)
+    return q is None or Matter.objects.filter(q, pk=matter.pk).exists()
+
+
+def is_owner(user, matter: Matter) -> bool:
+    profile = _profile(user)
+    if profile is None or profile.partner_id is None:
+        return False
+    return (
+        matter.owners.filter(active=True)
+        .filter(
+            Q(partner_id=profile.partner_id) | Q(team__memberships__partner_id=profile.partner_id)
+        )
+        .exists()
+    )
+
+
+def is_reporter(user, matter: Matter) -> bool:
+    profile = _profile(user)
+    if profile is None or profile.resident_id is None:
+        return False
+    return matter.reporters.filter(resident_id=profile.resident_id).exists()
+
+
+def can_submit(user) -> bool:
+    return role(user) is not None
+
+
+def can_acknowledge(user, matter: Matter) -> bool:
+    if is_staff(user) or is_owner(user, matter):
+        return in_reach(user, matter)
+    return role(user) == UserRole.GRID_WORKER and in_reach(user, matter)
+
+
+def can_manage(user, matter: Matter) -> bool:
+    """Classify, assign, route to deliberation, merge, refer, reject: staff of the place."""
+    return is_staff(user) and in_reach(user, matter)
+
+
+def can_handle(user, matter: Matter) -> bool:
+    """Start and complete the work: staff of the place or an active owner."""
+    return can_manage(user, matter) or is_owner(user, matter)
+
+
+def can_give_feedback(user, matter: Matter) -> bool:
+    return is_reporter(user, matter)
+
+
+def can_withdraw(user, matter: Matter) -> bool:
+    return is_reporter(user, matter) or can_manage(user, matter)

@@ -1,0 +1,755 @@
+"""Every write to a matter: one function per transition (see docs/matters.md).
+
+Each transition locks the row (``select_for_update``), checks permission and the allowed source
+states, saves with ``update_fields`` and appends a ``MatterEvent``. Errors are ``MatterError``
+with a stable ``code`` (used by the API) and a translated message.
+"""
+
+import datetime as dt
+from collections.abc import Sequence
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from gongzhi.accounts.models import Profile, UserRole
+from gongzhi.matters import deadlines, rules
+from gongzhi.matters.models import (
+    MAX_TEXT_LENGTH,
+    WORKING_STATUSES,
+    Category,
+    ClassificationCorrection,
+    Matter,
+    MatterEvent,
+    MatterOwner,
+    MatterPhoto,
+    MatterReporter,
+    Satisfaction,
+    Status,
+    SubmitKey,
+    Tier,
+)
+from gongzhi.notifications.services import notify_contact, notify_users
+from gongzhi.partners.models import Organisation, Partner, Team
+from gongzhi.people.models import Resident
+from gongzhi.places.models import Building, Community, Compound, Household
+
+
+class MatterError(Exception):
+    """A refused write. ``code`` is stable for API clients; ``message`` is translated."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _forbidden() -> MatterError:
+    return MatterError("forbidden", _("You may not do this with this matter."))
+
+
+def _bad_state(matter: Matter, action: str) -> MatterError:
+    return MatterError(
+        "bad_state",
+        _("A matter that is “%(status)s” cannot be %(action)s.")
+        % {"status": matter.get_status_display(), "action": action},
+    )
+
+
+def _now(now: dt.datetime | None) -> dt.datetime:
+    return now or timezone.now()
+
+
+def _record(matter, *, actor, action, from_status="", note="", data=None, now=None) -> MatterEvent:
+    return MatterEvent.objects.create(
+        matter=matter,
+        at=_now(now),
+        actor=actor if getattr(actor, "pk", None) else None,
+        action=action,
+        from_status=from_status,
+        to_status=matter.status,
+        note=note,
+        data=data or {},
+    )
+
+
+def _locked(matter: Matter) -> Matter:
+    return Matter.objects.select_for_update().get(pk=matter.pk)
+
+
+def _move(matter, *, to, actor, action, allowed, verb, now=None, note="", data=None, fields=()):
+    if matter.status not in allowed:
+        raise _bad_state(matter, verb)
+    from_status = matter.status
+    matter.status = to
+    matter.save(update_fields=["status", *fields])
+    _record(
+        matter, actor=actor, action=action, from_status=from_status, note=note, data=data, now=now
+    )
+    return matter
+
+
+# ---- people to tell -------------------------------------------------------------------------
+
+
+def reporter_users(matter: Matter):
+    resident_ids = matter.reporters.exclude(resident=None).values("resident_id")
+    return get_user_model().objects.filter(
+        profile__role=UserRole.RESIDENT, profile__resident_id__in=resident_ids
+    )
+
+
+def owner_users(matter: Matter):
+    owners = matter.owners.filter(active=True)
+    partner_ids = set(owners.exclude(partner=None).values_list("partner_id", flat=True))
+    partner_ids |= set(
+        Partner.objects.filter(memberships__team__in=owners.exclude(team=None).values("team"))
+        .filter(profile__isnull=False)
+        .values_list("pk", flat=True)
+    )
+    return get_user_model().objects.filter(profile__partner_id__in=partner_ids)
+
+
+def supervisor_users(matter: Matter, *, level: int = 0):
+    """Level 0: the community's staff; level 1 and above: the subdistrict's officials."""
+    if level <= 0:
+        profiles = Profile.objects.filter(
+            role=UserRole.COMMUNITY_STAFF, community=matter.community_id
+        )
+    else:
+        profiles = Profile.objects.filter(
+            role=UserRole.SUBDISTRICT_OFFICIAL, subdistrict=matter.community.subdistrict_id
+        )
+    return get_user_model().objects.filter(profile__in=profiles)
+
+
+def _link(matter: Matter) -> str:
+    return f"/matters/{matter.pk}/"
+
+
+def _tell_reporters(matter: Matter, *, kind: str, title: str) -> None:
+    notify_users(users=reporter_users(matter), kind=kind, title=title, link=_link(matter))
+    if matter.reporter is None and matter.reporter_contact:
+        notify_contact(contact=matter.reporter_contact, title=title)
+
+
+# ---- intake ---------------------------------------------------------------------------------
+
+
+def clean_text(text: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise MatterError("invalid_text", _("Please describe the matter."))
+    if len(text) > MAX_TEXT_LENGTH:
+        raise MatterError(
+            "invalid_text",
+            _("The description is too long: at most %(max)d characters.")
+            % {"max": MAX_TEXT_LENGTH},
+        )
+    return text
+
+
+def resolve_place(
+    *,
+    community: Community | None = None,
+    compound: Compound | None = None,
+    building: Building | None = None,
+    household: Household | None = None,
+) -> dict:
+    """Fill the place columns from the most specific place given."""
+    if household is not None:
+        building = household.unit.building
+    if building is not None:
+        compound = building.compound
+    if compound is not None:
+        community = compound.community
+    if community is None:
+        raise MatterError("unknown_place", _("Choose the place the matter concerns."))
+    return {
+        "community": community,
+        "compound": compound,
+        "building": building,
+        "household": household,
+    }
+
+
+def suggest(text: str):
+    from gongzhi.matters.classifier import load
+
+    return load().predict([text])[0]
+
+
+@transaction.atomic
+def matter_submit(
+    *,
+    actor,
+    text: str,
+    channel: str,
+    place: dict,
+    reporter: Resident | None = None,
+    reporter_name: str = "",
+    reporter_contact: str = "",
+    category: str | None = None,
+    tier: str | None = None,
+    priority: str = "normal",
+    idempotency_key: str | None = None,
+    now: dt.datetime | None = None,
+) -> Matter:
+    """Take in a matter. ``place`` comes from ``resolve_place``.
+
+    Residents submit for themselves (reporter forced to their own record, place within their
+    reach); staff, grid workers and partners may submit for a resident or anonymously. With an
+    ``idempotency_key`` a retried submit returns the first matter instead of a second one.
+    """
+    if not rules.can_submit(actor):
+        raise _forbidden()
+    if idempotency_key:
+        existing = SubmitKey.objects.filter(user=actor, key=idempotency_key[:80]).first()
+        if existing:
+            return existing.matter
+    text = clean_text(text)
+    if channel not in dict(Matter._meta.get_field("channel").choices):
+        raise MatterError("invalid_channel", _("Unknown channel."))
+    _check_place_for(actor, place)
+    if rules.role(actor) == UserRole.RESIDENT:
+        reporter = actor.profile.resident
+    suggestion = suggest(text)
+    now = _now(now)
+    matter = Matter(
+        text=text,
+        channel=channel,
+        reporter=reporter,
+        reporter_name=(reporter.name if reporter else reporter_name)[:40],
+        reporter_contact=reporter_contact,
+        entered_by=actor,
+        category=category or suggestion.category,
+        tier=tier or suggestion.tier,
+        suggested_category=suggestion.category,
+        suggested_tier=suggestion.tier,
+        suggestion_confidence=suggestion.confidence,
+        priority=priority,
+        created_at=now,
+        **place,
+    )
+    if matter.category not in Category.values or matter.tier not in Tier.values:
+        raise MatterError("invalid_classification", _("Unknown category or tier."))
+    matter.ack_due_at, matter.due_at = deadlines.compute(matter, start=now)
+    matter.save()
+    MatterReporter.objects.create(
+        matter=matter, resident=reporter, name=matter.reporter_name or _("anonymous")
+    )
+    _record(matter, actor=actor, action="submit", now=now, data={"channel": channel})
+    if idempotency_key:
+        try:
+            with transaction.atomic():
+                SubmitKey.objects.create(user=actor, key=idempotency_key[:80], matter=matter)
+        except IntegrityError:
+            # A concurrent retry won the race: undo ours and return theirs.
+            transaction.set_rollback(True)
+            return SubmitKey.objects.get(user=actor, key=idempotency_key[:80]).matter
+    return matter
+
+
+def _check_place_for(actor, place: dict) -> None:
+    """The place must lie inside what the actor may act on."""
+    role = rules.role(actor)
+    if role == "superuser":
+        return
+    profile = actor.profile
+    if role == UserRole.RESIDENT:
+        household = profile.resident.household
+        building = household.unit.building
+        allowed = place["building"] in (None, building) and place["compound"] in (
+            None,
+            building.compound,
+        )
+        if place["community"].pk != building.compound.community_id or not allowed:
+            raise MatterError("unknown_place", _("Residents report matters of their own compound."))
+        return
+    if role == UserRole.SUBDISTRICT_OFFICIAL:
+        if place["community"].subdistrict_id != profile.subdistrict_id:
+            raise MatterError("unknown_place", _("This place is outside your area."))
+        return
+    if place["community"].pk != profile.community_id_resolved:
+        raise MatterError("unknown_place", _("This place is outside your area."))
+
+
+# ---- classification and routing -------------------------------------------------------------
+
+
+@transaction.atomic
+def matter_classify(*, actor, matter: Matter, category: str, tier: str) -> Matter:
+    """Staff confirm or correct the suggestion; the correction is kept for retraining."""
+    matter = _locked(matter)
+    if not rules.can_manage(actor, matter):
+        raise _forbidden()
+    if not matter.is_open:
+        raise _bad_state(matter, _("reclassified"))
+    if category not in Category.values or tier not in Tier.values:
+        raise MatterError("invalid_classification", _("Unknown category or tier."))
+    old = {"category": matter.category, "tier": matter.tier}
+    matter.category, matter.tier, matter.classification_confirmed = category, tier, True
+    start = matter.created_at
+    matter.ack_due_at, matter.due_at = deadlines.compute(matter, start=start)
+    matter.save(
+        update_fields=["category", "tier", "classification_confirmed", "ack_due_at", "due_at"]
+    )
+    ClassificationCorrection.objects.update_or_create(
+        matter=matter,
+        defaults={
+            "text": matter.text,
+            "suggested_category": matter.suggested_category,
+            "suggested_tier": matter.suggested_tier,
+            "category": category,
+            "tier": tier,
+            "by": actor,
+        },
+    )
+    _record(
+        matter,
+        actor=actor,
+        action="classify",
+        data={"from": old, "to": {"category": category, "tier": tier}},
+    )
+    return matter
+
+
+@transaction.atomic
+def matter_acknowledge(*, actor, matter: Matter, note: str = "", now=None) -> Matter:
+    matter = _locked(matter)
+    if not rules.can_acknowledge(actor, matter):
+        raise _forbidden()
+    matter.acknowledged_at = _now(now)
+    return _move(
+        matter,
+        to=Status.ACKNOWLEDGED,
+        actor=actor,
+        action="acknowledge",
+        allowed=(Status.RECEIVED,),
+        verb=_("acknowledged"),
+        now=now,
+        note=note,
+        fields=["acknowledged_at"],
+    )
+
+
+Owner = Partner | Team | Organisation
+
+
+def _owner_kwargs(owner: Owner) -> dict:
+    if isinstance(owner, Partner):
+        return {"partner": owner}
+    if isinstance(owner, Team):
+        return {"team": owner}
+    if isinstance(owner, Organisation):
+        return {"organisation": owner}
+    raise MatterError("invalid_owner", _("An owner is a partner, a team or an organisation."))
+
+
+def _check_owner_in_community(matter: Matter, owner: Owner) -> None:
+    community_id = getattr(owner, "community_id", None)
+    if isinstance(owner, Organisation) and community_id is None:
+        if owner.subdistrict_id == matter.community.subdistrict_id:
+            return
+    if community_id != matter.community_id:
+        raise MatterError(
+            "invalid_owner", _("%(owner)s does not serve this community.") % {"owner": owner}
+        )
+
+
+@transaction.atomic
+def matter_assign(
+    *,
+    actor,
+    matter: Matter,
+    owners: Sequence[Owner],
+    whistle: Sequence[Organisation] = (),
+    whistle_hours: int = 72,
+    working_mode: str = "",
+    note: str = "",
+    now=None,
+) -> Matter:
+    """Give the matter to owners. Replacing the owners of an assigned matter is a bounce."""
+    matter = _locked(matter)
+    if not rules.can_manage(actor, matter):
+        raise _forbidden()
+    if not owners and not whistle:
+        raise MatterError("invalid_owner", _("Choose at least one owner."))
+    allowed = (Status.RECEIVED, Status.ACKNOWLEDGED, Status.ASSIGNED, Status.IN_PROGRESS)
+    if matter.status not in allowed:
+        raise _bad_state(matter, _("assigned"))
+    for owner in [*owners, *whistle]:
+        _check_owner_in_community(matter, owner)
+    now = _now(now)
+    previous = set(
+        matter.owners.filter(active=True).values_list("partner_id", "team_id", "organisation_id")
+    )
+    matter.owners.filter(active=True).update(active=False)
+    for owner in owners:
+        MatterOwner.objects.create(matter=matter, assigned_at=now, **_owner_kwargs(owner))
+    for org in whistle:
+        MatterOwner.objects.create(
+            matter=matter,
+            organisation=org,
+            is_whistle=True,
+            respond_by=now + dt.timedelta(hours=whistle_hours),
+            assigned_at=now,
+        )
+    current = set(
+        matter.owners.filter(active=True).values_list("partner_id", "team_id", "organisation_id")
+    )
+    fields = ["assigned_at", "working_mode", "bounce_count"]
+    if previous and previous != current:
+        matter.bounce_count += 1
+    if matter.acknowledged_at is None:
+        matter.acknowledged_at = now
+        fields.append("acknowledged_at")
+    matter.assigned_at = now
+    matter.working_mode = working_mode or matter.working_mode
+    _move(
+        matter,
+        to=Status.ASSIGNED,
+        actor=actor,
+        action="assign",
+        allowed=allowed,
+        verb=_("assigned"),
+        now=now,
+        note=note,
+        data={"owners": [str(o) for o in owners], "whistle": [str(o) for o in whistle]},
+        fields=fields,
+    )
+    notify_users(
+        users=owner_users(matter),
+        kind="matter_assigned",
+        title=_("New matter for you: %(text)s") % {"text": matter.text[:30]},
+        link=_link(matter),
+    )
+    return matter
+
+
+@transaction.atomic
+def matter_deliberate(*, actor, matter: Matter, note: str = "", now=None) -> Matter:
+    """Send a big or hard matter to deliberation (a meeting's agenda takes it from here)."""
+    matter = _locked(matter)
+    if not rules.can_manage(actor, matter):
+        raise _forbidden()
+    if matter.tier == Tier.SMALL:
+        raise MatterError("small_matter", _("Small matters are handled directly, not deliberated."))
+    return _move(
+        matter,
+        to=Status.DELIBERATING,
+        actor=actor,
+        action="deliberate",
+        allowed=(Status.ASSIGNED,),
+        verb=_("sent to deliberation"),
+        now=now,
+        note=note,
+    )
+
+
+@transaction.atomic
+def matter_start(*, actor, matter: Matter, note: str = "", now=None) -> Matter:
+    matter = _locked(matter)
+    if not rules.can_handle(actor, matter):
+        raise _forbidden()
+    return _move(
+        matter,
+        to=Status.IN_PROGRESS,
+        actor=actor,
+        action="start",
+        allowed=(Status.ASSIGNED, Status.DELIBERATING),
+        verb=_("started"),
+        now=now,
+        note=note,
+    )
+
+
+@transaction.atomic
+def matter_complete(*, actor, matter: Matter, note: str = "", now=None) -> Matter:
+    matter = _locked(matter)
+    if not rules.can_handle(actor, matter):
+        raise _forbidden()
+    matter.done_at = _now(now)
+    matter.overdue = matter.overdue or (
+        matter.due_at is not None and matter.done_at > matter.due_at
+    )
+    _move(
+        matter,
+        to=Status.DONE,
+        actor=actor,
+        action="complete",
+        allowed=(Status.IN_PROGRESS,),
+        verb=_("completed"),
+        now=now,
+        note=note,
+        fields=["done_at", "overdue"],
+    )
+    _tell_reporters(
+        matter,
+        kind="matter_done",
+        title=_("Your matter is done, please tell us if you are satisfied: %(text)s")
+        % {"text": matter.text[:30]},
+    )
+    return matter
+
+
+@transaction.atomic
+def matter_feedback(
+    *, actor, matter: Matter, satisfaction: str, comment: str = "", now=None
+) -> Matter:
+    """A reporter rates a done matter. Dissatisfied reopens it once; the second time escalates."""
+    matter = _locked(matter)
+    if not rules.can_give_feedback(actor, matter):
+        raise MatterError("not_reporter", _("Only a reporter of this matter can give feedback."))
+    if satisfaction not in Satisfaction.values:
+        raise MatterError(
+            "invalid_satisfaction", _("Choose satisfied, basically satisfied or dissatisfied.")
+        )
+    if matter.status != Status.DONE:
+        raise _bad_state(matter, _("rated"))
+    now = _now(now)
+    matter.satisfaction, matter.feedback_comment, matter.feedback_at = (
+        satisfaction,
+        comment[:1000],
+        now,
+    )
+    fields = ["satisfaction", "feedback_comment", "feedback_at"]
+    data = {"satisfaction": satisfaction}
+    if satisfaction != Satisfaction.DISSATISFIED:
+        matter.closed_at = now
+        return _move(
+            matter,
+            to=Status.CLOSED,
+            actor=actor,
+            action="feedback",
+            allowed=(Status.DONE,),
+            verb=_("rated"),
+            now=now,
+            note=comment,
+            data=data,
+            fields=[*fields, "closed_at"],
+        )
+    if matter.reopen_count == 0:
+        matter.reopen_count = 1
+        action = "reopen"
+    else:
+        matter.escalation_level += 1
+        action = "escalate"
+    matter.done_at = None
+    _move(
+        matter,
+        to=Status.IN_PROGRESS,
+        actor=actor,
+        action=action,
+        allowed=(Status.DONE,),
+        verb=_("rated"),
+        now=now,
+        note=comment,
+        data=data,
+        fields=[*fields, "reopen_count", "escalation_level", "done_at"],
+    )
+    notify_users(
+        users=owner_users(matter),
+        kind="matter_reopened",
+        title=_("A resident is not satisfied: %(text)s") % {"text": matter.text[:30]},
+        link=_link(matter),
+    )
+    if action == "escalate":
+        notify_users(
+            users=supervisor_users(matter, level=matter.escalation_level),
+            kind="matter_escalated",
+            title=_("Escalated after a second dissatisfaction: %(text)s")
+            % {"text": matter.text[:30]},
+            link=_link(matter),
+        )
+    return matter
+
+
+@transaction.atomic
+def matter_close_unrated(*, actor, matter: Matter, waited_days: int = 7, now=None) -> Matter:
+    """Close a done matter whose reporters gave no feedback within the window."""
+    matter = _locked(matter)
+    if not rules.can_manage(actor, matter):
+        raise _forbidden()
+    now = _now(now)
+    if (
+        matter.status == Status.DONE
+        and matter.done_at
+        and now - matter.done_at < dt.timedelta(days=waited_days)
+    ):
+        raise MatterError(
+            "too_early",
+            _("Wait %(days)d days for the resident's feedback.") % {"days": waited_days},
+        )
+    matter.closed_at = now
+    return _move(
+        matter,
+        to=Status.CLOSED,
+        actor=actor,
+        action="close_unrated",
+        allowed=(Status.DONE,),
+        verb=_("closed"),
+        now=now,
+        fields=["closed_at"],
+    )
+
+
+_EARLY = (Status.RECEIVED, Status.ACKNOWLEDGED, Status.ASSIGNED)
+
+
+@transaction.atomic
+def matter_merge(*, actor, matter: Matter, into: Matter, now=None) -> Matter:
+    """Merge a duplicate into an open matter: its reporters follow the target from now on."""
+    matter = _locked(matter)
+    into = _locked(into)
+    if not rules.can_manage(actor, matter) or not rules.can_manage(actor, into):
+        raise _forbidden()
+    if into.pk == matter.pk or not into.is_open or into.merged_into_id:
+        raise MatterError("invalid_target", _("Merge into another open matter."))
+    if matter.status not in _EARLY:
+        raise _bad_state(matter, _("merged"))
+    known = set(into.reporters.exclude(resident=None).values_list("resident_id", flat=True))
+    for reporter in matter.reporters.all():
+        if reporter.resident_id is None or reporter.resident_id not in known:
+            MatterReporter.objects.create(
+                matter=into, resident=reporter.resident, name=reporter.name, from_matter=matter
+            )
+    matter.merged_into = into
+    matter.closed_at = _now(now)
+    _move(
+        matter,
+        to=Status.MERGED,
+        actor=actor,
+        action="merge",
+        allowed=_EARLY,
+        verb=_("merged"),
+        now=now,
+        data={"into": into.pk},
+        fields=["merged_into", "closed_at"],
+    )
+    _record(into, actor=actor, action="absorb", now=now, data={"from": matter.pk})
+    return matter
+
+
+def _close_with_reason(
+    *, actor, matter, to, action, reason, allowed, verb, referred_to="", now=None
+):
+    matter = _locked(matter)
+    if not rules.can_manage(actor, matter):
+        raise _forbidden()
+    if not reason.strip():
+        raise MatterError("reason_required", _("Give a reason."))
+    matter.closing_reason, matter.referred_to, matter.closed_at = (
+        reason.strip(),
+        referred_to,
+        _now(now),
+    )
+    _move(
+        matter,
+        to=to,
+        actor=actor,
+        action=action,
+        allowed=allowed,
+        verb=verb,
+        now=now,
+        note=reason,
+        fields=["closing_reason", "referred_to", "closed_at"],
+    )
+    _tell_reporters(
+        matter,
+        kind=f"matter_{action}",
+        title=_("Your matter: %(status)s") % {"status": matter.get_status_display()},
+    )
+    return matter
+
+
+@transaction.atomic
+def matter_refer(*, actor, matter: Matter, to: str, reason: str, now=None) -> Matter:
+    if not to.strip():
+        raise MatterError("reason_required", _("Say where the matter was referred to."))
+    return _close_with_reason(
+        actor=actor,
+        matter=matter,
+        to=Status.REFERRED,
+        action="refer",
+        reason=reason,
+        allowed=_EARLY,
+        verb=_("referred"),
+        referred_to=to.strip()[:120],
+        now=now,
+    )
+
+
+@transaction.atomic
+def matter_reject(*, actor, matter: Matter, reason: str, now=None) -> Matter:
+    return _close_with_reason(
+        actor=actor,
+        matter=matter,
+        to=Status.REJECTED,
+        action="reject",
+        reason=reason,
+        allowed=(Status.RECEIVED, Status.ACKNOWLEDGED),
+        verb=_("rejected"),
+        now=now,
+    )
+
+
+@transaction.atomic
+def matter_withdraw(*, actor, matter: Matter, reason: str = "", now=None) -> Matter:
+    matter = _locked(matter)
+    if not rules.can_withdraw(actor, matter):
+        raise _forbidden()
+    matter.closed_at = _now(now)
+    matter.closing_reason = reason
+    return _move(
+        matter,
+        to=Status.WITHDRAWN,
+        actor=actor,
+        action="withdraw",
+        allowed=WORKING_STATUSES,
+        verb=_("withdrawn"),
+        now=now,
+        note=reason,
+        fields=["closed_at", "closing_reason"],
+    )
+
+
+def validate_photo(upload) -> None:
+    """Photos: JPEG, PNG or WebP by content, at most 5 MB."""
+    if upload.size > 5 * 1024 * 1024:
+        raise ValidationError(_("A photo may be at most 5 MB."))
+    head = upload.read(12)
+    upload.seek(0)
+    if not (
+        head.startswith(b"\xff\xd8\xff")
+        or head.startswith(b"\x89PNG\r\n\x1a\n")
+        or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
+    ):
+        raise ValidationError(_("A photo must be a JPEG, PNG or WebP image."))
+
+
+@transaction.atomic
+def matter_add_photo(*, actor, matter: Matter, upload) -> MatterPhoto:
+    if not (
+        rules.is_reporter(actor, matter)
+        or rules.can_handle(actor, matter)
+        or matter.entered_by_id == getattr(actor, "pk", None)
+    ):
+        raise _forbidden()
+    try:
+        validate_photo(upload)
+    except ValidationError as exc:
+        raise MatterError("invalid_photo", exc.messages[0]) from exc
+    if matter.photos.count() >= 6:
+        raise MatterError("invalid_photo", _("At most 6 photos per matter."))
+    photo = MatterPhoto.objects.create(
+        matter=matter,
+        image=upload,
+        content_type=upload.content_type or "",
+        size=upload.size,
+        uploaded_by=actor,
+    )
+    _record(matter, actor=actor, action="photo", data={"photo": photo.pk})
+    return photo
