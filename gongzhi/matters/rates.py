@@ -1,0 +1,82 @@
+"""The three rates (三率) of the 12345 / 接诉即办 practice, per scope and period.
+
+Definitions (Beijing's exact formulas are not public; these follow the one public analysis we
+found and are configurable through ``settings.GONGZHI_RATES``):
+
+* the *valid* matters of a period are those submitted in it, except merged duplicates and
+  withdrawn matters (nobody to answer) — referred and rejected ones stay: they were answered;
+* **response rate 响应率** = valid matters acknowledged within their acknowledge deadline ÷
+  valid matters whose acknowledge deadline has passed or that were acknowledged;
+* **resolution rate 解决率** = valid matters done or closed (not referred, not rejected) ÷ valid
+  matters;
+* **satisfaction rate 满意率** = (satisfied + w × basically satisfied) ÷ rated matters, with
+  w = ``basic_weight`` (default 0.9);
+* **composite** = Σ weight × rate (default 0.1 response, 0.5 resolution, 0.4 satisfaction).
+
+Rates are fractions 0–1 rounded to 4 places, or None when the denominator is 0. Times are
+medians in hours.
+"""
+
+import statistics
+
+from django.conf import settings
+from django.db.models import Count, F, Q, QuerySet
+from django.utils import timezone
+
+from gongzhi.matters.models import Satisfaction, Status
+
+DEFAULT_RATES = {
+    "basic_weight": 0.9,
+    "composite": {"response": 0.1, "resolution": 0.5, "satisfaction": 0.4},
+}
+
+
+def rate_settings() -> dict:
+    configured = getattr(settings, "GONGZHI_RATES", None) or {}
+    return {**DEFAULT_RATES, **configured}
+
+
+def _ratio(numerator: float, denominator: int) -> float | None:
+    return round(numerator / denominator, 4) if denominator else None
+
+
+def _median_hours(pairs) -> float | None:
+    hours = [(end - start).total_seconds() / 3600 for start, end in pairs if start and end]
+    return round(statistics.median(hours), 1) if hours else None
+
+
+def three_rates(matters: QuerySet, *, now=None) -> dict:
+    """The rates over ``matters`` (already narrowed to a scope and a period)."""
+    now = now or timezone.now()
+    conf = rate_settings()
+    valid = matters.exclude(status__in=[Status.MERGED, Status.WITHDRAWN])
+    counts = valid.aggregate(
+        valid=Count("pk"),
+        ack_due=Count("pk", filter=Q(acknowledged_at__isnull=False) | Q(ack_due_at__lt=now)),
+        ack_on_time=Count(
+            "pk", filter=Q(acknowledged_at__isnull=False, acknowledged_at__lte=F("ack_due_at"))
+        ),
+        resolved=Count("pk", filter=Q(status__in=[Status.DONE, Status.CLOSED])),
+        rated=Count("pk", filter=~Q(satisfaction="")),
+        satisfied=Count("pk", filter=Q(satisfaction=Satisfaction.SATISFIED)),
+        basic=Count("pk", filter=Q(satisfaction=Satisfaction.BASIC)),
+        dissatisfied=Count("pk", filter=Q(satisfaction=Satisfaction.DISSATISFIED)),
+    )
+    response = _ratio(counts["ack_on_time"], counts["ack_due"])
+    resolution = _ratio(counts["resolved"], counts["valid"])
+    satisfaction = _ratio(
+        counts["satisfied"] + conf["basic_weight"] * counts["basic"], counts["rated"]
+    )
+    rates = {"response": response, "resolution": resolution, "satisfaction": satisfaction}
+    composite = None
+    if all(value is not None for value in rates.values()):
+        composite = round(sum(conf["composite"][k] * v for k, v in rates.items()), 4)
+    return {
+        **rates,
+        "composite": composite,
+        "counts": counts,
+        "median_hours_to_acknowledge": _median_hours(
+            valid.values_list("created_at", "acknowledged_at")
+        ),
+        "median_hours_to_close": _median_hours(valid.values_list("created_at", "closed_at")),
+    }
