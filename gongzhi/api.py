@@ -1,31 +1,51 @@
-"""The JSON API (/api/v1/): one NinjaAPI; each app contributes a router from its ``api.py``."""
+"""The JSON API (/api/v1/): one NinjaAPI; each app contributes a router from its ``api.py``.
 
-from django.http import HttpRequest
+Two ways in: the browser's session (CSRF is checked on unsafe methods, as for any form) and
+``Authorization: Bearer <token>`` for integrations (``gongzhi create_api_token``). Every error
+is ``{"code": ..., "message": ...}`` with a stable code and a translated message.
+"""
+
+from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
+from ninja.utils import check_csrf
 
 from gongzhi.accounts.services import token_user
+from gongzhi.core.apischema import ApiError
 
 
 class BearerToken(HttpBearer):
+    """A token sent but not recognised is refused outright, whatever cookies come with it."""
+
     def authenticate(self, request: HttpRequest, token: str):
         user = token_user(token)
-        if user is not None:
-            request.user = user
+        if user is None:
+            raise AuthenticationError
+        request.user = user
         return user
 
 
-class SessionAuthAnyMethod(SessionAuth):
-    """Session auth for the browser: CSRF is still checked on unsafe methods."""
+class BrowserSession(SessionAuth):
+    """The logged-in browser. Django's CSRF check runs on unsafe methods, but only when the
+    session is what authenticates the request: token clients send no cookies and need no CSRF."""
+
+    def __call__(self, request: HttpRequest):
+        user = request.user
+        if not user.is_authenticated:
+            return None
+        if not getattr(request, "_ninja_csrf_exempt", False) and check_csrf(request):
+            raise ApiError(403, "csrf_failed", _("CSRF check failed: send the X-CSRFToken header"))
+        return user
 
 
 api = NinjaAPI(
     title="Gongzhi 共治 API",
     version="1",
     description="Places, residents (masked), partners, teams and organisations.",
-    auth=[SessionAuthAnyMethod(), BearerToken()],
+    # Bearer first: a request with a token is an integration, even if a cookie rides along.
+    auth=[BearerToken(), BrowserSession()],
     urls_namespace="api",
 )
 
@@ -36,8 +56,16 @@ def error(request, status: int, code: str, message: str):
 
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
-    codes = {400: "bad_request", 403: "forbidden", 404: "not_found", 409: "conflict"}
-    return error(request, exc.status_code, codes.get(exc.status_code, "error"), str(exc))
+    code = getattr(exc, "code", None)
+    if code is None:
+        codes = {400: "bad_request", 403: "forbidden", 404: "not_found", 409: "conflict"}
+        code = codes.get(exc.status_code, "error")
+    return error(request, exc.status_code, code, str(exc))
+
+
+@api.exception_handler(Http404)
+def _not_found(request, exc):
+    return error(request, 404, "not_found", _("Not found"))
 
 
 @api.exception_handler(AuthenticationError)

@@ -1,3 +1,134 @@
-from ninja import Router
+"""Residents and households over the API. Personal data leaves only masked."""
+
+import datetime as dt
+
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema
+
+from gongzhi.core.apischema import (
+    PLACE_HELP,
+    ErrorOut,
+    Page,
+    PageIn,
+    Ref,
+    get_or_404,
+    paginate,
+    parse_place,
+)
+from gongzhi.core.places import Place
+from gongzhi.people import selectors
+from gongzhi.people.models import Gender
 
 router = Router(tags=["people"])
+
+
+class HouseholdRef(Schema):
+    id: int
+    label: str = Field(description="Address, e.g. 渔家苑 1栋1单元101")
+
+
+class HouseholdOut(Schema):
+    id: int
+    room: str
+    label: str = Field(description="Address, e.g. 渔家苑 1栋1单元101")
+    unit: Ref
+    building: Ref
+    compound: Ref
+    resident_count: int
+
+    @staticmethod
+    def resolve_building(obj) -> object:
+        return obj.unit.building
+
+    @staticmethod
+    def resolve_compound(obj) -> object:
+        return obj.unit.building.compound
+
+
+class ResidentOut(Schema):
+    id: int
+    name: str
+    gender: str = Field(description="M or F")
+    gender_label: str
+    birth_date: dt.date
+    age: int
+    household: HouseholdRef
+    relation: str = Field(description="Relation to the household head: head, spouse, child …")
+    relation_label: str
+    tags: list[str]
+    id_number_masked: str = Field(description="ID-card number with the middle digits hidden")
+    phone_masked: str = Field(description="Phone with the middle digits hidden")
+
+    @staticmethod
+    def resolve_gender_label(obj) -> str:
+        return obj.get_gender_display()
+
+    @staticmethod
+    def resolve_age(obj) -> int:
+        return obj.age()
+
+    @staticmethod
+    def resolve_relation_label(obj) -> str:
+        return obj.get_relation_display()
+
+    @staticmethod
+    def resolve_tags(obj) -> list[str]:
+        return [tag.name for tag in obj.tags.all()]
+
+
+class HouseholdDetailOut(HouseholdOut):
+    residents: list[ResidentOut]
+
+    @staticmethod
+    def resolve_residents(obj) -> object:
+        return obj.visible_residents
+
+
+@router.get("/residents", response=Page[ResidentOut], summary="List residents")
+def residents_list(
+    request,
+    paging: Query[PageIn],
+    place: str | None = Query(None, description=PLACE_HELP),
+    tag: str | None = Query(None, description="Tag name, e.g. 独居老人"),
+    gender: Gender | None = None,
+    q: str | None = Query(None, description="Part of the name"),
+):
+    qs = selectors.resident_list(
+        request.auth, place=parse_place(place), tag=tag, gender=gender, search=q
+    )
+    return paginate(qs, paging)
+
+
+@router.get(
+    "/residents/{resident_id}",
+    response={200: ResidentOut, 404: ErrorOut},
+    summary="One resident",
+)
+def resident_detail(request, resident_id: int):
+    return get_or_404(selectors.resident_list(request.auth), resident_id, _("Resident not found"))
+
+
+@router.get("/households", response=Page[HouseholdOut], summary="List households")
+def households_list(
+    request,
+    paging: Query[PageIn],
+    place: str | None = Query(None, description=PLACE_HELP),
+    q: str | None = Query(None, description="Part of the room number or of a resident's name"),
+):
+    qs = selectors.household_list(request.auth, place=parse_place(place), search=q)
+    return paginate(qs, paging)
+
+
+@router.get(
+    "/households/{household_id}",
+    response={200: HouseholdDetailOut, 404: ErrorOut},
+    summary="One household with its residents",
+)
+def household_detail(request, household_id: int):
+    household = get_or_404(
+        selectors.household_list(request.auth), household_id, _("Household not found")
+    )
+    household.visible_residents = selectors.resident_list(
+        request.auth, place=Place("household", household.id)
+    )
+    return household

@@ -1,3 +1,152 @@
-from ninja import Router
+"""The place tree over the API. Places follow the directory reach; households, which are a
+family's address, follow the registry reach."""
+
+from collections import defaultdict
+
+from ninja import Router, Schema
+
+from gongzhi.core.apischema import ErrorOut, Ref
+from gongzhi.core.places import Place
+from gongzhi.people.api import HouseholdOut
+from gongzhi.people.selectors import household_list
+from gongzhi.places import selectors
+from gongzhi.places.models import Subdistrict
+from gongzhi.places.rules import places_visible
 
 router = Router(tags=["places"])
+
+
+class Counts(Schema):
+    """Totals under a node. Households and residents are counted within the user's registry
+    reach (a grid worker's cover their grid, a partner's are zero), as on the web pages."""
+
+    building_count: int
+    household_count: int
+    resident_count: int
+
+
+class BuildingNode(Counts):
+    id: int
+    name: str
+    number: int
+    grid: Ref | None
+
+
+class CompoundNode(Counts):
+    id: int
+    name: str
+    buildings: list[BuildingNode]
+
+
+class CommunityNode(Counts):
+    id: int
+    name: str
+    compounds: list[CompoundNode]
+
+
+class SubdistrictNode(Counts):
+    id: int
+    name: str
+    communities: list[CommunityNode]
+
+
+class UnitOut(Schema):
+    id: int
+    name: str
+    number: int
+    households: list[HouseholdOut]
+
+
+class BuildingDetailOut(Schema):
+    id: int
+    name: str
+    number: int
+    compound: Ref
+    community: Ref
+    grid: Ref | None
+    units: list[UnitOut]
+
+
+def _counts(counts, building_count: int) -> dict:
+    return {
+        "building_count": building_count,
+        "household_count": counts.households,
+        "resident_count": counts.residents,
+    }
+
+
+def _compound(node) -> dict:
+    buildings = [
+        {
+            "id": b.building.id,
+            "name": b.building.name,
+            "number": b.building.number,
+            "grid": b.building.grid,
+            **_counts(b.counts, 1),
+        }
+        for b in node.buildings
+    ]
+    return {
+        "id": node.compound.id,
+        "name": node.compound.name,
+        "buildings": buildings,
+        **_counts(node.counts, len(buildings)),
+    }
+
+
+def _community(node) -> dict:
+    compounds = [_compound(c) for c in node.compounds]
+    building_count = sum(c["building_count"] for c in compounds)
+    return {
+        "id": node.community.id,
+        "name": node.community.name,
+        "compounds": compounds,
+        **_counts(node.counts, building_count),
+    }
+
+
+@router.get("/tree", response=list[SubdistrictNode], summary="The place tree with counts")
+def place_tree(request):
+    """Subdistrict → communities → compounds → buildings, as far as the user may see, from the
+    same selector as the web page; a fixed number of queries whatever the size."""
+    communities = defaultdict(list)
+    for node in selectors.place_tree(request.auth):
+        communities[node.community.subdistrict_id].append(_community(node))
+    tree = []
+    for subdistrict in places_visible(request.auth, Subdistrict.objects.all()):
+        nodes = communities[subdistrict.id]
+        keys = ("building_count", "household_count", "resident_count")
+        totals = {key: sum(node[key] for node in nodes) for key in keys}
+        tree.append(
+            {"id": subdistrict.id, "name": subdistrict.name, "communities": nodes, **totals}
+        )
+    return tree
+
+
+@router.get(
+    "/buildings/{building_id}",
+    response={200: BuildingDetailOut, 404: ErrorOut},
+    summary="One building with its units and the households the user may see",
+)
+def building_detail(request, building_id: int):
+    building = selectors.building_get(request.auth, building_id)
+    households = defaultdict(list)
+    for household in household_list(request.auth, place=Place("building", building.id)):
+        households[household.unit_id].append(household)
+    return {
+        "id": building.id,
+        "name": building.name,
+        "number": building.number,
+        "compound": building.compound,
+        "community": building.compound.community,
+        "grid": building.grid,
+        "units": [
+            {
+                "id": unit.id,
+                "name": unit.name,
+                "number": unit.number,
+                "households": households[unit.id],
+            }
+            for unit in selectors.building_units(building)
+        ],
+    }

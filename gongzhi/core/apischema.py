@@ -1,0 +1,77 @@
+"""Pieces every API router shares: errors with a stable code, the pagination envelope, the
+place parameter and the fetch-or-404 helper."""
+
+from typing import Generic, TypeVar
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from ninja import Field, Schema
+from ninja.errors import HttpError
+
+from gongzhi.core.places import Place
+
+T = TypeVar("T")
+
+PLACE_HELP = (
+    "Only rows inside this place, written level:id — subdistrict:1, community:1, compound:3, "
+    "building:7, grid:2 or household:9. Narrows what you may see; never widens it."
+)
+
+
+class ApiError(HttpError):
+    """An error answered as ``{"code": ..., "message": ...}``; ``message`` is already translated."""
+
+    def __init__(self, status_code: int, code: str, message: str) -> None:
+        super().__init__(status_code, message)
+        self.code = code
+
+
+class ErrorOut(Schema):
+    code: str = Field(description="Stable, machine-readable error code, e.g. not_found")
+    message: str = Field(description="Human-readable message in the request's language")
+
+
+class PageIn(Schema):
+    page: int = Field(1, ge=1, description="1-based page number")
+    page_size: int = Field(20, ge=1, le=100, description="Rows per page, at most 100")
+
+
+class Page(Schema, Generic[T]):
+    count: int = Field(description="Rows matching the filters (all pages)")
+    page: int
+    page_size: int
+    results: list[T]
+
+
+class Ref(Schema):
+    """A named object referred to from another one."""
+
+    id: int
+    name: str
+
+
+def paginate(qs: QuerySet, paging: PageIn) -> dict:
+    """One COUNT and one slice of ``qs``; a page past the end has no results."""
+    start = (paging.page - 1) * paging.page_size
+    return {
+        "count": qs.count(),
+        "page": paging.page,
+        "page_size": paging.page_size,
+        "results": list(qs[start : start + paging.page_size]),
+    }
+
+
+def parse_place(text: str | None) -> Place | None:
+    try:
+        return Place.parse(text)
+    except ValueError:
+        message = _("Unknown place %(place)s: write it as level:id, for example compound:3")
+        raise ApiError(400, "bad_place", message % {"place": text}) from None
+
+
+def get_or_404(qs: QuerySet, pk: int, message: str):
+    """The row ``pk`` of an already scoped queryset, or a 404 that says nothing about others."""
+    obj = qs.filter(pk=pk).first()
+    if obj is None:
+        raise ApiError(404, "not_found", message)
+    return obj
