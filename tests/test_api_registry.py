@@ -77,6 +77,16 @@ def test_partner_sees_no_residents_or_households(client, world):
     assert own_home.status_code == 404
 
 
+def test_unknown_or_absurd_ids_are_json_404(client, world):
+    for url in (
+        "/api/v1/residents/0",
+        f"/api/v1/households/{10**20}",
+        "/api/v1/places/buildings/0",
+    ):
+        response = get(client, world.users.admin, url)
+        assert (response.status_code, response.json()["code"]) == (404, "not_found"), url
+
+
 def test_official_sees_whole_subdistrict(client, world):
     assert get(client, world.users.official, "/api/v1/residents").json()["count"] == 6
 
@@ -167,7 +177,14 @@ def test_residents_are_paginated(client, world):
 
 @pytest.mark.parametrize(
     "params",
-    [{"page_size": 101}, {"page_size": 0}, {"page": 0}, {"gender": "X"}, {"page": "two"}],
+    [
+        {"page_size": 101},
+        {"page_size": 0},
+        {"page": 0},
+        {"page": 10**20},
+        {"gender": "X"},
+        {"page": "two"},
+    ],
 )
 def test_bad_paging_or_filter_is_a_json_422(client, world, params):
     response = get(client, world.users.staff_a, "/api/v1/residents", **params)

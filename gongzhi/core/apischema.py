@@ -32,7 +32,7 @@ class ErrorOut(Schema):
 
 
 class PageIn(Schema):
-    page: int = Field(1, ge=1, description="1-based page number")
+    page: int = Field(1, ge=1, le=1_000_000, description="1-based page number")
     page_size: int = Field(20, ge=1, le=100, description="Rows per page, at most 100")
 
 
