@@ -369,11 +369,16 @@ def matter_assign(
     whistle_hours: int = 72,
     working_mode: str = "",
     note: str = "",
+    by_rule: bool = False,
     now=None,
 ) -> Matter:
-    """Give the matter to owners. Replacing the owners of an assigned matter is a bounce."""
+    """Give the matter to owners. Replacing the owners of an assigned matter is a bounce.
+
+    ``by_rule``: a responsibility rule that staff set to auto-assign authorises the assignment
+    (``routing.route``), so the actor, who may be the resident who submitted, needs no right.
+    """
     matter = _locked(matter)
-    if not rules.can_manage(actor, matter):
+    if not (by_rule or rules.can_manage(actor, matter)):
         raise _forbidden()
     if not owners and not whistle:
         raise MatterError("invalid_owner", _("Choose at least one owner."))
@@ -427,6 +432,30 @@ def matter_assign(
         link=_link(matter),
     )
     return matter
+
+
+@transaction.atomic
+def matter_whistle_respond(*, actor, matter: Matter, owner: MatterOwner, note: str = "", now=None):
+    """Staff record that a summoned department (a whistle owner) has responded.
+
+    Departments have no accounts, so the answer is logged by staff; the sweep stops reporting
+    the whistle as unanswered from then on.
+    """
+    matter = _locked(matter)
+    if not rules.can_manage(actor, matter):
+        raise _forbidden()
+    if owner.matter_id != matter.pk or not owner.is_whistle:
+        raise MatterError("invalid_owner", _("This department was not summoned for this matter."))
+    if matter.events.filter(action="whistle_response", data__owner=owner.pk).exists():
+        raise MatterError("already_responded", _("This department has already responded."))
+    return _record(
+        matter,
+        actor=actor,
+        action="whistle_response",
+        note=note,
+        data={"owner": owner.pk, "organisation": str(owner.organisation)},
+        now=now,
+    )
 
 
 @transaction.atomic

@@ -1,0 +1,380 @@
+"""Routing (责任清单): who is responsible for a matter, and how they work on it.
+
+A community's ``ResponsibilityRule`` rows map (tier, optional category) to the partner kinds,
+roles, team kinds and organisation kinds responsible, the working mode, and the departments to
+summon ("whistle", 吹哨) for hard matters. ``default_rules`` holds the paper's defaults.
+
+``candidates`` proposes concrete owners for one matter, ranked by a score whose parts are:
+
+* place: 30 for an owner anchored at the matter's building, 20 at its compound (or another
+  building of it), 10 for the whole community, 5 for a subdistrict-wide organisation — owners
+  anchored in another compound are not proposed;
+* skill: +6 when the rule prefers a matching skill and the partner (or a member of the team)
+  has one of the category's skills (``CATEGORY_SKILLS``);
+* load: −1 per matter the owner currently works on, at most −4.
+
+The bonuses never outweigh a place step, so the order reads: same building, then same
+compound, then community; within one place level a matching skill, then the lighter load.
+"""
+
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from gongzhi.matters import services
+from gongzhi.matters.models import (
+    WORKING_STATUSES,
+    Category,
+    Matter,
+    MatterOwner,
+    ResponsibilityRule,
+    Status,
+    Tier,
+    WorkingMode,
+)
+from gongzhi.partners.models import (
+    Organisation,
+    OrganisationKind,
+    Partner,
+    PartnerKind,
+    PartnerStatus,
+    Role,
+    Team,
+    TeamKind,
+    TeamMembership,
+)
+from gongzhi.places.models import Community
+
+# Skill names as seeded by partners/migrations/0002_default_skills_roles.py.
+CATEGORY_SKILLS: dict[str, tuple[str, ...]] = {
+    Category.PARKING: ("停车管理",),
+    Category.GREENING: ("园艺绿化",),
+    Category.SANITATION: ("环境卫生",),
+    Category.PETS: ("宠物管理",),
+    Category.FACILITIES: ("水电维修", "家电维修"),
+    Category.SAFETY: ("安全巡查",),
+    Category.CARE: ("医疗护理", "心理疏导"),
+    Category.DISPUTES: ("矛盾调解", "法律咨询"),
+    Category.PROPERTY: ("法律咨询",),
+    Category.CULTURE: ("文艺特长",),
+    Category.SERVICES: ("法律咨询",),
+    Category.OTHER: (),
+}
+
+PLACE_SCORE = {"building": 30.0, "compound": 20.0, "community": 10.0, "subdistrict": 5.0}
+SKILL_BONUS = 6.0
+LOAD_PENALTY = 1.0
+MAX_LOAD_PENALTY = 4.0
+
+
+def default_rules() -> list[dict]:
+    """The paper's defaults, one tier-wide rule per tier.
+
+    ``roles`` are role codes and ``whistle_kinds`` organisation kinds of the subdistrict whose
+    organisations are summoned; ``install_default_rules`` resolves both to rows.
+    """
+    return [
+        {
+            # 小事: volunteer teams and social organisations of the building or compound, 协同.
+            "tier": Tier.SMALL,
+            "category": "",
+            "partner_kinds": [PartnerKind.NEIGHBOUR.value],
+            "roles": [],
+            "team_kinds": [TeamKind.VOLUNTEER.value],
+            "organisation_kinds": [OrganisationKind.SOCIAL_ORGANISATION.value],
+            "whistle_kinds": [],
+            "whistle_response_hours": 72,
+            "match_skill": False,
+            "working_mode": WorkingMode.COOPERATE.value,
+            "propose_meeting": False,
+            "auto_assign": False,
+        },
+        {
+            # 大事: party-group leaders, central households, talents, construction partners, 共商.
+            "tier": Tier.BIG,
+            "category": "",
+            "partner_kinds": [PartnerKind.CONSTRUCTION.value],
+            "roles": ["building_party_leader", "party_central_household", "community_talent"],
+            "team_kinds": [],
+            "organisation_kinds": [],
+            "whistle_kinds": [],
+            "whistle_response_hours": 72,
+            "match_skill": True,
+            "working_mode": WorkingMode.DELIBERATE.value,
+            "propose_meeting": True,
+            "auto_assign": False,
+        },
+        {
+            # 难事: dispatched cadres, registered party members, outdoor workers, red work teams,
+            # and a whistle to the subdistrict's departments, 联动.
+            "tier": Tier.HARD,
+            "category": "",
+            "partner_kinds": [PartnerKind.TEAM.value],
+            "roles": ["dispatched_cadre", "registered_party_member", "outdoor_worker"],
+            "team_kinds": [TeamKind.RED.value],
+            "organisation_kinds": [],
+            "whistle_kinds": [OrganisationKind.DEPARTMENT.value],
+            "whistle_response_hours": 72,
+            "match_skill": True,
+            "working_mode": WorkingMode.JOINT.value,
+            "propose_meeting": True,
+            "auto_assign": False,
+        },
+    ]
+
+
+@transaction.atomic
+def install_default_rules(community: Community) -> int:
+    """Create the default rules the community lacks; returns how many were created.
+
+    Existing rules are left as staff edited them, so running this again changes nothing.
+    """
+    created = 0
+    for spec in default_rules():
+        spec = dict(spec)
+        role_codes = spec.pop("roles")
+        whistle_kinds = spec.pop("whistle_kinds")
+        rule, was_created = ResponsibilityRule.objects.get_or_create(
+            community=community, tier=spec.pop("tier"), category=spec.pop("category"), defaults=spec
+        )
+        if not was_created:
+            continue
+        created += 1
+        rule.roles.set(Role.objects.filter(code__in=role_codes))
+        if whistle_kinds:
+            rule.whistle_organisations.set(
+                Organisation.objects.filter(
+                    subdistrict_id=community.subdistrict_id, kind__in=whistle_kinds
+                )
+            )
+    return created
+
+
+def rule_for(matter: Matter) -> ResponsibilityRule | None:
+    """The community's rule for the matter's tier: one for its category beats the tier-wide one."""
+    return (
+        ResponsibilityRule.objects.filter(
+            community_id=matter.community_id,
+            tier=matter.tier,
+            category__in=[matter.category, ""],
+        )
+        .order_by("-category")
+        .first()
+    )
+
+
+@dataclass
+class Candidate:
+    owner: Partner | Team | Organisation
+    kind: str  # "partner" | "team" | "organisation"
+    score: float
+    reasons: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """What a rule asks for, from a saved rule or, when the community has none, the defaults."""
+
+    partner_kinds: tuple[str, ...]
+    role_codes: tuple[str, ...]
+    team_kinds: tuple[str, ...]
+    organisation_kinds: tuple[str, ...]
+    match_skill: bool
+
+
+def _spec(matter: Matter, rule: ResponsibilityRule | None) -> _Spec:
+    if rule is not None:
+        return _Spec(
+            partner_kinds=tuple(rule.partner_kinds),
+            role_codes=tuple(rule.roles.values_list("code", flat=True)),
+            team_kinds=tuple(rule.team_kinds),
+            organisation_kinds=tuple(rule.organisation_kinds),
+            match_skill=rule.match_skill,
+        )
+    default = next(d for d in default_rules() if d["tier"] == matter.tier)
+    return _Spec(
+        partner_kinds=tuple(default["partner_kinds"]),
+        role_codes=tuple(default["roles"]),
+        team_kinds=tuple(default["team_kinds"]),
+        organisation_kinds=tuple(default["organisation_kinds"]),
+        match_skill=default["match_skill"],
+    )
+
+
+def _near_q(matter: Matter) -> Q:
+    """Owners anchored at the whole community or at the matter's compound."""
+    if matter.compound_id is None:
+        return Q()
+    return Q(compound__isnull=True) | Q(compound_id=matter.compound_id)
+
+
+def _place_level(matter: Matter, *, compound_id, building_id) -> str:
+    if building_id is not None and building_id == matter.building_id:
+        return "building"
+    if compound_id is not None and compound_id == matter.compound_id:
+        return "compound"
+    return "community"
+
+
+_PLACE_REASON = {
+    # Translators: a short candidate reason, 同一楼栋.
+    "building": lambda: _("same building"),
+    # Translators: 同一小区.
+    "compound": lambda: _("same compound"),
+    # Translators: 服务本社区.
+    "community": lambda: _("serves the community"),
+    # Translators: 服务全街道.
+    "subdistrict": lambda: _("serves the subdistrict"),
+}
+
+
+def _loads(matter: Matter, partners, teams, organisations) -> dict[tuple[str, int], int]:
+    """Matters each owner currently works on, in one aggregate query."""
+    rows = (
+        MatterOwner.objects.filter(active=True, matter__status__in=WORKING_STATUSES)
+        .exclude(matter_id=matter.pk)
+        .filter(
+            Q(partner_id__in=[p.pk for p in partners])
+            | Q(team_id__in=[t.pk for t in teams])
+            | Q(organisation_id__in=[o.pk for o in organisations])
+        )
+        .values("partner_id", "team_id", "organisation_id")
+        .annotate(open=Count("matter_id", distinct=True))
+    )
+    loads = {}
+    for row in rows:
+        for kind in ("partner", "team", "organisation"):
+            if row[f"{kind}_id"] is not None:
+                loads[(kind, row[f"{kind}_id"])] = row["open"]
+    return loads
+
+
+def _score(level: str, skill: str | None, load: int) -> tuple[float, list[str]]:
+    score = PLACE_SCORE[level]
+    reasons = [_PLACE_REASON[level]()]
+    if skill:
+        score += SKILL_BONUS
+        # Translators: 技能匹配：%(skill)s
+        reasons.append(_("matching skill: %(skill)s") % {"skill": skill})
+    score -= min(load * LOAD_PENALTY, MAX_LOAD_PENALTY)
+    reasons.append(
+        # Translators: the owner's current load, 当前在办 %(count)d 件.
+        ngettext("%(count)d open matter", "%(count)d open matters", load) % {"count": load}
+    )
+    return score, reasons
+
+
+def candidates(matter: Matter, *, limit: int = 10) -> list[Candidate]:
+    """Ranked concrete owners for the matter under its rule (see the module docstring).
+
+    Only active partners, and teams and organisations, of the matter's community (plus
+    subdistrict-wide organisations) are proposed. The number of queries does not depend on
+    the number of candidates.
+    """
+    spec = _spec(matter, rule_for(matter))
+    skills = CATEGORY_SKILLS.get(matter.category, ()) if spec.match_skill else ()
+    near = _near_q(matter)
+
+    wanted = Q(kind__in=spec.partner_kinds) | Q(roles__code__in=spec.role_codes)
+    partners = list(
+        Partner.objects.active()
+        .filter(near, community_id=matter.community_id)
+        .filter(pk__in=Partner.objects.filter(wanted).values("pk"))
+        .prefetch_related("skills", "roles")
+    )
+    teams = list(
+        Team.objects.filter(near, community_id=matter.community_id, kind__in=spec.team_kinds)
+    )
+    organisations = list(
+        Organisation.objects.filter(kind__in=spec.organisation_kinds).filter(
+            (near & Q(community_id=matter.community_id))
+            | Q(community__isnull=True, subdistrict_id=matter.community.subdistrict_id)
+        )
+    )
+    team_skills: dict[int, str] = {}
+    if skills and teams:
+        for team_id, skill in TeamMembership.objects.filter(
+            team__in=teams,
+            partner__status=PartnerStatus.ACTIVE,
+            partner__skills__name__in=skills,
+        ).values_list("team_id", "partner__skills__name"):
+            team_skills.setdefault(team_id, skill)
+    loads = _loads(matter, partners, teams, organisations)
+
+    found: list[Candidate] = []
+    for partner in partners:
+        level = _place_level(
+            matter, compound_id=partner.compound_id, building_id=partner.building_id
+        )
+        skill = next((s.name for s in partner.skills.all() if s.name in skills), None)
+        score, reasons = _score(level, skill, loads.get(("partner", partner.pk), 0))
+        reasons[1:1] = [r.name for r in partner.roles.all() if r.code in spec.role_codes]
+        found.append(Candidate(partner, "partner", score, reasons))
+    for team in teams:
+        level = _place_level(matter, compound_id=team.compound_id, building_id=team.building_id)
+        score, reasons = _score(level, team_skills.get(team.pk), loads.get(("team", team.pk), 0))
+        found.append(Candidate(team, "team", score, reasons))
+    for org in organisations:
+        if org.community_id is None:
+            level = "subdistrict"
+        else:
+            level = _place_level(matter, compound_id=org.compound_id, building_id=None)
+        score, reasons = _score(level, None, loads.get(("organisation", org.pk), 0))
+        found.append(Candidate(org, "organisation", score, reasons))
+    kind_order = {"partner": 0, "team": 1, "organisation": 2}
+    found.sort(key=lambda c: (-c.score, kind_order[c.kind], c.owner.pk))
+    return found[:limit]
+
+
+@transaction.atomic
+def route(matter: Matter, *, actor) -> Matter:
+    """Apply the matter's rule after submit: working mode, and the owners if it auto-assigns.
+
+    Without a rule the tier's default working mode is set and nobody is assigned. The rule's
+    ``propose_meeting`` is recorded in the route event; meetings pick it up later.
+    Auto-assignment gives the matter to the best candidate plus the rule's whistle departments,
+    on the rule's authority (``matter_assign(by_rule=True)``); a matter that already has owners
+    or has moved on is not re-assigned.
+    """
+    rule = rule_for(matter)
+    default = next(d for d in default_rules() if d["tier"] == matter.tier)
+    matter = Matter.objects.select_for_update().get(pk=matter.pk)
+    if not matter.is_open:
+        return matter
+    matter.working_mode = rule.working_mode if rule else default["working_mode"]
+    matter.save(update_fields=["working_mode"])
+    # The route step belongs to the matter's history like any transition.
+    services._record(
+        matter,
+        actor=actor,
+        action="route",
+        data={
+            "rule": rule.pk if rule else None,
+            "working_mode": matter.working_mode,
+            "propose_meeting": rule.propose_meeting if rule else default["propose_meeting"],
+            "auto_assign": bool(rule and rule.auto_assign),
+        },
+    )
+    if rule is None or not rule.auto_assign:
+        return matter
+    if matter.status not in (Status.RECEIVED, Status.ACKNOWLEDGED):
+        return matter
+    if matter.owners.filter(active=True).exists():
+        return matter
+    top = candidates(matter, limit=1)
+    whistle = list(rule.whistle_organisations.all())
+    if not top and not whistle:
+        return matter
+    return services.matter_assign(
+        actor=actor,
+        matter=matter,
+        owners=[c.owner for c in top],
+        whistle=whistle,
+        whistle_hours=rule.whistle_response_hours,
+        working_mode=rule.working_mode,
+        note=_("Assigned by the responsibility rule."),
+        by_rule=True,
+    )
