@@ -22,6 +22,12 @@ from gongzhi.places.models import Building, Community, Compound, Grid, Subdistri
 from tests.factories import make_household, make_partner, make_resident, make_user
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # The default PBKDF2 costs ~0.2 s per persona; tests do not need it.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def world(db):
     sub = Subdistrict.objects.create(name="琴台街道")
