@@ -90,6 +90,7 @@ def _register_routers() -> None:
     api.add_router("/places", places_router)
     api.add_router("/", people_router)
     api.add_router("/", partners_router)
+    api.add_router("/matters", "gongzhi.matters.api.router")
 
 
 _register_routers()

@@ -1,0 +1,294 @@
+"""The matters dashboard: the three rates, times to acknowledge and close, and charts.
+
+Staff, officials and grid workers choose a place and a period. Every figure comes from
+aggregate queries over ``selectors.matter_list`` (so scope is the same as the matters list),
+and every number links to that list with the same filters. Chart options are built here as
+JSON; ``gongzhi/charts.js`` draws them with ECharts.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from gongzhi.accounts.scope import directory_reach, is_staff_like, restrict
+from gongzhi.core.listing import BadFilter, place_options, place_param, render_bad_filter
+from gongzhi.core.places import Place
+from gongzhi.matters import selectors
+from gongzhi.matters.models import Category, Channel, Status, Tier
+from gongzhi.matters.rates import rate_settings, three_rates
+from gongzhi.places.models import Compound
+
+MATTERS_LIST = "/matters/"
+TREND_MONTHS = 12
+
+PERIODS = {
+    "month": gettext_lazy("This month"),
+    "30d": gettext_lazy("Last 30 days"),
+    "year": gettext_lazy("This year"),
+    "custom": gettext_lazy("Custom"),
+}
+
+
+@dataclass(frozen=True)
+class Period:
+    key: str
+    since: dt.date
+    until: dt.date
+
+
+def period_param(request: HttpRequest, today: dt.date) -> Period:
+    key = request.GET.get("period", "").strip() or "month"
+    if key == "month":
+        return Period(key, today.replace(day=1), today)
+    if key == "30d":
+        return Period(key, today - dt.timedelta(days=29), today)
+    if key == "year":
+        return Period(key, today.replace(month=1, day=1), today)
+    if key != "custom":
+        raise BadFilter(_("Unknown period %(period)s") % {"period": key})
+    try:
+        since = dt.date.fromisoformat(request.GET.get("since", "").strip())
+        until = dt.date.fromisoformat(request.GET.get("until", "").strip())
+    except ValueError:
+        raise BadFilter(_("Give both days of a custom period as YYYY-MM-DD.")) from None
+    if since > until:
+        raise BadFilter(_("The period must start before it ends."))
+    return Period(key, since, until)
+
+
+def _months(until: dt.date) -> list[dt.date]:
+    """The first days of the ``TREND_MONTHS`` months ending with the month of ``until``."""
+    index = until.year * 12 + until.month - 1
+    return [dt.date(i // 12, i % 12 + 1, 1) for i in range(index - TREND_MONTHS + 1, index + 1)]
+
+
+class Links:
+    """URLs of the matters list with the dashboard's place and period plus one filter."""
+
+    def __init__(self, place: Place | None, period: Period):
+        self.base = {"since": period.since.isoformat(), "until": period.until.isoformat()}
+        if place:
+            self.base["place"] = str(place)
+
+    def __call__(self, **extra) -> str:
+        return f"{MATTERS_LIST}?{urlencode({**self.base, **extra})}"
+
+
+def _percent(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate * 100:.1f}%"
+
+
+def _breakdown(counts: dict, choices, field: str, links: Links) -> list[dict]:
+    """Rows (label, count, link) in the order of ``choices``, without the empty ones."""
+    return [
+        {
+            "value": value,
+            "label": str(label),
+            "count": counts[value],
+            "link": links(**{field: value}),
+        }
+        for value, label in choices
+        if counts.get(value)
+    ]
+
+
+def _bar(rows: list[dict], name: str) -> dict:
+    return {
+        "tooltip": {"trigger": "axis"},
+        "grid": {"left": 40, "right": 10, "bottom": 60, "top": 20},
+        "xAxis": {
+            "type": "category",
+            "data": [row["label"] for row in rows],
+            "axisLabel": {"interval": 0, "rotate": 30},
+        },
+        "yAxis": {"type": "value", "minInterval": 1},
+        "series": [{"type": "bar", "name": name, "data": [row["count"] for row in rows]}],
+    }
+
+
+def _pie(rows: list[dict], name: str) -> dict:
+    return {
+        "tooltip": {"trigger": "item"},
+        "series": [
+            {
+                "type": "pie",
+                "name": name,
+                "radius": ["35%", "65%"],
+                "data": [{"name": row["label"], "value": row["count"]} for row in rows],
+            }
+        ],
+    }
+
+
+def _chart(chart_id: str, title: str, option: dict, rows: list[dict]) -> dict:
+    """One chart: its ECharts option and, for clicks, the list link of each label."""
+    return {
+        "id": chart_id,
+        "title": title,
+        "option": option,
+        "links": {row["label"]: row["link"] for row in rows if "link" in row},
+        "rows": rows,
+    }
+
+
+def _trend_chart(matters: QuerySet, until: dt.date) -> dict:
+    months = _months(until)
+    trend = selectors.monthly_trend(matters, months=months)
+    labels = [month.strftime("%Y-%m") for month in months]
+    submitted, closed = _("Submitted"), _("Closed")
+    option = {
+        "tooltip": {"trigger": "axis"},
+        "legend": {"data": [submitted, closed]},
+        "grid": {"left": 40, "right": 10, "bottom": 30, "top": 40},
+        "xAxis": {"type": "category", "data": labels},
+        "yAxis": {"type": "value", "minInterval": 1},
+        "series": [
+            {"type": "line", "name": submitted, "data": trend["submitted"]},
+            {"type": "line", "name": closed, "data": trend["closed"]},
+        ],
+    }
+    rows = [
+        {"label": label, "submitted": s, "closed": c}
+        for label, s, c in zip(labels, trend["submitted"], trend["closed"], strict=True)
+    ]
+    return _chart("chart-trend", _("Submitted and closed per month"), option, rows)
+
+
+def _compound_chart(matters: QuerySet, user, links: Links) -> dict:
+    compounds = restrict(Compound.objects.select_related("community"), directory_reach(user))
+    per_compound = selectors.rates_by_compound(matters, compounds)
+    rows = [
+        {
+            "label": compound.name,
+            "link": links(place=f"compound:{compound.pk}"),
+            "response": _percent(rates["response"]),
+            "resolution": _percent(rates["resolution"]),
+            "satisfaction": _percent(rates["satisfaction"]),
+            "composite": _percent(rates["composite"]),
+            "count": rates["counts"]["valid"],
+        }
+        for compound, rates in per_compound
+    ]
+    names = {
+        "response": _("Response rate"),
+        "resolution": _("Resolution rate"),
+        "satisfaction": _("Satisfaction rate"),
+    }
+    option = {
+        "tooltip": {"trigger": "axis"},
+        "legend": {"data": list(names.values())},
+        "grid": {"left": 40, "right": 10, "bottom": 60, "top": 40},
+        "xAxis": {
+            "type": "category",
+            "data": [compound.name for compound, _rates in per_compound],
+            "axisLabel": {"interval": 0, "rotate": 30},
+        },
+        "yAxis": {"type": "value", "max": 100, "axisLabel": {"formatter": "{value}%"}},
+        "series": [
+            {
+                "type": "bar",
+                "name": name,
+                "data": [
+                    None if rates[key] is None else round(rates[key] * 100, 1)
+                    for _compound, rates in per_compound
+                ],
+            }
+            for key, name in names.items()
+        ],
+    }
+    return _chart("chart-compounds", _("Rates per compound"), option, rows)
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    if not is_staff_like(request.user):
+        raise PermissionDenied
+    today = timezone.localdate()
+    try:
+        place = place_param(request)
+        period = period_param(request, today)
+    except BadFilter as error:
+        return render_bad_filter(request, error)
+    matters = selectors.matter_list(
+        request.user, place=place, since=period.since, until=period.until
+    )
+    links = Links(place, period)
+    rates = three_rates(matters)
+    by_status = _breakdown(selectors.count_by(matters, "status"), Status.choices, "status", links)
+    by_category = _breakdown(
+        selectors.count_by(matters, "category"), Category.choices, "category", links
+    )
+    by_tier = _breakdown(selectors.count_by(matters, "tier"), Tier.choices, "tier", links)
+    by_channel = _breakdown(
+        selectors.count_by(matters, "channel"), Channel.choices, "channel", links
+    )
+    # The trend looks back a year from the end of the period, whatever its start.
+    trend_scope = selectors.matter_list(request.user, place=place, until=period.until)
+    counts = rates["counts"]
+    context = {
+        "periods": list(PERIODS.items()),
+        "period": period,
+        "place_groups": place_options(request.user),
+        "rates": [
+            {
+                "label": _("Response rate"),
+                "value": _percent(rates["response"]),
+                "detail": _("%(on_time)d of %(due)d acknowledged in time")
+                % {"on_time": counts["ack_on_time"], "due": counts["ack_due"]},
+                "link": links(),
+            },
+            {
+                "label": _("Resolution rate"),
+                "value": _percent(rates["resolution"]),
+                "detail": _("%(resolved)d of %(valid)d resolved")
+                % {"resolved": counts["resolved"], "valid": counts["valid"]},
+                "link": links(status="resolved"),
+            },
+            {
+                "label": _("Satisfaction rate"),
+                "value": _percent(rates["satisfaction"]),
+                "detail": _("%(rated)d rated: %(satisfied)d satisfied, %(basic)d basically")
+                % counts,
+                "link": links(status=Status.CLOSED),
+            },
+            {
+                "label": _("Composite"),
+                "value": _percent(rates["composite"]),
+                "detail": _(
+                    "%(response)g × response + %(resolution)g × resolution + "
+                    "%(satisfaction)g × satisfaction"
+                )
+                % rate_settings()["composite"],
+                "link": links(),
+            },
+        ],
+        "times": [
+            {
+                "label": _("Median hours to acknowledge"),
+                "value": rates["median_hours_to_acknowledge"],
+            },
+            {"label": _("Median hours to close"), "value": rates["median_hours_to_close"]},
+        ],
+        "total": {"count": sum(row["count"] for row in by_status), "link": links()},
+        "by_status": by_status,
+        "charts": [
+            _chart(
+                "chart-category", _("By category"), _bar(by_category, _("Matters")), by_category
+            ),
+            _chart("chart-tier", _("By tier"), _pie(by_tier, _("Matters")), by_tier),
+            _chart("chart-channel", _("By channel"), _pie(by_channel, _("Matters")), by_channel),
+            _chart("chart-status", _("By status"), _bar(by_status, _("Matters")), by_status),
+            _trend_chart(trend_scope, period.until),
+            _compound_chart(matters, request.user, links),
+        ],
+    }
+    return render(request, "matters/dashboard.html", context)
