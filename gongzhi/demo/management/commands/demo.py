@@ -5,6 +5,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 
@@ -35,10 +36,13 @@ class Command(seed_demo.Command):
         self.stdout.write(_("Open http://%(host)s:%(port)d/") % {"host": host, "port": port})
         if no_serve:
             return
+        # Whitenoise serves from STATIC_ROOT (compressed, cacheable); collect into it first.
+        call_command("collectstatic", interactive=False, verbosity=0)
         self.stdout.flush()
         argv = [
             granian_binary(),
             *("--interface", "wsgi", "--host", host, "--port", str(port), "--workers", "1"),
+            *("--blocking-threads", "2"),
             "gongzhi.wsgi:application",
         ]
         env = os.environ.copy()
