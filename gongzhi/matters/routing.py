@@ -347,7 +347,7 @@ def route(matter: Matter, *, actor) -> Matter:
     matter.working_mode = rule.working_mode if rule else default["working_mode"]
     matter.save(update_fields=["working_mode"])
     # The route step belongs to the matter's history like any transition.
-    services._record(
+    services.record_event(
         matter,
         actor=actor,
         action="route",

@@ -62,7 +62,9 @@ def _now(now: dt.datetime | None) -> dt.datetime:
     return now or timezone.now()
 
 
-def _record(matter, *, actor, action, from_status="", note="", data=None, now=None) -> MatterEvent:
+def record_event(
+    matter, *, actor, action, from_status="", note="", data=None, now=None
+) -> MatterEvent:
     return MatterEvent.objects.create(
         matter=matter,
         at=_now(now),
@@ -85,7 +87,7 @@ def _move(matter, *, to, actor, action, allowed, verb, now=None, note="", data=N
     from_status = matter.status
     matter.status = to
     matter.save(update_fields=["status", *fields])
-    _record(
+    record_event(
         matter, actor=actor, action=action, from_status=from_status, note=note, data=data, now=now
     )
     return matter
@@ -125,12 +127,12 @@ def supervisor_users(matter: Matter, *, level: int = 0):
     return get_user_model().objects.filter(profile__in=profiles)
 
 
-def _link(matter: Matter) -> str:
+def matter_link(matter: Matter) -> str:
     return f"/matters/{matter.pk}/"
 
 
 def _tell_reporters(matter: Matter, *, kind: str, title: str) -> None:
-    notify_users(users=reporter_users(matter), kind=kind, title=title, link=_link(matter))
+    notify_users(users=reporter_users(matter), kind=kind, title=title, link=matter_link(matter))
     if matter.reporter is None and matter.reporter_contact:
         notify_contact(contact=matter.reporter_contact, title=title)
 
@@ -240,7 +242,7 @@ def matter_submit(
     MatterReporter.objects.create(
         matter=matter, resident=reporter, name=matter.reporter_name or _("anonymous")
     )
-    _record(matter, actor=actor, action="submit", now=now, data={"channel": channel})
+    record_event(matter, actor=actor, action="submit", now=now, data={"channel": channel})
     if idempotency_key:
         try:
             with transaction.atomic():
@@ -307,7 +309,7 @@ def matter_classify(*, actor, matter: Matter, category: str, tier: str) -> Matte
             "by": actor,
         },
     )
-    _record(
+    record_event(
         matter,
         actor=actor,
         action="classify",
@@ -429,7 +431,7 @@ def matter_assign(
         users=owner_users(matter),
         kind="matter_assigned",
         title=_("New matter for you: %(text)s") % {"text": matter.text[:30]},
-        link=_link(matter),
+        link=matter_link(matter),
     )
     return matter
 
@@ -448,7 +450,7 @@ def matter_whistle_respond(*, actor, matter: Matter, owner: MatterOwner, note: s
         raise MatterError("invalid_owner", _("This department was not summoned for this matter."))
     if matter.events.filter(action="whistle_response", data__owner=owner.pk).exists():
         raise MatterError("already_responded", _("This department has already responded."))
-    return _record(
+    return record_event(
         matter,
         actor=actor,
         action="whistle_response",
@@ -583,7 +585,7 @@ def matter_feedback(
         users=owner_users(matter),
         kind="matter_reopened",
         title=_("A resident is not satisfied: %(text)s") % {"text": matter.text[:30]},
-        link=_link(matter),
+        link=matter_link(matter),
     )
     if action == "escalate":
         notify_users(
@@ -591,7 +593,7 @@ def matter_feedback(
             kind="matter_escalated",
             title=_("Escalated after a second dissatisfaction: %(text)s")
             % {"text": matter.text[:30]},
-            link=_link(matter),
+            link=matter_link(matter),
         )
     return matter
 
@@ -658,7 +660,7 @@ def matter_merge(*, actor, matter: Matter, into: Matter, now=None) -> Matter:
         data={"into": into.pk},
         fields=["merged_into", "closed_at"],
     )
-    _record(into, actor=actor, action="absorb", now=now, data={"from": matter.pk})
+    record_event(into, actor=actor, action="absorb", now=now, data={"from": matter.pk})
     return matter
 
 
@@ -780,5 +782,5 @@ def matter_add_photo(*, actor, matter: Matter, upload) -> MatterPhoto:
         size=upload.size,
         uploaded_by=actor,
     )
-    _record(matter, actor=actor, action="photo", data={"photo": photo.pk})
+    record_event(matter, actor=actor, action="photo", data={"photo": photo.pk})
     return photo

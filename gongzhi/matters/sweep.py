@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gongzhi.matters.models import WORKING_STATUSES, Matter, MatterEvent, MatterOwner, Status
-from gongzhi.matters.services import _link, _record, owner_users, supervisor_users
+from gongzhi.matters.services import matter_link, owner_users, record_event, supervisor_users
 from gongzhi.notifications.services import notify_users
 
 ACK = "acknowledge"
@@ -54,7 +54,7 @@ def _mark(matter_id: int, deadline: str, now: dt.datetime) -> bool:
             return False
         matter.overdue = True
         matter.save(update_fields=["overdue"])
-        _record(matter, actor=None, action="overdue", data={"deadline": deadline}, now=now)
+        record_event(matter, actor=None, action="overdue", data={"deadline": deadline}, now=now)
         if deadline == ACK:
             title = _("Not acknowledged in time: %(text)s")
         else:
@@ -63,7 +63,7 @@ def _mark(matter_id: int, deadline: str, now: dt.datetime) -> bool:
             users=[*owner_users(matter), *supervisor_users(matter, level=0)],
             kind="matter_overdue",
             title=title % {"text": matter.text[:30]},
-            link=_link(matter),
+            link=matter_link(matter),
         )
         return True
 
@@ -96,7 +96,7 @@ def escalate_late(now: dt.datetime) -> dict[str, int]:
                 continue
             matter.escalation_level += 1
             matter.save(update_fields=["escalation_level"])
-            _record(
+            record_event(
                 matter,
                 actor=None,
                 action="escalate",
@@ -107,7 +107,7 @@ def escalate_late(now: dt.datetime) -> dict[str, int]:
                 users=supervisor_users(matter, level=matter.escalation_level),
                 kind="matter_escalated",
                 title=_("Escalated, long overdue: %(text)s") % {"text": matter.text[:30]},
-                link=_link(matter),
+                link=matter_link(matter),
             )
             escalated += 1
     return {"escalated": escalated}
@@ -145,7 +145,7 @@ def report_silent_whistles(now: dt.datetime) -> dict[str, int]:
             owner = _silent_whistles(now).select_related("organisation").filter(pk=owner_id).first()
             if owner is None:
                 continue
-            _record(
+            record_event(
                 matter,
                 actor=None,
                 action="whistle_overdue",
@@ -157,7 +157,7 @@ def report_silent_whistles(now: dt.datetime) -> dict[str, int]:
                 kind="whistle_overdue",
                 title=_("%(organisation)s has not responded: %(text)s")
                 % {"organisation": owner.organisation, "text": matter.text[:30]},
-                link=_link(matter),
+                link=matter_link(matter),
             )
             reported += 1
     return {"whistles_overdue": reported}
