@@ -67,6 +67,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "gongzhi.accounts.context.current_scope",
+                "gongzhi.notifications.context.unread_notifications",
             ],
         },
     },

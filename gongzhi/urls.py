@@ -9,6 +9,8 @@ urlpatterns = [
     path("places/", include("gongzhi.places.urls")),
     path("people/", include("gongzhi.people.urls")),
     path("partners/", include("gongzhi.partners.urls")),
+    path("matters/", include("gongzhi.matters.urls")),
+    path("inbox/", include("gongzhi.notifications.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
