@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploadedFile
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 from django.utils.translation import override
 
 from gongzhi.accounts.models import UserRole
@@ -512,3 +513,115 @@ def test_import_partners_command(world, tmp_path, capsys):
         call_command("import_partners", str(path), "--community", "Z社区")
 
     assert Partner.objects.filter(name="张三", community=world.a).exists()
+
+
+# --- the upload pages --------------------------------------------------------------------------
+
+
+def upload(content: bytes, name: str = "居民.xlsx") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content, content_type="application/octet-stream")
+
+
+def test_staff_sees_the_upload_form_with_a_template_link(world, client):
+    client.force_login(world.users.staff_a)
+
+    response = client.get(reverse("people:import"))
+
+    assert response.status_code == 200
+    assert reverse("people:import_template") in response.text
+    assert 'name="community"' not in response.text
+
+
+def test_upload_with_errors_shows_every_error_and_writes_nothing(world, client):
+    client.force_login(world.users.staff_a)
+    rows = [resident_row(), resident_row(楼栋="9栋", 门牌号="2", 身份证号="123")]
+    before = registry_counts()
+
+    response = client.post(reverse("people:import"), {"file": upload(xlsx(RESIDENT_HEADERS, rows))})
+
+    assert response.status_code == 400
+    errors = response.context["errors"]
+    assert {(e.row, e.column) for e in errors} == {(3, "楼栋"), (3, "身份证号")}
+    assert "<td>3</td><td>楼栋</td>" in response.text
+    assert registry_counts() == before
+
+
+def test_upload_of_a_renamed_text_file_is_a_400_not_a_500(world, client):
+    client.force_login(world.users.staff_a)
+
+    response = client.post(reverse("people:import"), {"file": upload(b"just text")})
+
+    assert response.status_code == 400
+    assert [(e.row, e.column) for e in response.context["errors"]] == [(0, "")]
+
+
+def test_upload_over_the_limit_is_a_400(world, client, settings):
+    settings.GONGZHI_MAX_UPLOAD_BYTES = 1024
+    client.force_login(world.users.staff_a)
+
+    response = client.post(reverse("people:import"), {"file": upload(b"PK\x03\x04" * 1000)})
+
+    assert response.status_code == 400
+    assert "1.0" in response.context["errors"][0].reason
+
+
+def test_good_upload_imports_and_returns_to_the_list(world, client):
+    client.force_login(world.users.staff_a)
+
+    response = client.post(
+        reverse("people:import"), {"file": upload(xlsx(RESIDENT_HEADERS, [resident_row()]))}
+    )
+
+    assert response.status_code == 302
+    assert response.url == reverse("people:residents")
+    assert Resident.objects.filter(name="钱多多").exists()
+
+
+def test_post_without_a_file_is_a_400(world, client):
+    client.force_login(world.users.staff_a)
+
+    response = client.post(reverse("partners:import"), {})
+
+    assert response.status_code == 400
+
+
+def test_superuser_chooses_the_community(world, client):
+    client.force_login(world.users.admin)
+    content = xlsx(PARTNER_HEADERS, [partner_row(姓名="新人", 类型="团队合伙人")])
+
+    page = client.get(reverse("partners:import"))
+    without = client.post(reverse("partners:import"), {"file": upload(content)})
+    done = client.post(
+        reverse("partners:import"), {"file": upload(content), "community": world.b.pk}
+    )
+
+    assert 'name="community"' in page.text
+    assert without.status_code == 400
+    assert done.status_code == 302 and done.url == reverse("partners:partners")
+    assert Partner.objects.get(name="新人").community == world.b
+
+
+@pytest.mark.parametrize("persona", ["resident_a", "partner_a", "grid_a1", "official"])
+def test_import_pages_are_forbidden_without_the_right(world, client, persona):
+    client.force_login(getattr(world.users, persona))
+
+    assert client.get(reverse("people:import")).status_code == 403
+    assert client.post(reverse("partners:import"), {}).status_code == 403
+
+
+def test_import_pages_need_a_login(client, db):
+    response = client.get(reverse("people:import"))
+
+    assert response.status_code == 302 and "login" in response.url
+
+
+@pytest.mark.parametrize("name", ["people:import_template", "partners:import_template"])
+def test_templates_download_as_xlsx(world, client, name):
+    client.force_login(world.users.staff_a)
+
+    response = client.get(reverse(name))
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert "filename*=UTF-8''" in response["Content-Disposition"]
+    assert openpyxl.load_workbook(io.BytesIO(response.content)).sheetnames[1] == "填写说明"

@@ -26,12 +26,14 @@ from typing import NamedTuple
 from urllib.parse import quote
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.core.management import BaseCommand, CommandError
 from django.db import IntegrityError, transaction
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
@@ -148,6 +150,52 @@ def import_community(user, community, *, permitted: bool):
     if not user.is_superuser and community.pk != own_id:
         raise PermissionDenied(_("You may only import into your own community."))
     return community
+
+
+def import_page(
+    request: HttpRequest,
+    *,
+    importer: Callable[..., ImportResult],
+    permitted: bool,
+    template: str,
+    done_url: str,
+    done_message: str,
+) -> HttpResponse:
+    """The upload page of an import: GET shows the form, POST imports the file.
+
+    Errors are shown as a table (row, column, reason) with status 400 and nothing is written.
+    Superusers, who have no community of their own, choose one on the form.
+    """
+    if not permitted:
+        raise PermissionDenied
+    communities = (
+        Community.objects.select_related("subdistrict") if request.user.is_superuser else None
+    )
+    errors: list[RowError] = []
+    if request.method == "POST":
+        community = None
+        if communities is not None:
+            community_id = request.POST.get("community", "")
+            community = (
+                communities.filter(pk=community_id).first() if community_id.isdigit() else None
+            )
+            if community is None:
+                errors.append(RowError(0, "", _("Choose the community to import into.")))
+        upload = request.FILES.get("file")
+        if upload is None:
+            errors.append(RowError(0, "", _("Choose an .xlsx file to upload.")))
+        if not errors:
+            result = importer(upload, user=request.user, community=community)
+            if result.ok:
+                messages.success(request, done_message % {"count": result.created})
+                return redirect(done_url)
+            errors = result.errors
+    context = {
+        "errors": errors,
+        "communities": communities,
+        "max_size": settings.GONGZHI_MAX_UPLOAD_BYTES,
+    }
+    return render(request, template, context, status=400 if errors else 200)
 
 
 def command_community(name: str | None) -> Community:

@@ -1,0 +1,61 @@
+from pathlib import Path
+
+from django.core.management import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from gongzhi.core.excel import command_community, system_user
+from gongzhi.core.places import Place
+from gongzhi.partners.excel import organisations_export, partners_export, teams_export
+from gongzhi.partners.selectors import organisation_list, partner_list, team_list
+from gongzhi.people.excel import households_export, residents_export
+from gongzhi.people.selectors import household_list, resident_list
+
+LISTS = ("residents", "households", "partners", "teams", "organisations")
+
+
+def _export(kind: str, user, place: Place | None, *, personal: bool) -> bytes:
+    if kind == "residents":
+        return residents_export(resident_list(user, place=place), personal=personal)
+    if kind == "households":
+        return households_export(household_list(user, place=place))
+    if kind == "partners":
+        return partners_export(partner_list(user, place=place))
+    if kind == "teams":
+        return teams_export(team_list(user, place=place))
+    return organisations_export(organisation_list(user, place=place))
+
+
+class Command(BaseCommand):
+    help = "Export a registry list to .xlsx, run as the system with full rights."
+
+    def add_arguments(self, parser):
+        parser.add_argument("list", choices=LISTS)
+        parser.add_argument("--output", required=True, help="the .xlsx file to write")
+        parser.add_argument("--place", help='only rows inside this place, e.g. "compound:3"')
+        parser.add_argument("--community", help="only rows of this community (by name)")
+        parser.add_argument(
+            "--personal",
+            action="store_true",
+            help="residents: clear ID numbers and phones instead of masked ones",
+        )
+
+    def handle(self, *args, **options):
+        try:
+            place = Place.parse(options["place"])
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        if options["community"]:
+            if place is not None:
+                raise CommandError(_("Give either --place or --community, not both."))
+            place = Place("community", command_community(options["community"]).pk)
+        if options["personal"] and options["list"] != "residents":
+            raise CommandError(_("--personal only applies to the residents list."))
+        content = _export(options["list"], system_user(), place, personal=options["personal"])
+        output = Path(options["output"])
+        try:
+            output.write_bytes(content)
+        except OSError as exc:
+            raise CommandError(
+                _("Cannot write %(path)s: %(error)s") % {"path": output, "error": exc.strerror}
+            ) from exc
+        self.stdout.write(_("Wrote %(path)s.") % {"path": output})

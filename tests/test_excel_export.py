@@ -1,0 +1,249 @@
+"""Exporting registry lists to .xlsx: round trip, masking, and the export command."""
+
+import io
+import zipfile
+
+import openpyxl
+import pytest
+from django.core.management import CommandError, call_command
+
+from gongzhi.core.excel import workbook_bytes, xlsx_response
+from gongzhi.partners.excel import (
+    PARTNER_HEADERS,
+    organisations_export,
+    partners_export,
+    teams_export,
+)
+from gongzhi.partners.models import Partner
+from gongzhi.partners.selectors import organisation_list, partner_list, team_list
+from gongzhi.people.excel import (
+    HOUSEHOLD_HEADERS,
+    RESIDENT_HEADERS,
+    households_export,
+    import_residents,
+    residents_export,
+)
+from gongzhi.people.models import Resident, Tag
+from gongzhi.people.selectors import household_list, resident_list
+from gongzhi.places.models import Household, Unit
+
+
+def sheet_rows(content: bytes) -> list[list]:
+    workbook = openpyxl.load_workbook(io.BytesIO(content))
+    return [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
+
+
+def all_xml(content: bytes) -> str:
+    """Every part of the workbook as text: nothing can hide in a part openpyxl skips."""
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        return "".join(archive.read(name).decode("utf-8") for name in archive.namelist())
+
+
+def snapshot(residents) -> set[tuple]:
+    return {
+        (
+            r.household.label,
+            r.name,
+            r.gender,
+            r.birth_date,
+            r.id_number,
+            r.phone,
+            r.relation,
+            frozenset(tag.name for tag in r.tags.all()),
+        )
+        for r in residents
+    }
+
+
+def test_residents_export_round_trips_through_import(world):
+    staff = world.users.staff_a
+    world.res_a.tags.set(Tag.objects.filter(name__in=["独居老人", "高龄"]))
+    world.res_j1.tags.set(Tag.objects.filter(name="低保"))
+    before = snapshot(resident_list(staff))
+    content = residents_export(resident_list(staff), personal=True)
+    assert sheet_rows(content)[0] == RESIDENT_HEADERS
+    # Empty community A's registry (accounts and partners hold on to residents), keeping only
+    # the compounds and buildings, then import the export.
+    world.users.resident_a.profile.delete()
+    world.users.partner_a.profile.delete()
+    Partner.objects.filter(community=world.a, resident__isnull=False).delete()
+    in_a = {"household__unit__building__compound__community": world.a}
+    Resident.objects.filter(**in_a).delete()
+    Household.objects.filter(unit__building__compound__community=world.a).delete()
+    Unit.objects.filter(building__compound__community=world.a).delete()
+    assert not resident_list(staff).exists()
+
+    result = import_residents(content, user=staff)
+
+    assert result.ok, result.errors
+    assert result.created == len(before) == 5
+    assert snapshot(resident_list(staff)) == before
+
+
+def test_reimporting_an_export_over_itself_reports_every_duplicate(world):
+    staff = world.users.staff_a
+    content = residents_export(resident_list(staff), personal=True)
+
+    result = import_residents(content, user=staff)
+
+    assert {(e.row, e.column) for e in result.errors if e.column == "身份证号"} == {
+        (row, "身份证号") for row in range(2, 7)
+    }
+    assert Resident.objects.count() == 6
+
+
+def test_masked_residents_export_holds_no_clear_personal_data(world):
+    residents = list(resident_list(world.users.staff_a))
+    content = residents_export(resident_list(world.users.staff_a), personal=False)
+
+    text = all_xml(content)
+    for resident in residents:
+        assert resident.id_number not in text
+        assert resident.phone not in text
+        assert resident.id_number_masked in text
+    assert "139****4321" in text
+    assert world.res_b.name not in text  # community B is out of staff_a's reach
+
+
+def test_masked_export_cannot_be_imported_as_real_data(world):
+    content = residents_export(resident_list(world.users.staff_a), personal=False)
+
+    result = import_residents(content, user=world.users.staff_a)
+
+    assert not result.ok
+    assert {"身份证号", "联系电话"} <= {error.column for error in result.errors}
+
+
+def test_residents_export_follows_filters_and_keeps_queries_flat(
+    world, django_assert_max_num_queries
+):
+    from gongzhi.core.places import Place
+
+    qs = resident_list(world.users.staff_a, place=Place("building", world.y1.pk))
+
+    with django_assert_max_num_queries(3):
+        content = residents_export(qs, personal=False)
+
+    names = {row[4] for row in sheet_rows(content)[1:]}
+    assert names == {"王建国", "李秀英", "赵敏"}
+
+
+def test_households_export_counts_residents_and_names_heads(world):
+    content = households_export(household_list(world.users.staff_a))
+
+    rows = sheet_rows(content)
+    assert rows[0] == HOUSEHOLD_HEADERS
+    by_address = {row[0]: row for row in rows[1:]}
+    assert set(by_address) == {
+        "渔家苑 1栋1单元101",
+        "渔家苑 1栋1单元102",
+        "渔家苑 2栋1单元201",
+        "锦绣园 1栋1单元301",
+    }
+    assert by_address["渔家苑 1栋1单元101"][1:] == ["渔家苑", "1栋", "1单元", "101", 2, "王建国"]
+
+
+def test_partner_team_and_organisation_exports_mask_phones(world):
+    staff = world.users.staff_a
+
+    partners = partners_export(partner_list(staff))
+    teams = teams_export(team_list(staff))
+    organisations = organisations_export(organisation_list(staff))
+
+    partner_rows = sheet_rows(partners)
+    assert partner_rows[0] == PARTNER_HEADERS
+    neighbour = next(row for row in partner_rows if row[0] == "王建国")
+    assert neighbour[1:4] == ["睦邻合伙人", "渔家苑", "1栋"]
+    assert neighbour[4] == world.res_a.id_number_masked
+    assert neighbour[5] == "139****1111"
+    assert "吴刚" not in {row[0] for row in partner_rows}
+    for content in (partners, teams, organisations):
+        text = all_xml(content)
+        assert "13900001111" not in text and "13700001234" not in text
+        assert world.res_a.id_number not in text
+    team = next(row for row in sheet_rows(teams) if row[0] == "渔家苑志愿服务队")
+    assert team[1:8] == ["志愿服务队", "X社区", "渔家苑", None, "王建国", "139****1111", 1]
+    committee = next(row for row in sheet_rows(organisations) if row[0] == "X社区居委会")
+    assert committee[1] == "社区居委会" and committee[6] == "137****1234"
+
+
+def test_export_registry_command(world, tmp_path):
+    out = tmp_path / "residents.xlsx"
+
+    call_command(
+        "export_registry",
+        "residents",
+        "--output",
+        str(out),
+        "--place",
+        f"compound:{world.jinxiu.pk}",
+    )
+    masked = sheet_rows(out.read_bytes())
+    call_command(
+        "export_registry",
+        "residents",
+        "--output",
+        str(out),
+        "--place",
+        f"compound:{world.jinxiu.pk}",
+        "--personal",
+    )
+    personal = sheet_rows(out.read_bytes())
+
+    assert [row[4] for row in masked[1:]] == ["周芳"]
+    assert masked[1][7] == world.res_j1.id_number_masked
+    assert personal[1][7] == world.res_j1.id_number
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [
+        ("partners", {"吴刚"}),
+        ("teams", {"江南志愿服务队"}),
+        ("organisations", {"Y社区居委会"}),
+        ("households", {"江南小区 1栋1单元401"}),
+    ],
+)
+def test_export_registry_command_by_community(world, tmp_path, kind, expected):
+    out = tmp_path / f"{kind}.xlsx"
+
+    call_command("export_registry", kind, "--output", str(out), "--community", "Y社区")
+
+    assert {row[0] for row in sheet_rows(out.read_bytes())[1:]} == expected
+
+
+def test_export_registry_command_refuses_bad_arguments(world, tmp_path):
+    out = str(tmp_path / "x.xlsx")
+
+    with pytest.raises(CommandError):
+        call_command("export_registry", "residents", "--output", out, "--place", "moon:1")
+    with pytest.raises(CommandError):
+        call_command("export_registry", "partners", "--output", out, "--personal")
+    with pytest.raises(CommandError):
+        call_command("export_registry", "teams", "--output", out, "--community", "无此社区")
+
+
+def test_workbook_has_bold_frozen_header_and_no_formulas():
+    content = workbook_bytes("表", ["姓名", "备注"], [['=HYPERLINK("http://x")', "正常"]])
+
+    sheet = openpyxl.load_workbook(io.BytesIO(content)).worksheets[0]
+
+    assert sheet.freeze_panes == "A2"
+    assert sheet["A1"].font.b
+    assert sheet["A2"].data_type == "s"
+    assert sheet["A2"].value == '=HYPERLINK("http://x")'
+    assert sheet.column_dimensions["A"].width > 10
+
+
+def test_xlsx_response_names_chinese_files_per_rfc_5987():
+    response = xlsx_response("居民 名单.xlsx", b"PK")
+
+    assert response["Content-Type"] == (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    disposition = response["Content-Disposition"]
+    assert disposition.startswith('attachment; filename="export.xlsx"')
+    assert "filename*=UTF-8''%E5%B1%85%E6%B0%91%20%E5%90%8D%E5%8D%95.xlsx" in disposition
+    assert xlsx_response("residents.xlsx", b"")["Content-Disposition"].startswith(
+        'attachment; filename="residents.xlsx"'
+    )
