@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "gongzhi.accounts",
     "gongzhi.matters",
     "gongzhi.notifications",
+    "gongzhi.mediation",
     "gongzhi.demo",
 ]
 

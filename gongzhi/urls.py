@@ -11,6 +11,7 @@ urlpatterns = [
     path("partners/", include("gongzhi.partners.urls")),
     path("matters/", include("gongzhi.matters.urls")),
     path("inbox/", include("gongzhi.notifications.urls")),
+    path("mediation/", include("gongzhi.mediation.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

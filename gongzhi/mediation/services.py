@@ -1,0 +1,480 @@
+"""Every change to a mediation case: one function per transition.
+
+Each function locks the case row, checks permission (``rules.py``) and the allowed source
+states, saves, and appends a ``CaseEvent`` with the acting user. A refused change raises
+``MediationError`` with a stable code and a translated message, and changes nothing.
+
+open ──session──► mediating ──outcome agreed / partly──► following_up ──last visit──► closed
+                      │
+                      └──outcome failed (referred to the committee, a department, a court)──► referred
+"""
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from gongzhi.accounts.models import Profile, UserRole
+from gongzhi.matters import rules as matter_rules
+from gongzhi.matters.models import Category, Matter
+from gongzhi.mediation import rules
+from gongzhi.mediation.models import (
+    FOLLOW_UP_DAYS,
+    MAX_TEXT_LENGTH,
+    MEDIATION_SKILL,
+    MEDIATOR_ROLES,
+    CaseEvent,
+    CaseKind,
+    CaseParty,
+    CaseSession,
+    CaseStatus,
+    FollowUp,
+    MediationCase,
+    Outcome,
+    ReferralTarget,
+)
+from gongzhi.notifications.services import notify_users
+from gongzhi.partners.models import Organisation, Partner, PartnerStatus
+from gongzhi.people.models import Resident
+from gongzhi.places.models import Building, Community, Compound
+
+
+class MediationError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _forbidden() -> MediationError:
+    return MediationError("forbidden", _("You may not do this for this mediation case."))
+
+
+def _bad_state(case: MediationCase, verb: str) -> MediationError:
+    return MediationError(
+        "bad_state",
+        _("A case that is %(status)s cannot be %(verb)s.")
+        % {"status": case.get_status_display(), "verb": verb},
+    )
+
+
+def _now(now):
+    return now or timezone.now()
+
+
+def _locked(case: MediationCase) -> MediationCase:
+    return MediationCase.objects.select_for_update().get(pk=case.pk)
+
+
+def link(case: MediationCase) -> str:
+    return reverse("mediation:detail", args=[case.pk])
+
+
+def _record(case, *, actor, action, from_status="", to_status="", data=None, now=None):
+    return CaseEvent.objects.create(
+        case=case,
+        at=_now(now),
+        actor=actor if getattr(actor, "pk", None) else None,
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        data=data or {},
+    )
+
+
+def _move(case, *, to, actor, action, allowed, verb, now=None, data=None, fields=()):
+    if case.status not in allowed:
+        raise _bad_state(case, verb)
+    before = case.status
+    case.status = to
+    case.save(update_fields=["status", *fields])
+    _record(case, actor=actor, action=action, from_status=before, to_status=to, data=data, now=now)
+    return case
+
+
+def mediator_users(case: MediationCase) -> list:
+    """The user accounts of the case's mediators."""
+    profiles = Profile.objects.filter(partner__in=case.mediators.all()).select_related("user")
+    return [profile.user for profile in profiles if profile.user.is_active]
+
+
+def _title(case: MediationCase, text: str) -> str:
+    # Never a party's name or the description: notifications are not confidential.
+    return text % {"id": case.pk, "kind": case.get_kind_display()}
+
+
+def is_qualified_mediator(partner: Partner) -> bool:
+    return (
+        partner.skills.filter(name=MEDIATION_SKILL).exists()
+        or partner.roles.filter(code__in=MEDIATOR_ROLES).exists()
+    )
+
+
+def _check_mediators(community_id: int, mediators: Iterable[Partner]) -> list[Partner]:
+    found = list({partner.pk: partner for partner in mediators}.values())
+    for partner in found:
+        if partner.community_id != community_id or partner.status != PartnerStatus.ACTIVE:
+            raise MediationError(
+                "invalid_mediator",
+                _("%(name)s is not an active partner of this community.") % {"name": partner},
+            )
+        if not is_qualified_mediator(partner):
+            raise MediationError(
+                "not_mediator",
+                _(
+                    "%(name)s cannot mediate: a mediator needs the %(skill)s skill or is a "
+                    "community talent, a social-organisation leader or a senior party member."
+                )
+                % {"name": partner, "skill": MEDIATION_SKILL},
+            )
+    return found
+
+
+def _resolve_place(place) -> dict:
+    if isinstance(place, Building):
+        return {
+            "community": place.compound.community,
+            "compound": place.compound,
+            "building": place,
+        }
+    if isinstance(place, Compound):
+        return {"community": place.community, "compound": place, "building": None}
+    if isinstance(place, Community):
+        return {"community": place, "compound": None, "building": None}
+    raise MediationError(
+        "unknown_place", _("Choose the community, compound or building of the dispute.")
+    )
+
+
+@transaction.atomic
+def case_open(
+    *,
+    actor,
+    kind: str,
+    description: str,
+    place,
+    residents: Iterable[Resident] = (),
+    organisations: Iterable[Organisation] = (),
+    names: Iterable[str] = (),
+    mediators: Iterable[Partner] = (),
+    matter: Matter | None = None,
+    now=None,
+) -> MediationCase:
+    """Open a case. The opener is authorised for its details; mediators are notified."""
+    columns = _resolve_place(place)
+    community = columns["community"]
+    if not rules.can_open(actor, community.pk):
+        raise _forbidden()
+    if kind not in CaseKind.values:
+        raise MediationError("invalid_kind", _("Choose the kind of dispute."))
+    description = (description or "").strip()
+    if not description:
+        raise MediationError("description_required", _("Describe the dispute."))
+    if len(description) > MAX_TEXT_LENGTH:
+        raise MediationError(
+            "too_long",
+            _("The description may be at most %(n)d characters.") % {"n": MAX_TEXT_LENGTH},
+        )
+    residents = list({r.pk: r for r in residents}.values())
+    organisations = list({o.pk: o for o in organisations}.values())
+    names = [name.strip()[:80] for name in names if name and name.strip()]
+    if not (residents or organisations or names):
+        raise MediationError("parties_required", _("Name at least one party of the dispute."))
+    if any(r.household.unit.building.compound.community_id != community.pk for r in residents):
+        raise MediationError("invalid_party", _("A resident party must live in this community."))
+    if matter is not None:
+        if matter.category != Category.DISPUTES:
+            raise MediationError(
+                "not_a_dispute", _("Only a matter in the disputes category opens a mediation.")
+            )
+        if not matter_rules.can_manage(actor, matter) or matter.community_id != community.pk:
+            raise _forbidden()
+        if MediationCase.objects.filter(matter=matter).exists():
+            raise MediationError(
+                "already_open", _("A mediation case already exists for this matter.")
+            )
+    mediators = _check_mediators(community.pk, mediators)
+    now = _now(now)
+    case = MediationCase.objects.create(
+        kind=kind,
+        description=description,
+        matter=matter,
+        created_by=actor,
+        opened_at=now,
+        **columns,
+    )
+    CaseParty.objects.bulk_create(
+        [CaseParty(case=case, resident=r) for r in residents]
+        + [CaseParty(case=case, organisation=o) for o in organisations]
+        + [CaseParty(case=case, name=n) for n in names]
+    )
+    case.mediators.set(mediators)
+    if (
+        getattr(actor, "profile", None) is not None
+        and actor.profile.role == UserRole.COMMUNITY_STAFF
+    ):
+        case.authorised_staff.add(actor)
+    _record(
+        case,
+        actor=actor,
+        action="open",
+        to_status=CaseStatus.OPEN,
+        data={"matter": matter.pk if matter else None},
+        now=now,
+    )
+    if mediators:
+        notify_users(
+            users=mediator_users(case),
+            kind="mediation_assigned",
+            title=_title(case, _("You mediate case #%(id)s (%(kind)s)")),
+            link=link(case),
+        )
+    return case
+
+
+@transaction.atomic
+def case_open_from_matter(*, actor, matter: Matter, kind: str = CaseKind.NEIGHBOUR, now=None):
+    """The "open a mediation case" button of a dispute matter: its text and reporters become
+    the description and the parties."""
+    residents = [
+        reporter.resident
+        for reporter in matter.reporters.select_related(
+            "resident__household__unit__building__compound"
+        )
+        if reporter.resident_id
+    ]
+    names = [] if residents else [r.name for r in matter.reporters.all() if r.name]
+    return case_open(
+        actor=actor,
+        kind=kind,
+        description=matter.text,
+        place=matter.building or matter.compound or matter.community,
+        residents=residents,
+        names=names or ([] if residents else [matter.reporter_name or _("reporter")]),
+        matter=matter,
+        now=now,
+    )
+
+
+@transaction.atomic
+def case_set_mediators(*, actor, case: MediationCase, mediators: Iterable[Partner], now=None):
+    case = _locked(case)
+    if not rules.can_manage(actor, case):
+        raise _forbidden()
+    if not case.is_open:
+        raise _bad_state(case, _("changed"))
+    mediators = _check_mediators(case.community_id, mediators)
+    if not mediators:
+        raise MediationError("mediators_required", _("Choose at least one mediator."))
+    before = set(case.mediators.values_list("pk", flat=True))
+    case.mediators.set(mediators)
+    _record(case, actor=actor, action="mediators", data={"partners": [p.pk for p in mediators]})
+    added = [p for p in mediators if p.pk not in before]
+    if added:
+        users = Profile.objects.filter(partner__in=added).select_related("user")
+        notify_users(
+            users=[p.user for p in users],
+            kind="mediation_assigned",
+            title=_title(case, _("You mediate case #%(id)s (%(kind)s)")),
+            link=link(case),
+        )
+    return case
+
+
+@transaction.atomic
+def case_authorise_staff(*, actor, case: MediationCase, user, now=None) -> MediationCase:
+    """Let another staff member of the case's community see its details."""
+    case = _locked(case)
+    if not rules.can_manage(actor, case):
+        raise _forbidden()
+    if not rules.is_community_staff_of(user, case.community_id):
+        raise MediationError(
+            "invalid_staff", _("Only community staff of this community can be authorised.")
+        )
+    if case.authorised_staff.filter(pk=user.pk).exists():
+        raise MediationError("already_authorised", _("This staff member is already authorised."))
+    case.authorised_staff.add(user)
+    _record(case, actor=actor, action="authorise", data={"user": user.pk}, now=now)
+    return case
+
+
+@transaction.atomic
+def case_add_session(*, actor, case: MediationCase, notes: str, held_at=None, now=None):
+    case = _locked(case)
+    if not rules.can_mediate(actor, case):
+        raise _forbidden()
+    notes = (notes or "").strip()
+    if not notes:
+        raise MediationError("notes_required", _("Write the notes of the session."))
+    if len(notes) > MAX_TEXT_LENGTH:
+        raise MediationError(
+            "too_long", _("Notes may be at most %(n)d characters.") % {"n": MAX_TEXT_LENGTH}
+        )
+    now = _now(now)
+    held_at = held_at or now
+    if held_at > now + dt.timedelta(minutes=5):
+        raise MediationError("future_session", _("A session cannot be recorded in advance."))
+    if held_at < case.opened_at - dt.timedelta(days=1):
+        raise MediationError("early_session", _("A session cannot be held before the case."))
+    if case.status not in (CaseStatus.OPEN, CaseStatus.MEDIATING):
+        raise _bad_state(case, _("mediated"))
+    session = CaseSession.objects.create(
+        case=case, held_at=held_at, notes=notes, recorded_by=actor, recorded_at=now
+    )
+    if case.status == CaseStatus.OPEN:
+        _move(
+            case,
+            to=CaseStatus.MEDIATING,
+            actor=actor,
+            action="session",
+            allowed=(CaseStatus.OPEN,),
+            verb=_("mediated"),
+            now=now,
+            data={"session": session.pk},
+        )
+    else:
+        _record(case, actor=actor, action="session", data={"session": session.pk}, now=now)
+    return session
+
+
+@transaction.atomic
+def case_record_outcome(
+    *,
+    actor,
+    case: MediationCase,
+    outcome: str,
+    agreement_text: str = "",
+    referred_to: str = "",
+    referral_note: str = "",
+    now=None,
+) -> MediationCase:
+    """Agreed or partly: the agreement text is required and follow-up visits are scheduled at
+    +7 and +30 days. Failed: the case is referred to the committee, a department or a court."""
+    case = _locked(case)
+    if not rules.can_mediate(actor, case):
+        raise _forbidden()
+    if outcome not in Outcome.values:
+        raise MediationError(
+            "invalid_outcome", _("Choose agreement reached, partly agreed or failed.")
+        )
+    if case.status != CaseStatus.MEDIATING:
+        if case.status == CaseStatus.OPEN:
+            raise MediationError(
+                "bad_state", _("Record at least one mediation session before the outcome.")
+            )
+        raise _bad_state(case, _("concluded"))
+    agreement_text = (agreement_text or "").strip()
+    now = _now(now)
+    case.outcome, case.outcome_at = outcome, now
+    if outcome in (Outcome.AGREED, Outcome.PARTLY):
+        if not agreement_text:
+            raise MediationError("agreement_required", _("Write the text of the agreement."))
+        if len(agreement_text) > MAX_TEXT_LENGTH:
+            raise MediationError(
+                "too_long",
+                _("The agreement may be at most %(n)d characters.") % {"n": MAX_TEXT_LENGTH},
+            )
+        case.agreement_text = agreement_text
+        _move(
+            case,
+            to=CaseStatus.FOLLOWING_UP,
+            actor=actor,
+            action="outcome",
+            allowed=(CaseStatus.MEDIATING,),
+            verb=_("concluded"),
+            now=now,
+            data={"outcome": outcome},
+            fields=["outcome", "outcome_at", "agreement_text"],
+        )
+        today = timezone.localdate(now)
+        FollowUp.objects.bulk_create(
+            [
+                FollowUp(case=case, after_days=days, due_on=today + dt.timedelta(days=days))
+                for days in FOLLOW_UP_DAYS
+            ]
+        )
+        return case
+    if referred_to not in ReferralTarget.values:
+        raise MediationError(
+            "referral_required",
+            _(
+                "Say where the failed case goes: the people's mediation committee, "
+                "a department or a court."
+            ),
+        )
+    case.referred_to, case.referral_note = referred_to, (referral_note or "").strip()[:200]
+    case.agreement_text = agreement_text[:MAX_TEXT_LENGTH]
+    case.closed_at = now
+    return _move(
+        case,
+        to=CaseStatus.REFERRED,
+        actor=actor,
+        action="outcome",
+        allowed=(CaseStatus.MEDIATING,),
+        verb=_("concluded"),
+        now=now,
+        data={"outcome": outcome, "referred_to": referred_to},
+        fields=[
+            "outcome",
+            "outcome_at",
+            "referred_to",
+            "referral_note",
+            "agreement_text",
+            "closed_at",
+        ],
+    )
+
+
+@transaction.atomic
+def case_record_follow_up(
+    *, actor, case: MediationCase, follow_up: FollowUp, held, notes: str = "", now=None
+) -> FollowUp:
+    """Record a follow-up visit; the case closes after its last visit."""
+    case = _locked(case)
+    if not rules.can_mediate(actor, case):
+        raise _forbidden()
+    follow_up = FollowUp.objects.select_for_update().filter(pk=follow_up.pk, case=case).first()
+    if follow_up is None:
+        raise MediationError("invalid_follow_up", _("This visit does not belong to the case."))
+    if case.status != CaseStatus.FOLLOWING_UP:
+        raise _bad_state(case, _("visited"))
+    if follow_up.is_done:
+        raise MediationError("already_done", _("This follow-up visit is already recorded."))
+    if held not in (True, False):
+        raise MediationError("held_required", _("Say whether the agreement held."))
+    now = _now(now)
+    follow_up.done_at, follow_up.held, follow_up.done_by = now, held, actor
+    follow_up.notes = (notes or "").strip()[:MAX_TEXT_LENGTH]
+    follow_up.save(update_fields=["done_at", "held", "done_by", "notes"])
+    data = {"follow_up": follow_up.pk, "after_days": follow_up.after_days, "held": held}
+    if case.follow_ups.filter(done_at__isnull=True).exists():
+        _record(case, actor=actor, action="follow_up", data=data, now=now)
+        return follow_up
+    case.closed_at = now
+    _move(
+        case,
+        to=CaseStatus.CLOSED,
+        actor=actor,
+        action="follow_up",
+        allowed=(CaseStatus.FOLLOWING_UP,),
+        verb=_("visited"),
+        now=now,
+        data=data,
+        fields=["closed_at"],
+    )
+    return follow_up
+
+
+def qualified_mediators(community_id: int):
+    """Active partners of the community who may mediate (for choosers)."""
+    return (
+        Partner.objects.active()
+        .filter(community_id=community_id)
+        .filter(Q(skills__name=MEDIATION_SKILL) | Q(roles__code__in=MEDIATOR_ROLES))
+        .distinct()
+        .order_by("name", "pk")
+    )
