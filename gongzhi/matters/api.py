@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, File, Header, Query, Router, Schema
+from ninja import Field, File, Header, Query, Router, Schema, responses
 from ninja.files import UploadedFile
 
 from gongzhi.accounts.scope import is_staff_like
@@ -457,7 +457,7 @@ def matter_submit(
     )
     # A matter made by this request carries this request's time; a retry gets the first one.
     created = matter.created_at == now
-    return (201 if created else 200), _detail(user, matter.pk)
+    return responses.Status(201 if created else 200, _detail(user, matter.pk))
 
 
 # ---- transitions ----------------------------------------------------------------------------
@@ -592,7 +592,8 @@ def matter_feedback(request, matter_id: int, payload: FeedbackIn):
 def matter_add_photo(request, matter_id: int, photo: File[UploadedFile]):
     user = request.auth
     matter = get_or_404(selectors.matter_list(user), matter_id, _("Matter not found"))
-    return 201, _call(services.matter_add_photo, actor=user, matter=matter, upload=photo)
+    photo = _call(services.matter_add_photo, actor=user, matter=matter, upload=photo)
+    return responses.Status(201, photo)
 
 
 # ---- classifier and WeChat paste ------------------------------------------------------------
