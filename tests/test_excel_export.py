@@ -8,24 +8,25 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from gongzhi.core.excel import workbook_bytes, xlsx_response
+from gongzhi.core.places import Place
 from gongzhi.partners.excel import (
     PARTNER_HEADERS,
     organisations_export,
     partners_export,
     teams_export,
 )
-from gongzhi.partners.models import Partner
 from gongzhi.partners.selectors import organisation_list, partner_list, team_list
 from gongzhi.people.excel import (
     HOUSEHOLD_HEADERS,
-    RESIDENT_HEADERS,
     households_export,
     import_residents,
     residents_export,
 )
 from gongzhi.people.models import Resident, Tag
 from gongzhi.people.selectors import household_list, resident_list
-from gongzhi.places.models import Household, Unit
+from gongzhi.places.models import Building, Community, Compound, Household, Unit
+from tests.factories import make_id_number
+from tests.test_excel_import import xlsx
 
 
 def sheet_rows(content: bytes) -> list[list]:
@@ -56,28 +57,37 @@ def snapshot(residents) -> set[tuple]:
 
 
 def test_residents_export_round_trips_through_import(world):
-    staff = world.users.staff_a
+    # A fresh community with the same compound and building names as community A, filled from
+    # an export of A's residents with new ID numbers (ID numbers are unique registry-wide).
+    fresh = Community.objects.create(subdistrict=world.sub, name="Z社区")
+    yujia = Compound.objects.create(community=fresh, name="渔家苑")
+    jinxiu = Compound.objects.create(community=fresh, name="锦绣园")
+    for compound, name in [(yujia, "1栋"), (yujia, "2栋"), (jinxiu, "1栋")]:
+        Building.objects.create(compound=compound, name=name)
     world.res_a.tags.set(Tag.objects.filter(name__in=["独居老人", "高龄"]))
     world.res_j1.tags.set(Tag.objects.filter(name="低保"))
-    before = snapshot(resident_list(staff))
-    content = residents_export(resident_list(staff), personal=True)
-    assert sheet_rows(content)[0] == RESIDENT_HEADERS
-    # Empty community A's registry (accounts and partners hold on to residents), keeping only
-    # the compounds and buildings, then import the export.
-    world.users.resident_a.profile.delete()
-    world.users.partner_a.profile.delete()
-    Partner.objects.filter(community=world.a, resident__isnull=False).delete()
-    in_a = {"household__unit__building__compound__community": world.a}
-    Resident.objects.filter(**in_a).delete()
-    Household.objects.filter(unit__building__compound__community=world.a).delete()
-    Unit.objects.filter(building__compound__community=world.a).delete()
-    assert not resident_list(staff).exists()
+    seed = sheet_rows(residents_export(resident_list(world.users.staff_a), personal=True))
+    for row in seed[1:]:
+        row[7] = make_id_number(row[6].date(), male=row[5] == "男")
+    assert import_residents(xlsx(seed[0], seed[1:]), user=world.users.admin, community=fresh).ok
+    in_fresh = resident_list(world.users.admin, place=Place("community", fresh.pk))
+    before = snapshot(in_fresh)
 
-    result = import_residents(content, user=staff)
+    content = residents_export(in_fresh, personal=True)
+    Resident.objects.filter(household__unit__building__compound__community=fresh).delete()
+    Household.objects.filter(unit__building__compound__community=fresh).delete()
+    Unit.objects.filter(building__compound__community=fresh).delete()
+    assert not in_fresh.all().exists()
+    result = import_residents(content, user=world.users.admin, community=fresh)
 
     assert result.ok, result.errors
     assert result.created == len(before) == 5
-    assert snapshot(resident_list(staff)) == before
+    assert snapshot(in_fresh.all()) == before
+    assert {frozenset(tags) for *_, tags in before} >= {
+        frozenset({"独居老人", "高龄"}),
+        frozenset({"低保"}),
+    }
+    assert sheet_rows(residents_export(in_fresh.all(), personal=True)) == sheet_rows(content)
 
 
 def test_reimporting_an_export_over_itself_reports_every_duplicate(world):
@@ -117,8 +127,6 @@ def test_masked_export_cannot_be_imported_as_real_data(world):
 def test_residents_export_follows_filters_and_keeps_queries_flat(
     world, django_assert_max_num_queries
 ):
-    from gongzhi.core.places import Place
-
     qs = resident_list(world.users.staff_a, place=Place("building", world.y1.pk))
 
     with django_assert_max_num_queries(3):

@@ -8,6 +8,7 @@ they are the contract with the people who fill the sheets.
 
 import datetime as dt
 import re
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -457,25 +458,42 @@ def residents_export(qs: QuerySet[Resident], *, personal: bool) -> bytes:
     ``personal=False`` masks ID numbers and phones; pass ``True`` only for users who may
     manage the registry (``accounts.scope.can_manage_registry``).
     """
-    qs = qs.select_related("household__unit__building__compound").prefetch_related("tags")
+    # Plain values, not model instances: a community's 21,000 residents export in seconds.
+    rows = qs.prefetch_related(None).values_list(
+        "pk",
+        "household__unit__building__compound__name",
+        "household__unit__building__name",
+        "household__unit__name",
+        "household__room",
+        "name",
+        "gender",
+        "birth_date",
+        "id_number",
+        "phone",
+        "relation",
+    )
+    tags: dict[int, list[str]] = defaultdict(list)
+    links = Resident.tags.through.objects.filter(resident__in=qs.values("pk"))
+    for resident_id, tag in links.order_by("tag_id").values_list("resident_id", "tag__name"):
+        tags[resident_id].append(tag)
 
-    def line(resident: Resident) -> list:
-        unit = resident.household.unit
+    def line(row: tuple) -> list:
+        pk, compound, building, unit, room, name, gender, born, id_number, phone, relation = row
         return [
-            unit.building.compound.name,
-            unit.building.name,
-            unit.name,
-            resident.household.room,
-            resident.name,
-            GENDER_NAMES.get(resident.gender, ""),
-            resident.birth_date,
-            resident.id_number if personal else mask_id_number(resident.id_number),
-            resident.phone if personal else mask_phone(resident.phone),
-            RELATION_NAMES.get(resident.relation, ""),
-            "、".join(tag.name for tag in resident.tags.all()),
+            compound,
+            building,
+            unit,
+            room,
+            name,
+            GENDER_NAMES.get(gender, ""),
+            born,
+            id_number if personal else mask_id_number(id_number),
+            phone if personal else mask_phone(phone),
+            RELATION_NAMES.get(relation, ""),
+            "、".join(tags[pk]),
         ]
 
-    return workbook_bytes("居民", RESIDENT_HEADERS, map(line, qs.iterator(chunk_size=2000)))
+    return workbook_bytes("居民", RESIDENT_HEADERS, map(line, rows.iterator(chunk_size=2000)))
 
 
 def households_export(qs: QuerySet[Household]) -> bytes:
