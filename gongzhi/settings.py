@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "gongzhi.matters",
     "gongzhi.notifications",
     "gongzhi.mediation",
+    "gongzhi.meetings",
     "gongzhi.demo",
 ]
 

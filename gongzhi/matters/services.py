@@ -468,7 +468,9 @@ def matter_deliberate(*, actor, matter: Matter, note: str = "", now=None) -> Mat
         raise _forbidden()
     if matter.tier == Tier.SMALL:
         raise MatterError("small_matter", _("Small matters are handled directly, not deliberated."))
-    return _move(
+    from gongzhi.meetings.services import agenda_propose_for_matter
+
+    _move(
         matter,
         to=Status.DELIBERATING,
         actor=actor,
@@ -478,6 +480,8 @@ def matter_deliberate(*, actor, matter: Matter, note: str = "", now=None) -> Mat
         now=now,
         note=note,
     )
+    agenda_propose_for_matter(actor=actor, matter=matter, now=now)
+    return matter
 
 
 @transaction.atomic

@@ -1,0 +1,991 @@
+"""Every write to meetings: one function per action (see docs/meetings.md).
+
+Errors are ``MeetingError`` with a stable ``code`` (the API's error code) and a translated
+message; every function is atomic, so a refused action changes nothing. The matter loop runs
+through the matters services (``matter_start``, ``matter_complete``), never by writing
+matters directly.
+"""
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from gongzhi.matters.models import Matter
+from gongzhi.matters.models import Status as MatterStatus
+from gongzhi.meetings import recurrence, rules
+from gongzhi.meetings.models import (
+    ActionItem,
+    ActionStatus,
+    AgendaItem,
+    Decision,
+    HolidayPolicy,
+    ItemSource,
+    ItemStatus,
+    Majority,
+    Meeting,
+    MeetingStatus,
+    Method,
+    Outcome,
+    OutsiderRole,
+    Participant,
+    ParticipantKind,
+    PublicHoliday,
+    Reply,
+    Rule,
+    Series,
+    Venue,
+    Vote,
+    VoteChoice,
+)
+from gongzhi.notifications.services import notify_users
+from gongzhi.partners.models import Organisation, Partner, Team
+from gongzhi.people.models import Resident
+from gongzhi.places.models import Building, Community, Compound
+
+GENERATE_WEEKS = 8
+
+
+class MeetingError(Exception):
+    """A refused write. ``code`` is stable for API clients; ``message`` is translated."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _forbidden() -> MeetingError:
+    return MeetingError("forbidden", _("You may not do this with this meeting."))
+
+
+def _now(now: dt.datetime | None) -> dt.datetime:
+    return now or timezone.now()
+
+
+def _link(meeting: Meeting) -> str:
+    return f"/meetings/{meeting.pk}/"
+
+
+# ---- scope -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    community: Community
+    compound: Compound | None = None
+    building: Building | None = None
+
+    @classmethod
+    def of(cls, place) -> "Scope":
+        """The scope of a community, compound or building."""
+        if isinstance(place, Building):
+            return cls(place.compound.community, place.compound, place)
+        if isinstance(place, Compound):
+            return cls(place.community, place)
+        if isinstance(place, Community):
+            return cls(place)
+        raise MeetingError(
+            "bad_scope", _("A meeting is held for a community, compound or building.")
+        )
+
+    @property
+    def place(self):
+        return self.building or self.compound or self.community
+
+    def fields(self) -> dict:
+        return {"community": self.community, "compound": self.compound, "building": self.building}
+
+
+def _check_venue_scope(venue: Venue, scope: Scope) -> None:
+    if venue.community_id != scope.community.pk:
+        raise MeetingError("bad_venue", _("Choose a venue of the meeting's community."))
+
+
+# ---- holidays and venues ---------------------------------------------------------------------
+
+
+def holiday_calendar(start: dt.date, end: dt.date) -> recurrence.HolidayCalendar:
+    """The listed holidays and 调休 working days around ``start``–``end`` (with a margin for
+    moves past the end)."""
+    rows = PublicHoliday.objects.filter(
+        date__gte=start, date__lte=end + dt.timedelta(days=31)
+    ).values_list("date", "is_workday")
+    return recurrence.HolidayCalendar(
+        holidays=frozenset(day for day, workday in rows if not workday),
+        workdays=frozenset(day for day, workday in rows if workday),
+    )
+
+
+@transaction.atomic
+def venue_create(
+    *,
+    actor,
+    community: Community,
+    name: str,
+    compound: Compound | None = None,
+    address: str = "",
+    capacity: int | None = None,
+) -> Venue:
+    place = compound or community
+    if not rules.can_manage_scope(actor, place):
+        raise _forbidden()
+    name = name.strip()
+    if not name:
+        raise MeetingError("name_required", _("Give the venue a name."))
+    if compound is not None and compound.community_id != community.pk:
+        raise MeetingError("bad_scope", _("The compound is not in this community."))
+    if Venue.objects.filter(community=community, name=name).exists():
+        raise MeetingError("duplicate", _("This community already has a venue of that name."))
+    return Venue.objects.create(
+        community=community,
+        compound=compound,
+        name=name[:60],
+        address=address[:120],
+        capacity=capacity,
+    )
+
+
+def _lock_venue(venue: Venue) -> Venue:
+    """Meetings at one venue are checked for overlaps under this row lock, so two concurrent
+    bookings queue instead of both passing the check (SQLite serialises writers anyway)."""
+    return Venue.objects.select_for_update().get(pk=venue.pk)
+
+
+def _overlapping(venue: Venue, starts_at, ends_at, exclude_pk=None):
+    qs = Meeting.objects.filter(venue=venue, starts_at__lt=ends_at, ends_at__gt=starts_at).exclude(
+        status=MeetingStatus.CANCELLED
+    )
+    if exclude_pk is not None:
+        qs = qs.exclude(pk=exclude_pk)
+    return qs.first()
+
+
+def _check_venue_free(venue: Venue, starts_at, ends_at) -> None:
+    other = _overlapping(venue, starts_at, ends_at)
+    if other is not None:
+        raise MeetingError(
+            "venue_taken",
+            _("%(venue)s is taken by “%(title)s” at %(time)s.")
+            % {
+                "venue": venue.name,
+                "title": other.title,
+                "time": timezone.localtime(other.starts_at).strftime("%Y-%m-%d %H:%M"),
+            },
+        )
+
+
+# ---- series and generation ------------------------------------------------------------------
+
+
+@transaction.atomic
+def series_create(
+    *,
+    actor,
+    name: str,
+    venue: Venue,
+    rule: str,
+    starts_on: dt.date,
+    start_time: dt.time,
+    place=None,
+    weekday: int | None = None,
+    day_of_month: int | None = None,
+    holiday_policy: str = HolidayPolicy.NEXT_WORKDAY,
+    ends_on: dt.date | None = None,
+    duration_minutes: int = 90,
+    weeks_ahead: int = GENERATE_WEEKS,
+    now=None,
+) -> Series:
+    """A new series, with its meetings for the next ``weeks_ahead`` weeks generated."""
+    now = _now(now)
+    scope = Scope.of(place or venue.compound or venue.community)
+    if not rules.can_manage_scope(actor, scope.place):
+        raise _forbidden()
+    _check_venue_scope(venue, scope)
+    name = name.strip()
+    if not name:
+        raise MeetingError("name_required", _("Give the series a name."))
+    if rule not in Rule.values:
+        raise MeetingError("bad_rule", _("Choose weekly, 4th/14th/24th, monthly or ad hoc."))
+    if holiday_policy not in HolidayPolicy.values:
+        raise MeetingError("bad_policy", _("Choose keep, skip or move to the next working day."))
+    if rule == Rule.WEEKLY and (weekday is None or not 0 <= weekday <= 6):
+        raise MeetingError("bad_rule", _("A weekly series needs a weekday."))
+    if rule == Rule.MONTHLY and (day_of_month is None or not 1 <= day_of_month <= 31):
+        raise MeetingError("bad_rule", _("A monthly series needs a day of the month, 1–31."))
+    if starts_on < timezone.localdate(now):
+        raise MeetingError("in_the_past", _("A new series cannot start in the past."))
+    if ends_on is not None and ends_on < starts_on:
+        raise MeetingError("bad_dates", _("The last day is before the first day."))
+    if not 10 <= duration_minutes <= 480:
+        raise MeetingError("bad_duration", _("A meeting lasts 10 to 480 minutes."))
+    series = Series.objects.create(
+        name=name[:60],
+        venue=venue,
+        rule=rule,
+        weekday=weekday if rule == Rule.WEEKLY else None,
+        day_of_month=day_of_month if rule == Rule.MONTHLY else None,
+        holiday_policy=holiday_policy,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        start_time=start_time,
+        duration_minutes=duration_minutes,
+        convenor=actor if getattr(actor, "pk", None) else None,
+        **scope.fields(),
+    )
+    meetings_generate(series=series, weeks=weeks_ahead, now=now)
+    return series
+
+
+@dataclass
+class Generated:
+    created: list[Meeting]
+    conflicts: list[tuple[dt.date, Meeting]]  # the venue was taken by this meeting
+
+
+def _aware(day: dt.date, time: dt.time) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, time))
+
+
+@transaction.atomic
+def meetings_generate(*, series: Series, weeks: int = GENERATE_WEEKS, now=None) -> Generated:
+    """Create the series' meetings from today to ``weeks`` weeks ahead. Idempotent: a rule date
+    that already has a meeting (unique on series + rule date) is left alone, and so is one whose
+    venue is taken (reported as a conflict)."""
+    now = _now(now)
+    result = Generated([], [])
+    if not series.active or series.rule == Rule.AD_HOC:
+        return result
+    today = timezone.localdate(now)
+    start = max(series.starts_on, today)
+    end = today + dt.timedelta(weeks=weeks)
+    if series.ends_on is not None:
+        end = min(end, series.ends_on)
+    found = recurrence.occurrences(
+        series.rule,
+        start,
+        end,
+        weekday=series.weekday,
+        day_of_month=series.day_of_month,
+        policy=series.holiday_policy,
+        holidays=holiday_calendar(start, end),
+    )
+    venue = _lock_venue(series.venue)
+    existing = set(series.meetings.values_list("rule_date", flat=True))
+    for occurrence in found:
+        if occurrence.rule_date in existing:
+            continue
+        starts_at = _aware(occurrence.date, series.start_time)
+        if starts_at <= now:
+            continue
+        ends_at = starts_at + dt.timedelta(minutes=series.duration_minutes)
+        other = _overlapping(venue, starts_at, ends_at)
+        if other is not None:
+            result.conflicts.append((occurrence.date, other))
+            continue
+        meeting = Meeting.objects.create(
+            title=series.name,
+            series=series,
+            rule_date=occurrence.rule_date,
+            venue=venue,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            convenor=series.convenor,
+            community_id=series.community_id,
+            compound_id=series.compound_id,
+            building_id=series.building_id,
+        )
+        result.created.append(meeting)
+    for meeting in result.created:
+        _attach_queue(meeting, now=now)
+    return result
+
+
+@transaction.atomic
+def meeting_create(
+    *,
+    actor,
+    title: str,
+    place,
+    starts_at: dt.datetime,
+    minutes: int = 90,
+    venue: Venue | None = None,
+    majority: str = Majority.SIMPLE,
+    quorum_share: float = 0.5,
+    quorum_count: int | None = None,
+    now=None,
+) -> Meeting:
+    """An ad hoc meeting (series meetings come from ``meetings_generate``)."""
+    now = _now(now)
+    scope = Scope.of(place)
+    if not rules.can_manage_scope(actor, scope.place):
+        raise _forbidden()
+    title = title.strip()
+    if not title:
+        raise MeetingError("title_required", _("Give the meeting a title."))
+    if timezone.is_naive(starts_at):
+        starts_at = timezone.make_aware(starts_at)
+    if starts_at <= now:
+        raise MeetingError("in_the_past", _("A new meeting cannot start in the past."))
+    if not 10 <= minutes <= 480:
+        raise MeetingError("bad_duration", _("A meeting lasts 10 to 480 minutes."))
+    if majority not in Majority.values:
+        raise MeetingError("bad_majority", _("Choose a simple or a two-thirds majority."))
+    if not 0 <= quorum_share <= 1:
+        raise MeetingError("bad_quorum", _("The quorum is a share between 0 and 1."))
+    ends_at = starts_at + dt.timedelta(minutes=minutes)
+    if venue is not None:
+        _check_venue_scope(venue, scope)
+        venue = _lock_venue(venue)
+        _check_venue_free(venue, starts_at, ends_at)
+    meeting = Meeting.objects.create(
+        title=title[:80],
+        venue=venue,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        convenor=actor if getattr(actor, "pk", None) else None,
+        majority=majority,
+        quorum_share=quorum_share,
+        quorum_count=quorum_count,
+        **scope.fields(),
+    )
+    _attach_queue(meeting, now=now)
+    return meeting
+
+
+def _locked(meeting: Meeting) -> Meeting:
+    return Meeting.objects.select_for_update().get(pk=meeting.pk)
+
+
+def _manage(actor, meeting: Meeting) -> Meeting:
+    meeting = _locked(meeting)
+    if not rules.can_manage(actor, meeting):
+        raise _forbidden()
+    return meeting
+
+
+def _not_closed(meeting: Meeting) -> None:
+    if meeting.status in (MeetingStatus.CLOSED, MeetingStatus.CANCELLED):
+        raise MeetingError(
+            "meeting_closed",
+            _("The meeting is %(status)s; its record can no longer change.")
+            % {"status": meeting.get_status_display()},
+        )
+
+
+def _in_session(meeting: Meeting) -> None:
+    _not_closed(meeting)
+    if meeting.status != MeetingStatus.IN_SESSION:
+        raise MeetingError("not_in_session", _("Open the meeting first."))
+
+
+@transaction.atomic
+def meeting_set_recorder(*, actor, meeting: Meeting, recorder) -> Meeting:
+    meeting = _manage(actor, meeting)
+    _not_closed(meeting)
+    meeting.recorder = recorder
+    meeting.save(update_fields=["recorder"])
+    return meeting
+
+
+@transaction.atomic
+def meeting_open(*, actor, meeting: Meeting, now=None) -> Meeting:
+    meeting = _manage(actor, meeting)
+    if meeting.status != MeetingStatus.PLANNED:
+        raise MeetingError("bad_state", _("Only a planned meeting can be opened."))
+    meeting.status, meeting.opened_at = MeetingStatus.IN_SESSION, _now(now)
+    if meeting.recorder_id is None:
+        meeting.recorder = actor
+    meeting.save(update_fields=["status", "opened_at", "recorder"])
+    return meeting
+
+
+@transaction.atomic
+def meeting_cancel(*, actor, meeting: Meeting) -> Meeting:
+    meeting = _manage(actor, meeting)
+    if meeting.status != MeetingStatus.PLANNED:
+        raise MeetingError("bad_state", _("Only a planned meeting can be cancelled."))
+    meeting.status = MeetingStatus.CANCELLED
+    meeting.save(update_fields=["status"])
+    # Items from matters go back to the queue, to be attached to the next meeting.
+    for item in meeting.items.filter(status__in=(ItemStatus.PROPOSED, ItemStatus.SCHEDULED)):
+        item.meeting, item.status = None, ItemStatus.PROPOSED
+        item.save(update_fields=["meeting", "status"])
+    return meeting
+
+
+@transaction.atomic
+def meeting_close(*, actor, meeting: Meeting, now=None) -> Meeting:
+    """Close the meeting: its decisions are published and frozen. Items left undecided are
+    deferred; those from matters are proposed again to the next meeting of their scope."""
+    meeting = _manage(actor, meeting)
+    _in_session(meeting)
+    now = _now(now)
+    meeting.status, meeting.closed_at = MeetingStatus.CLOSED, now
+    meeting.save(update_fields=["status", "closed_at"])
+    for item in meeting.items.exclude(status=ItemStatus.DECIDED):
+        item.status = ItemStatus.DEFERRED
+        item.save(update_fields=["status"])
+        if item.matter_id and item.matter.status == MatterStatus.DELIBERATING:
+            _propose_matter(item.matter, actor=actor, now=now)
+    return meeting
+
+
+# ---- participants ---------------------------------------------------------------------------
+
+
+def _user_of(participant: Participant):
+    if participant.user_id:
+        return participant.user
+    users = get_user_model().objects
+    if participant.partner_id:
+        return users.filter(profile__partner_id=participant.partner_id).first()
+    if participant.resident_id:
+        return users.filter(profile__resident_id=participant.resident_id).first()
+    return None
+
+
+@transaction.atomic
+def participant_invite(
+    *,
+    actor,
+    meeting: Meeting,
+    partner: Partner | None = None,
+    resident: Resident | None = None,
+    organisation: Organisation | None = None,
+    user=None,
+    name: str = "",
+    outsider_role: str = "",
+    is_voter: bool = False,
+) -> Participant:
+    """Invite one person or body; exactly one of partner, resident, organisation, staff user,
+    or a named outside guest with a role. Invitees with an account are notified."""
+    meeting = _manage(actor, meeting)
+    _not_closed(meeting)
+    given = [x for x in (partner, resident, organisation, user) if x is not None]
+    if len(given) > 1:
+        raise MeetingError("bad_participant", _("Invite one person or organisation at a time."))
+    if partner is not None:
+        kind, name = ParticipantKind.PARTNER, partner.name
+        same_community = partner.community_id == meeting.community_id
+    elif resident is not None:
+        kind, name = ParticipantKind.RESIDENT, resident.name
+        same_community = resident.household.unit.building.compound.community_id == (
+            meeting.community_id
+        )
+    elif organisation is not None:
+        kind, name = ParticipantKind.ORGANISATION, organisation.name
+        same_community = organisation.subdistrict_id == meeting.community.subdistrict_id
+    elif user is not None:
+        kind, name = ParticipantKind.STAFF, user.get_full_name() or user.username
+        same_community = rules.can_manage(user, meeting)
+    else:
+        name = name.strip()
+        if not name or outsider_role not in OutsiderRole.values:
+            raise MeetingError("bad_participant", _("Give the guest's name and what they come as."))
+        kind, same_community = ParticipantKind.OUTSIDER, True
+    if not same_community:
+        raise MeetingError("bad_participant", _("Invite people of the meeting's community."))
+    try:
+        with transaction.atomic():
+            participant = Participant.objects.create(
+                meeting=meeting,
+                kind=kind,
+                partner=partner,
+                resident=resident,
+                organisation=organisation,
+                user=user,
+                name=name[:60],
+                outsider_role=outsider_role if kind == ParticipantKind.OUTSIDER else "",
+                is_voter=is_voter,
+            )
+    except IntegrityError:
+        raise MeetingError(
+            "already_invited", _("%(name)s is already invited.") % {"name": name}
+        ) from None
+    notify_users(
+        users=[_user_of(participant)],
+        kind="meeting_invitation",
+        title=_("You are invited: %(title)s, %(time)s")
+        % {
+            "title": meeting.title,
+            "time": timezone.localtime(meeting.starts_at).strftime("%m-%d %H:%M"),
+        },
+        link=_link(meeting),
+    )
+    return participant
+
+
+@transaction.atomic
+def participant_reply(*, actor, participant: Participant, reply: str) -> Participant:
+    meeting = _locked(participant.meeting)
+    if not (rules.is_participant_self(actor, participant) or rules.can_manage(actor, meeting)):
+        raise _forbidden()
+    _not_closed(meeting)
+    if reply not in Reply.values or reply == Reply.PENDING:
+        raise MeetingError("bad_reply", _("Answer that you will attend or cannot attend."))
+    participant.reply = reply
+    participant.save(update_fields=["reply"])
+    return participant
+
+
+@transaction.atomic
+def participant_attend(*, actor, participant: Participant, attended: bool = True) -> Participant:
+    meeting = _manage(actor, participant.meeting)
+    _not_closed(meeting)
+    participant.attended = attended
+    participant.save(update_fields=["attended"])
+    return participant
+
+
+# ---- agenda -----------------------------------------------------------------------------------
+
+
+def _contains_q(matter: Matter) -> Q:
+    """Meetings whose scope holds the matter's place: the matter's building, its compound, or
+    its community (a community meeting holds every compound and building)."""
+    q = Q(community_id=matter.community_id, compound__isnull=True)
+    if matter.compound_id:
+        q |= Q(compound_id=matter.compound_id, building__isnull=True)
+    if matter.building_id:
+        q |= Q(building_id=matter.building_id)
+    return q
+
+
+def next_meeting_for(matter: Matter, *, now=None) -> Meeting | None:
+    """The next planned meeting of the right scope: a meeting of the matter's building if one
+    is planned, else of its compound, else of its community (earliest first at each level)."""
+    upcoming = Meeting.objects.upcoming(_now(now)).filter(_contains_q(matter))
+    levels = []
+    if matter.building_id:
+        levels.append(Q(building_id=matter.building_id))
+    if matter.compound_id:
+        levels.append(Q(compound_id=matter.compound_id, building__isnull=True))
+    levels.append(Q(compound__isnull=True))
+    for level in levels:
+        meeting = upcoming.filter(level).order_by("starts_at", "id").first()
+        if meeting is not None:
+            return meeting
+    return None
+
+
+def _next_position(meeting: Meeting) -> int:
+    last = meeting.items.order_by("-position").values_list("position", flat=True).first()
+    return (last or 0) + 1
+
+
+def _propose_matter(matter: Matter, *, actor, now=None) -> AgendaItem:
+    meeting = next_meeting_for(matter, now=now)
+    item = AgendaItem(
+        source=ItemSource.MATTER,
+        matter=matter,
+        title=matter.text[:120],
+        description=matter.text,
+        proposed_by=actor if getattr(actor, "pk", None) else None,
+        community_id=matter.community_id,
+        compound_id=matter.compound_id,
+        building_id=matter.building_id,
+    )
+    if meeting is not None:
+        item.meeting, item.status, item.position = (
+            meeting,
+            ItemStatus.SCHEDULED,
+            _next_position(meeting),
+        )
+    item.save()
+    return item
+
+
+@transaction.atomic
+def agenda_propose_for_matter(*, actor, matter: Matter, now=None) -> AgendaItem:
+    """Called by ``matter_deliberate``: the matter joins the agenda of the next meeting of its
+    scope, or waits in the queue until such a meeting is created or generated."""
+    open_item = matter.agenda_items.filter(
+        status__in=(ItemStatus.PROPOSED, ItemStatus.SCHEDULED)
+    ).first()
+    if open_item is not None:
+        return open_item
+    return _propose_matter(matter, actor=actor, now=now)
+
+
+def _attach_queue(meeting: Meeting, *, now=None) -> list[AgendaItem]:
+    """Queued matter items whose place lies in the new meeting's scope join its agenda, unless
+    a narrower planned meeting (``next_meeting_for``) is a better home."""
+    attached = []
+    queue = AgendaItem.objects.filter(meeting__isnull=True, status=ItemStatus.PROPOSED).filter(
+        community_id=meeting.community_id
+    )
+    if meeting.compound_id:
+        queue = queue.filter(compound_id=meeting.compound_id)
+    if meeting.building_id:
+        queue = queue.filter(building_id=meeting.building_id)
+    for item in queue.select_related("matter").order_by("created_at", "id"):
+        if item.matter_id and next_meeting_for(item.matter, now=now) != meeting:
+            continue
+        item.meeting, item.status = meeting, ItemStatus.SCHEDULED
+        item.position = _next_position(meeting)
+        item.save(update_fields=["meeting", "status", "position"])
+        attached.append(item)
+    return attached
+
+
+@transaction.atomic
+def agenda_propose(
+    *, actor, meeting: Meeting, title: str, description: str = "", minutes: int = 15
+) -> AgendaItem:
+    """An item raised by staff (on the agenda at once) or by a resident or partner (a proposal
+    staff accept)."""
+    meeting = _locked(meeting)
+    if not rules.can_propose(actor, meeting):
+        raise _forbidden()
+    _not_closed(meeting)
+    title = title.strip()
+    if not title:
+        raise MeetingError("title_required", _("Say what the item is about."))
+    if not 1 <= minutes <= 240:
+        raise MeetingError("bad_minutes", _("An item's time box is 1 to 240 minutes."))
+    staff = rules.can_manage(actor, meeting)
+    return AgendaItem.objects.create(
+        meeting=meeting,
+        source=ItemSource.STAFF if staff else ItemSource.RESIDENT,
+        title=title[:120],
+        description=description[:2000],
+        proposed_by=actor,
+        minutes=minutes,
+        status=ItemStatus.SCHEDULED if staff else ItemStatus.PROPOSED,
+        position=_next_position(meeting),
+        community_id=meeting.community_id,
+        compound_id=meeting.compound_id,
+        building_id=meeting.building_id,
+    )
+
+
+def _item_for_manager(actor, item: AgendaItem) -> tuple[AgendaItem, Meeting]:
+    if item.meeting_id is None:
+        raise MeetingError("not_scheduled", _("The item is not on a meeting's agenda yet."))
+    meeting = _manage(actor, item.meeting)
+    item = AgendaItem.objects.select_for_update().get(pk=item.pk)
+    return item, meeting
+
+
+@transaction.atomic
+def agenda_accept(*, actor, item: AgendaItem) -> AgendaItem:
+    item, meeting = _item_for_manager(actor, item)
+    _not_closed(meeting)
+    if item.status != ItemStatus.PROPOSED:
+        raise MeetingError("bad_state", _("Only a proposal can be put on the agenda."))
+    item.status = ItemStatus.SCHEDULED
+    item.save(update_fields=["status"])
+    return item
+
+
+@transaction.atomic
+def agenda_update(
+    *,
+    actor,
+    item: AgendaItem,
+    notes: str | None = None,
+    options: str | None = None,
+    minutes: int | None = None,
+) -> AgendaItem:
+    """Discussion notes, options and the time box, until the meeting is closed."""
+    item, meeting = _item_for_manager(actor, item)
+    _not_closed(meeting)
+    fields = []
+    if notes is not None:
+        item.notes = notes[:5000]
+        fields.append("notes")
+    if options is not None:
+        item.options = options[:2000]
+        fields.append("options")
+    if minutes is not None:
+        if not 1 <= minutes <= 240:
+            raise MeetingError("bad_minutes", _("An item's time box is 1 to 240 minutes."))
+        item.minutes = minutes
+        fields.append("minutes")
+    item.save(update_fields=fields)
+    return item
+
+
+@transaction.atomic
+def agenda_move(*, actor, item: AgendaItem, by: int) -> AgendaItem:
+    """Move the item up (``by`` < 0) or down the agenda, renumbering 1…n."""
+    item, meeting = _item_for_manager(actor, item)
+    _not_closed(meeting)
+    items = list(meeting.items.order_by("position", "id"))
+    index = next(i for i, row in enumerate(items) if row.pk == item.pk)
+    target = max(0, min(len(items) - 1, index + by))
+    items.insert(target, items.pop(index))
+    for position, row in enumerate(items, start=1):
+        if row.position != position:
+            row.position = position
+            row.save(update_fields=["position"])
+    return next(row for row in items if row.pk == item.pk)
+
+
+# ---- votes and decisions --------------------------------------------------------------------
+
+
+def voters(meeting: Meeting):
+    return meeting.participants.filter(is_voter=True)
+
+
+def quorum_needed(meeting: Meeting, voters_total: int) -> int:
+    """Voters who must be present: the share of all voters (rounded up) and at least
+    ``quorum_count`` if set."""
+    needed = math.ceil(meeting.quorum_share * voters_total - 1e-9)
+    return max(needed, meeting.quorum_count or 0)
+
+
+def majority_reached(majority: str, *, yes: int, no: int, abstain: int) -> bool:
+    """Simple: more for than against (abstentions count for neither side). Two-thirds: for is
+    at least two thirds of all votes cast, abstentions included (so an abstention works like a
+    vote against). No votes at all never carries a motion."""
+    if majority == Majority.TWO_THIRDS:
+        cast = yes + no + abstain
+        return cast > 0 and 3 * yes >= 2 * cast
+    return yes > no
+
+
+@transaction.atomic
+def vote_cast(*, actor, item: AgendaItem, participant: Participant, choice: str, now=None) -> Vote:
+    if item.meeting_id is None:
+        raise MeetingError("not_scheduled", _("The item is not on a meeting's agenda yet."))
+    meeting = _locked(item.meeting)
+    if not (rules.can_manage(actor, meeting) or rules.is_participant_self(actor, participant)):
+        raise _forbidden()
+    _in_session(meeting)
+    item = AgendaItem.objects.select_for_update().get(pk=item.pk)
+    if item.status != ItemStatus.SCHEDULED:
+        raise MeetingError("item_decided", _("Voting on this item is over."))
+    if participant.meeting_id != meeting.pk or not participant.is_voter:
+        raise MeetingError(
+            "not_a_voter", _("%(name)s may not vote in this meeting.") % {"name": participant.name}
+        )
+    if not participant.attended:
+        raise MeetingError(
+            "not_present", _("%(name)s is not marked present.") % {"name": participant.name}
+        )
+    if choice not in VoteChoice.values:
+        raise MeetingError("bad_choice", _("Vote for, against or abstain."))
+    if Vote.objects.filter(item=item, participant=participant).exists():
+        raise MeetingError(
+            "already_voted",
+            _("%(name)s has already voted on this item.") % {"name": participant.name},
+        )
+    try:
+        with transaction.atomic():
+            return Vote.objects.create(
+                item=item,
+                participant=participant,
+                choice=choice,
+                recorded_by=actor,
+                at=_now(now),
+            )
+    except IntegrityError:
+        raise MeetingError(
+            "already_voted",
+            _("%(name)s has already voted on this item.") % {"name": participant.name},
+        ) from None
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    title: str
+    due_on: dt.date | None
+    partner: Partner | None = None
+    team: Team | None = None
+    organisation: Organisation | None = None
+
+
+def _check_action(spec: ActionSpec, meeting: Meeting) -> None:
+    owners = [x for x in (spec.partner, spec.team, spec.organisation) if x is not None]
+    if not spec.title.strip():
+        raise MeetingError("task_required", _("Say what has to be done."))
+    if len(owners) != 1:
+        raise MeetingError("owner_required", _("Every action item needs exactly one owner."))
+    if spec.due_on is None:
+        raise MeetingError("deadline_required", _("Every action item needs a deadline."))
+    if spec.due_on < timezone.localdate(meeting.starts_at):
+        raise MeetingError("bad_deadline", _("The deadline is before the meeting."))
+
+
+def _create_action(decision: Decision, spec: ActionSpec) -> ActionItem:
+    return ActionItem.objects.create(
+        decision=decision,
+        title=spec.title.strip()[:200],
+        due_on=spec.due_on,
+        partner=spec.partner,
+        team=spec.team,
+        organisation=spec.organisation,
+    )
+
+
+def _matter_service(service, **kwargs):
+    from gongzhi.matters.services import MatterError
+
+    try:
+        return service(**kwargs)
+    except MatterError as exc:
+        raise MeetingError(f"matter_{exc.code}", exc.message) from exc
+
+
+@transaction.atomic
+def decision_record(
+    *,
+    actor,
+    item: AgendaItem,
+    method: str,
+    text: str,
+    actions: list[ActionSpec] = (),
+    now=None,
+) -> Decision:
+    """Decide an item by vote (counted from the recorded votes) or by consensus, with its action
+    items. An adopted decision with action items on a matter's item starts the matter."""
+    from gongzhi.matters.services import matter_start
+
+    item, meeting = _item_for_manager(actor, item)
+    _in_session(meeting)
+    now = _now(now)
+    if item.status != ItemStatus.SCHEDULED:
+        raise MeetingError("item_decided", _("This item is decided or not on the agenda."))
+    text = text.strip()
+    if not text:
+        raise MeetingError("text_required", _("Write down what was decided."))
+    if method not in Method.values:
+        raise MeetingError("bad_method", _("Decide by vote or by consensus."))
+    counts = {"votes_for": 0, "votes_against": 0, "votes_abstain": 0}
+    total = voters(meeting).count()
+    present = voters(meeting).filter(attended=True).count()
+    if method == Method.VOTE:
+        if present < quorum_needed(meeting, total) or total == 0:
+            raise MeetingError(
+                "no_quorum",
+                _("No quorum: %(present)d of %(total)d voters present, %(needed)d needed.")
+                % {"present": present, "total": total, "needed": quorum_needed(meeting, total)},
+            )
+        choices = list(item.votes.values_list("choice", flat=True))
+        counts = {
+            "votes_for": choices.count(VoteChoice.FOR),
+            "votes_against": choices.count(VoteChoice.AGAINST),
+            "votes_abstain": choices.count(VoteChoice.ABSTAIN),
+        }
+        if not choices:
+            raise MeetingError("no_votes", _("Record the votes before deciding."))
+        adopted = majority_reached(
+            meeting.majority,
+            yes=counts["votes_for"],
+            no=counts["votes_against"],
+            abstain=counts["votes_abstain"],
+        )
+    else:
+        adopted = True
+    if actions and not adopted:
+        raise MeetingError("rejected_with_actions", _("A rejected motion has no action items."))
+    for spec in actions:
+        _check_action(spec, meeting)
+    decision = Decision.objects.create(
+        item=item,
+        method=method,
+        outcome=Outcome.ADOPTED if adopted else Outcome.REJECTED,
+        text=text,
+        majority=meeting.majority if method == Method.VOTE else "",
+        voters_present=present,
+        voters_total=total,
+        decided_by=actor,
+        decided_at=now,
+        **counts,
+    )
+    for spec in actions:
+        _create_action(decision, spec)
+    item.status = ItemStatus.DECIDED
+    item.save(update_fields=["status"])
+    if actions and item.matter_id:
+        matter = Matter.objects.get(pk=item.matter_id)
+        if matter.status == MatterStatus.DELIBERATING:
+            _matter_service(
+                matter_start,
+                actor=actor,
+                matter=matter,
+                note=_("Decided in %(meeting)s: %(text)s")
+                % {"meeting": meeting.title, "text": text[:200]},
+                now=now,
+            )
+    return decision
+
+
+@transaction.atomic
+def decision_correct(*, actor, decision: Decision, text: str, reason: str, now=None) -> Decision:
+    """A correction: a new decision that supersedes ``decision`` (which stays as it was). The
+    counts and action items stay with the record of the vote; only the wording changes."""
+    _manage(actor, decision.item.meeting)
+    decision = Decision.objects.select_for_update().get(pk=decision.pk)
+    if Decision.objects.filter(corrects=decision).exists():
+        raise MeetingError("already_corrected", _("Correct the latest version of the decision."))
+    text, reason = text.strip(), reason.strip()
+    if not text or not reason:
+        raise MeetingError("reason_required", _("Give the corrected text and the reason."))
+    return Decision.objects.create(
+        item_id=decision.item_id,
+        method=decision.method,
+        outcome=decision.outcome,
+        text=text,
+        majority=decision.majority,
+        votes_for=decision.votes_for,
+        votes_against=decision.votes_against,
+        votes_abstain=decision.votes_abstain,
+        voters_present=decision.voters_present,
+        voters_total=decision.voters_total,
+        corrects=decision,
+        correction_reason=reason[:1000],
+        decided_by=actor,
+        decided_at=_now(now),
+    )
+
+
+@transaction.atomic
+def action_item_add(*, actor, decision: Decision, spec: ActionSpec) -> ActionItem:
+    meeting = _manage(actor, decision.item.meeting)
+    _not_closed(meeting)
+    if decision.outcome != Outcome.ADOPTED:
+        raise MeetingError("rejected_with_actions", _("A rejected motion has no action items."))
+    _check_action(spec, meeting)
+    return _create_action(decision, spec)
+
+
+@transaction.atomic
+def action_item_complete(*, actor, action: ActionItem, note: str = "", now=None) -> ActionItem:
+    """Mark an action item done. When the last action item of a matter's decisions is done,
+    the matter is completed (and ``matter_complete`` tells its reporters)."""
+    from gongzhi.matters.services import matter_complete
+
+    action = (
+        ActionItem.objects.select_for_update().select_related("decision__item").get(pk=action.pk)
+    )
+    item = action.decision.item
+    _manage(actor, item.meeting)
+    if action.status == ActionStatus.DONE:
+        raise MeetingError("already_done", _("This action item is already done."))
+    now = _now(now)
+    action.status, action.done_at, action.done_by = ActionStatus.DONE, now, actor
+    action.done_note = note[:1000]
+    action.save(update_fields=["status", "done_at", "done_by", "done_note"])
+    if item.matter_id:
+        matter = Matter.objects.get(pk=item.matter_id)
+        open_left = ActionItem.objects.filter(
+            decision__item__matter=matter, status=ActionStatus.OPEN
+        ).exists()
+        if not open_left and matter.status == MatterStatus.IN_PROGRESS:
+            _matter_service(
+                matter_complete,
+                actor=actor,
+                matter=matter,
+                note=_("All action items of the meeting's decision are done."),
+                now=now,
+            )
+    return action
