@@ -491,10 +491,11 @@ def _event_label(event: MatterEvent) -> str:
 
 
 def _moved_to(event: MatterEvent) -> str:
-    """The new status's label when the event changed the status, else ""."""
+    """The new status's label when the event changed it (and does not already say so)."""
     if not event.from_status or event.to_status == event.from_status:
         return ""
-    return Status(event.to_status).label
+    label = Status(event.to_status).label
+    return "" if label == _event_label(event) else label
 
 
 def _actor_label(viewer, event: MatterEvent) -> str:
