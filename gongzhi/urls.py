@@ -10,6 +10,7 @@ urlpatterns = [
     path("people/", include("gongzhi.people.urls")),
     path("partners/", include("gongzhi.partners.urls")),
     path("matters/", include("gongzhi.matters.urls")),
+    path("meetings/", include("gongzhi.meetings.urls")),
     path("inbox/", include("gongzhi.notifications.urls")),
     path("mediation/", include("gongzhi.mediation.urls")),
     path("api/v1/", api.urls),

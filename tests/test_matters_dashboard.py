@@ -12,6 +12,7 @@ from django.urls import path
 from django.utils import timezone
 
 from gongzhi import urls as site_urls
+from gongzhi.core.places import Place
 from gongzhi.matters import views_dashboard
 from gongzhi.matters.models import Matter
 from gongzhi.matters.rates import three_rates
@@ -114,7 +115,7 @@ def test_rates_follow_the_place_filter(client, world, mix):
     expected = three_rates(
         matter_list(
             world.users.staff_a,
-            place=views_dashboard.Place.parse(place),
+            place=Place.parse(place),
             since=today.replace(day=1),
             until=today,
         )
