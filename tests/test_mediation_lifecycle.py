@@ -47,13 +47,16 @@ def med(world):
 
 def agreed_case(med, now=T0):
     services.case_add_session(
-        actor=med.mediator, case=med.case, notes="双方到场，各自陈述", now=now + dt.timedelta(days=1)
+        actor=med.mediator,
+        case=med.case,
+        notes="双方到场，各自陈述",
+        now=now + dt.timedelta(days=1),
     )
     return services.case_record_outcome(
         actor=med.mediator,
         case=med.case,
         outcome="agreed",
-        agreement_text="赵敏三日内清理楼道堆物，王建国不再张贴告示",
+        agreement_text="一方三日内清理杂物，另一方不再张贴告示",
         now=now + dt.timedelta(days=2),
     )
 
@@ -189,7 +192,9 @@ def test_outcome_from_the_wrong_state_is_refused(med):
     case = agreed_case(med)
     before = case.events.count()
     with pytest.raises(MediationError) as exc:
-        services.case_record_outcome(actor=med.mediator, case=case, outcome="failed", referred_to="court")
+        services.case_record_outcome(
+            actor=med.mediator, case=case, outcome="failed", referred_to="court"
+        )
     assert exc.value.code == "bad_state"
     with pytest.raises(MediationError) as exc:
         services.case_add_session(actor=med.mediator, case=case, notes="再谈一次")
@@ -243,7 +248,9 @@ def test_follow_up_twice_is_refused(med):
 def test_authorise_only_staff_of_the_community(med):
     world = med.world
     with pytest.raises(MediationError) as exc:
-        services.case_authorise_staff(actor=world.users.staff_a, case=med.case, user=world.users.staff_b)
+        services.case_authorise_staff(
+            actor=world.users.staff_a, case=med.case, user=world.users.staff_b
+        )
     assert exc.value.code == "invalid_staff"
     with pytest.raises(MediationError) as exc:
         services.case_authorise_staff(actor=med.staff_a2, case=med.case, user=med.staff_a2)
@@ -255,7 +262,10 @@ def test_authorise_only_staff_of_the_community(med):
 def test_open_from_a_dispute_matter(med):
     world = med.world
     matter = make_matter(
-        text="楼上装修噪音扰民，邻里争吵", building=world.y1, category="disputes", reporter=world.res_y1b
+        text="楼上装修噪音扰民，邻里争吵",
+        building=world.y1,
+        category="disputes",
+        reporter=world.res_y1b,
     )
     case = services.case_open_from_matter(actor=world.users.staff_a, matter=matter)
     assert case.matter == matter and case.description == matter.text

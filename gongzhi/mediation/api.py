@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, responses
 
 from gongzhi.core.apischema import (
     PLACE_HELP,
@@ -222,7 +222,7 @@ def case_open(request, payload: CaseIn):
         ),
         matter=matter,
     )
-    return 201, _detail(user, case.pk)
+    return responses.Status(201, _detail(user, case.pk))
 
 
 def _act(request, case_id: int, service: Callable, **kwargs) -> dict:
