@@ -7,6 +7,7 @@ import zlib
 
 import pytest
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
+from django.test import Client
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -438,6 +439,20 @@ def test_a_transition_from_the_wrong_state_shows_an_error_and_changes_nothing(cl
     assert unchanged(matter) == before
     response = act(client, world.users.staff_a, matter, "deliberate")
     assert unchanged(matter) == before and messages_of(response)
+
+
+def test_actions_and_reports_still_check_the_csrf_token(world):
+    matter = submit(world)
+    client = Client(enforce_csrf_checks=True)
+    login(client, world.users.staff_a)
+    response = client.post(reverse("matters:act", args=[matter.pk, "acknowledge"]))
+    assert response.status_code == 403
+    assert Matter.objects.get(pk=matter.pk).status == Status.RECEIVED
+    login(client, world.users.resident_a)
+    response = client.post(
+        reverse("matters:report"), {"text": "楼道灯坏了", "where": f"building:{world.y1.pk}"}
+    )
+    assert response.status_code == 403 and Matter.objects.count() == 1
 
 
 def test_unknown_action_is_not_found(client, world):

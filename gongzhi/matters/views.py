@@ -9,6 +9,7 @@ the submit.
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -87,14 +88,13 @@ def _with_photo_limit(view: Callable) -> Callable:
     protected = csrf_protect(view)
 
     @csrf_exempt
+    @wraps(view)
     def wrapper(request, *args, **kwargs):
         limit = PhotoSizeLimit(request)
         request.upload_handlers.insert(0, limit)
         request.photo_limit = limit
         return protected(request, *args, **kwargs)
 
-    wrapper.__name__ = view.__name__
-    wrapper.__doc__ = view.__doc__
     return wrapper
 
 

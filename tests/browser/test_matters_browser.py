@@ -153,3 +153,27 @@ def test_closed_loop_from_phone_report_to_feedback(
     assert dashboard_rates(desk) == ["50.0%", "50.0%", "100.0%"]
     desk.screenshot(path=artifacts / "matters-6-dashboard.png", full_page=True)
     desk.context.close()
+
+
+def test_staff_intake_with_place_pickers_and_reporter_search(page, world, artifacts):
+    log_in(page, "staff_a")
+    page.goto(reverse("matters:new"))
+    page.locator("textarea[name=text]").fill("小区里有人遛狗不拴绳，吓到了小孩")
+    expect(page.locator("#suggestion .suggestion[data-category]")).to_be_visible()
+    # One community in reach: it is preselected; choosing a compound loads its buildings.
+    expect(page.locator("select[name=community]")).to_have_value(str(world.a.pk))
+    page.locator("select[name=compound]").select_option(str(world.yujia.pk))
+    building = page.locator("select[name=building] option", has_text="2栋")
+    expect(building).to_have_count(1)
+    page.locator("select[name=building]").select_option(str(world.y1.pk))
+    expect(page.locator("select[name=household] option", has_text="102")).to_have_count(1)
+    page.locator("select[name=household]").select_option(str(world.h_y1b.pk))
+    page.locator("input[name=reporter_q]").fill("赵")
+    expect(page.locator("select[name=reporter] option", has_text="赵敏")).to_have_count(1)
+    expect(page.locator("select[name=reporter]")).to_have_value(str(world.res_y1b.pk))
+    page.screenshot(path=artifacts / "matters-intake-desk.png", full_page=True)
+    page.locator("form button.primary[type=submit]").click()
+    page.wait_for_url("**/matters/*/")
+    matter = Matter.objects.get()
+    assert matter.household == world.h_y1b and matter.reporter == world.res_y1b
+    assert matter.entered_by == world.users.staff_a
