@@ -92,6 +92,7 @@ def _register_routers() -> None:
     api.add_router("/", partners_router)
     api.add_router("/matters", "gongzhi.matters.api.router")
     api.add_router("/mediation", "gongzhi.mediation.api.router")
+    api.add_router("/meetings", "gongzhi.meetings.api.router")
 
 
 _register_routers()
