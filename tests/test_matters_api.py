@@ -84,11 +84,6 @@ def test_the_same_key_of_two_users_makes_two_matters(client, world):
     assert second.status_code == 201 and Matter.objects.count() == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services.matter_submit queries after transaction.set_rollback(True) when it loses "
-    "the race (TransactionManagementError); fix requested from the matters domain owner",
-)
 def test_retry_racing_the_first_attempt_returns_the_first_matter(client, world, monkeypatch):
     """The retry looked for its key before the first attempt stored it; it must still end with
     the first attempt's matter and leave no second one."""

@@ -183,8 +183,22 @@ def suggest(text: str):
     return load().predict([text])[0]
 
 
+class _KeyTaken(Exception):
+    """A concurrent retry stored the same idempotency key first."""
+
+
+def matter_submit(**kwargs) -> Matter:
+    """Take in a matter (see ``_matter_submit``); a lost idempotency race returns the winner."""
+    try:
+        return _matter_submit(**kwargs)
+    except _KeyTaken:
+        return SubmitKey.objects.get(
+            user=kwargs["actor"], key=kwargs["idempotency_key"][:80]
+        ).matter
+
+
 @transaction.atomic
-def matter_submit(
+def _matter_submit(
     *,
     actor,
     text: str,
@@ -248,9 +262,8 @@ def matter_submit(
             with transaction.atomic():
                 SubmitKey.objects.create(user=actor, key=idempotency_key[:80], matter=matter)
         except IntegrityError:
-            # A concurrent retry won the race: undo ours and return theirs.
-            transaction.set_rollback(True)
-            return SubmitKey.objects.get(user=actor, key=idempotency_key[:80]).matter
+            # A concurrent retry won the race: raising rolls our matter back entirely.
+            raise _KeyTaken from None
     return matter
 
 
