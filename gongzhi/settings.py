@@ -7,7 +7,15 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from gongzhi.core.crypto import generate_field_key
-from gongzhi.core.env import env_bool, env_int, env_list, env_secret, env_str, random_secret_key
+from gongzhi.core.env import (
+    env_bool,
+    env_int,
+    env_json,
+    env_list,
+    env_secret,
+    env_str,
+    random_secret_key,
+)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(env_str("GONGZHI_DATA_DIR") or Path.cwd() / "data").resolve()
@@ -145,6 +153,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 GONGZHI_OUTBOUND_BACKEND = env_str(
     "GONGZHI_OUTBOUND_BACKEND", "gongzhi.notifications.outbound.ConsoleBackend"
 )
+
+# Weights of the three rates, e.g. {"basic_weight": 0.9, "composite": {"response": 0.1,
+# "resolution": 0.5, "satisfaction": 0.4}} (see gongzhi/matters/rates.py).
+GONGZHI_RATES = env_json("GONGZHI_RATES", {})
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -4,6 +4,7 @@ Bad values raise ``ImproperlyConfigured`` instead of being guessed at. Every hel
 accepts ``NAME_FILE`` pointing at a file that holds the value (for container secrets).
 """
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -52,6 +53,16 @@ def env_int(name: str, default: int) -> int:
         return int(value)
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name} must be an integer, not {value!r}") from exc
+
+
+def env_json(name: str, default):
+    value = env_str(name)
+    if value is None or value == "":
+        return default
+    try:
+        return json.loads(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be JSON: {exc}") from exc
 
 
 def env_secret(name: str, *, data_dir: Path, debug: bool, generate) -> str:
