@@ -32,7 +32,7 @@ DEFAULT_RATES = {
 
 
 def rate_settings() -> dict:
-    configured = getattr(settings, "GONGZHI_RATES", None) or {}
+    configured = settings.GONGZHI_RATES
     return {**DEFAULT_RATES, **configured}
 
 
