@@ -28,8 +28,8 @@ from typing import NamedTuple
 import joblib
 import numpy as np
 from scipy.sparse import csr_matrix, hstack
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.pipeline import FeatureUnion
 from sklearn.svm import LinearSVC
@@ -100,7 +100,9 @@ _SPACE = re.compile(r"\s+")
 def normalise(text: str) -> str:
     """Full-width to half-width, lower case, emoji and other symbols to spaces."""
     text = unicodedata.normalize("NFKC", text or "").lower()
-    text = "".join(" " if unicodedata.category(ch) in ("So", "Sk", "Cs", "Co") else ch for ch in text)
+    text = "".join(
+        " " if unicodedata.category(ch) in ("So", "Sk", "Cs", "Co") else ch for ch in text
+    )
     return _SPACE.sub(" ", text).strip()
 
 
@@ -199,6 +201,7 @@ class Model:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         joblib.dump(self, path, compress=3)
+        _load.cache_clear()
         return path
 
 
@@ -234,8 +237,11 @@ def train(examples: Iterable) -> Model:
 
 def _linear() -> CalibratedClassifierCV:
     # A linear SVM trains in a second where logistic regression takes minutes on these
-    # features; sigmoid calibration turns its margins into probabilities.
-    return CalibratedClassifierCV(LinearSVC(C=1.0, class_weight="balanced"), method="sigmoid", cv=5)
+    # features; sigmoid calibration turns its margins into probabilities. One SVM fitted on
+    # all the data (ensemble=False) keeps the artifact small and the argmax stable.
+    return CalibratedClassifierCV(
+        LinearSVC(C=1.0, class_weight="balanced", random_state=0), method="sigmoid", cv=5, ensemble=False
+    )
 
 
 @cache
@@ -280,7 +286,9 @@ def evaluate(model: Model, examples: Iterable) -> dict:
             f1_score(cat_true, cat_pred, labels=list(CATEGORIES), average="macro"), 4
         ),
         "tier_accuracy": round(accuracy_score(tier_true, tier_pred), 4),
-        "tier_macro_f1": round(f1_score(tier_true, tier_pred, labels=list(TIERS), average="macro"), 4),
+        "tier_macro_f1": round(
+            f1_score(tier_true, tier_pred, labels=list(TIERS), average="macro"), 4
+        ),
         "category_f1": dict(
             zip(
                 CATEGORIES,
