@@ -112,7 +112,7 @@ def test_actions_on_the_page_refused_without_details(client, med):
 def test_page_flow_session_outcome_follow_up(client, med):
     client.force_login(med.mediator)
     url = f"/mediation/{med.case.pk}/"
-    client.post(url + "session/", {"notes": "第一次调解"})
+    client.post(url + "session/", {"notes": "第一次调解"}, follow=True)
     response = client.post(
         url + "outcome/", {"outcome": "agreed", "agreement_text": ""}, follow=True
     )
