@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from gongzhi.places import views
 
 app_name = "places"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.tree, name="tree"),
+    path("buildings/<int:pk>/", views.building_detail, name="building"),
+    path("units/<int:pk>/", views.unit_detail, name="unit"),
+]

@@ -1,0 +1,141 @@
+"""What every list page shares: the place filter, pagination, htmx partials and Excel export.
+
+A list view builds its rows with a selector (which enforces scope) and hands them to
+``render_list``. The same rows feed the page, the htmx partial and the ``?format=xlsx`` export,
+so a filter the user can see on screen is exactly what they download.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from gongzhi.accounts.scope import directory_reach, restrict
+from gongzhi.core.excel import xlsx_response
+from gongzhi.core.places import Place
+from gongzhi.places.models import Building, Community, Compound, Grid
+
+PAGE_SIZE = 20
+
+
+class BadFilter(ValueError):
+    """A query parameter the page cannot understand; its message is shown to the user."""
+
+
+def place_param(request: HttpRequest) -> Place | None:
+    try:
+        return Place.parse(request.GET.get("place", "").strip())
+    except ValueError as exc:
+        raise BadFilter(str(exc)) from None
+
+
+def choice_param(request: HttpRequest, name: str, choices) -> str:
+    """A query parameter that must be one of ``choices`` (a TextChoices class), or empty."""
+    value = request.GET.get(name, "").strip()
+    if value and value not in choices.values:
+        raise BadFilter(_("Unknown value %(value)s for %(name)s") % {"value": value, "name": name})
+    return value
+
+
+def text_param(request: HttpRequest, name: str) -> str:
+    return request.GET.get(name, "").strip()[:60]
+
+
+@dataclass(frozen=True)
+class PlaceOption:
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class PlaceGroup:
+    label: str
+    options: list[PlaceOption]
+
+
+def place_options(user) -> list[PlaceGroup]:
+    """The places a user may filter by: the communities, compounds, buildings and grids of
+    their directory reach, grouped for a ``<select>`` (four queries)."""
+    reach = directory_reach(user)
+    communities = restrict(Community.objects.all(), reach)
+    compounds = restrict(Compound.objects.select_related("community"), reach)
+    buildings = restrict(Building.objects.select_related("compound"), reach)
+    grids = restrict(Grid.objects.select_related("community"), reach)
+    communities = list(communities)
+    several = len(communities) > 1
+    groups = [
+        (gettext_lazy("Communities"), communities, lambda c: c.name) if several else None,
+        (
+            gettext_lazy("Compounds"),
+            compounds,
+            lambda c: f"{c.community.name} {c.name}" if several else c.name,
+        ),
+        (gettext_lazy("Buildings"), buildings, lambda b: f"{b.compound.name} {b.name}"),
+        (
+            gettext_lazy("Grids"),
+            grids,
+            lambda g: f"{g.community.name} {g.name}" if several else g.name,
+        ),
+    ]
+    level = {Community: "community", Compound: "compound", Building: "building", Grid: "grid"}
+    return [
+        PlaceGroup(
+            str(label),
+            [PlaceOption(f"{level[type(obj)]}:{obj.pk}", name(obj)) for obj in rows],
+        )
+        for label, rows, name in filter(None, groups)
+    ]
+
+
+def is_partial(request: HttpRequest) -> bool:
+    """An htmx request for the results only (a history restore needs the whole page)."""
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+def paginate(request: HttpRequest, qs: QuerySet) -> Page:
+    return Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def render_bad_filter(request: HttpRequest, error: BadFilter) -> HttpResponse:
+    return render(request, "gongzhi/bad_filter.html", {"message": str(error)}, status=400)
+
+
+def render_list(
+    request: HttpRequest,
+    *,
+    rows: Callable[[], QuerySet],
+    template: str,
+    partial: str,
+    export: Callable[[QuerySet], bytes] | None = None,
+    filename: str = "",
+    context: dict | None = None,
+) -> HttpResponse:
+    """Render a list page, its htmx partial, or (``?format=xlsx``) its Excel export.
+
+    ``rows`` builds the queryset; it may raise ``BadFilter`` for a parameter it cannot use,
+    which becomes a 400 page with the message instead of an error.
+    """
+    try:
+        qs = rows()
+    except BadFilter as error:
+        return render_bad_filter(request, error)
+    if request.GET.get("format") == "xlsx" and export is not None:
+        return xlsx_response(filename, export(qs))
+    page = paginate(request, qs)
+    partial_only = is_partial(request)
+    ctx = {"page": page, "rows": page.object_list, "results_template": partial, **(context or {})}
+    if not partial_only:
+        ctx["place_groups"] = place_options(request.user)
+    response = render(request, partial if partial_only else template, ctx)
+    # The same URL answers with the whole page or the results only.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
