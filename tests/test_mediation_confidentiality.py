@@ -258,3 +258,35 @@ def test_api_in_the_openapi_schema(client, med):
     assert "/api/v1/mediation/cases" in paths
     assert "/api/v1/mediation/cases/{case_id}/outcome" in paths
     assert "/api/v1/mediation/cases/{case_id}/follow-ups/{follow_up_id}" in paths
+
+
+def test_matter_button_only_for_dispute_matters_and_staff(rf, med):
+    from django.template.loader import render_to_string
+
+    from gongzhi.matters.views import allowed_actions
+    from tests.factories_matters import make_matter
+
+    world = med.world
+    dispute = make_matter(text="邻里纠纷", building=world.y1, category="disputes")
+    other = make_matter(text="路灯坏了", building=world.y1, category="facilities")
+
+    def shown(user, matter):
+        request = rf.get("/")
+        request.user = user
+        html = render_to_string(
+            "mediation/_matter_button.html",
+            {
+                "matter": matter,
+                "allowed": allowed_actions(user, matter),
+                "user": user,
+                "profile": getattr(user, "profile", None),
+            },
+            request=request,
+        )
+        return f"/mediation/from-matter/{matter.pk}/" in html
+
+    assert shown(world.users.staff_a, dispute)
+    assert shown(world.users.admin, dispute)
+    assert not shown(world.users.staff_a, other)
+    assert not shown(world.users.official, dispute)
+    assert not shown(world.users.resident_a, dispute)
