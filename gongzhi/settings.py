@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "gongzhi.notifications",
     "gongzhi.mediation",
     "gongzhi.meetings",
+    "gongzhi.points",
     "gongzhi.demo",
 ]
 

@@ -1,0 +1,637 @@
+"""Every change of points and every shop order: one function per change.
+
+All of them post through ``_post``, which locks the accounts involved in sorted id order
+(``select_for_update``; on SQLite the IMMEDIATE transaction already serialises writers),
+checks that no account that must stay non-negative goes below zero, updates the balance cache
+and appends one journal with its postings. A refused change raises ``PointsError`` with a
+stable code and a translated message, and changes nothing.
+
+Idempotency: every journal has a unique key. Calling again with the same key and the same
+request returns the first journal (or order); the same key with a different request is
+refused (``idempotency_conflict``). Two racing calls with one key make one journal: the
+loser's insert fails on the unique key, its savepoint rolls back, and it returns the winner's.
+
+Shop orders are two-phase:
+
+    order ──(points main → hold, stock − q)──► held ──pickup (hold → store)──► fulfilled
+                                                 └──cancel / timeout (hold → main, stock + q)──► cancelled / expired
+"""
+
+import datetime as dt
+import hashlib
+import json
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from gongzhi.partners.models import Partner
+from gongzhi.people.models import Resident
+from gongzhi.places.models import Community
+from gongzhi.points import rules
+from gongzhi.points.models import (
+    COUNTED_STATUSES,
+    Account,
+    AccountKind,
+    Journal,
+    JournalKind,
+    LotUse,
+    PointLot,
+    Posting,
+    Redemption,
+    RedemptionStatus,
+    ShopItem,
+)
+
+Holder = Partner | Resident
+MAX_AMOUNT = 1_000_000
+MAX_QUANTITY = 100
+
+
+class PointsError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _forbidden() -> PointsError:
+    return PointsError("forbidden", _("You may not do this."))
+
+
+def _user(actor):
+    return actor if getattr(actor, "pk", None) else None
+
+
+def _hash(**payload) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _check_key(key: str) -> str:
+    key = (key or "").strip()
+    if not key or len(key) > 120:
+        raise PointsError(
+            "invalid_key", _("An idempotency key of 1 to 120 characters is required.")
+        )
+    return key
+
+
+def _check_amount(amount) -> int:
+    if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= MAX_AMOUNT:
+        raise PointsError(
+            "invalid_amount",
+            _("Points must be a whole number from 1 to %(max)d.") % {"max": MAX_AMOUNT},
+        )
+    return amount
+
+
+def _check_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise PointsError("reason_required", _("Give a reason."))
+    return reason[:200]
+
+
+# Accounts ---------------------------------------------------------------------------------
+
+
+def _person(holder: Holder) -> dict:
+    """The account owner and place of a holder: a partner linked to a resident is that
+    resident (one person, one account)."""
+    if isinstance(holder, Partner):
+        if holder.resident_id is None:
+            return {
+                "partner": holder,
+                "community_id": holder.community_id,
+                "compound_id": holder.compound_id,
+                "building_id": holder.building_id,
+                "household_id": None,
+            }
+        holder = Resident.objects.select_related("household__unit__building__compound").get(
+            pk=holder.resident_id
+        )
+    if not isinstance(holder, Resident):
+        raise PointsError("invalid_holder", _("Points belong to a resident or a partner."))
+    building = holder.household.unit.building
+    return {
+        "resident": holder,
+        "community_id": building.compound.community_id,
+        "compound_id": building.compound_id,
+        "building_id": building.pk,
+        "household_id": holder.household_id,
+    }
+
+
+def _get_or_create(lookup: dict, defaults: dict) -> Account:
+    account = Account.objects.filter(**lookup).first()
+    if account is not None:
+        return account
+    try:
+        with transaction.atomic():
+            return Account.objects.create(**lookup, **defaults)
+    except IntegrityError:
+        # Another transaction created it first.
+        return Account.objects.get(**lookup)
+
+
+def account_for(holder: Holder, *, create: bool = True) -> Account | None:
+    """The holder's main account (created on first use unless ``create`` is False)."""
+    person = _person(holder)
+    owner = {key: person.pop(key) for key in ("resident", "partner") if key in person}
+    lookup = {"kind": AccountKind.MAIN, **owner}
+    if not create:
+        return Account.objects.filter(**lookup).first()
+    return _get_or_create(lookup, person)
+
+
+def system_account(community: Community | int, kind: str) -> Account:
+    community_id = getattr(community, "pk", community)
+    return _get_or_create(
+        {"community_id": community_id, "kind": kind},
+        {"allow_negative": kind == AccountKind.ISSUANCE},
+    )
+
+
+def balance_of(holder: Holder) -> int:
+    account = account_for(holder, create=False)
+    return account.balance if account is not None else 0
+
+
+# Posting ----------------------------------------------------------------------------------
+
+
+def _lock(*accounts: Account) -> dict[int, Account]:
+    ids = sorted({account.pk for account in accounts})
+    return {a.pk: a for a in Account.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+
+
+def _existing_journal(key: str, request_hash: str) -> Journal | None:
+    journal = Journal.objects.filter(idempotency_key=key).first()
+    if journal is not None and journal.request_hash != request_hash:
+        raise PointsError(
+            "idempotency_conflict",
+            _("This idempotency key was already used for a different request."),
+        )
+    return journal
+
+
+def _post(
+    *,
+    kind: str,
+    community_id: int,
+    key: str,
+    request_hash: str,
+    legs: list[tuple[Account, int]],
+    reason: str,
+    source: str = "",
+    actor=None,
+    effective_at: dt.datetime | None = None,
+    reverses: Journal | None = None,
+) -> Journal:
+    """Append one balanced journal. Call inside a transaction; the accounts get locked here."""
+    if sum(amount for _account, amount in legs) != 0:
+        raise ValueError("a journal must sum to zero")
+    locked = _lock(*(account for account, _amount in legs))
+    journal = Journal.objects.create(
+        kind=kind,
+        community_id=community_id,
+        idempotency_key=key,
+        request_hash=request_hash,
+        reverses=reverses,
+        source=source[:120],
+        reason=reason,
+        amount=sum(amount for _account, amount in legs if amount > 0),
+        effective_at=effective_at or timezone.now(),
+        created_by=_user(actor),
+    )
+    postings = []
+    for account, amount in legs:
+        row = locked[account.pk]
+        row.balance += amount
+        row.version += 1
+        if row.balance < 0 and not row.allow_negative:
+            raise PointsError(
+                "insufficient",
+                _("Not enough points: the balance is %(balance)d, %(needed)d are needed.")
+                % {"balance": row.balance - amount, "needed": -amount},
+            )
+        row.save(update_fields=["balance", "version"])
+        account.balance, account.version = row.balance, row.version
+        postings.append(
+            Posting(
+                journal=journal,
+                account=row,
+                amount=amount,
+                balance_after=row.balance,
+                account_version=row.version,
+            )
+        )
+    Posting.objects.bulk_create(postings)
+    return journal
+
+
+def _take_from_lots(account: Account, amount: int, journal: Journal, first=None) -> None:
+    """Spend ``amount`` from the account's lots, oldest first (``first`` before all others).
+    The account is locked, so its lots cannot change under us."""
+    lots = list(account.lots.filter(remaining__gt=0).order_by("effective_at", "id"))
+    if first is not None:
+        lots.sort(key=lambda lot: lot.pk != first.pk)
+    uses = []
+    for lot in lots:
+        if amount == 0:
+            break
+        take = min(amount, lot.remaining)
+        lot.remaining -= take
+        lot.save(update_fields=["remaining"])
+        uses.append(LotUse(lot=lot, journal=journal, amount=take))
+        amount -= take
+    if amount:
+        raise RuntimeError(f"points lots of account {account.pk} do not cover its balance")
+    LotUse.objects.bulk_create(uses)
+
+
+def _once(key: str, find, create):
+    """Run ``create`` in a savepoint; if it loses a race on the idempotency key, return what
+    ``find`` finds instead (the winner's result)."""
+    try:
+        with transaction.atomic():
+            return create()
+    except IntegrityError:
+        found = find()
+        if found is None:
+            raise
+        return found
+
+
+# Earning and reversal ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def points_earn(
+    *,
+    holder: Holder,
+    amount: int,
+    reason: str,
+    source: str,
+    idempotency_key: str,
+    actor=None,
+    effective_at: dt.datetime | None = None,
+    expires_at: dt.datetime | None = None,
+) -> Journal:
+    """Issue ``amount`` points to the holder (issuance → holder), as one lot."""
+    amount = _check_amount(amount)
+    reason = _check_reason(reason)
+    key = _check_key(idempotency_key)
+    effective_at = effective_at or timezone.now()
+    if expires_at is not None and expires_at <= effective_at:
+        raise PointsError("invalid_expiry", _("Points must expire after they are earned."))
+    account = account_for(holder)
+    request_hash = _hash(
+        kind="earn", account=account.pk, amount=amount, source=source, expires_at=expires_at
+    )
+    existing = _existing_journal(key, request_hash)
+    if existing is not None:
+        return existing
+
+    def create() -> Journal:
+        journal = _post(
+            kind=JournalKind.EARN,
+            community_id=account.community_id,
+            key=key,
+            request_hash=request_hash,
+            legs=[
+                (system_account(account.community_id, AccountKind.ISSUANCE), -amount),
+                (account, amount),
+            ],
+            reason=reason,
+            source=source,
+            actor=actor,
+            effective_at=effective_at,
+        )
+        PointLot.objects.create(
+            account=account,
+            journal=journal,
+            amount=amount,
+            remaining=amount,
+            effective_at=effective_at,
+            expires_at=expires_at,
+        )
+        return journal
+
+    return _once(key, lambda: _existing_journal(key, request_hash), create)
+
+
+@transaction.atomic
+def points_reverse(*, journal: Journal, reason: str, actor) -> Journal:
+    """Undo an earning with a journal of the opposite postings; at most once per journal.
+
+    Only earnings are reversed: orders are released by cancelling them, and a reversal is
+    never reversed (record a new earning instead). Points already spent cannot be reversed.
+    """
+    reason = _check_reason(reason)
+    if journal.kind == JournalKind.REVERSAL:
+        raise PointsError(
+            "not_reversible", _("A reversal cannot be reversed; record a new earning instead.")
+        )
+    if journal.kind != JournalKind.EARN:
+        raise PointsError(
+            "not_reversible", _("Only earnings can be reversed; cancel an order instead.")
+        )
+    if Journal.objects.filter(reverses=journal).exists():
+        raise PointsError("already_reversed", _("This journal has already been reversed."))
+    key = f"reversal:{journal.pk}"
+    legs = [
+        (posting.account, -posting.amount) for posting in journal.postings.select_related("account")
+    ]
+
+    def create() -> Journal:
+        reversal = _post(
+            kind=JournalKind.REVERSAL,
+            community_id=journal.community_id,
+            key=key,
+            request_hash=_hash(kind="reversal", journal=journal.pk),
+            legs=legs,
+            reason=reason,
+            source=journal.source,
+            actor=actor,
+            reverses=journal,
+        )
+        lot = journal.lot
+        _take_from_lots(lot.account, journal.amount, reversal, first=lot)
+        return reversal
+
+    try:
+        with transaction.atomic():
+            return create()
+    except IntegrityError:
+        if Journal.objects.filter(reverses=journal).exists():
+            raise PointsError(
+                "already_reversed", _("This journal has already been reversed.")
+            ) from None
+        raise
+
+
+# Expiry -----------------------------------------------------------------------------------
+
+
+def _expire_account(account_id: int, now: dt.datetime) -> int:
+    with transaction.atomic():
+        account = Account.objects.get(pk=account_id)
+        sink = system_account(account.community_id, AccountKind.EXPIRED)
+        account = _lock(account, sink)[account.pk]
+        lots = list(account.lots.filter(remaining__gt=0, expires_at__lte=now))
+        total = sum(lot.remaining for lot in lots)
+        if total == 0:
+            return 0
+        key = f"expire:{account.pk}:{account.version}"
+        journal = _post(
+            kind=JournalKind.EXPIRE,
+            community_id=account.community_id,
+            key=key,
+            request_hash=_hash(kind="expire", key=key),
+            legs=[(account, -total), (sink, total)],
+            reason=_("Points expired"),
+            effective_at=now,
+        )
+        for lot in lots:
+            LotUse.objects.create(lot=lot, journal=journal, amount=lot.remaining)
+            lot.remaining = 0
+            lot.save(update_fields=["remaining"])
+        return total
+
+
+def points_expire(*, now: dt.datetime | None = None) -> int:
+    """Move the unspent points of lots past their expiry to the expiry account, one journal
+    per account. Returns the number of points expired (zero when run again)."""
+    now = now or timezone.now()
+    account_ids = (
+        PointLot.objects.filter(remaining__gt=0, expires_at__lte=now)
+        .values_list("account_id", flat=True)
+        .distinct()
+    )
+    return sum(_expire_account(account_id, now) for account_id in sorted(set(account_ids)))
+
+
+# The shop ---------------------------------------------------------------------------------
+
+
+def _check_quantity(quantity) -> int:
+    if (
+        isinstance(quantity, bool)
+        or not isinstance(quantity, int)
+        or not 0 < quantity <= MAX_QUANTITY
+    ):
+        raise PointsError(
+            "invalid_quantity",
+            _("The quantity must be a whole number from 1 to %(max)d.") % {"max": MAX_QUANTITY},
+        )
+    return quantity
+
+
+def _same_order(redemption: Redemption, account: Account, item: ShopItem, quantity: int):
+    if (redemption.account_id, redemption.item_id, redemption.quantity) != (
+        account.pk,
+        item.pk,
+        quantity,
+    ):
+        raise PointsError(
+            "idempotency_conflict",
+            _("This idempotency key was already used for a different request."),
+        )
+    return redemption
+
+
+@transaction.atomic
+def redemption_order(
+    *, holder: Holder, item: ShopItem, quantity: int = 1, actor, idempotency_key: str
+) -> Redemption:
+    """Order ``quantity`` of ``item``: hold the points and reserve the stock."""
+    quantity = _check_quantity(quantity)
+    key = _check_key(idempotency_key)
+    account = account_for(holder)
+    if actor is not None and not rules.can_order(actor, account):
+        raise _forbidden()
+
+    def find() -> Redemption | None:
+        found = Redemption.objects.filter(idempotency_key=key).first()
+        return _same_order(found, account, item, quantity) if found is not None else None
+
+    existing = find()
+    if existing is not None:
+        return existing
+    if item.community_id != account.community_id:
+        raise PointsError("other_community", _("This item is in another community's shop."))
+    hold = system_account(account.community_id, AccountKind.HOLD)
+
+    def create() -> Redemption:
+        _lock(account, hold)
+        # A racing retry with the same key may have committed while we waited for the lock.
+        again = find()
+        if again is not None:
+            return again
+        fresh = ShopItem.objects.filter(pk=item.pk).first()
+        if fresh is None:
+            raise PointsError("unknown_item", _("There is no such item in the shop."))
+        if not fresh.active:
+            raise PointsError("inactive_item", _("%(item)s is not on sale.") % {"item": fresh})
+        if fresh.per_person_limit is not None:
+            had = (
+                Redemption.objects.filter(
+                    account=account, item=fresh, status__in=COUNTED_STATUSES
+                ).aggregate(n=Sum("quantity"))["n"]
+                or 0
+            )
+            if had + quantity > fresh.per_person_limit:
+                raise PointsError(
+                    "over_limit",
+                    _("Each person may have at most %(limit)d of %(item)s (already %(had)d).")
+                    % {"limit": fresh.per_person_limit, "item": fresh, "had": had},
+                )
+        total = fresh.price * quantity
+        reserved = ShopItem.objects.filter(pk=fresh.pk, active=True, stock__gte=quantity).update(
+            stock=F("stock") - quantity
+        )
+        if not reserved:
+            raise PointsError("out_of_stock", _("%(item)s is out of stock.") % {"item": fresh})
+        now = timezone.now()
+        journal = _post(
+            kind=JournalKind.REDEEM_HOLD,
+            community_id=account.community_id,
+            key=f"redemption:{key}",
+            request_hash=_hash(kind="hold", key=key),
+            legs=[(account, -total), (hold, total)],
+            reason=_("Order: %(item)s × %(n)d") % {"item": fresh.name, "n": quantity},
+            source=f"redemption:{key}",
+            actor=actor,
+            effective_at=now,
+        )
+        _take_from_lots(account, total, journal)
+        return Redemption.objects.create(
+            account=account,
+            item=fresh,
+            quantity=quantity,
+            unit_price=fresh.price,
+            points=total,
+            idempotency_key=key,
+            hold_journal=journal,
+            ordered_at=now,
+            expires_at=now + dt.timedelta(days=fresh.pickup_days),
+            ordered_by=_user(actor),
+        )
+
+    return _once(key, find, create)
+
+
+def _locked_held(redemption: Redemption, verb: str) -> Redemption:
+    locked = Redemption.objects.select_for_update().select_related("account").get(pk=redemption.pk)
+    if locked.status != RedemptionStatus.HELD:
+        raise PointsError(
+            "bad_state",
+            _("An order that is %(status)s cannot be %(verb)s.")
+            % {"status": locked.get_status_display(), "verb": verb},
+        )
+    return locked
+
+
+def _settle(redemption: Redemption, *, status: str, legs, kind, reason, actor, now) -> Redemption:
+    journal = _post(
+        kind=kind,
+        community_id=redemption.account.community_id,
+        key=f"redemption:{redemption.idempotency_key}:settle",
+        request_hash=_hash(kind=kind, redemption=redemption.pk),
+        legs=legs,
+        reason=reason,
+        source=f"redemption:{redemption.idempotency_key}",
+        actor=actor,
+        effective_at=now,
+    )
+    redemption.status = status
+    redemption.settle_journal = journal
+    redemption.resolved_at = now
+    redemption.resolved_by = _user(actor)
+    redemption.save(
+        update_fields=["status", "settle_journal", "resolved_at", "resolved_by", "note"]
+    )
+    return redemption
+
+
+@transaction.atomic
+def redemption_fulfil(*, redemption: Redemption, actor) -> Redemption:
+    """Pickup: the held points are spent (hold → store)."""
+    if actor is not None and not rules.can_run_shop(actor, redemption.account.community_id):
+        raise _forbidden()
+    redemption = _locked_held(redemption, _("picked up"))
+    community_id = redemption.account.community_id
+    return _settle(
+        redemption,
+        status=RedemptionStatus.FULFILLED,
+        legs=[
+            (system_account(community_id, AccountKind.HOLD), -redemption.points),
+            (system_account(community_id, AccountKind.STORE), redemption.points),
+        ],
+        kind=JournalKind.REDEEM_POST,
+        reason=_("Picked up: %(item)s × %(n)d")
+        % {"item": redemption.item.name, "n": redemption.quantity},
+        actor=actor,
+        now=timezone.now(),
+    )
+
+
+def _release(redemption: Redemption, *, status, actor, reason: str, now) -> Redemption:
+    account = redemption.account
+    redemption.note = reason[:200]
+    _settle(
+        redemption,
+        status=status,
+        legs=[
+            (system_account(account.community_id, AccountKind.HOLD), -redemption.points),
+            (account, redemption.points),
+        ],
+        kind=JournalKind.REDEEM_VOID,
+        reason=_("Released: %(item)s × %(n)d")
+        % {"item": redemption.item.name, "n": redemption.quantity},
+        actor=actor,
+        now=now,
+    )
+    # The points go back to the lots they came from (an expired lot lapses at the next sweep).
+    for use in LotUse.objects.filter(journal_id=redemption.hold_journal_id).select_related("lot"):
+        PointLot.objects.filter(pk=use.lot_id).update(remaining=F("remaining") + use.amount)
+    ShopItem.objects.filter(pk=redemption.item_id).update(stock=F("stock") + redemption.quantity)
+    return redemption
+
+
+@transaction.atomic
+def redemption_cancel(*, redemption: Redemption, actor, reason: str = "") -> Redemption:
+    """Cancel an order awaiting pickup: the points and the stock come back."""
+    if actor is not None and not rules.can_cancel(actor, redemption.account):
+        raise _forbidden()
+    redemption = _locked_held(redemption, _("cancelled"))
+    return _release(
+        redemption,
+        status=RedemptionStatus.CANCELLED,
+        actor=actor,
+        reason=(reason or "").strip(),
+        now=timezone.now(),
+    )
+
+
+def redemptions_expire(*, now: dt.datetime | None = None) -> int:
+    """Release every order not picked up by its deadline; returns how many (once each)."""
+    now = now or timezone.now()
+    released = 0
+    due = Redemption.objects.filter(status=RedemptionStatus.HELD, expires_at__lt=now)
+    for pk in list(due.values_list("pk", flat=True)):
+        with transaction.atomic():
+            redemption = due.select_for_update().filter(pk=pk).select_related("account").first()
+            if redemption is None:
+                continue
+            _release(
+                redemption,
+                status=RedemptionStatus.EXPIRED,
+                actor=None,
+                reason=_("Not picked up in time"),
+                now=now,
+            )
+            released += 1
+    return released
