@@ -93,6 +93,7 @@ def _register_routers() -> None:
     api.add_router("/matters", "gongzhi.matters.api.router")
     api.add_router("/mediation", "gongzhi.mediation.api.router")
     api.add_router("/meetings", "gongzhi.meetings.api.router")
+    api.add_router("/points", "gongzhi.points.api.router")
 
 
 _register_routers()

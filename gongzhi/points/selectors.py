@@ -108,3 +108,23 @@ def points_section(place: Place | None) -> dict:
             "redemptions": {s.value: orders[s.value] for s in RedemptionStatus},
         },
     }
+
+
+def holder_of(user):
+    """The person a user acts as in the shop: their resident record, else their partner."""
+    profile = getattr(user, "profile", None) if getattr(user, "is_authenticated", False) else None
+    if profile is None:
+        return None
+    if profile.resident_id:
+        return profile.resident
+    return profile.partner if profile.partner_id else None
+
+
+def holder_account(user, account_id: int) -> Account | None:
+    """A visible main account by id (staff ordering on a person's behalf)."""
+    return (
+        rules.visible(user, Account.objects.filter(kind=AccountKind.MAIN))
+        .select_related("resident", "partner")
+        .filter(pk=account_id)
+        .first()
+    )
