@@ -13,9 +13,11 @@ from django.db.models import Count, Q
 from gongzhi.accounts.models import Profile
 from gongzhi.core.identity import birth_date_from_id, gender_from_id, normalize_id_number
 from gongzhi.demo.seed import build_demo, lookups
+from gongzhi.matters.models import Matter, MatterEvent
 from gongzhi.partners.models import Organisation, Partner, Team, TeamMembership
 from gongzhi.people.models import Resident
 from gongzhi.places.models import Building, Community, Compound, Grid, Household, Subdistrict
+from tests.test_demo_matters import check_demo_matters
 
 COUNTED = (
     Subdistrict,
@@ -34,6 +36,8 @@ COUNTED = (
     Organisation,
     get_user_model(),
     Profile,
+    Matter,
+    MatterEvent,
 )
 
 
@@ -100,6 +104,10 @@ def test_seed_demo_loads_the_papers_figures_once():
 
     # The default community is X社区 even though Y社区 exists too.
     assert json.loads(run("overview", "--json")) == figures
+
+    # A year of matters, checked in tests/test_demo_matters.py (one seeding for both).
+    check_demo_matters("X社区")
+    assert Matter.objects.filter(community__name="Y社区").exists()
 
 
 @pytest.mark.django_db

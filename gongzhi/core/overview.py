@@ -59,7 +59,37 @@ def partners_section(place: Place | None) -> dict:
     }
 
 
-SECTIONS: list[Section] = [places_section, partners_section]
+def matters_section(place: Place | None) -> dict:
+    """Matters by status, tier and channel, and the three rates (``matters.rates.three_rates``).
+
+    The rates are over all the community's matters, computed by the same function as the
+    matters dashboard, so the two agree.
+    """
+    from gongzhi.matters.models import Channel, Matter, Status, Tier
+    from gongzhi.matters.rates import three_rates
+
+    matters = narrow(Matter.objects.all(), place)
+
+    def counts(field: str, choices) -> dict:
+        return matters.aggregate(
+            **{value: Count("id", filter=Q(**{field: value})) for value in choices.values}
+        )
+
+    rates = three_rates(matters)
+    return {
+        "matters": {
+            "total": matters.count(),
+            "by_status": counts("status", Status),
+            "by_tier": counts("tier", Tier),
+            "by_channel": counts("channel", Channel),
+            "rates": {
+                key: rates[key] for key in ("response", "resolution", "satisfaction", "composite")
+            },
+        }
+    }
+
+
+SECTIONS: list[Section] = [places_section, partners_section, matters_section]
 
 
 def overview(*, community: Community | None = None) -> dict:

@@ -949,6 +949,10 @@ def seed_demo(*, stdout=None) -> bool:
     data = build_demo(subdistrict, **lookups())
     _write(data)
     _write_accounts(data.accounts, stdout)
+    from gongzhi.demo.seed_matters import seed_matters  # it imports this module
+
+    for community in data.communities:
+        seed_matters(community, stdout=stdout)
     return True
 
 
