@@ -13,6 +13,7 @@ urlpatterns = [
     path("meetings/", include("gongzhi.meetings.urls")),
     path("inbox/", include("gongzhi.notifications.urls")),
     path("mediation/", include("gongzhi.mediation.urls")),
+    path("points/", include("gongzhi.points.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
