@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "gongzhi.mediation",
     "gongzhi.meetings",
     "gongzhi.points",
+    "gongzhi.honours",
     "gongzhi.volunteering",
     "gongzhi.demo",
 ]
