@@ -49,8 +49,10 @@ INSTALLED_APPS = [
     "gongzhi.mediation",
     "gongzhi.meetings",
     "gongzhi.points",
-    "gongzhi.honours",
     "gongzhi.volunteering",
+    "gongzhi.honours",
+    "gongzhi.projects",
+    "gongzhi.experiences",
     "gongzhi.demo",
 ]
 

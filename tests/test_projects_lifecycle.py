@@ -1,0 +1,319 @@
+"""Micro-projects: the stage machine per persona, pre-evaluation votes, post-evaluation ratings,
+wishes and scope isolation."""
+
+import datetime as dt
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from gongzhi.core.overview import SECTIONS
+from gongzhi.core.places import Place
+from gongzhi.experiences.overview import experiences_section
+from gongzhi.partners.models import Role
+from gongzhi.projects import selectors, services
+from gongzhi.projects.models import (
+    Kind,
+    PreVote,
+    Project,
+    Rating,
+    Source,
+    Stage,
+    SupervisionLog,
+    Wish,
+    WishStatus,
+)
+from gongzhi.projects.overview import projects_section
+from gongzhi.projects.services import ProjectError
+from tests.factories import make_user
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def propose(world, **kw):
+    args = dict(
+        actor=world.users.staff_a,
+        kind=Kind.MICRO_RENOVATION,
+        title="1栋非机动车棚",
+        description="楼下电动车乱停，建一个带充电桩的车棚",
+        building=world.y1,
+        budget="38000",
+        planner=world.p_neighbour,
+    )
+    args.update(kw)
+    return services.project_propose(**args)
+
+
+def refused(code, fn, **kw):
+    with pytest.raises(ProjectError) as info:
+        fn(**kw)
+    assert info.value.code == code
+    return info.value
+
+
+def to_stage(world, project, stage):
+    staff = world.users.staff_a
+    steps = [
+        (Stage.PRE_EVALUATION, lambda: services.project_open_pre_evaluation(actor=staff, project=project)),
+        (Stage.APPROVED, lambda: services.project_decide(actor=staff, project=project, approve=True, reasoning="多数支持")),
+        (Stage.IN_PROGRESS, lambda: services.project_start(actor=staff, project=project)),
+        (Stage.COMPLETED, lambda: services.project_complete(actor=staff, project=project)),
+        (Stage.POST_EVALUATION, lambda: services.project_open_post_evaluation(actor=staff, project=project)),
+    ]  # fmt: skip
+    for target, step in steps:
+        project = step()
+        if target == stage:
+            return project
+    raise AssertionError(stage)
+
+
+def test_whole_lifecycle_records_tally_and_satisfaction(world):
+    project = propose(world)
+    assert project.source == Source.STAFF and project.stage == Stage.PROPOSED
+    project = services.project_open_pre_evaluation(actor=world.users.staff_a, project=project)
+    services.project_vote(
+        actor=world.users.resident_a, project=project, choice="support", comment="早该建了"
+    )
+    spouse = make_user("spouse", role="resident", community=world.a, resident=world.res_a_spouse)
+    services.project_vote(actor=spouse, project=project, choice="oppose", comment="占地方")
+    project = services.project_decide(
+        actor=world.users.staff_a,
+        project=project,
+        approve=True,
+        reasoning="支持与反对各一，安全优先",
+    )
+    assert (project.stage, project.votes_support, project.votes_oppose) == ("approved", 1, 1)
+    # The planner (partner_a is 王建国's partner account) starts and supervises.
+    project = services.project_start(actor=world.users.partner_a, project=project)
+    log = services.project_log_supervision(
+        actor=world.users.partner_a,
+        project=project,
+        inspected_on=timezone.localdate(),
+        progress=60,
+        problems="雨棚立柱未做防锈",
+        photos=[SimpleUploadedFile("a.png", PNG, content_type="image/png")],
+    )
+    assert log.photos.count() == 1
+    project.refresh_from_db()
+    assert project.progress == 60
+    project = services.project_complete(actor=world.users.staff_a, project=project)
+    project = services.project_open_post_evaluation(actor=world.users.staff_a, project=project)
+    services.project_rate(actor=world.users.resident_a, project=project, score=5, comment="好")
+    services.project_rate(actor=spouse, project=project, score="3")
+    project = services.project_close(actor=world.users.staff_a, project=project)
+    assert project.stage == Stage.CLOSED
+    assert project.rating_count == 2
+    assert str(project.rating_average) == "4.00"
+    assert str(project.satisfaction) == "0.500"
+    actions = list(project.events.values_list("action", flat=True))
+    assert actions == [
+        "propose", "open_pre_evaluation", "approve", "start", "supervise", "complete",
+        "open_post_evaluation", "close",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("persona", ["resident_a", "partner_a", "grid_a1", "staff_b", "official"])
+def test_only_community_staff_run_the_stages(world, persona):
+    project = propose(world)
+    user = getattr(world.users, persona)
+    refused("forbidden", services.project_open_pre_evaluation, actor=user, project=project)
+    refused("forbidden", propose, world=world, actor=user)
+    project.refresh_from_db()
+    assert project.stage == Stage.PROPOSED
+
+
+def test_admin_may_run_stages_and_wrong_order_is_refused(world):
+    project = propose(world)
+    refused(
+        "bad_stage",
+        services.project_decide,
+        actor=world.users.admin,
+        project=project,
+        approve=True,
+        reasoning="x",
+    )
+    refused("bad_stage", services.project_start, actor=world.users.staff_a, project=project)
+    services.project_open_pre_evaluation(actor=world.users.admin, project=project)
+
+
+def test_vote_after_decision_is_refused_and_changes_nothing(world):
+    project = to_stage(world, propose(world), Stage.APPROVED)
+    err = refused(
+        "voting_closed",
+        services.project_vote,
+        actor=world.users.resident_a,
+        project=project,
+        choice="support",
+    )
+    assert "no longer" in err.message
+    assert PreVote.objects.count() == 0
+
+
+def test_vote_before_opening_refused(world):
+    project = propose(world)
+    refused(
+        "voting_closed",
+        services.project_vote,
+        actor=world.users.resident_a,
+        project=project,
+        choice="support",
+    )
+
+
+def test_one_vote_per_resident_and_only_residents_of_the_scope(world):
+    project = to_stage(world, propose(world), Stage.PRE_EVALUATION)
+    services.project_vote(actor=world.users.resident_a, project=project, choice="support")
+    refused(
+        "already_voted",
+        services.project_vote,
+        actor=world.users.resident_a,
+        project=project,
+        choice="oppose",
+    )
+    # 孙立 lives in 渔家苑 2栋: outside a 1栋 project.
+    other = make_user("sunli", role="resident", community=world.a, resident=world.res_y2)
+    refused("not_in_scope", services.project_vote, actor=other, project=project, choice="support")
+    refused(
+        "not_in_scope",
+        services.project_vote,
+        actor=world.users.staff_a,
+        project=project,
+        choice="support",
+    )
+    refused(
+        "invalid_vote",
+        services.project_vote,
+        actor=make_user("zm", role="resident", community=world.a, resident=world.res_y1b),
+        project=project,
+        choice="maybe",
+    )
+    assert PreVote.objects.get().choice == "support"
+
+
+@pytest.mark.parametrize("score", [0, 6, -1, "4.5", "five", "", None])
+def test_rating_outside_1_to_5_refused(world, score):
+    project = to_stage(world, propose(world), Stage.POST_EVALUATION)
+    err = refused(
+        "invalid_rating",
+        services.project_rate,
+        actor=world.users.resident_a,
+        project=project,
+        score=score,
+    )
+    assert "1 to 5" in err.message
+    assert Rating.objects.count() == 0
+
+
+def test_rating_only_in_post_evaluation_and_once(world):
+    project = to_stage(world, propose(world), Stage.COMPLETED)
+    refused(
+        "rating_closed",
+        services.project_rate,
+        actor=world.users.resident_a,
+        project=project,
+        score=4,
+    )
+    project = services.project_open_post_evaluation(actor=world.users.staff_a, project=project)
+    services.project_rate(actor=world.users.resident_a, project=project, score=4)
+    refused(
+        "already_rated",
+        services.project_rate,
+        actor=world.users.resident_a,
+        project=project,
+        score=2,
+    )
+    assert Rating.objects.get().score == 4
+
+
+def test_supervision_bad_input_changes_nothing(world):
+    project = to_stage(world, propose(world), Stage.IN_PROGRESS)
+    today = timezone.localdate()
+    kw = dict(actor=world.users.partner_a, project=project, inspected_on=today)
+    refused("invalid_progress", services.project_log_supervision, progress=120, **kw)
+    refused("invalid_progress", services.project_log_supervision, progress="abc", **kw)
+    bad = SimpleUploadedFile("a.png", b"GIF89a...", content_type="image/png")
+    refused("invalid_photo", services.project_log_supervision, progress=10, photos=[bad], **kw)
+    refused(
+        "invalid_date",
+        services.project_log_supervision,
+        progress=10,
+        **{**kw, "inspected_on": today + dt.timedelta(days=3)},
+    )
+    refused(
+        "forbidden",
+        services.project_log_supervision,
+        progress=10,
+        **{**kw, "actor": world.users.resident_a},
+    )
+    assert SupervisionLog.objects.count() == 0
+    project.refresh_from_db()
+    assert project.progress == 0
+
+
+def test_propose_bad_input(world):
+    refused("invalid_text", propose, world=world, title="  ")
+    refused("invalid_kind", propose, world=world, kind="micro_party")
+    refused("invalid_budget", propose, world=world, budget="lots")
+    refused("invalid_planner", propose, world=world, planner=world.p_b)
+    assert Project.objects.count() == 0
+
+
+def test_scope_isolation(world):
+    project = propose(world)
+    assert list(selectors.project_list(world.users.resident_a)) == [project]
+    assert list(selectors.project_list(world.users.official)) == [project]
+    assert list(selectors.project_list(world.users.staff_b)) == []
+    refused(
+        "forbidden",
+        services.project_open_pre_evaluation,
+        actor=world.users.staff_b,
+        project=project,
+    )
+
+
+def test_wish_flow_and_project_record(world):
+    resident, partner, staff = world.users.resident_a, world.users.partner_a, world.users.staff_a
+    refused("forbidden", services.wish_post, actor=partner, text="x", category="daily")
+    refused("invalid_text", services.wish_post, actor=resident, text=" ", category="daily")
+    wish = services.wish_post(actor=resident, text="想请人帮忙换个灯泡", category="repair")
+    assert wish.building == world.y1
+    refused("forbidden", services.wish_claim, actor=resident, wish=wish)
+    wish = services.wish_claim(actor=partner, wish=wish)
+    refused("bad_stage", services.wish_claim, actor=partner, wish=wish)
+    refused("bad_stage", services.wish_confirm, actor=resident, wish=wish)
+    wish = services.wish_fulfil(
+        actor=partner,
+        wish=wish,
+        note="已更换LED灯泡",
+        photo=SimpleUploadedFile("w.png", PNG, content_type="image/png"),
+    )
+    assert wish.status == WishStatus.FULFILLED
+    wish = services.wish_confirm(actor=resident, wish=wish)
+    assert wish.status == WishStatus.CONFIRMED
+    refused("forbidden", services.wish_to_project, actor=partner, wish=wish)
+    project = services.wish_to_project(actor=staff, wish=wish)
+    assert (project.kind, project.source, project.stage) == ("micro_wish", "wish", "completed")
+    refused("already_recorded", services.wish_to_project, actor=staff, wish=wish)
+    assert Wish.objects.get().project == project
+
+
+def test_overview_keys(world):
+    propose(world)
+    propose(world, kind=Kind.MICRO_SPACE, title="共同缔造公园", building=None, compound=world.yujia)
+    assert projects_section in SECTIONS and experiences_section in SECTIONS
+    data = projects_section(Place("community", world.a.pk))
+    assert data["projects"] == {
+        "micro_renovation": 1,
+        "micro_service": 0,
+        "micro_wish": 0,
+        "micro_space": 1,
+        "micro_governance": 0,
+    }
+    assert data["projects_by_stage"]["proposed"] == 2
+    assert projects_section(Place("community", world.b.pk))["projects"]["micro_space"] == 0
+    assert experiences_section(Place("community", world.a.pk)) == {"experiences": 0}
+
+
+def test_planner_role_exists(db):
+    # The seeded role the demo gives to community planners.
+    assert Role.objects.filter(code="community_planner").exists()
