@@ -94,6 +94,8 @@ def _register_routers() -> None:
     api.add_router("/mediation", "gongzhi.mediation.api.router")
     api.add_router("/meetings", "gongzhi.meetings.api.router")
     api.add_router("/points", "gongzhi.points.api.router")
+    api.add_router("/honours", "gongzhi.honours.api.router")
+    api.add_router("/volunteering", "gongzhi.volunteering.api.router")
 
 
 _register_routers()

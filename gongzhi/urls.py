@@ -15,6 +15,7 @@ urlpatterns = [
     path("mediation/", include("gongzhi.mediation.urls")),
     path("points/", include("gongzhi.points.urls")),
     path("honours/", include("gongzhi.honours.urls")),
+    path("volunteering/", include("gongzhi.volunteering.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
