@@ -1,0 +1,8 @@
+"""WSGI entry of the bare insert endpoint (``granian … bench.bare_wsgi:application``)."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ["DJANGO_SETTINGS_MODULE"] = "bench.bare_settings"
+application = get_wsgi_application()
