@@ -16,6 +16,8 @@ urlpatterns = [
     path("points/", include("gongzhi.points.urls")),
     path("honours/", include("gongzhi.honours.urls")),
     path("volunteering/", include("gongzhi.volunteering.urls")),
+    path("projects/", include("gongzhi.projects.urls")),
+    path("experiences/", include("gongzhi.experiences.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

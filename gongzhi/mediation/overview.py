@@ -31,7 +31,7 @@ def mediation_section(place: Place | None) -> dict:
     ).annotate(
         broke=Exists(FollowUp.objects.filter(case=OuterRef("pk"), held=False)),
     )
-    finished = followed.aggregate(n=Count("id"), held=Count("id", filter=Q(broke=False)))
+    finished = followed.aggregate(n=Count("id"), kept=Count("id", filter=Q(broke=False)))
     return {
         "mediation_cases": {
             "total": counts["total"],
@@ -40,8 +40,8 @@ def mediation_section(place: Place | None) -> dict:
             "success_rate": _rate(counts[f"o_{Outcome.AGREED.value}"], with_outcome),
             "held_at_follow_up": {
                 "followed_up": finished["n"],
-                "held": finished["held"],
-                "rate": _rate(finished["held"], finished["n"]),
+                "held": finished["kept"],
+                "rate": _rate(finished["kept"], finished["n"]),
             },
         }
     }
