@@ -24,8 +24,12 @@ from gongzhi.people.models import Resident
 
 
 def election_list(user, *, place: Place | None = None) -> QuerySet:
-    qs = Election.objects.select_related("community").annotate(
-        n_candidates=Count("candidates", filter=Q(candidates__screening=Screening.ACCEPTED))
+    qs = (
+        Election.objects.select_related("community")
+        .annotate(
+            n_candidates=Count("candidates", filter=Q(candidates__screening=Screening.ACCEPTED))
+        )
+        .order_by("-vote_from", "-id")
     )
     return narrow(rules.elections_visible(user, qs), place)
 
@@ -79,8 +83,10 @@ def roll_list(user, *, place: Place | None = None, status: str = "") -> QuerySet
 
 
 def talent_list(user, *, place: Place | None = None, text: str = "") -> QuerySet:
-    qs = TalentProfile.objects.select_related("community").annotate(
-        n_recommended=Count("recommendations")
+    qs = (
+        TalentProfile.objects.select_related("community")
+        .annotate(n_recommended=Count("recommendations"))
+        .order_by("field", "name", "id")
     )
     qs = narrow(rules.talent_visible(user, qs), place)
     if text:
