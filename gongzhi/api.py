@@ -96,8 +96,8 @@ def _register_routers() -> None:
     api.add_router("/points", "gongzhi.points.api.router")
     api.add_router("/honours", "gongzhi.honours.api.router")
     api.add_router("/volunteering", "gongzhi.volunteering.api.router")
-
     api.add_router("/projects", "gongzhi.projects.api.router")
     api.add_router("/experiences", "gongzhi.experiences.api.router")
+
 
 _register_routers()

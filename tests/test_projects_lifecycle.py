@@ -317,3 +317,43 @@ def test_overview_keys(world):
 def test_planner_role_exists(db):
     # The seeded role the demo gives to community planners.
     assert Role.objects.filter(code="community_planner").exists()
+
+
+def test_co_building_labour_creates_service_records(world):
+    from gongzhi.volunteering.models import ServiceRecord
+
+    project = to_stage(
+        world, propose(world, kind=Kind.MICRO_SPACE, title="共同缔造公园"), Stage.IN_PROGRESS
+    )
+    day = timezone.localdate()
+    refused(
+        "forbidden",
+        services.project_record_co_building,
+        actor=world.users.resident_a,
+        project=project,
+        participants=[world.res_a],
+        minutes=120,
+        date=day,
+    )
+    refused(
+        "invalid_minutes",
+        services.project_record_co_building,
+        actor=world.users.staff_a,
+        project=project,
+        participants=[world.res_a],
+        minutes=0,
+        date=day,
+    )
+    assert ServiceRecord.objects.count() == 0
+    row = services.project_record_co_building(
+        actor=world.users.staff_a,
+        project=project,
+        participants=[world.res_a, world.res_y1b, world.p_construction],
+        minutes=120,
+        date=day,
+        note="铺设透水砖",
+    )
+    assert row.participants == 3
+    records = ServiceRecord.objects.filter(activity__source=services.co_building_source(project))
+    assert records.count() == 3
+    assert {r.minutes for r in records} == {120}

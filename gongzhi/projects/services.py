@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gongzhi.matters.services import validate_photo
+from gongzhi.partners.models import Organisation, OrganisationKind
 from gongzhi.projects import rules
 from gongzhi.projects.models import (
     MAX_TEXT,
@@ -350,20 +351,27 @@ def co_building_source(project: Project) -> str:
     return f"project:{project.pk}"
 
 
+def co_building_organiser(project: Project):
+    """Who organises the labour on the volunteering side: the community's residents' committee
+    (or, failing that, its first organisation)."""
+    orgs = Organisation.objects.filter(community=project.community_id)
+    return orgs.filter(kind=OrganisationKind.RESIDENTS_COMMITTEE).first() or orgs.first()
+
+
 @transaction.atomic
 def project_record_co_building(
     *, actor, project: Project, participants, minutes, date: dt.date, note: str = "", now=None
 ) -> CoBuilding:
     """Residents' and partners' labour on the project: service records that earn points.
 
-    ``participants`` are ``Partner`` rows. The service records (and their points) are written by
-    ``gongzhi.volunteering.services.co_building_record``; this keeps a line on the project.
+    ``participants`` are ``Partner`` or ``Resident`` rows. The confirmed service records (and
+    their points claims) are written by ``gongzhi.volunteering.services.co_building_record``,
+    organised by the community's residents' committee; this keeps a line on the project.
+    Community staff record it (the volunteering side lets only the organising side write).
     """
-    from gongzhi.volunteering.services import co_building_record
+    from gongzhi.volunteering.services import VolunteeringError, co_building_record
 
-    project = _locked(project)
-    if not rules.can_supervise(actor, project):
-        raise _forbidden()
+    project = _manage(actor, project)
     if project.stage not in {Stage.IN_PROGRESS, Stage.COMPLETED}:
         raise ProjectError(
             "bad_stage", _("Co-building labour is recorded while work is under way.")
@@ -377,9 +385,13 @@ def project_record_co_building(
         minutes = 0
     if not 1 <= minutes <= 24 * 60:
         raise ProjectError("invalid_minutes", _("Minutes must be between 1 and 1440."))
-    if date > timezone.localdate(_now(now)):
+    if not isinstance(date, dt.date) or date > timezone.localdate(_now(now)):
         raise ProjectError("invalid_date", _("The date cannot be in the future."))
-    organiser = project.planner
+    organiser = co_building_organiser(project)
+    if organiser is None:
+        raise ProjectError(
+            "no_organiser", _("The community has no organisation to organise the labour.")
+        )
     try:
         co_building_record(
             project_source=co_building_source(project),
@@ -388,10 +400,10 @@ def project_record_co_building(
             organiser=organiser,
             actor=actor,
             date=date,
+            title=_("Co-building: %(title)s") % {"title": project.title},
         )
-    except (ValueError, ValidationError) as exc:
-        message = getattr(exc, "message", None) or (getattr(exc, "messages", None) or [str(exc)])[0]
-        raise ProjectError("invalid_co_building", str(message)) from exc
+    except VolunteeringError as exc:
+        raise ProjectError(exc.code, exc.message) from exc
     row = CoBuilding.objects.create(
         project=project,
         date=date,
