@@ -953,6 +953,12 @@ def seed_demo(*, stdout=None) -> bool:
 
     for community in data.communities:
         seed_matters(community, stdout=stdout)
+    from gongzhi.projects.demo import seed_projects  # after matters and meetings
+
+    seed_projects(data.communities[0], rng=random.Random(SEED))
+    from gongzhi.experiences.demo import seed_experiences  # links projects, matters, meetings
+
+    seed_experiences(data.communities[0], rng=random.Random(SEED))
     return True
 
 
