@@ -62,7 +62,7 @@ def test_submit_creates_a_matter_with_the_classifiers_guess(client, world):
     assert body["place"] == {"level": "building", "id": world.y1.pk, "label": str(world.y1)}
     assert matter.reporter == world.res_a and matter.entered_by == world.users.staff_a
     assert body["category"] == matter.suggested_category and body["reporters_count"] == 1
-    assert [e["action"] for e in body["events"]] == ["submit"]
+    assert [e["action"] for e in body["events"]] == ["submit", "route"]
 
 
 def test_retried_submit_with_the_same_key_returns_the_same_matter(client, world):

@@ -61,7 +61,7 @@ def test_resident_submits_for_themselves(world):
     assert m.status == Status.RECEIVED and m.entered_by == world.users.resident_a
     assert m.suggested_category and m.suggested_tier and m.category == m.suggested_category
     assert m.ack_due_at - m.created_at == dt.timedelta(hours=24)
-    assert list(m.events.values_list("action", flat=True)) == ["submit"]
+    assert list(m.events.values_list("action", flat=True)) == ["submit", "route"]
     assert m.reporters.get().resident == world.res_a
 
 
@@ -129,7 +129,7 @@ def test_acknowledge_refused(world, who):
         s.matter_acknowledge(actor=getattr(world.users, who), matter=m)
     assert code_of(e) == "forbidden"
     m.refresh_from_db()
-    assert m.status == Status.RECEIVED and m.events.count() == 1
+    assert m.status == Status.RECEIVED and m.events.count() == 2
 
 
 def test_grid_worker_cannot_acknowledge_outside_grid(world):
@@ -233,9 +233,9 @@ def test_full_loop_closes_with_satisfaction(world):
     m.refresh_from_db()
     assert m.status == Status.CLOSED and m.closed_at and m.satisfaction == "satisfied"
     actions = list(m.events.values_list("action", flat=True))
-    assert actions == ["submit", "assign", "deliberate", "start", "complete", "feedback"]
+    assert actions == ["submit", "route", "assign", "deliberate", "start", "complete", "feedback"]
     statuses = list(m.events.values_list("from_status", "to_status"))
-    assert statuses[1:] == [
+    assert statuses[2:] == [
         ("received", "assigned"),
         ("assigned", "deliberating"),
         ("deliberating", "in_progress"),

@@ -264,7 +264,9 @@ def _matter_submit(
         except IntegrityError:
             # A concurrent retry won the race: raising rolls our matter back entirely.
             raise _KeyTaken from None
-    return matter
+    from gongzhi.matters.routing import route  # routing builds on these services
+
+    return route(matter, actor=actor)
 
 
 def _check_place_for(actor, place: dict) -> None:
