@@ -953,6 +953,9 @@ def seed_demo(*, stdout=None) -> bool:
 
     for community in data.communities:
         seed_matters(community, stdout=stdout)
+    from gongzhi.volunteering.demo import seed_volunteering  # service, points, the shop
+
+    seed_volunteering(data.communities[0], rng=random.Random(SEED))
     from gongzhi.projects.demo import seed_projects  # after matters and meetings
 
     seed_projects(data.communities[0], rng=random.Random(SEED))
