@@ -48,15 +48,17 @@ class ExperienceIn(Schema):
     contributor: str = ""
 
 
+class ExperienceFilters(Schema):
+    place: str | None = None
+    q: str = Field("", max_length=60)
+    tag: str = Field("", max_length=20)
+
+
 @router.get("/", response=Page[ExperienceOut])
-def list_experiences(
-    request,
-    paging: Query[PageIn],
-    place: str | None = None,
-    q: str = Field("", max_length=60),
-    tag: str = Field("", max_length=20),
-):
-    qs = selectors.experience_list(request.auth, place=parse_place(place), q=q, tag=tag)
+def list_experiences(request, filters: Query[ExperienceFilters], paging: Query[PageIn]):
+    qs = selectors.experience_list(
+        request.auth, place=parse_place(filters.place), q=filters.q, tag=filters.tag
+    )
     return paginate(qs, paging)
 
 
