@@ -17,6 +17,7 @@ from gongzhi.matters.models import Matter, MatterEvent
 from gongzhi.partners.models import Organisation, Partner, Team, TeamMembership
 from gongzhi.people.models import Resident
 from gongzhi.places.models import Building, Community, Compound, Grid, Household, Subdistrict
+from tests.test_demo_action import check_demo_action
 from tests.test_demo_matters import check_demo_matters
 
 COUNTED = (
@@ -107,6 +108,8 @@ def test_seed_demo_loads_the_papers_figures_once():
 
     # A year of matters, checked in tests/test_demo_matters.py (one seeding for both).
     check_demo_matters("X社区")
+    # A year of meetings and mediation, checked in tests/test_demo_action.py.
+    check_demo_action("X社区")
     assert Matter.objects.filter(community__name="Y社区").exists()
 
 
