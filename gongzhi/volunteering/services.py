@@ -227,7 +227,11 @@ def service_record_add(
 
 
 def _locked_record(record: ServiceRecord) -> ServiceRecord:
-    return ServiceRecord.objects.select_for_update().select_related("activity").get(pk=record.pk)
+    return (
+        ServiceRecord.objects.select_for_update(of=("self",))
+        .select_related("activity")
+        .get(pk=record.pk)
+    )
 
 
 def rule_for(activity: Activity) -> EarningRule | None:
@@ -375,7 +379,7 @@ def service_record_revoke(*, record: ServiceRecord, reason: str, actor, now=None
 
 def _locked_claim(claim: PointsClaim) -> PointsClaim:
     return (
-        PointsClaim.objects.select_for_update()
+        PointsClaim.objects.select_for_update(of=("self",))
         .select_related("record__activity", "rule")
         .get(pk=claim.pk)
     )
