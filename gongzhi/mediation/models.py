@@ -10,6 +10,7 @@ the workflow are written only by the functions in ``services.py``.
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from gongzhi.core.places import PlacePaths
 from gongzhi.matters.models import Matter
@@ -35,8 +36,8 @@ class CaseStatus(models.TextChoices):
     OPEN = "open", _("opened")
     MEDIATING = "mediating", _("being mediated")
     FOLLOWING_UP = "following_up", _("agreement, follow-up visits")
-    CLOSED = "closed", _("closed")
-    REFERRED = "referred", _("referred elsewhere")
+    CLOSED = "closed", pgettext_lazy("mediation case status", "closed")
+    REFERRED = "referred", pgettext_lazy("mediation case status", "referred elsewhere")
 
 
 OPEN_STATUSES = (CaseStatus.OPEN, CaseStatus.MEDIATING, CaseStatus.FOLLOWING_UP)

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from gongzhi.core.places import PlacePaths
 from gongzhi.matters.models import Matter
@@ -195,7 +196,7 @@ class Series(ScopedModel):
 class MeetingStatus(models.TextChoices):
     PLANNED = "planned", _("planned")
     IN_SESSION = "in_session", _("in session")
-    CLOSED = "closed", _("closed")
+    CLOSED = "closed", pgettext_lazy("meeting status", "closed")
     CANCELLED = "cancelled", _("cancelled")
 
 
@@ -479,7 +480,7 @@ class Method(models.TextChoices):
 
 class Outcome(models.TextChoices):
     ADOPTED = "adopted", _("adopted")
-    REJECTED = "rejected", _("rejected")
+    REJECTED = "rejected", pgettext_lazy("decision outcome", "rejected")
 
 
 class DecisionQuerySet(models.QuerySet):
