@@ -87,7 +87,9 @@ def resident_community_id(resident: Resident) -> int:
 
 
 @transaction.atomic
-def resident_verify(*, resident: Resident, method: str, actor) -> ResidentVerification:
+def resident_verify(
+    *, resident: Resident, method: str, actor, now: dt.datetime | None = None
+) -> ResidentVerification:
     """Record that staff checked a resident's identity. Verifying twice keeps the first."""
     if not rules.can_manage(actor, resident_community_id(resident)):
         raise _forbidden()
@@ -95,7 +97,11 @@ def resident_verify(*, resident: Resident, method: str, actor) -> ResidentVerifi
         raise HonoursError("invalid", _("Choose how the resident was verified."))
     verification, _created = ResidentVerification.objects.get_or_create(
         resident=resident,
-        defaults={"method": method, "verified_by": actor, "verified_at": timezone.now()},
+        defaults={
+            "method": method,
+            "verified_by": actor if getattr(actor, "pk", None) else None,
+            "verified_at": now or timezone.now(),
+        },
     )
     return verification
 
@@ -293,12 +299,20 @@ def _clean_choices(election: Election, choices) -> list[int]:
 
 
 def election_vote(*, election: Election, actor, choices, today: dt.date | None = None) -> Ballot:
-    """Cast the actor's secret ballot. The roll (who voted, which day) and the ballot box
-    (what was chosen) are written together; nothing links the two rows."""
-    today = _today(today)
+    """Cast the actor's secret ballot: only a resident's own account votes."""
     resident = rules.voter_of(actor)
     if resident is None:
         raise HonoursError("not_a_voter", _("Only residents vote, with their own account."))
+    return ballot_cast(election=election, resident=resident, choices=choices, today=today)
+
+
+def ballot_cast(
+    *, election: Election, resident: Resident, choices, today: dt.date | None = None
+) -> Ballot:
+    """Cast ``resident``'s ballot, the voter being already identified (``election_vote``
+    for the web and API; the demo). The roll (who voted, which day) and the ballot box (what
+    was chosen) are written in one transaction; nothing links the two rows."""
+    today = _today(today)
     try:
         with transaction.atomic():
             election = _locked(election)
@@ -637,7 +651,9 @@ def rule_create(
 
 
 @transaction.atomic
-def roll_build(*, rule: HonourRule, day: dt.date, actor) -> HonourRoll:
+def roll_build(
+    *, rule: HonourRule, day: dt.date, actor, now: dt.datetime | None = None
+) -> HonourRoll:
     """A new draft roll of the period containing ``day``. Published rolls are never touched:
     building again makes another draft."""
     if not rules.can_manage(actor, rule.community_id):
@@ -645,7 +661,8 @@ def roll_build(*, rule: HonourRule, day: dt.date, actor) -> HonourRoll:
     if not isinstance(day, dt.date):
         raise HonoursError("invalid", _("Give a day of the period."))
     start, end = period_bounds(rule.period, day)
-    if start > timezone.localdate():
+    now = now or timezone.now()
+    if start > timezone.localdate(now):
         raise HonoursError("invalid", _("This period has not started yet."))
     return HonourRoll.objects.create(
         rule=rule,
@@ -654,7 +671,7 @@ def roll_build(*, rule: HonourRule, day: dt.date, actor) -> HonourRoll:
         period_end=end,
         metric=rule.metric,
         rows=roll_rows(rule, start, end),
-        built_at=timezone.now(),
+        built_at=now,
         built_by=actor if getattr(actor, "pk", None) else None,
     )
 
@@ -671,7 +688,7 @@ def _draft(roll: HonourRoll, actor, verb: str) -> HonourRoll:
 
 
 @transaction.atomic
-def roll_publish(*, roll: HonourRoll, actor) -> HonourRoll:
+def roll_publish(*, roll: HonourRoll, actor, now: dt.datetime | None = None) -> HonourRoll:
     roll = _draft(roll, actor, _("published again"))
     if not roll.rows:
         raise HonoursError("empty", _("Nobody reached the minimum: there is nothing to publish."))
@@ -680,7 +697,7 @@ def roll_publish(*, roll: HonourRoll, actor) -> HonourRoll:
     ).exists():
         raise HonoursError("duplicate", _("A roll of this period is already published."))
     roll.status = RollStatus.PUBLISHED
-    roll.published_at = timezone.now()
+    roll.published_at = now or timezone.now()
     roll.published_by = actor if getattr(actor, "pk", None) else None
     roll.save(update_fields=["status", "published_at", "published_by"])
     return roll
