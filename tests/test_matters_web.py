@@ -669,5 +669,7 @@ def test_history_shows_every_change_with_its_actor(client, world):
     page = html(client.get(reverse("matters:detail", args=[matter.pk])))
     for label in ("submitted", "assigned", "work started", "completed"):
         assert label in page
-    assert MatterEvent.objects.filter(matter=matter).count() == 4
+    events = MatterEvent.objects.filter(matter=matter)
+    assert page.count("<time ") == events.count()
+    assert set(events.values_list("action", flat=True)) >= {"submit", "assign", "start", "complete"}
     assert "you" in page
