@@ -98,6 +98,7 @@ def _register_routers() -> None:
     api.add_router("/volunteering", "gongzhi.volunteering.api.router")
     api.add_router("/projects", "gongzhi.projects.api.router")
     api.add_router("/experiences", "gongzhi.experiences.api.router")
+    api.add_router("/network", "gongzhi.network.api.router")
 
 
 _register_routers()

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "gongzhi.honours",
     "gongzhi.projects",
     "gongzhi.experiences",
+    "gongzhi.network",
     "gongzhi.demo",
 ]
 

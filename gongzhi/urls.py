@@ -18,6 +18,7 @@ urlpatterns = [
     path("volunteering/", include("gongzhi.volunteering.urls")),
     path("projects/", include("gongzhi.projects.urls")),
     path("experiences/", include("gongzhi.experiences.urls")),
+    path("network/", include("gongzhi.network.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
