@@ -421,10 +421,10 @@ def test_resident_list_query_count_does_not_grow(client, world, django_assert_nu
     login(client, world.users.staff_a)
     url = reverse("people:residents")
     # session, user, profile, count, rows, tags prefetch, tag options, 4 place-filter lists
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         client.get(url)
     _add_residents(world.y2, 15)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         client.get(url)
 
 
@@ -432,18 +432,18 @@ def test_place_tree_query_count_does_not_grow(client, world, django_assert_num_q
     login(client, world.users.staff_a)
     url = reverse("places:tree")
     # session, user, profile, compounds, buildings, counts
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         client.get(url)
     _add_residents(world.y2, 10)
     Building.objects.create(compound=world.jinxiu, name="9栋", number=9)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         client.get(url)
 
 
 def test_home_query_count(client, world, django_assert_num_queries):
     login(client, world.users.staff_a)
     # session, user, profile, households, residents, partners by kind, teams, organisations
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         client.get(reverse("core:home"))
 
 
@@ -451,10 +451,10 @@ def test_building_page_query_count(client, world, django_assert_num_queries):
     login(client, world.users.staff_a)
     url = reverse("places:building", args=[world.y1.pk])
     # session, user, profile, building, households, units, partners, skills, roles
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         client.get(url)
     _add_residents(world.y1, 12)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         client.get(url)
 
 
