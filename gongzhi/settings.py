@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "gongzhi.projects",
     "gongzhi.experiences",
     "gongzhi.network",
+    "gongzhi.insights",
     "gongzhi.demo",
 ]
 
@@ -163,6 +164,7 @@ GONGZHI_OUTBOUND_BACKEND = env_str(
 # Weights of the three rates, e.g. {"basic_weight": 0.9, "composite": {"response": 0.1,
 # "resolution": 0.5, "satisfaction": 0.4}} (see gongzhi/matters/rates.py).
 GONGZHI_RATES = env_json("GONGZHI_RATES", {})
+GONGZHI_INDEX_WEIGHTS = env_json("GONGZHI_INDEX_WEIGHTS", {})
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

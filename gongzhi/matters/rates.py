@@ -45,23 +45,36 @@ def _median_hours(pairs) -> float | None:
     return round(statistics.median(hours), 1) if hours else None
 
 
-def three_rates(matters: QuerySet, *, now=None) -> dict:
-    """The rates over ``matters`` (already narrowed to a scope and a period)."""
-    now = now or timezone.now()
+# A matter that was merged into another or withdrawn has nobody to answer.
+INVALID_STATUSES = (Status.MERGED, Status.WITHDRAWN)
+RESOLVED_STATUSES = (Status.DONE, Status.CLOSED)
+
+
+def valid_q() -> Q:
+    """The valid matters of a period (see the module docstring)."""
+    return ~Q(status__in=INVALID_STATUSES)
+
+
+def rate_filters(now) -> dict[str, Q]:
+    """The filters, over valid matters, of the counts behind the rates.
+
+    One definition for ``three_rates`` and the insight rollups (``gongzhi.insights``), so a
+    rate read from rollup rows equals the rate computed over the matters themselves.
+    """
+    return {
+        "ack_due": Q(acknowledged_at__isnull=False) | Q(ack_due_at__lt=now),
+        "ack_on_time": Q(acknowledged_at__isnull=False, acknowledged_at__lte=F("ack_due_at")),
+        "resolved": Q(status__in=RESOLVED_STATUSES),
+        "rated": ~Q(satisfaction=""),
+        "satisfied": Q(satisfaction=Satisfaction.SATISFIED),
+        "basic": Q(satisfaction=Satisfaction.BASIC),
+        "dissatisfied": Q(satisfaction=Satisfaction.DISSATISFIED),
+    }
+
+
+def rates_from_counts(counts: dict) -> dict:
+    """The three rates and the composite from the counts named in ``rate_filters``."""
     conf = rate_settings()
-    valid = matters.exclude(status__in=[Status.MERGED, Status.WITHDRAWN])
-    counts = valid.aggregate(
-        valid=Count("pk"),
-        ack_due=Count("pk", filter=Q(acknowledged_at__isnull=False) | Q(ack_due_at__lt=now)),
-        ack_on_time=Count(
-            "pk", filter=Q(acknowledged_at__isnull=False, acknowledged_at__lte=F("ack_due_at"))
-        ),
-        resolved=Count("pk", filter=Q(status__in=[Status.DONE, Status.CLOSED])),
-        rated=Count("pk", filter=~Q(satisfaction="")),
-        satisfied=Count("pk", filter=Q(satisfaction=Satisfaction.SATISFIED)),
-        basic=Count("pk", filter=Q(satisfaction=Satisfaction.BASIC)),
-        dissatisfied=Count("pk", filter=Q(satisfaction=Satisfaction.DISSATISFIED)),
-    )
     response = _ratio(counts["ack_on_time"], counts["ack_due"])
     resolution = _ratio(counts["resolved"], counts["valid"])
     satisfaction = _ratio(
@@ -71,9 +84,19 @@ def three_rates(matters: QuerySet, *, now=None) -> dict:
     composite = None
     if all(value is not None for value in rates.values()):
         composite = round(sum(conf["composite"][k] * v for k, v in rates.items()), 4)
+    return {**rates, "composite": composite}
+
+
+def three_rates(matters: QuerySet, *, now=None) -> dict:
+    """The rates over ``matters`` (already narrowed to a scope and a period)."""
+    now = now or timezone.now()
+    valid = matters.filter(valid_q())
+    counts = valid.aggregate(
+        valid=Count("pk"),
+        **{name: Count("pk", filter=q) for name, q in rate_filters(now).items()},
+    )
     return {
-        **rates,
-        "composite": composite,
+        **rates_from_counts(counts),
         "counts": counts,
         "median_hours_to_acknowledge": _median_hours(
             valid.values_list("created_at", "acknowledged_at")

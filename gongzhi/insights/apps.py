@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class InsightsConfig(AppConfig):
+    name = "gongzhi.insights"
+    label = "insights"
+    verbose_name = _("insight")
+
+    def ready(self) -> None:
+        # The documented extension point of the overview: one section with the index.
+        from gongzhi.core.overview import SECTIONS
+        from gongzhi.insights.overview import index_section
+
+        if index_section not in SECTIONS:
+            SECTIONS.append(index_section)

@@ -1,0 +1,160 @@
+"""Pre-aggregated rows that the insight pages read instead of scanning matters.
+
+Rows are derived data: ``gongzhi rollup`` (``rollup.py``) writes them and nothing else does.
+Deleting them all and running ``gongzhi rollup --full`` rebuilds them exactly.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from gongzhi.core.places import PlacePaths
+from gongzhi.matters.models import Category, Channel, Tier
+from gongzhi.places.models import Building, Community, Compound, Household
+
+# Upper edges (hours) of the histogram buckets; the last bucket is open-ended.
+ACK_BUCKET_EDGES = (1, 4, 24, 72)
+CLOSE_BUCKET_EDGES = (24, 72, 168, 720)
+
+PLACE_PATHS = PlacePaths(
+    subdistrict="community__subdistrict",
+    community="community",
+    compound="compound",
+    building="building",
+)
+
+
+def _count(label):
+    return models.PositiveIntegerField(label, default=0)
+
+
+class MatterDay(models.Model):
+    """Counts of the matters *submitted* on ``day`` (local date) at one place × category ×
+    tier × channel, as they stand at the last rollup.
+
+    Keyed by the submission day, like the matters list and the three rates, so a period's
+    rates are sums of these rows. Compound and building are empty for matters anchored
+    higher up. The counts follow ``gongzhi.matters.rates``: everything but ``submitted`` is
+    over valid matters only.
+    """
+
+    day = models.DateField(_("day"))
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+")
+    compound = models.ForeignKey(
+        Compound, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    building = models.ForeignKey(
+        Building, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    category = models.CharField(_("category"), max_length=12, choices=Category.choices)
+    tier = models.CharField(_("tier"), max_length=6, choices=Tier.choices)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    submitted = _count(_("submitted"))
+    valid = _count(_("valid"))
+    acknowledged = _count(_("acknowledged"))
+    ack_due = _count(_("acknowledge deadline passed or acknowledged"))
+    ack_on_time = _count(_("acknowledged on time"))
+    resolve_due = _count(_("resolve deadline passed or resolved"))
+    resolved_on_time = _count(_("resolved on time"))
+    resolved = _count(_("resolved"))
+    closed = _count(_("closed"))
+    rated = _count(_("rated"))
+    satisfied = _count(_("satisfied"))
+    basic = _count(_("basically satisfied"))
+    dissatisfied = _count(_("dissatisfied"))
+    overdue = _count(_("overdue"))
+    bounced = _count(_("bounced"))
+    multi_actor = _count(_("handled by several kinds of actor"))
+    ack_hours_sum = models.FloatField(default=0)
+    ack_hours_count = _count(_("acknowledged with a time"))
+    close_hours_sum = models.FloatField(default=0)
+    close_hours_count = _count(_("closed with a time"))
+    ack_h0 = _count("≤1h")
+    ack_h1 = _count("1–4h")
+    ack_h2 = _count("4–24h")
+    ack_h3 = _count("24–72h")
+    ack_h4 = _count(">72h")
+    close_h0 = _count("≤1d")
+    close_h1 = _count("1–3d")
+    close_h2 = _count("3–7d")
+    close_h3 = _count("7–30d")
+    close_h4 = _count(">30d")
+
+    PLACE = PLACE_PATHS
+
+    class Meta:
+        verbose_name = _("matter rollup row")
+        verbose_name_plural = _("matter rollup rows")
+        ordering = ["day", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "building", "category", "tier", "channel"],
+                condition=models.Q(building__isnull=False),
+                name="matterday_building_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["day", "compound", "category", "tier", "channel"],
+                condition=models.Q(building__isnull=True, compound__isnull=False),
+                name="matterday_compound_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["day", "community", "category", "tier", "channel"],
+                condition=models.Q(compound__isnull=True),
+                name="matterday_community_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(building__isnull=True) | models.Q(compound__isnull=False),
+                name="matterday_building_has_compound",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["community", "day"], name="matterday_community_day_idx"),
+            models.Index(fields=["day"], name="matterday_day_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.community_id}/{self.compound_id}/{self.building_id}"
+
+
+class HouseholdDay(models.Model):
+    """A household that reported a matter submitted on ``day`` (for the participation
+    indicator: distinct households over a period, without scanning matters)."""
+
+    day = models.DateField(_("day"))
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="+")
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+")
+    compound = models.ForeignKey(Compound, on_delete=models.CASCADE, related_name="+")
+    building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="+")
+
+    PLACE = PlacePaths(
+        subdistrict="community__subdistrict",
+        community="community",
+        compound="compound",
+        building="building",
+        household="household",
+    )
+
+    class Meta:
+        verbose_name = _("household taking part")
+        verbose_name_plural = _("households taking part")
+        constraints = [
+            models.UniqueConstraint(fields=["day", "household"], name="householdday_unique")
+        ]
+        indexes = [models.Index(fields=["community", "day"], name="householdday_comm_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.household_id}"
+
+
+class RollupState(models.Model):
+    """Where a rollup step stopped: the last ``MatterEvent`` id it processed and when."""
+
+    name = models.CharField(max_length=40, unique=True)
+    watermark = models.BigIntegerField(default=0)
+    ran_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("rollup state")
+        verbose_name_plural = _("rollup states")
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.watermark}"

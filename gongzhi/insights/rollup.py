@@ -1,0 +1,341 @@
+"""``gongzhi rollup``: keep the insight rollup rows up to date, incrementally.
+
+Each step is a function ``step(*, now, since, full) -> dict[str, int]`` of counts; ``rollup``
+runs ``STEPS`` in order and merges the counts. Other apps append their own steps from their
+``AppConfig.ready()`` (as with ``gongzhi.matters.sweep.STEPS``).
+
+The matters step (``roll_matters``) maintains ``MatterDay`` and ``HouseholdDay``:
+
+* rows are keyed by the day a matter was **submitted** (local date), so when a matter changes
+  only the rows of its submission day change;
+* every change of a matter writes a ``MatterEvent``; the step keeps a *watermark* (the highest
+  event id it has processed, in ``RollupState``) and recomputes only the days of matters with
+  newer events — plus, because the counts of the three rates depend on the clock (a deadline
+  that passes), the days of matters whose acknowledge or resolve deadline passed since the last
+  run, and (against transactions that commit an older id late) the days of events written in
+  the last ``LATE_COMMIT_MARGIN`` before the last run;
+* a day is recomputed from the matters themselves and compared with the stored rows: only rows
+  that differ are written, so a second run changes nothing (the counts say so) and running it
+  every few minutes is safe. Two runs at once queue on the state row's lock.
+
+``--full`` recomputes every day (after bulk loads that wrote no events, or deleted matters);
+``--since DAY`` recomputes every day from DAY to today.
+"""
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+
+from django.db import transaction
+from django.db.models import (
+    Case,
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
+
+from gongzhi.insights.models import (
+    ACK_BUCKET_EDGES,
+    CLOSE_BUCKET_EDGES,
+    HouseholdDay,
+    MatterDay,
+    RollupState,
+)
+from gongzhi.matters.models import Matter, MatterEvent, MatterOwner, MatterReporter, Status
+from gongzhi.matters.rates import rate_filters, valid_q
+from gongzhi.partners.models import PartnerKind
+from gongzhi.places.models import Household
+
+LATE_COMMIT_MARGIN = dt.timedelta(minutes=10)
+CHUNK_DAYS = 31
+MATTER_KEYS = ("day", "community_id", "compound_id", "building_id", "category", "tier", "channel")
+HOUSEHOLD_KEYS = ("day", "household_id")
+
+Step = Callable[..., dict[str, int]]
+
+
+def day_start(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def submitted_on(days: Iterable[dt.date], prefix: str = "") -> Q:
+    """Matters (or rows reached through ``prefix``) submitted on one of ``days``."""
+    q = Q(pk__in=[])
+    for first, last in _runs(sorted(set(days))):
+        q |= Q(
+            **{
+                f"{prefix}created_at__gte": day_start(first),
+                f"{prefix}created_at__lt": day_start(last + dt.timedelta(days=1)),
+            }
+        )
+    return q
+
+
+def _runs(days: list[dt.date]) -> list[tuple[dt.date, dt.date]]:
+    """Consecutive days as (first, last) ranges, so a query has few conditions."""
+    runs: list[tuple[dt.date, dt.date]] = []
+    for day in days:
+        if runs and runs[-1][1] + dt.timedelta(days=1) == day:
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
+
+
+def _owned_by(**lookups) -> Exists:
+    return Exists(MatterOwner.objects.filter(matter=OuterRef("pk"), active=True, **lookups))
+
+
+def actor_kinds():
+    """How many kinds of actor (neighbour, construction or team partner, team, organisation)
+    currently own the matter."""
+    owners = [_owned_by(partner__kind=kind) for kind in PartnerKind.values]
+    owners += [_owned_by(team__isnull=False), _owned_by(organisation__isnull=False)]
+    total = Value(0)
+    for exists in owners:
+        total = total + Case(When(exists, then=Value(1)), default=Value(0))
+    return ExpressionWrapper(total, output_field=IntegerField())
+
+
+def _hours(start: str, end: str):
+    return ExpressionWrapper(F(end) - F(start), output_field=DurationField())
+
+
+def _buckets(name: str, field: str, edges: tuple[int, ...]) -> dict[str, Q]:
+    bounds = [None, *edges, None]
+    buckets = {}
+    for i, (low, high) in enumerate(zip(bounds, bounds[1:], strict=False)):
+        q = Q(**{f"{field}__isnull": False})
+        if low is not None:
+            q &= Q(**{f"{field}__gt": F("created_at") + dt.timedelta(hours=low)})
+        if high is not None:
+            q &= Q(**{f"{field}__lte": F("created_at") + dt.timedelta(hours=high)})
+        buckets[f"{name}_h{i}"] = q
+    return buckets
+
+
+def matter_filters(now: dt.datetime) -> dict[str, Q]:
+    """The filters (over valid matters) of every ``MatterDay`` count but ``submitted``,
+    ``valid`` and the sums. The rate counts are ``rates.rate_filters`` themselves."""
+    rates = rate_filters(now)
+    acknowledged = Q(acknowledged_at__isnull=False)
+    return {
+        "acknowledged": acknowledged,
+        "ack_due": rates["ack_due"],
+        "ack_on_time": rates["ack_on_time"],
+        "resolve_due": rates["resolved"] | Q(due_at__lt=now),
+        "resolved_on_time": rates["resolved"] & Q(finished_at__lte=F("due_at")),
+        "resolved": rates["resolved"],
+        "closed": Q(status=Status.CLOSED),
+        "rated": rates["rated"],
+        "satisfied": rates["satisfied"],
+        "basic": rates["basic"],
+        "dissatisfied": rates["dissatisfied"],
+        "overdue": Q(overdue=True),
+        "bounced": Q(bounce_count__gte=1),
+        "multi_actor": Q(actor_kinds__gte=2),
+        **_buckets("ack", "acknowledged_at", ACK_BUCKET_EDGES),
+        **_buckets("close", "closed_at", CLOSE_BUCKET_EDGES),
+    }
+
+
+def _to_hours(value: dt.timedelta | None) -> float:
+    return round(value.total_seconds() / 3600, 6) if value else 0.0
+
+
+def compute_matter_days(matters_q: Q, now: dt.datetime) -> dict[tuple, dict]:
+    """``MatterDay`` values, by key, of the matters selected by ``matters_q``."""
+    valid = valid_q()
+    rows = (
+        Matter.objects.filter(matters_q)
+        .annotate(
+            day=TruncDate("created_at"),
+            actor_kinds=actor_kinds(),
+            finished_at=Coalesce("done_at", "closed_at"),
+        )
+        .order_by()
+        .values(*MATTER_KEYS)
+        .annotate(
+            submitted=Count("pk"),
+            valid=Count("pk", filter=valid),
+            **{name: Count("pk", filter=valid & q) for name, q in matter_filters(now).items()},
+            ack_hours=Sum(
+                _hours("created_at", "acknowledged_at"),
+                filter=valid & Q(acknowledged_at__isnull=False),
+            ),
+            ack_hours_count=Count("pk", filter=valid & Q(acknowledged_at__isnull=False)),
+            close_hours=Sum(
+                _hours("created_at", "closed_at"), filter=valid & Q(closed_at__isnull=False)
+            ),
+            close_hours_count=Count("pk", filter=valid & Q(closed_at__isnull=False)),
+        )
+    )
+    result = {}
+    for row in rows:
+        key = tuple(row.pop(name) for name in MATTER_KEYS)
+        row["ack_hours_sum"] = _to_hours(row.pop("ack_hours"))
+        row["close_hours_sum"] = _to_hours(row.pop("close_hours"))
+        result[key] = row
+    return result
+
+
+def compute_household_days(matters_q: Q) -> dict[tuple, dict]:
+    """Households that reported (or are the place of) a matter, by submission day."""
+    pairs = set(
+        Matter.objects.filter(matters_q, household__isnull=False)
+        .annotate(day=TruncDate("created_at"))
+        .order_by()
+        .values_list("day", "household_id")
+        .distinct()
+    )
+    reporters = MatterReporter.objects.filter(
+        matter__in=Matter.objects.filter(matters_q).values("pk"), resident__isnull=False
+    )
+    pairs |= set(
+        reporters.annotate(day=TruncDate("matter__created_at"))
+        .order_by()
+        .values_list("day", "resident__household_id")
+        .distinct()
+    )
+    places = {
+        pk: (building, compound, community)
+        for pk, building, compound, community in Household.objects.filter(
+            pk__in={household for _day, household in pairs}
+        ).values_list(
+            "pk",
+            "unit__building_id",
+            "unit__building__compound_id",
+            "unit__building__compound__community_id",
+        )
+    }
+    return {
+        (day, household): dict(
+            zip(("building_id", "compound_id", "community_id"), places[household], strict=True)
+        )
+        for day, household in pairs
+    }
+
+
+def _sync(model, existing, computed: dict[tuple, dict], keys: tuple[str, ...]) -> int:
+    """Make the rows in ``existing`` equal ``computed``; returns how many rows changed."""
+    stored = {}
+    for row in existing.values("pk", *keys, *next(iter(computed.values()), {}).keys()):
+        stored[tuple(row[name] for name in keys)] = row
+    stale = [row["pk"] for key, row in stored.items() if key not in computed]
+    changed, new = [], []
+    for key, values in computed.items():
+        row = stored.get(key)
+        if row is None:
+            new.append(model(**dict(zip(keys, key, strict=True)), **values))
+        elif any(row[name] != value for name, value in values.items()):
+            changed.append(model(pk=row["pk"], **values))
+    if stale:
+        model.objects.filter(pk__in=stale).delete()
+    if changed:
+        model.objects.bulk_update(changed, list(next(iter(computed.values())).keys()))
+    if new:
+        model.objects.bulk_create(new, batch_size=1000)
+    return len(stale) + len(changed) + len(new)
+
+
+def _chunks(first: dt.date, last: dt.date) -> list[list[dt.date]]:
+    days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+    return [days[i : i + CHUNK_DAYS] for i in range(0, len(days), CHUNK_DAYS)]
+
+
+def recompute_days(days: Iterable[dt.date], now: dt.datetime) -> dict[str, int]:
+    """Recompute the rollup rows of ``days``; returns the rows changed per table."""
+    days = sorted(set(days))
+    matter_rows = household_rows = 0
+    for chunk in [days[i : i + CHUNK_DAYS] for i in range(0, len(days), CHUNK_DAYS)]:
+        q = submitted_on(chunk)
+        matter_rows += _sync(
+            MatterDay,
+            MatterDay.objects.filter(day__in=chunk),
+            compute_matter_days(q, now),
+            MATTER_KEYS,
+        )
+        household_rows += _sync(
+            HouseholdDay,
+            HouseholdDay.objects.filter(day__in=chunk),
+            compute_household_days(q),
+            HOUSEHOLD_KEYS,
+        )
+    return {"matter_days": matter_rows, "household_days": household_rows}
+
+
+def _touched_days(state: RollupState, now: dt.datetime, last_event: int) -> set[dt.date]:
+    events = Q(pk__gt=state.watermark)
+    if state.ran_at is not None:
+        events |= Q(at__gte=state.ran_at - LATE_COMMIT_MARGIN)
+    changed = Q(
+        pk__in=Subquery(MatterEvent.objects.filter(events, pk__lte=last_event).values("matter_id"))
+    )
+    if state.ran_at is not None:
+        low, high = sorted([state.ran_at, now])
+        changed |= Q(acknowledged_at__isnull=True, ack_due_at__gt=low, ack_due_at__lte=high)
+        changed |= Q(due_at__gt=low, due_at__lte=high)
+    return set(
+        Matter.objects.filter(changed)
+        .annotate(day=TruncDate("created_at"))
+        .order_by()
+        .values_list("day", flat=True)
+        .distinct()
+    )
+
+
+def _all_days() -> set[dt.date]:
+    """Every day from the first submitted matter to the last, and every day with rows."""
+    bounds = Matter.objects.aggregate(first=Min("created_at"), last=Max("created_at"))
+    rows = MatterDay.objects.aggregate(first=Min("day"), last=Max("day"))
+    households = HouseholdDay.objects.aggregate(first=Min("day"), last=Max("day"))
+    firsts = [timezone.localdate(bounds["first"])] if bounds["first"] else []
+    lasts = [timezone.localdate(bounds["last"])] if bounds["last"] else []
+    firsts += [d for d in (rows["first"], households["first"]) if d]
+    lasts += [d for d in (rows["last"], households["last"]) if d]
+    if not firsts:
+        return set()
+    return {day for chunk in _chunks(min(firsts), max(lasts)) for day in chunk}
+
+
+def roll_matters(*, now: dt.datetime, since: dt.date | None, full: bool) -> dict[str, int]:
+    with transaction.atomic():
+        state, _created = RollupState.objects.select_for_update().get_or_create(name="matters")
+        last_event = MatterEvent.objects.aggregate(last=Max("pk"))["last"] or 0
+        if full or state.ran_at is None:
+            days = _all_days()
+        else:
+            days = _touched_days(state, now, last_event)
+            if since is not None:
+                days |= {day for chunk in _chunks(since, timezone.localdate(now)) for day in chunk}
+        counts = recompute_days(days, now)
+        state.watermark = last_event
+        state.ran_at = now
+        state.save(update_fields=["watermark", "ran_at"])
+    return {**counts, "days_recomputed": len(days)}
+
+
+STEPS: list[Step] = [roll_matters]
+
+
+def rollup(
+    *, now: dt.datetime | None = None, since: dt.date | None = None, full: bool = False
+) -> dict[str, int]:
+    """Run every step; returns the merged counts (rows changed are zero on a second run)."""
+    now = now or timezone.now()
+    counts: dict[str, int] = {}
+    for step in STEPS:
+        counts.update(step(now=now, since=since, full=full))
+    return counts
