@@ -19,13 +19,10 @@ import datetime as dt
 import math
 
 import pytest
-from django.utils import timezone, translation
+from django.utils import translation
 
 from gongzhi.accounts.scope import EVERYWHERE, directory_reach
 from gongzhi.core.places import Place
-from gongzhi.matters.models import MatterOwner
-from gongzhi.mediation.models import MediationCase
-from gongzhi.meetings.models import Meeting, Participant
 from gongzhi.network.graph import Filters, collaboration_graph, network_metrics, recency
 from gongzhi.network.models import WorkKind
 from gongzhi.network.selectors import (
@@ -35,62 +32,13 @@ from gongzhi.network.selectors import (
     network_graph,
 )
 from gongzhi.partners.models import PartnerKind
-from tests.factories import make_partner
 from tests.factories_matters import make_matter
-
-UNTIL = dt.date(2026, 3, 31)
-
-
-def at(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time(10, 0)))
-
-
-def own(matter, *actors, day=UNTIL):
-    for actor in actors:
-        field = {"Partner": "partner", "Team": "team", "Organisation": "organisation"}
-        MatterOwner.objects.create(
-            matter=matter, assigned_at=at(day), **{field[type(actor).__name__]: actor}
-        )
+from tests.factories_network import UNTIL, at, build_network, key, own
 
 
 @pytest.fixture
 def net(world):
-    w = world
-    w.p_n2 = make_partner(
-        name="李楼长", kind=PartnerKind.NEIGHBOUR, community=w.a, compound=w.yujia, building=w.y2
-    )
-    w.m1 = make_matter(building=w.y1, created_at=at(UNTIL))
-    own(w.m1, w.p_neighbour, w.p_construction, w.org_dept)
-    w.m2 = make_matter(building=w.y1, created_at=at(UNTIL - dt.timedelta(days=180)))
-    own(w.m2, w.p_neighbour, w.p_construction, day=UNTIL - dt.timedelta(days=180))
-    w.m3 = make_matter(building=w.y2, created_at=at(UNTIL))
-    own(w.m3, w.p_neighbour, w.p_n2)
-    w.meeting = Meeting.objects.create(
-        title="周周议",
-        community=w.a,
-        starts_at=at(UNTIL),
-        ends_at=at(UNTIL) + dt.timedelta(hours=2),
-        status="closed",
-    )
-    Participant.objects.create(
-        meeting=w.meeting, kind="partner", partner=w.p_team, name="陈下沉", attended=True
-    )
-    Participant.objects.create(
-        meeting=w.meeting, kind="organisation", organisation=w.org_a, name="居委会", attended=True
-    )
-    Participant.objects.create(
-        meeting=w.meeting, kind="partner", partner=w.p_construction, name="孙立", attended=False
-    )
-    w.case = MediationCase.objects.create(
-        kind="neighbour", description="噪音纠纷", community=w.a, opened_at=at(UNTIL)
-    )
-    w.case.mediators.add(w.p_team, w.p_neighbour)
-    return w
-
-
-def key(obj) -> str:
-    kind = {"Partner": "partner", "Team": "team", "Organisation": "organisation"}
-    return f"{kind[type(obj).__name__]}:{obj.pk}"
+    return build_network(world)
 
 
 def graph_for(user, **filters):
