@@ -23,6 +23,7 @@ from django.utils import translation
 
 from gongzhi.accounts.scope import EVERYWHERE, directory_reach
 from gongzhi.core.places import Place
+from gongzhi.meetings.models import ActionItem, AgendaItem, Decision
 from gongzhi.network.graph import Filters, collaboration_graph, network_metrics, recency
 from gongzhi.network.models import WorkKind
 from gongzhi.network.selectors import (
@@ -32,6 +33,8 @@ from gongzhi.network.selectors import (
     network_graph,
 )
 from gongzhi.partners.models import PartnerKind
+from gongzhi.projects.models import Project
+from gongzhi.volunteering.models import Activity, ServiceRecord
 from tests.factories_matters import make_matter
 from tests.factories_network import UNTIL, at, build_network, key, own
 
@@ -196,3 +199,51 @@ def test_filters_default_to_the_last_twelve_months():
     assert filters.until == UNTIL
     assert filters.since == UNTIL - dt.timedelta(days=364)
     assert WorkKind.MEMBERSHIP not in filters.works
+
+
+def test_action_items_and_project_labour_link_their_actors(net):
+    item = AgendaItem.objects.create(
+        community=net.a, meeting=net.meeting, source="staff", title="修路灯"
+    )
+    decision = Decision.objects.create(
+        item=item, method="consensus", outcome="adopted", text="修", decided_at=at(UNTIL)
+    )
+    ActionItem.objects.create(decision=decision, title="修路灯", team=net.team_a, due_on=UNTIL)
+    project = Project.objects.create(
+        community=net.a,
+        compound=net.yujia,
+        kind="micro_space",
+        title="口袋公园",
+        source="staff",
+        planner=net.p_construction,
+        proposed_at=at(UNTIL - dt.timedelta(days=30)),
+    )
+    for source in (f"project:{project.pk}", "project:abc"):
+        activity = Activity.objects.create(
+            title="共建",
+            kind="co_building",
+            community=net.a,
+            organiser_team=net.team_a,
+            date=UNTIL,
+            source=source,
+        )
+        ServiceRecord.objects.create(
+            activity=activity,
+            partner=net.p_n2,
+            minutes=60,
+            status="confirmed",
+            recorded_at=at(UNTIL),
+        )
+    graph = graph_for(net.users.staff_a)
+    team, t, org = key(net.team_a), key(net.p_team), key(net.org_a)
+    assert graph.edges[team, t]["kinds"] == [WorkKind.MEETING]
+    assert graph.has_edge(team, org)
+    c, n2 = key(net.p_construction), key(net.p_n2)
+    labour = graph.edges[c, n2]
+    assert labour["kinds"] == [WorkKind.PROJECT]
+    # One project, dated by its latest part (the labour on UNTIL), counted once.
+    assert labour["count"] == 1 and labour["weight"] == pytest.approx(1)
+    assert graph.edges[team, n2]["kinds"] == [WorkKind.PROJECT]
+    assert network_metrics(graph)["isolated_teams"] == []
+    # Staff of community B see none of it.
+    assert graph_for(net.users.staff_b).number_of_edges() == 0
