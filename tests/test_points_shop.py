@@ -236,3 +236,45 @@ def test_concurrent_orders_respect_the_per_person_limit(world):
     results = _race(20, lambda i: order(world.res_a, towel, key=f"lim-{i}").pk)
     assert sum(isinstance(r, int) for r in results) == 3
     assert {r for r in results if isinstance(r, str)} == {"over_limit"}
+
+
+def test_demo_shop_and_redemptions_keep_the_ledger_consistent(world):
+    import random
+
+    from gongzhi.points.checks import ledger_check
+    from gongzhi.points.demo import seed_redemptions, seed_shop
+
+    rng = random.Random(7)
+    items = seed_shop(world.a, rng=rng)
+    assert len(items) >= 8 and all(i.stock > 0 for i in items)
+    for n, person in enumerate([world.res_a, world.res_y2, world.res_j1, world.p_team]):
+        give(person, 150, key=f"demo-seed-{n}")
+    counts = seed_redemptions(world.a, rng=rng, share=1.0)
+    assert sum(counts.values()) == Redemption.objects.count() > 0
+    assert ledger_check()["ok"]
+    assert not Account.objects.filter(kind="main", balance__lt=0).exists()
+
+
+def test_overview_reports_points_issued_and_redeemed(world):
+    from gongzhi.core.overview import SECTIONS
+    from gongzhi.core.places import Place
+    from gongzhi.points.selectors import points_section
+    from gongzhi.points.services import points_reverse
+
+    # Registered as an overview section (``gongzhi overview --json``); called alone here so
+    # that other apps' sections do not decide this test.
+    assert points_section in SECTIONS
+
+    give(world.res_a, 50, key="o-1")
+    wrong = give(world.res_a, 9, key="o-2")
+    points_reverse(journal=wrong, reason="记录有误", actor=None)
+    give(world.res_b, 40, key="o-3")
+    towel = item(world.a, price=10, stock=5)
+    redemption_fulfil(redemption=order(world.res_a, towel, key="x1", quantity=2), actor=None)
+    order(world.res_a, towel, key="x2")
+    figures = points_section(Place("community", world.a.pk))
+    assert figures["points_issued"] == 50
+    assert figures["points_redeemed"] == 20
+    assert figures["points_held"] == 10
+    assert figures["shop"]["redemptions"]["held"] == 1
+    assert points_section(None)["points_issued"] == 90

@@ -90,22 +90,22 @@ def points_section(place: Place | None) -> dict:
         expired=Sum("amount", filter=Q(kind=JournalKind.EXPIRE)),
     )
     orders = narrow(Redemption.objects.all(), place).aggregate(
-        redeemed=Sum("points", filter=Q(status=RedemptionStatus.FULFILLED)),
-        held=Sum("points", filter=Q(status=RedemptionStatus.HELD)),
-        **{s.value: Count("id", filter=Q(status=s)) for s in RedemptionStatus},
+        points_redeemed=Sum("points", filter=Q(status=RedemptionStatus.FULFILLED)),
+        points_held=Sum("points", filter=Q(status=RedemptionStatus.HELD)),
+        **{f"n_{s.value}": Count("id", filter=Q(status=s)) for s in RedemptionStatus},
     )
     items = narrow(ShopItem.objects.filter(active=True), place).aggregate(
         n=Count("id"), stock=Sum("stock")
     )
     return {
         "points_issued": (journals["earned"] or 0) - (journals["reversed"] or 0),
-        "points_redeemed": orders["redeemed"] or 0,
-        "points_held": orders["held"] or 0,
+        "points_redeemed": orders["points_redeemed"] or 0,
+        "points_held": orders["points_held"] or 0,
         "points_expired": journals["expired"] or 0,
         "shop": {
             "items": items["n"],
             "stock": items["stock"] or 0,
-            "redemptions": {s.value: orders[s.value] for s in RedemptionStatus},
+            "redemptions": {s.value: orders[f"n_{s.value}"] for s in RedemptionStatus},
         },
     }
 
