@@ -2,14 +2,12 @@
 
 Seeding the whole demo takes several seconds, so the checks on the seeded data
 (``check_demo_matters``) run inside the single seeding test of ``tests/test_demo.py``. The
-allowed steps are read from the transition table of ``docs/matters.md``, not copied here.
+allowed steps come from the state machine's tables in ``gongzhi.matters.models``, not copies.
 """
 
 import io
 import json
-import re
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -17,6 +15,8 @@ from django.db.models import Count
 
 from gongzhi.matters.models import (
     OPEN_STATUSES,
+    SOURCES,
+    TARGETS,
     Category,
     Matter,
     MatterEvent,
@@ -25,41 +25,24 @@ from gongzhi.matters.models import (
 )
 from gongzhi.matters.rates import three_rates
 
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "matters.md"
 # Events that record something without moving the matter (route, classify, the sweep's …).
 STILL = {"route", "classify", "absorb", "overdue", "escalate", "whistle_response", "photo"}
-# matter_feedback's outcomes: satisfied or basically → closed; dissatisfied → reopen/escalate.
-FEEDBACK_ACTIONS = {"feedback": Status.CLOSED, "reopen": Status.IN_PROGRESS}
 
 
 def documented_steps() -> set[tuple[str, str, str]]:
-    """(from, to, action) triples from the table "| `matter_x` | from | to | who |"."""
-    text = DOCS.read_text(encoding="utf-8")
-    open_states = re.search(r"Open states: ([^.]+)\.", text).group(1)
-    open_states = [s.strip() for s in re.split(r",|\n", open_states) if s.strip()]
-    steps = set()
-    for name, sources, targets in re.findall(
-        r"^\| `matter_(\w+)` \| ([^|]+) \| ([^|]+) \|", text, flags=re.MULTILINE
-    ):
-        sources = sources.strip()
-        if sources == "—":
-            froms = [""]
-        elif sources == "any open state":
-            froms = open_states
-        else:
-            froms = [s.strip() for s in sources.split(",")]
-        tos = [t.strip() for t in targets.split("/")]
-        for source in froms:
-            for target in tos:
-                if name == "feedback":
-                    for action, to in FEEDBACK_ACTIONS.items():
-                        if to == target:
-                            steps.add((source, target, action))
-                    if target == Status.IN_PROGRESS:
-                        steps.add((source, target, "escalate"))  # the second dissatisfaction
-                else:
-                    steps.add((source, target, name))
-    return steps
+    """(from, to, action) triples of the state machine in ``gongzhi.matters.models``."""
+    sources = {
+        **SOURCES,
+        "submit": ("",),
+        "reopen": SOURCES["feedback"],
+        "escalate": SOURCES["feedback"],
+    }
+    return {
+        (source, target, action)
+        for action, targets in TARGETS.items()
+        for source in sources[action]
+        for target in targets
+    }
 
 
 def replay_errors(events, steps) -> list[str]:

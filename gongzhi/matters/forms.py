@@ -17,10 +17,10 @@ from gongzhi.matters.models import (
     Tier,
     WorkingMode,
 )
-from gongzhi.matters.services import validate_photo
 
 # The services refuse photos over 5 MB; the upload handler stops reading a bigger one at once.
-PHOTO_MAX_BYTES = 5 * 1024 * 1024
+from gongzhi.matters.services import PHOTO_MAX_BYTES, validate_photo
+
 PHOTO_ACCEPT = "image/jpeg,image/png,image/webp"
 
 

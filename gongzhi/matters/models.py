@@ -75,6 +75,42 @@ OPEN_STATUSES = (
 WORKING_STATUSES = OPEN_STATUSES[:-1]
 
 
+# The state machine (docs/matters.md): the statuses each transition may start from. Services
+# enforce it; ``rules.allowed_actions`` uses it to offer only the possible actions.
+_EARLY = (Status.RECEIVED, Status.ACKNOWLEDGED, Status.ASSIGNED)
+SOURCES = {
+    "acknowledge": (Status.RECEIVED,),
+    "assign": (Status.RECEIVED, Status.ACKNOWLEDGED, Status.ASSIGNED, Status.IN_PROGRESS),
+    "deliberate": (Status.ASSIGNED,),
+    "start": (Status.ASSIGNED, Status.DELIBERATING),
+    "complete": (Status.IN_PROGRESS,),
+    "feedback": (Status.DONE,),
+    "close_unrated": (Status.DONE,),
+    "merge": _EARLY,
+    "refer": _EARLY,
+    "reject": (Status.RECEIVED, Status.ACKNOWLEDGED),
+    "withdraw": WORKING_STATUSES,
+}
+# Where each transition leads. Feedback closes the matter, or reopens / escalates it (back to
+# in progress) when the resident is dissatisfied.
+TARGETS = {
+    "submit": (Status.RECEIVED,),
+    "acknowledge": (Status.ACKNOWLEDGED,),
+    "assign": (Status.ASSIGNED,),
+    "deliberate": (Status.DELIBERATING,),
+    "start": (Status.IN_PROGRESS,),
+    "complete": (Status.DONE,),
+    "feedback": (Status.CLOSED,),
+    "reopen": (Status.IN_PROGRESS,),
+    "escalate": (Status.IN_PROGRESS,),
+    "close_unrated": (Status.CLOSED,),
+    "merge": (Status.MERGED,),
+    "refer": (Status.REFERRED,),
+    "reject": (Status.REJECTED,),
+    "withdraw": (Status.WITHDRAWN,),
+}
+
+
 class Priority(models.TextChoices):
     NORMAL = "normal", _("normal")
     URGENT = "urgent", _("urgent")

@@ -7,12 +7,14 @@ residents the matters they reported (including merged duplicates they joined).
 Acting: see the table in docs/matters.md. Residents never act on someone else's matter.
 """
 
+from dataclasses import dataclass
+
 from django.db.models import Q
 
 from gongzhi.accounts.models import UserRole
 from gongzhi.accounts.scope import registry_reach
 from gongzhi.core.places import place_q
-from gongzhi.matters.models import Matter
+from gongzhi.matters.models import SOURCES, Matter, Tier
 
 
 def _profile(user):
@@ -112,3 +114,55 @@ def can_give_feedback(user, matter: Matter) -> bool:
 
 def can_withdraw(user, matter: Matter) -> bool:
     return is_reporter(user, matter) or can_manage(user, matter)
+
+
+@dataclass(frozen=True)
+class Allowed:
+    """Which actions the user may take on the matter now (permission and state together)."""
+
+    acknowledge: bool = False
+    classify: bool = False
+    assign: bool = False
+    deliberate: bool = False
+    start: bool = False
+    complete: bool = False
+    merge: bool = False
+    refer: bool = False
+    reject: bool = False
+    withdraw: bool = False
+    close_unrated: bool = False
+    feedback: bool = False
+    photo: bool = False
+
+    @property
+    def any_staff_action(self) -> bool:
+        return any(
+            getattr(self, name)
+            for name in ("acknowledge", "classify", "assign", "deliberate", "start", "complete")
+        ) or any((self.merge, self.refer, self.reject, self.close_unrated))
+
+
+def allowed_actions(user, matter: Matter) -> Allowed:
+    """The actions to offer: permission and the state machine's source states (``SOURCES``).
+
+    The services check both again when the action is posted."""
+    status = matter.status
+    manage = can_manage(user, matter)
+    handle = manage or is_owner(user, matter)
+    reporter = is_reporter(user, matter)
+    return Allowed(
+        acknowledge=status in SOURCES["acknowledge"] and can_acknowledge(user, matter),
+        classify=manage and matter.is_open,
+        assign=manage and status in SOURCES["assign"],
+        deliberate=manage and status in SOURCES["deliberate"] and matter.tier != Tier.SMALL,
+        start=handle and status in SOURCES["start"],
+        complete=handle and status in SOURCES["complete"],
+        merge=manage and status in SOURCES["merge"],
+        refer=manage and status in SOURCES["refer"],
+        reject=manage and status in SOURCES["reject"],
+        withdraw=(reporter or manage) and status in SOURCES["withdraw"],
+        close_unrated=manage and status in SOURCES["close_unrated"],
+        feedback=reporter and status in SOURCES["feedback"],
+        photo=matter.is_open
+        and (reporter or handle or matter.entered_by_id == getattr(user, "pk", None)),
+    )

@@ -67,7 +67,7 @@ def matter_list(
     if channel:
         qs = qs.filter(channel=channel)
     if overdue is not None:
-        late = Q(overdue=True) | Q(status__in=WORKING_STATUSES, due_at__lt=now or timezone.now())
+        late = late_q(now or timezone.now())
         qs = qs.filter(late) if overdue else qs.exclude(late)
     if search:
         search = search.strip()
@@ -185,3 +185,8 @@ def actor_label(viewer, event) -> str:
     if rules.role(viewer) == UserRole.RESIDENT:
         return str(role)
     return f"{actor.get_full_name() or actor.username} · {role}"
+
+
+def late_q(now) -> Q:
+    """Flagged overdue, or still waiting for someone to act after its resolve-by time."""
+    return Q(overdue=True) | Q(status__in=WORKING_STATUSES, due_at__lt=now)

@@ -18,7 +18,7 @@ from gongzhi.accounts.models import Profile, UserRole
 from gongzhi.matters import deadlines, rules
 from gongzhi.matters.models import (
     MAX_TEXT_LENGTH,
-    WORKING_STATUSES,
+    SOURCES,
     Category,
     ClassificationCorrection,
     Matter,
@@ -35,6 +35,8 @@ from gongzhi.notifications.services import notify_contact, notify_users
 from gongzhi.partners.models import Organisation, Partner, Team
 from gongzhi.people.models import Resident
 from gongzhi.places.models import Building, Community, Compound, Household
+
+PHOTO_MAX_BYTES = 5 * 1024 * 1024
 
 
 class MatterError(Exception):
@@ -344,7 +346,7 @@ def matter_acknowledge(*, actor, matter: Matter, note: str = "", now=None) -> Ma
         to=Status.ACKNOWLEDGED,
         actor=actor,
         action="acknowledge",
-        allowed=(Status.RECEIVED,),
+        allowed=SOURCES["acknowledge"],
         verb=_("acknowledged"),
         now=now,
         note=note,
@@ -399,7 +401,7 @@ def matter_assign(
         raise _forbidden()
     if not owners and not whistle:
         raise MatterError("invalid_owner", _("Choose at least one owner."))
-    allowed = (Status.RECEIVED, Status.ACKNOWLEDGED, Status.ASSIGNED, Status.IN_PROGRESS)
+    allowed = SOURCES["assign"]
     if matter.status not in allowed:
         raise _bad_state(matter, _("assigned"))
     for owner in [*owners, *whistle]:
@@ -490,7 +492,7 @@ def matter_deliberate(*, actor, matter: Matter, note: str = "", now=None) -> Mat
         to=Status.DELIBERATING,
         actor=actor,
         action="deliberate",
-        allowed=(Status.ASSIGNED,),
+        allowed=SOURCES["deliberate"],
         verb=_("sent to deliberation"),
         now=now,
         note=note,
@@ -509,7 +511,7 @@ def matter_start(*, actor, matter: Matter, note: str = "", now=None) -> Matter:
         to=Status.IN_PROGRESS,
         actor=actor,
         action="start",
-        allowed=(Status.ASSIGNED, Status.DELIBERATING),
+        allowed=SOURCES["start"],
         verb=_("started"),
         now=now,
         note=note,
@@ -530,7 +532,7 @@ def matter_complete(*, actor, matter: Matter, note: str = "", now=None) -> Matte
         to=Status.DONE,
         actor=actor,
         action="complete",
-        allowed=(Status.IN_PROGRESS,),
+        allowed=SOURCES["complete"],
         verb=_("completed"),
         now=now,
         note=note,
@@ -574,7 +576,7 @@ def matter_feedback(
             to=Status.CLOSED,
             actor=actor,
             action="feedback",
-            allowed=(Status.DONE,),
+            allowed=SOURCES["feedback"],
             verb=_("rated"),
             now=now,
             note=comment,
@@ -593,7 +595,7 @@ def matter_feedback(
         to=Status.IN_PROGRESS,
         actor=actor,
         action=action,
-        allowed=(Status.DONE,),
+        allowed=SOURCES["feedback"],
         verb=_("rated"),
         now=now,
         note=comment,
@@ -639,14 +641,11 @@ def matter_close_unrated(*, actor, matter: Matter, waited_days: int = 7, now=Non
         to=Status.CLOSED,
         actor=actor,
         action="close_unrated",
-        allowed=(Status.DONE,),
+        allowed=SOURCES["close_unrated"],
         verb=_("closed"),
         now=now,
         fields=["closed_at"],
     )
-
-
-_EARLY = (Status.RECEIVED, Status.ACKNOWLEDGED, Status.ASSIGNED)
 
 
 @transaction.atomic
@@ -658,7 +657,7 @@ def matter_merge(*, actor, matter: Matter, into: Matter, now=None) -> Matter:
         raise _forbidden()
     if into.pk == matter.pk or not into.is_open or into.merged_into_id:
         raise MatterError("invalid_target", _("Merge into another open matter."))
-    if matter.status not in _EARLY:
+    if matter.status not in SOURCES["merge"]:
         raise _bad_state(matter, _("merged"))
     known = set(into.reporters.exclude(resident=None).values_list("resident_id", flat=True))
     for reporter in matter.reporters.all():
@@ -673,7 +672,7 @@ def matter_merge(*, actor, matter: Matter, into: Matter, now=None) -> Matter:
         to=Status.MERGED,
         actor=actor,
         action="merge",
-        allowed=_EARLY,
+        allowed=SOURCES["merge"],
         verb=_("merged"),
         now=now,
         data={"into": into.pk},
@@ -725,7 +724,7 @@ def matter_refer(*, actor, matter: Matter, to: str, reason: str, now=None) -> Ma
         to=Status.REFERRED,
         action="refer",
         reason=reason,
-        allowed=_EARLY,
+        allowed=SOURCES["refer"],
         verb=_("referred"),
         referred_to=to.strip()[:120],
         now=now,
@@ -740,7 +739,7 @@ def matter_reject(*, actor, matter: Matter, reason: str, now=None) -> Matter:
         to=Status.REJECTED,
         action="reject",
         reason=reason,
-        allowed=(Status.RECEIVED, Status.ACKNOWLEDGED),
+        allowed=SOURCES["reject"],
         verb=_("rejected"),
         now=now,
     )
@@ -758,7 +757,7 @@ def matter_withdraw(*, actor, matter: Matter, reason: str = "", now=None) -> Mat
         to=Status.WITHDRAWN,
         actor=actor,
         action="withdraw",
-        allowed=WORKING_STATUSES,
+        allowed=SOURCES["withdraw"],
         verb=_("withdrawn"),
         now=now,
         note=reason,
@@ -768,7 +767,7 @@ def matter_withdraw(*, actor, matter: Matter, reason: str = "", now=None) -> Mat
 
 def validate_photo(upload) -> None:
     """Photos: JPEG, PNG or WebP by content, at most 5 MB."""
-    if upload.size > 5 * 1024 * 1024:
+    if upload.size > PHOTO_MAX_BYTES:
         raise ValidationError(_("A photo may be at most 5 MB."))
     head = upload.read(12)
     upload.seek(0)

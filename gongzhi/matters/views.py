@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Case, Count, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, Count, Prefetch, QuerySet, Value, When
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -56,7 +56,8 @@ from gongzhi.matters.models import (
     Tier,
 )
 from gongzhi.matters.routing import candidates
-from gongzhi.matters.selectors import STATUS_GROUPS, matter_list
+from gongzhi.matters.rules import allowed_actions
+from gongzhi.matters.selectors import STATUS_GROUPS, late_q, matter_list
 from gongzhi.matters.services import MatterError
 from gongzhi.partners.models import PartnerStatus
 from gongzhi.partners.selectors import organisation_list, partner_list, team_list
@@ -113,11 +114,6 @@ def _status_param(request: HttpRequest) -> str:
             _("Unknown value %(value)s for %(name)s") % {"value": value, "name": "status"}
         )
     return value
-
-
-def late_q(now) -> Q:
-    """Flagged overdue, or still waiting for someone to act after its resolve-by time."""
-    return Q(overdue=True) | Q(status__in=WORKING_STATUSES, due_at__lt=now)
 
 
 def workbench_rows(request: HttpRequest) -> QuerySet[Matter]:
@@ -304,60 +300,6 @@ def reporter_options(request: HttpRequest) -> HttpResponse:
 
 
 # ---- the matter page ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Allowed:
-    """Which actions the user may take on the matter now (permission and state together)."""
-
-    acknowledge: bool = False
-    classify: bool = False
-    assign: bool = False
-    deliberate: bool = False
-    start: bool = False
-    complete: bool = False
-    merge: bool = False
-    refer: bool = False
-    reject: bool = False
-    withdraw: bool = False
-    close_unrated: bool = False
-    feedback: bool = False
-    photo: bool = False
-
-    @property
-    def any_staff_action(self) -> bool:
-        return any(
-            getattr(self, name)
-            for name in ("acknowledge", "classify", "assign", "deliberate", "start", "complete")
-        ) or any((self.merge, self.refer, self.reject, self.close_unrated))
-
-
-_EARLY = (Status.RECEIVED, Status.ACKNOWLEDGED, Status.ASSIGNED)
-
-
-def allowed_actions(user, matter: Matter) -> Allowed:
-    """The source states mirror docs/matters.md; the services check them again on POST."""
-    status = matter.status
-    manage = rules.can_manage(user, matter)
-    handle = manage or rules.is_owner(user, matter)
-    reporter = rules.is_reporter(user, matter)
-    return Allowed(
-        acknowledge=status == Status.RECEIVED and rules.can_acknowledge(user, matter),
-        classify=manage and matter.is_open,
-        assign=manage
-        and status in (Status.RECEIVED, Status.ACKNOWLEDGED, Status.ASSIGNED, Status.IN_PROGRESS),
-        deliberate=manage and status == Status.ASSIGNED and matter.tier != Tier.SMALL,
-        start=handle and status in (Status.ASSIGNED, Status.DELIBERATING),
-        complete=handle and status == Status.IN_PROGRESS,
-        merge=manage and status in _EARLY,
-        refer=manage and status in _EARLY,
-        reject=manage and status in (Status.RECEIVED, Status.ACKNOWLEDGED),
-        withdraw=(reporter or manage) and status in WORKING_STATUSES,
-        close_unrated=manage and status == Status.DONE,
-        feedback=reporter and status == Status.DONE,
-        photo=matter.is_open
-        and (reporter or handle or matter.entered_by_id == getattr(user, "pk", None)),
-    )
 
 
 @dataclass(frozen=True)
