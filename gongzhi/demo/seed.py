@@ -953,12 +953,15 @@ def seed_demo(*, stdout=None) -> bool:
 
     for community in data.communities:
         seed_matters(community, stdout=stdout)
-    from gongzhi.demo.seed_action import seed_action  # meetings and mediation of X社区
-
-    seed_action(data.communities[0], stdout=stdout)
     from gongzhi.volunteering.demo import seed_volunteering  # service, points, the shop
 
     seed_volunteering(data.communities[0], rng=random.Random(SEED))
+    from gongzhi.honours.demo import seed_honours  # after service records and points
+
+    seed_honours(data.communities[0], rng=random.Random(SEED))
+    from gongzhi.demo.seed_action import seed_action  # meetings and mediation of X社区
+
+    seed_action(data.communities[0], stdout=stdout)
     from gongzhi.projects.demo import seed_projects  # after matters and meetings
 
     seed_projects(data.communities[0], rng=random.Random(SEED))
