@@ -525,7 +525,11 @@ class _Seeder:
 
     # -- the year ----------------------------------------------------------------------------
 
-    def build(self) -> list[_Life]:
+    # The classifier's suggestions (``_suggest``); the district generator turns them off.
+    suggest = True
+
+    def build(self, count: int | None = None) -> list[_Life]:
+        """A year of lives: ``count`` matters, or as many as the households call for."""
         if not self.households:
             return []
         self.partner_skills: dict[int, set[str]] = {}
@@ -537,7 +541,8 @@ class _Seeder:
             r.tier: r
             for r in ResponsibilityRule.objects.filter(community=self.community, category="")
         }
-        count = round(len(self.households) * MATTERS_PER_HOUSEHOLD)
+        if count is None:
+            count = round(len(self.households) * MATTERS_PER_HOUSEHOLD)
         lives: list[tuple[_Life, int | None, int | None]] = []
         open_by_key: dict[tuple, list[_Life]] = {}
         rng = self.rng
@@ -589,7 +594,8 @@ class _Seeder:
             )
             life.event(created_at, entered_by, "submit", data={"channel": channel})
             lives.append((life, grid_id, building_id))
-        _suggest([life for life, _grid, _building in lives])
+        if self.suggest:
+            _suggest([life for life, _grid, _building in lives])
         for life, grid_id, building_id in lives:
             self.live(life, grid_id, building_id, life.compound_id, open_by_key)
             self.sweep_until(life, self.now)
@@ -661,6 +667,19 @@ def _save(lives: list[_Life]) -> None:
     for life in merged:
         life.matter.merged_into = life.merge_target.matter
     Matter.objects.bulk_create([x.matter for x in merged], batch_size=BATCH)
+    rows = linked_rows(lives)
+    MatterReporter.objects.bulk_create(rows["reporters"], batch_size=BATCH)
+    MatterEvent.objects.bulk_create(rows["events"], batch_size=BATCH)
+    MatterOwner.objects.bulk_create(rows["owners"], batch_size=BATCH)
+    ClassificationCorrection.objects.bulk_create(rows["corrections"], batch_size=BATCH)
+
+
+def linked_rows(lives: list[_Life]) -> dict[str, list]:
+    """The reporters, events, owners and corrections of saved matters (every matter has a pk).
+
+    Also used by ``gongzhi/demo/district.py``, which allocates the pks itself and writes with
+    ``COPY``.
+    """
     reporters = [r for x in lives for r in x.reporters]
     events = []
     for life in lives:
@@ -669,7 +688,9 @@ def _save(lives: list[_Life]) -> None:
             if event.action == "merge":
                 event.data = {"into": life.merge_target.matter.pk}
             events.append(event)
-    for life in merged:
+    for life in lives:
+        if life.merge_target is None:
+            continue
         target = life.merge_target
         for event in target.events:
             if event.action == "absorb" and event.data.get("from") is None:
@@ -686,22 +707,22 @@ def _save(lives: list[_Life]) -> None:
                 )
                 target.reporters.append(row)
                 reporters.append(row)
-    MatterReporter.objects.bulk_create(reporters, batch_size=BATCH)
-    MatterEvent.objects.bulk_create(events, batch_size=BATCH)
-    MatterOwner.objects.bulk_create([o for x in lives for o in x.owners], batch_size=BATCH)
-    ClassificationCorrection.objects.bulk_create(
-        [
-            ClassificationCorrection(
-                matter=x.matter,
-                text=x.matter.text,
-                suggested_category=x.matter.suggested_category,
-                suggested_tier=x.matter.suggested_tier,
-                category=x.matter.category,
-                tier=x.matter.tier,
-                by_id=next(e.actor_id for e in x.events if e.action == "classify"),
-            )
-            for x in lives
-            if any(e.action == "classify" for e in x.events)
-        ],
-        batch_size=BATCH,
-    )
+    for row in reporters:
+        row.matter = row.matter  # the matter's pk is known now
+    owners = [o for x in lives for o in x.owners]
+    for owner in owners:
+        owner.matter = owner.matter
+    corrections = [
+        ClassificationCorrection(
+            matter=x.matter,
+            text=x.matter.text,
+            suggested_category=x.matter.suggested_category,
+            suggested_tier=x.matter.suggested_tier,
+            category=x.matter.category,
+            tier=x.matter.tier,
+            by_id=next(e.actor_id for e in x.events if e.action == "classify"),
+        )
+        for x in lives
+        if any(e.action == "classify" for e in x.events)
+    ]
+    return {"reporters": reporters, "events": events, "owners": owners, "corrections": corrections}
