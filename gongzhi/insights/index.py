@@ -207,13 +207,13 @@ def _bounds(period: Period) -> tuple[dt.datetime, dt.datetime]:
 
 
 def neighbour_buildings(place: Place | None) -> dict:
-    buildings = narrow(Building.objects.all(), place).annotate(
-        covered=Exists(
-            Partner.objects.active().filter(kind=PartnerKind.NEIGHBOUR, building=OuterRef("pk"))
-        )
+    covered = Exists(
+        Partner.objects.active().filter(kind=PartnerKind.NEIGHBOUR, building=OuterRef("pk"))
     )
-    counts = buildings.aggregate(total=Count("pk"), covered=Count("pk", filter=Q(covered=True)))
-    return share(counts["covered"] or 0, counts["total"] or 0)
+    counts = narrow(Building.objects.all(), place).aggregate(
+        total=Count("pk"), covered=Count("pk", filter=covered)
+    )
+    return share(counts["covered"], counts["total"])
 
 
 def connected_team_ids(place: Place | None, period: Period) -> set[int]:
@@ -434,10 +434,9 @@ def projects_evaluated(place: Place | None, period: Period) -> dict:
     projects = narrow(Project.objects.all(), place).filter(
         completed_on__gte=period.since, completed_on__lte=period.until
     )
-    counts = projects.annotate(
-        rated=Exists(Rating.objects.filter(project=OuterRef("pk")))
-    ).aggregate(completed=Count("pk"), rated=Count("pk", filter=Q(rated=True)))
-    return share(counts["rated"] or 0, counts["completed"] or 0)
+    rated = Exists(Rating.objects.filter(project=OuterRef("pk")))
+    counts = projects.aggregate(completed=Count("pk"), rated=Count("pk", filter=rated))
+    return share(counts["rated"], counts["completed"])
 
 
 # The index ----------------------------------------------------------------------------------
