@@ -239,7 +239,7 @@ def _people(rng: random.Random, household: Household) -> list[Resident]:
     return people
 
 
-def _places(rng, sub: Subdistrict, number: int, report: Report) -> _Community:
+def _places(rng, sub: Subdistrict, number: int, report: Report, per_building: int) -> _Community:
     started = time.perf_counter()
     community = Community.objects.create(subdistrict=sub, name=f"第{number:03d}社区")
     words = rng.sample(COMPOUND_WORDS, COMPOUNDS)
@@ -272,7 +272,9 @@ def _places(rng, sub: Subdistrict, number: int, report: Report) -> _Community:
     for unit in units:
         per_unit[unit.building_id] = per_unit.get(unit.building_id, 0) + 1
     for unit in units:
-        target = max(6, round(rng.gauss(HOUSEHOLDS_PER_BUILDING, 12) / per_unit[unit.building_id]))
+        target = max(
+            1, round(rng.gauss(per_building, per_building * 0.12) / per_unit[unit.building_id])
+        )
         per_floor = rng.choice((2, 3, 4))
         for n in range(target):
             floor, door = divmod(n, per_floor)
@@ -525,11 +527,17 @@ def generate_district(
     seed: int = 1,
     matters_per_community: int = MATTERS_PER_COMMUNITY,
     subdistrict: str = "",
+    households_per_building: int = HOUSEHOLDS_PER_BUILDING,
     stdout=None,
 ) -> Report:
     """Create the subdistrict with its communities; refuses when it exists already."""
-    if communities < 1 or matters_per_community < 0:
-        raise ValueError(_("Give at least one community and a non-negative number of matters."))
+    if communities < 1 or matters_per_community < 0 or households_per_building < 1:
+        raise ValueError(
+            _(
+                "Give at least one community, one household per building and a non-negative "
+                "number of matters."
+            )
+        )
     name = subdistrict or f"规模测试街道{seed}"
     if Subdistrict.objects.filter(name=name).exists():
         raise DistrictExists(
@@ -545,7 +553,7 @@ def generate_district(
     Profile.objects.create(user=official, role=UserRole.SUBDISTRICT_OFFICIAL, subdistrict=sub)
     for n in range(communities):
         rng = random.Random(f"district-{seed}-{n}")
-        data = _places(rng, sub, n + 1, report)
+        data = _places(rng, sub, n + 1, report, households_per_building)
         _actors(rng, data, sub, report, skills)
         done = _matters(data, rng, matters_per_community, report)
         _say(

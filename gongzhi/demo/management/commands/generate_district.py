@@ -5,7 +5,12 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from gongzhi.demo.district import MATTERS_PER_COMMUNITY, DistrictExists, generate_district
+from gongzhi.demo.district import (
+    HOUSEHOLDS_PER_BUILDING,
+    MATTERS_PER_COMMUNITY,
+    DistrictExists,
+    generate_district,
+)
 
 
 class Command(BaseCommand):
@@ -19,8 +24,15 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--matters-per-community", type=int, default=MATTERS_PER_COMMUNITY)
         parser.add_argument("--subdistrict", default="", help="Name (default: by seed).")
+        parser.add_argument(
+            "--households-per-building",
+            type=int,
+            default=HOUSEHOLDS_PER_BUILDING,
+            help="About this many households in each of the 70 buildings (default 100).",
+        )
 
     def handle(self, *args, communities, seed, matters_per_community, subdistrict, **options):
+        per_building = options["households_per_building"]
         started = time.perf_counter()
         try:
             report = generate_district(
@@ -28,6 +40,7 @@ class Command(BaseCommand):
                 seed=seed,
                 matters_per_community=matters_per_community,
                 subdistrict=subdistrict,
+                households_per_building=per_building,
                 stdout=self.stdout if options["verbosity"] > 1 else None,
             )
         except (DistrictExists, ValueError) as error:
