@@ -19,6 +19,8 @@ urlpatterns = [
     path("projects/", include("gongzhi.projects.urls")),
     path("experiences/", include("gongzhi.experiences.urls")),
     path("network/", include("gongzhi.network.urls")),
+    path("insights/", include("gongzhi.insights.urls")),
+    path("dashboard/", include("gongzhi.insights.urls_dashboard")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
