@@ -99,6 +99,7 @@ def _register_routers() -> None:
     api.add_router("/projects", "gongzhi.projects.api.router")
     api.add_router("/experiences", "gongzhi.experiences.api.router")
     api.add_router("/network", "gongzhi.network.api.router")
+    api.add_router("/insights", "gongzhi.insights.api.router")
 
 
 _register_routers()

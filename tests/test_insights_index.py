@@ -11,8 +11,8 @@ from gongzhi.insights import index
 from gongzhi.insights.index import Period, combine, index_for
 from gongzhi.insights.rollup import rollup
 from gongzhi.matters.models import Matter, MatterOwner
-from gongzhi.meetings.models import ActionItem, AgendaItem, Decision
 from gongzhi.mediation.models import FollowUp, MediationCase
+from gongzhi.meetings.models import ActionItem, AgendaItem, Decision
 from gongzhi.projects.models import Project, Rating
 from gongzhi.volunteering.models import Activity, ServiceRecord
 from tests.factories_matters import make_matter
