@@ -55,7 +55,7 @@ def run(*args) -> str:
 @pytest.mark.django_db
 def test_seed_demo_loads_the_papers_figures_once():
     output = run("seed_demo")
-    assert "Demo data loaded" in output
+    assert "演示数据载入完毕" in output
     assert "gongzhi-demo" in output
 
     figures = json.loads(run("overview", "--json", "--community", "X社区"))
@@ -74,7 +74,7 @@ def test_seed_demo_loads_the_papers_figures_once():
     # Running again (here through `gongzhi demo --no-serve`) adds nothing.
     before = row_counts()
     again = run("demo", "--no-serve")
-    assert "already loaded" in again
+    assert "演示数据已载入过" in again
     assert "http://127.0.0.1:8000/" in again
     assert row_counts() == before
 
