@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -172,7 +173,18 @@ class _Null:
 
 
 def _run(mode: str, database_url: str, args) -> dict:
-    env = {**os.environ, "DATABASE_URL": database_url}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "GONGZHI_DEBUG": "false",
+        "GONGZHI_SECURE_COOKIES": "false",
+        "ALLOWED_HOSTS": "testserver",
+    }
+    env.setdefault("SECRET_KEY", "bench-" + uuid.uuid4().hex)
+    if "GONGZHI_FIELD_KEY" not in env:
+        from cryptography.fernet import Fernet
+
+        env["GONGZHI_FIELD_KEY"] = Fernet.generate_key().decode()
     command = [sys.executable, __file__, "--child", mode, "--requests", str(args.requests)]
     command += ["--communities", str(args.communities)]
     command += ["--matters-per-community", str(args.matters_per_community)]
