@@ -96,7 +96,7 @@ def test_token_of_inactive_user_is_refused(client, world):
     [
         (["nobody", "--name", "x"], "nobody"),
         (["staff_a", "--name", "  "], "--name"),
-        (["staff_a", "--name", "x" * 61], "long"),
+        (["staff_a", "--name", "x" * 61], "太长"),
     ],
 )
 def test_create_api_token_refuses_bad_input(world, args, message):
@@ -143,7 +143,7 @@ def test_unknown_api_object_is_json_404(client, world):
     client.force_login(world.users.admin)
     response = client.get("/api/v1/residents/999999")
     assert response.status_code == 404
-    assert response.json() == {"code": "not_found", "message": "Resident not found"}
+    assert response.json() == {"code": "not_found", "message": "找不到该居民"}
 
 
 def test_error_messages_follow_the_request_language(client, world):

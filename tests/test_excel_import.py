@@ -196,7 +196,7 @@ def test_bad_id_checksum_is_refused(world):
     )
 
     assert pairs(result) == {(2, "身份证号")}
-    assert "check digit" in result.errors[0].reason
+    assert "校验位" in result.errors[0].reason
 
 
 def test_duplicate_id_numbers_in_file_and_in_registry(world):
@@ -211,7 +211,7 @@ def test_duplicate_id_numbers_in_file_and_in_registry(world):
     result = import_residents(xlsx(RESIDENT_HEADERS, rows), user=world.users.staff_a)
 
     assert pairs(result) == {(3, "身份证号"), (4, "身份证号")}
-    assert "row 2" in result.errors[0].reason
+    assert "第 2 行" in result.errors[0].reason
     assert registry_counts() == before
 
 
@@ -496,7 +496,7 @@ def test_import_residents_command_reports_every_error(world, tmp_path, capsys):
         call_command("import_residents", str(path), "--community", "X社区")
 
     err = capsys.readouterr().err
-    assert "[楼栋]" in err and "[身份证号]" in err
+    assert "【楼栋】" in err and "【身份证号】" in err
     assert registry_counts() == before
 
 
