@@ -145,7 +145,7 @@ def test_vote_after_decision_is_refused_and_changes_nothing(world):
         project=project,
         choice="support",
     )
-    assert "no longer" in err.message
+    assert "不再接受投票" in err.message
     assert PreVote.objects.count() == 0
 
 
@@ -200,7 +200,7 @@ def test_rating_outside_1_to_5_refused(world, score):
         project=project,
         score=score,
     )
-    assert "1 to 5" in err.message
+    assert "1 到 5" in err.message
     assert Rating.objects.count() == 0
 
 

@@ -51,7 +51,7 @@ def test_web_flow_vote_and_refused_vote_after_decision(client, world, project):
     login(client, spouse)
     response = client.post(f"/projects/{project.pk}/vote/", {"choice": "oppose"})
     assert response.status_code == 400
-    assert "no longer" in response.content.decode()
+    assert "不再接受投票" in response.content.decode()
     assert PreVote.objects.count() == 1
 
 

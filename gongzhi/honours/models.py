@@ -15,7 +15,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from gongzhi.core.places import PlacePaths
@@ -44,7 +44,9 @@ class ResidentVerification(models.Model):
         related_name="verification",
         verbose_name=_("resident"),
     )
-    method = models.CharField(_("method"), max_length=10, choices=VerificationMethod.choices)
+    method = models.CharField(
+        pgettext_lazy("verification", "method"), max_length=10, choices=VerificationMethod.choices
+    )
     verified_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -163,7 +165,7 @@ class Election(models.Model):
 class Screening(models.TextChoices):
     PENDING = "pending", _("awaiting screening")
     ACCEPTED = "accepted", _("accepted")
-    REJECTED = "rejected", _("rejected")
+    REJECTED = "rejected", pgettext_lazy("nomination", "rejected")
 
 
 class Candidate(models.Model):
@@ -186,7 +188,7 @@ class Candidate(models.Model):
         _("screening"), max_length=10, choices=Screening.choices, default=Screening.PENDING
     )
     screening_note = models.CharField(_("screening note"), max_length=200, blank=True)
-    votes = models.PositiveIntegerField(_("votes"), null=True, blank=True)
+    votes = models.PositiveIntegerField(pgettext_lazy("election", "votes"), null=True, blank=True)
     committee_score = models.PositiveSmallIntegerField(_("committee score"), null=True, blank=True)
     combined_score = models.FloatField(_("combined score"), null=True, blank=True)
     rank = models.PositiveSmallIntegerField(_("rank"), null=True, blank=True)
@@ -502,7 +504,9 @@ class Recommendation(models.Model):
         verbose_name=_("talent profile"),
     )
     title = models.CharField(_("title"), max_length=60, default="先进个人")
-    level = models.CharField(_("level"), max_length=12, choices=RecommendLevel.choices)
+    level = models.CharField(
+        pgettext_lazy("recommendation", "level"), max_length=12, choices=RecommendLevel.choices
+    )
     year = models.PositiveSmallIntegerField(_("year"))
     outcome = models.CharField(
         _("outcome"),

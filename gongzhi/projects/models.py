@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from gongzhi.core.places import PlacePaths
 from gongzhi.partners.models import Partner
@@ -37,11 +38,11 @@ class Stage(models.TextChoices):
     PROPOSED = "proposed", _("proposed")
     PRE_EVALUATION = "pre_evaluation", _("pre-evaluation")
     APPROVED = "approved", _("approved")
-    REJECTED = "rejected", _("rejected")
-    IN_PROGRESS = "in_progress", _("in progress")
-    COMPLETED = "completed", _("completed")
+    REJECTED = "rejected", pgettext_lazy("project stage", "rejected")
+    IN_PROGRESS = "in_progress", pgettext_lazy("project stage", "in progress")
+    COMPLETED = "completed", pgettext_lazy("project stage", "completed")
     POST_EVALUATION = "post_evaluation", _("post-evaluation")
-    CLOSED = "closed", _("closed")
+    CLOSED = "closed", pgettext_lazy("project stage", "closed")
 
 
 class Source(models.TextChoices):
@@ -96,8 +97,8 @@ class WishCategory(models.TextChoices):
 
 
 class WishStatus(models.TextChoices):
-    OPEN = "open", _("open")
-    CLAIMED = "claimed", _("claimed")
+    OPEN = "open", pgettext_lazy("wish status", "open")
+    CLAIMED = "claimed", pgettext_lazy("wish status", "claimed")
     FULFILLED = "fulfilled", _("fulfilled")
     CONFIRMED = "confirmed", _("confirmed")
     WITHDRAWN = "withdrawn", _("withdrawn")
@@ -358,7 +359,7 @@ class CoBuilding(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="co_building")
     date = models.DateField(_("date"))
     minutes = models.PositiveIntegerField(_("minutes each"))
-    participants = models.PositiveIntegerField(_("participants"))
+    participants = models.PositiveIntegerField(pgettext_lazy("co-building labour", "participants"))
     note = models.CharField(_("what was done"), max_length=200, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"

@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from gongzhi.core.places import PlacePaths
 from gongzhi.partners.models import Organisation, Partner, Team
@@ -126,7 +127,7 @@ class RecordStatus(models.TextChoices):
     CONFIRMED = "confirmed", _("confirmed")
     PUBLICISED = "publicised", _("in publicity")
     APPROVED = "approved", _("approved")
-    REJECTED = "rejected", _("rejected")
+    REJECTED = "rejected", pgettext_lazy("volunteering", "rejected")
     REVOKED = "revoked", _("revoked")
 
 
@@ -296,7 +297,9 @@ class EarningRule(models.Model):
         Community, on_delete=models.PROTECT, related_name="+", verbose_name=_("community")
     )
     kind = models.CharField(_("activity kind"), max_length=12, choices=ActivityKind.choices)
-    unit = models.CharField(_("unit"), max_length=6, choices=EarningUnit.choices)
+    unit = models.CharField(
+        pgettext_lazy("earning rule", "unit"), max_length=6, choices=EarningUnit.choices
+    )
     points = models.PositiveIntegerField(_("points per unit"))
     cap_per_activity = models.PositiveIntegerField(
         _("cap per activity"),
@@ -335,7 +338,7 @@ class ClaimStatus(models.TextChoices):
     PUBLICISED = "publicised", _("in publicity")
     OBJECTED = "objected", _("objection raised")
     ISSUED = "issued", _("issued")
-    REJECTED = "rejected", _("rejected")
+    REJECTED = "rejected", pgettext_lazy("volunteering", "rejected")
     WITHDRAWN = "withdrawn", _("withdrawn")
 
 

@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from gongzhi.partners.models import Organisation, Partner, Team
 from gongzhi.people.models import Resident
@@ -418,7 +419,7 @@ def points_claim_reject(*, claim: PointsClaim, reason: str, actor, now=None) -> 
     if not rules.can_review(actor, claim.record.activity.community_id):
         raise _forbidden()
     if claim.status not in (ClaimStatus.APPLIED, ClaimStatus.PUBLICISED, ClaimStatus.OBJECTED):
-        raise _bad_state(claim, _("rejected"))
+        raise _bad_state(claim, pgettext("volunteering", "rejected"))
     now = now or timezone.now()
     claim.status = ClaimStatus.REJECTED
     claim.reviewed_by = _user(actor)
