@@ -51,8 +51,8 @@ def replay_errors(events, steps) -> list[str]:
     errors = []
     for matter_id, from_status, to_status, action in events:
         current = status.get(matter_id, "")
-        if from_status == "" and action in STILL:
-            if to_status != current:
+        if action in STILL:
+            if to_status != current or from_status not in ("", current):
                 errors.append(f"#{matter_id} {action}: says {to_status}, is {current}")
             continue
         if from_status != current:

@@ -968,6 +968,9 @@ def seed_demo(*, stdout=None) -> bool:
     from gongzhi.experiences.demo import seed_experiences  # links projects, matters, meetings
 
     seed_experiences(data.communities[0], rng=random.Random(SEED))
+    from gongzhi.insights.rollup import rollup  # the dashboards read pre-aggregated rows
+
+    rollup(full=True)
     return True
 
 
