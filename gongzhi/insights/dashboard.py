@@ -30,6 +30,7 @@ from django.db.models import Sum
 from django.db.models.functions import TruncMonth
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from gongzhi.accounts.scope import is_staff_like, narrow, registry_reach, restrict
 from gongzhi.core.listing import BadFilter
@@ -160,7 +161,14 @@ def _simple(key, title, items, chart_kind=None) -> dict:
             "labels": [str(label) for label, _v, _l in items],
             "series": {title: [value for _l, value, _k in items]},
         }
-    return _section(key, title, [_("Item"), _("Number")], rows, [i[2] for i in items], chart)
+    return _section(
+        key,
+        title,
+        [pgettext("table column", "Item"), _("Number")],
+        rows,
+        [i[2] for i in items],
+        chart,
+    )
 
 
 def _percent(value: float | None) -> str:
@@ -560,7 +568,7 @@ def index_section(place: Place | None, period: Period) -> dict:
     return _section(
         "index",
         _("Holistic-governance index"),
-        [_("Item"), _("Value"), _("Counted"), _("Weight")],
+        [pgettext("table column", "Item"), _("Value"), _("Counted"), _("Weight")],
         rows,
         chart={
             "kind": "bar",

@@ -22,6 +22,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from gongzhi.accounts.scope import narrow
 from gongzhi.core.places import Place, PlacePaths, place_q
@@ -40,7 +41,7 @@ DIMENSIONS = {
     "subjects": _("Subject linkage"),
     "responsibility": _("Responsibility"),
     "goals": _("Goals"),
-    "action": _("Action"),
+    "action": pgettext_lazy("index dimension", "Action"),
 }
 RETENTION_MONTHS = 6
 
