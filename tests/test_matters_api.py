@@ -288,7 +288,7 @@ def test_detail_shows_owners_deadlines_and_history_with_actor_names(client, worl
         }
     ]
     assert [e["action"] for e in body["events"]] == ["assign"]
-    assert body["events"][0]["actor"] == "you"
+    assert body["events"][0]["actor"] == "您"  # "you" in the default language
     as_official = get(client, world.users.official, f"{URL}/{matter.pk}").json()
     assert as_official["events"][0]["actor"].startswith("staff_a")
     as_resident = get(client, world.users.resident_a, f"{URL}/{matter.pk}").json()
