@@ -577,7 +577,7 @@ def test_inbox_lists_unread_first_and_marks_read(client, world):
     page = html(client.get(reverse("notifications:inbox")))
     assert page.index(done.title) < page.index("旧通知")
     response = client.post(reverse("notifications:read", args=[done.pk]), HTTP_HX_REQUEST="true")
-    assert response.status_code == 200 and "Mark read" not in html(response)
+    assert response.status_code == 200 and "标为已读" not in html(response)
     done.refresh_from_db()
     assert done.read_at is not None
     opened = client.get(reverse("notifications:open", args=[done.pk]))
