@@ -259,6 +259,26 @@ class ProjectEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.project_id} {self.action}"
 
+    @property
+    def action_label(self) -> str:
+        """The action in words for the project's history (the stored slug if unknown)."""
+        return str(EVENT_ACTIONS.get(self.action, self.action))
+
+
+EVENT_ACTIONS = {
+    "propose": pgettext_lazy("project event", "proposed"),
+    "open_pre_evaluation": pgettext_lazy("project event", "pre-evaluation opened"),
+    "approve": pgettext_lazy("project event", "approved"),
+    "reject": pgettext_lazy("project event", "rejected"),
+    "start": pgettext_lazy("project event", "work started"),
+    "supervise": pgettext_lazy("project event", "inspection logged"),
+    "co_building": pgettext_lazy("project event", "co-building labour recorded"),
+    "complete": pgettext_lazy("project event", "completed"),
+    "open_post_evaluation": pgettext_lazy("project event", "post-evaluation opened"),
+    "close": pgettext_lazy("project event", "closed"),
+    "from_wish": pgettext_lazy("project event", "recorded from a fulfilled wish"),
+}
+
 
 class VoteChoice(models.TextChoices):
     SUPPORT = "support", _("support")
