@@ -8,8 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from gongzhi.core.places import PlacePaths
-from gongzhi.places.models import Building, Community, Compound
+from gongzhi.core.models import PlacedModel
 
 
 class ExperienceTag(models.Model):
@@ -24,26 +23,7 @@ class ExperienceTag(models.Model):
         return self.name
 
 
-class Experience(models.Model):
-    community = models.ForeignKey(
-        Community, on_delete=models.PROTECT, related_name="+", verbose_name=_("community")
-    )
-    compound = models.ForeignKey(
-        Compound,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("compound"),
-    )
-    building = models.ForeignKey(
-        Building,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("building"),
-    )
+class Experience(PlacedModel):
     title = models.CharField(_("title"), max_length=100)
     body = models.TextField(_("experience"), max_length=4000)
     tags = models.ManyToManyField(
@@ -86,13 +66,6 @@ class Experience(models.Model):
     )
     contributor = models.CharField(_("told by"), max_length=40, blank=True)
     created_at = models.DateTimeField(_("recorded at"))
-
-    PLACE = PlacePaths(
-        subdistrict="community__subdistrict",
-        community="community",
-        compound="compound",
-        building="building",
-    )
 
     class Meta:
         verbose_name = _("experience")

@@ -11,19 +11,11 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from gongzhi.core.places import PlacePaths
+from gongzhi.core.models import PlacedModel
 from gongzhi.partners.models import Partner
 from gongzhi.people.models import Resident
-from gongzhi.places.models import Building, Community, Compound
 
 MAX_TEXT = 2000
-
-SCOPED_PLACE = PlacePaths(
-    subdistrict="community__subdistrict",
-    community="community",
-    compound="compound",
-    building="building",
-)
 
 
 class Kind(models.TextChoices):
@@ -52,41 +44,6 @@ class Source(models.TextChoices):
     STAFF = "staff", _("community staff")
 
 
-class Scoped(models.Model):
-    community = models.ForeignKey(
-        Community, on_delete=models.PROTECT, related_name="+", verbose_name=_("community")
-    )
-    compound = models.ForeignKey(
-        Compound,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("compound"),
-    )
-    building = models.ForeignKey(
-        Building,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("building"),
-    )
-
-    PLACE = SCOPED_PLACE
-
-    class Meta:
-        abstract = True
-
-    @property
-    def scope_label(self) -> str:
-        if self.building_id:
-            return f"{self.compound.name} {self.building.name}"
-        if self.compound_id:
-            return self.compound.name
-        return self.community.name
-
-
 class WishCategory(models.TextChoices):
     ELDERLY = "elderly", _("care for the elderly")
     CHILDREN = "children", _("children and study")
@@ -108,7 +65,7 @@ def _photo_path(instance, filename: str) -> str:
     return f"projects/{filename}"
 
 
-class Wish(Scoped):
+class Wish(PlacedModel):
     """A resident's small wish on the wish board; a partner claims and fulfils it."""
 
     resident = models.ForeignKey(
@@ -151,7 +108,7 @@ class Wish(Scoped):
         return self.text[:30]
 
 
-class Project(Scoped):
+class Project(PlacedModel):
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     title = models.CharField(_("title"), max_length=100)
     description = models.TextField(_("description"), max_length=MAX_TEXT, blank=True)
