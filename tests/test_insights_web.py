@@ -124,7 +124,7 @@ def test_bad_period_is_a_clear_error(client, world):
     assert response.status_code == 400 and response.json()["code"] == "bad_period"
 
 
-INDEX_QUERIES = 294
+INDEX_QUERIES = 11
 
 
 def test_index_page_query_count_is_pinned(client, world):

@@ -109,6 +109,8 @@ class MatterDay(models.Model):
         indexes = [
             models.Index(fields=["community", "day"], name="matterday_community_day_idx"),
             models.Index(fields=["day"], name="matterday_day_idx"),
+            models.Index(fields=["compound", "day"], name="matterday_compound_day_idx"),
+            models.Index(fields=["building", "day"], name="matterday_building_day_idx"),
         ]
 
     def __str__(self) -> str:
@@ -158,3 +160,37 @@ class RollupState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: {self.watermark}"
+
+
+class IndexMonth(models.Model):
+    """The holistic-governance index (``index.index_for``) of one scope over one month, or
+    over the year to date, as ``gongzhi rollup`` last computed it.
+
+    ``scope`` is the place as written in URLs (``community:3``, ``compound:7``,
+    ``subdistrict:1``) or ``""`` for all data. The month rows run from the first to the last
+    day of the month (the current month: to ``computed_on``). A row answers for
+    ``index_for(scope, Period(since, until), today=day)`` when ``until < computed_on`` (then
+    ``day`` changes nothing) or ``day == computed_on``; otherwise the page computes.
+    """
+
+    scope = models.CharField(max_length=40, blank=True)
+    since = models.DateField()
+    until = models.DateField()
+    computed_on = models.DateField()
+    score = models.FloatField(null=True, blank=True)
+    subjects = models.FloatField(null=True, blank=True)
+    responsibility = models.FloatField(null=True, blank=True)
+    goals = models.FloatField(null=True, blank=True)
+    action = models.FloatField(null=True, blank=True)
+    indicators = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name = _("stored index")
+        verbose_name_plural = _("stored indexes")
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "since", "until"], name="indexmonth_unique")
+        ]
+        indexes = [models.Index(fields=["since", "scope"], name="indexmonth_since_scope_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.scope or '*'} {self.since}–{self.until}"

@@ -327,7 +327,14 @@ def roll_matters(*, now: dt.datetime, since: dt.date | None, full: bool) -> dict
     return {**counts, "days_recomputed": len(days)}
 
 
-STEPS: list[Step] = [roll_matters]
+def roll_index(*, now: dt.datetime, since: dt.date | None, full: bool) -> dict[str, int]:
+    """The stored index (``IndexMonth``); after ``roll_matters``, whose rows it reads."""
+    from gongzhi.insights.index_store import roll_index as step
+
+    return step(now=now, since=since, full=full)
+
+
+STEPS: list[Step] = [roll_matters, roll_index]
 
 
 def rollup(

@@ -21,6 +21,7 @@ from gongzhi.core.places import Place
 from gongzhi.insights import rules
 from gongzhi.insights.diagnostics import diagnostics_for
 from gongzhi.insights.index import DIMENSIONS, INDICATORS, Period, index_for, months_until
+from gongzhi.insights.index_store import stored_indexes
 from gongzhi.matters.views_dashboard import PERIODS, period_param
 from gongzhi.places.models import Building, Community, Compound
 
@@ -193,17 +194,20 @@ def index_page(request: HttpRequest) -> HttpResponse:
     except BadFilter as error:
         return render_bad_filter(request, error)
     span = Period(period.since, period.until)
-    result = index_for(place, span, today=today)
     if request.GET.get("format") == "xlsx":
-        return _index_xlsx(result, place, period)
-    trend = [
-        (month.since.strftime("%Y-%m"), index_for(place, month, today=today))
-        for month in months_until(period.until, TREND_MONTHS)
-    ]
+        return _index_xlsx(index_for(place, span, today=today), place, period)
+    # Headline, trend and comparison from the stored rows (``index_store``), computed where
+    # a row is missing or not valid for today.
+    months = months_until(period.until, TREND_MONTHS)
+    kids = children(place)
+    stored = stored_indexes([place], [*months, span], today)
+    result = stored[(str(place or ""), span)]
+    stored |= stored_indexes([child for child, _label in kids], [span], today)
+    trend = [(month.since.strftime("%Y-%m"), stored[(str(place or ""), month)]) for month in months]
     base = f"?period={period.key}&since={period.since}&until={period.until}"
     comparison = [
-        {"label": label, "link": f"{base}&place={child}", **index_for(child, span, today=today)}
-        for child, label in children(place)
+        {"label": label, "link": f"{base}&place={child}", **stored[(str(child), span)]}
+        for child, label in kids
     ]
     context = {
         "periods": list(PERIODS.items()),

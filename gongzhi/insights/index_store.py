@@ -1,0 +1,123 @@
+"""The index per scope and month, stored (``IndexMonth``) so the index page reads rows.
+
+``roll_index`` is a ``gongzhi rollup`` step (after the matters step, whose rows the index
+reads). For all data, every subdistrict, community and compound it keeps the rows of the
+last ``STORED_MONTHS`` months and of the year to date: it recomputes the current and the
+previous month and the year to date on every run, and any month of the last twelve that has
+no row; a row whose values did not change is not written. Older months are not recomputed
+(``--full`` recomputes them all).
+
+``stored_index`` / ``stored_indexes`` answer ``index_for`` from a row when the row is valid
+for the day asked (see ``IndexMonth``) and compute it otherwise.
+"""
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from gongzhi.core.places import Place
+from gongzhi.insights.index import DIMENSIONS, Period, index_for, months_until
+from gongzhi.insights.models import IndexMonth
+from gongzhi.places.models import Community, Compound, Subdistrict
+
+STORED_MONTHS = 12
+FIELDS = ("score", *DIMENSIONS, "indicators")
+
+
+def stored_scopes() -> list[Place | None]:
+    """The scopes that get rows: all data, subdistricts, communities and compounds."""
+    return [
+        None,
+        *(Place("subdistrict", pk) for pk in Subdistrict.objects.values_list("pk", flat=True)),
+        *(Place("community", pk) for pk in Community.objects.values_list("pk", flat=True)),
+        *(Place("compound", pk) for pk in Compound.objects.values_list("pk", flat=True)),
+    ]
+
+
+def _scope(place: Place | None) -> str:
+    return "" if place is None else str(place)
+
+
+def _values(result: dict) -> dict:
+    return {name: result[name] for name in FIELDS}
+
+
+def roll_index(*, now: dt.datetime, since: dt.date | None, full: bool) -> dict[str, int]:
+    today = timezone.localdate(now)
+    months = months_until(today, STORED_MONTHS)
+    periods = [*months, Period(dt.date(today.year, 1, 1), today)]
+    always = {months[-1], periods[-1]}
+    if len(months) > 1:
+        always.add(months[-2])
+    scopes = stored_scopes()
+    written = computed = 0
+    with transaction.atomic():
+        stored = {
+            (row.scope, row.since, row.until): row
+            for row in IndexMonth.objects.select_for_update().filter(
+                since__gte=months[0].since, scope__in=[_scope(p) for p in scopes]
+            )
+        }
+        for place in scopes:
+            for period in periods:
+                key = (_scope(place), period.since, period.until)
+                row = stored.get(key)
+                redo = full or row is None or period in always
+                redo = redo or (since is not None and period.until >= since)
+                if not redo:
+                    continue
+                computed += 1
+                values = _values(index_for(place, period, today=today))
+                if row is None:
+                    IndexMonth.objects.create(
+                        scope=key[0], since=key[1], until=key[2], computed_on=today, **values
+                    )
+                    written += 1
+                elif any(getattr(row, name) != value for name, value in values.items()):
+                    for name, value in values.items():
+                        setattr(row, name, value)
+                    row.computed_on = today
+                    row.save(update_fields=[*FIELDS, "computed_on"])
+                    written += 1
+                elif not _usable(row, today):
+                    # Same figures, now also valid for today.
+                    IndexMonth.objects.filter(pk=row.pk).update(computed_on=today)
+                    written += 1
+        # Rows of other periods: months that left the window, the current month and the
+        # year to date as computed on earlier days.
+        wanted = {(p.since, p.until) for p in periods}
+        stale = [row.pk for key, row in stored.items() if key[1:] not in wanted]
+        stale_count = len(stale) + IndexMonth.objects.filter(since__lt=months[0].since).delete()[0]
+        if stale:
+            IndexMonth.objects.filter(pk__in=stale).delete()
+    return {"index_rows": written + stale_count, "indexes_computed": computed}
+
+
+def _usable(row: IndexMonth, today: dt.date) -> bool:
+    return row.until < row.computed_on or row.computed_on == today
+
+
+def stored_indexes(
+    places: list[Place | None], periods: list[Period], today: dt.date
+) -> dict[tuple[str, Period], dict]:
+    """``index_for`` of every place × period, keyed by (``str(place)`` or "", period):
+    from the stored rows where valid, computed where not."""
+    scopes = [_scope(p) for p in places]
+    rows = {
+        (row.scope, row.since, row.until): row
+        for row in IndexMonth.objects.filter(
+            scope__in=scopes,
+            since__in={p.since for p in periods},
+            until__in={p.until for p in periods},
+        )
+    }
+    result = {}
+    for place, scope in zip(places, scopes, strict=True):
+        for period in periods:
+            row = rows.get((scope, period.since, period.until))
+            if row is not None and _usable(row, today):
+                result[(scope, period)] = {name: getattr(row, name) for name in FIELDS}
+            else:
+                result[(scope, period)] = index_for(place, period, today=today)
+    return result
