@@ -1,0 +1,27 @@
+"""The interface language: Simplified Chinese unless the user chose English.
+
+Django's LocaleMiddleware would follow the browser's Accept-Language header, so a staff member
+on an English-language browser would get English without asking. Gongzhi speaks Chinese by
+default; the footer's language switch (Django's ``set_language`` view) stores the choice in a
+cookie, which this middleware honours.
+"""
+
+from django.conf import settings
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
+
+
+class LanguageMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.supported = {code for code, _name in settings.LANGUAGES}
+
+    def __call__(self, request):
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        language = chosen if chosen in self.supported else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        patch_vary_headers(response, ("Cookie",))
+        response.headers.setdefault("Content-Language", language)
+        return response
