@@ -21,3 +21,9 @@ def test_unknown_language_cookie_falls_back_to_chinese(client, db, settings):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "xx"
     page = client.get(reverse("accounts:login"))
     assert page["Content-Language"] == "zh-hans"
+
+
+def test_the_api_follows_the_clients_accept_language(client, db):
+    response = client.get("/api/v1/residents", HTTP_ACCEPT_LANGUAGE="en")
+    assert response["Content-Language"] == "en"
+    assert client.get("/api/v1/residents")["Content-Language"] == "zh-hans"

@@ -3,7 +3,8 @@
 Django's LocaleMiddleware would follow the browser's Accept-Language header, so a staff member
 on an English-language browser would get English without asking. Gongzhi speaks Chinese by
 default; the footer's language switch (Django's ``set_language`` view) stores the choice in a
-cookie, which this middleware honours.
+cookie, which this middleware honours. The JSON API (integrations, no footer) also follows the
+client's Accept-Language, so error messages come in the language the client asks for.
 """
 
 from django.conf import settings
@@ -18,6 +19,8 @@ class LanguageMiddleware:
 
     def __call__(self, request):
         chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        if chosen not in self.supported and request.path.startswith("/api/"):
+            chosen = translation.get_language_from_request(request)
         language = chosen if chosen in self.supported else settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = language
