@@ -25,6 +25,12 @@ class Command(BaseCommand):
         parser.add_argument("--matters-per-community", type=int, default=MATTERS_PER_COMMUNITY)
         parser.add_argument("--subdistrict", default="", help="Name (default: by seed).")
         parser.add_argument(
+            "--workers",
+            type=int,
+            default=1,
+            help="Build this many communities at once, in separate processes (PostgreSQL).",
+        )
+        parser.add_argument(
             "--households-per-building",
             type=int,
             default=HOUSEHOLDS_PER_BUILDING,
@@ -41,6 +47,7 @@ class Command(BaseCommand):
                 matters_per_community=matters_per_community,
                 subdistrict=subdistrict,
                 households_per_building=per_building,
+                workers=options["workers"],
                 stdout=self.stdout if options["verbosity"] > 1 else None,
             )
         except (DistrictExists, ValueError) as error:
