@@ -1,17 +1,21 @@
 """District scale and dashboards at X-community scale.
 
     .venv/bin/python bench/scale.py [--communities 100] [--matters-per-community 20000]
-        [--requests 20] [--postgres postgres://postgres@127.0.0.1:5432/postgres] [--keep]
-        [--skip-demo] [--skip-district]
+        [--workers 2] [--requests 20] [--postgres postgres://postgres@127.0.0.1:5432/postgres]
+        [--keep] [--reuse] [--skip-demo] [--skip-district]
 
 District run (PostgreSQL only): in a throw-away database ``gongzhi_bench_scale`` (dropped at
-the end unless ``--keep``): migrate, ``generate_district`` (time, rows/s), a first full
-``gongzhi rollup``, then one day of new matters (``district.add_day``: the daily share of the
-year's volume in every community, dated 2026-11-01) and the incremental rollup after it; then,
+the end unless ``--keep``): migrate, ``generate_district`` with ``--workers`` processes (time,
+rows/s), a first ``gongzhi rollup`` (each step timed), then one day of new matters
+(``district.add_day``: the daily share of the year's volume in every community, dated
+2026-11-01) and the incremental rollup after it (each step timed); then,
 logged in as the subdistrict's official (Django test client, ``force_login``), each page
 ``--requests`` times after one warm-up: ``/dashboard/``, ``/insights/index/`` and
-``/matters/dashboard/`` for the whole subdistrict and for its first community; and
-``insights.index.index_for`` called directly for both.
+``/matters/dashboard/`` and ``/network/`` for the whole subdistrict and for its first
+community; and ``insights.index.index_for`` called directly for both. ``--reuse`` keeps the
+database and, when it already holds the generated subdistrict, skips migrating and generating
+(to measure the rollup and the pages again after a change; the rollup then starts from the
+state the last run left).
 
 X-community run (SQLite in a temporary file, and PostgreSQL in ``gongzhi_bench_demo``):
 migrate, ``seed_demo``, ``gongzhi rollup``, then the same pages as the demo's ``official``
@@ -33,7 +37,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/postgres"
-PAGES = ("/dashboard/", "/insights/index/", "/matters/dashboard/")
+PAGES = ("/dashboard/", "/insights/index/", "/matters/dashboard/", "/network/")
 
 
 def _setup():
@@ -104,44 +108,69 @@ def _pages(user, places: dict, requests: int) -> list[dict]:
     return results
 
 
-def child_district(communities: int, matters: int, requests: int) -> dict:
+def _steps(now) -> dict:
+    """Run each ``gongzhi rollup`` step once, timed; returns seconds and counts per step."""
+    from gongzhi.insights.rollup import STEPS
+
+    result = {}
+    for step in STEPS:
+        started = time.perf_counter()
+        counts = step(now=now, since=None, full=False)
+        result[step.__name__] = {"s": round(time.perf_counter() - started, 1), **counts}
+    return result
+
+
+def child_district(communities: int, matters: int, requests: int, workers: int) -> dict:
     _setup()
     from django.core.management import call_command
+    from django.utils import timezone
 
     from gongzhi.accounts.models import Profile
     from gongzhi.demo import district
     from gongzhi.demo.seed import TODAY
+    from gongzhi.places.models import Subdistrict
 
-    result = {"database": "postgresql", "communities": communities}
-    result["migrate_s"] = round(
-        _timed(lambda: call_command("migrate", interactive=False, verbosity=0)), 1
-    )
-    started = time.perf_counter()
-    report = district.generate_district(
-        communities=communities, matters_per_community=matters, seed=1
-    )
-    seconds = time.perf_counter() - started
-    result["generate_s"] = round(seconds, 1)
-    result["rows"] = report.total_rows
-    result["rows_per_s"] = round(report.total_rows / seconds)
-    result["tables"] = report.rows
-    result["parts_s"] = {k: round(v, 1) for k, v in report.seconds.items()}
-    result["rollup_full_s"] = round(_timed(lambda: call_command("rollup", stdout=_Null())), 1)
+    result = {"database": "postgresql", "communities": communities, "workers": workers}
+    result["load_before"] = os.getloadavg()
+    generated = _migrated() and Subdistrict.objects.filter(name="规模测试街道1").exists()
+    if not generated:
+        result["migrate_s"] = round(
+            _timed(lambda: call_command("migrate", interactive=False, verbosity=0)), 1
+        )
+        started = time.perf_counter()
+        report = district.generate_district(
+            communities=communities, matters_per_community=matters, seed=1, workers=workers
+        )
+        seconds = time.perf_counter() - started
+        result["generate_s"] = round(seconds, 1)
+        result["rows"] = report.total_rows
+        result["rows_per_s"] = round(report.total_rows / seconds)
+        result["tables"] = report.rows
+        result["parts_s"] = {k: round(v, 1) for k, v in report.seconds.items()}
+    result["rollup_first"] = _steps(timezone.now())
     official = Profile.objects.select_related("user", "subdistrict").get(
         role="official", user__username__endswith="-official", subdistrict__name="规模测试街道1"
     )
     sub = official.subdistrict
+    result["communities"] = sub.communities.count()
     per_day = max(1, round(matters / 365))
-    result["day_matters"] = per_day * communities
+    result["day_matters"] = per_day * result["communities"]
     result["add_day_s"] = round(_timed(lambda: district.add_day(sub, TODAY, per_day)), 1)
-    result["rollup_day_s"] = round(_timed(lambda: call_command("rollup", stdout=_Null())), 1)
+    result["rollup_day"] = _steps(timezone.now())
     first = sub.communities.order_by("pk").first()
     result["pages"] = _pages(
         official.user,
         {"subdistrict": f"subdistrict:{sub.pk}", "community": f"community:{first.pk}"},
         requests,
     )
+    result["load_after"] = os.getloadavg()
     return result
+
+
+def _migrated() -> bool:
+    from django.db import connection
+
+    return "places_subdistrict" in connection.introspection.table_names()
 
 
 def child_demo(requests: int) -> dict:
@@ -190,6 +219,7 @@ def _run(mode: str, database_url: str, args) -> dict:
     command = [sys.executable, __file__, "--child", mode, "--requests", str(args.requests)]
     command += ["--communities", str(args.communities)]
     command += ["--matters-per-community", str(args.matters_per_community)]
+    command += ["--workers", str(args.workers)]
     out = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if out.returncode:
         return {"mode": mode, "error": out.stderr[-3000:]}
@@ -200,8 +230,10 @@ def _postgres(server: str, name: str, keep: bool, mode: str, args) -> dict:
     import psycopg
 
     with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not (args.reuse and exists):
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
     try:
         return _run(mode, server.rsplit("/", 1)[0] + "/" + name, args)
     finally:
@@ -230,14 +262,20 @@ def main() -> None:
     parser.add_argument("--matters-per-community", type=int, default=20_000)
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES)
+    parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--reuse", action="store_true", help="keep and reuse the district DB")
     parser.add_argument("--skip-demo", action="store_true")
     parser.add_argument("--skip-district", action="store_true")
     parser.add_argument("--child", choices=("district", "demo"))
     args = parser.parse_args()
     if args.child == "district":
         print(
-            json.dumps(child_district(args.communities, args.matters_per_community, args.requests))
+            json.dumps(
+                child_district(
+                    args.communities, args.matters_per_community, args.requests, args.workers
+                )
+            )
         )
         return
     if args.child == "demo":
@@ -250,7 +288,8 @@ def main() -> None:
         if args.postgres:
             results.append(_postgres(args.postgres, "gongzhi_bench_demo", args.keep, "demo", args))
     if not args.skip_district and args.postgres:
-        results.append(_postgres(args.postgres, "gongzhi_bench_scale", args.keep, "district", args))
+        keep = args.keep or args.reuse
+        results.append(_postgres(args.postgres, "gongzhi_bench_scale", keep, "district", args))
     _table(results)
     print(json.dumps(results, ensure_ascii=False))
 

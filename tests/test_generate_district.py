@@ -5,6 +5,7 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.db.models import Count
 
 from gongzhi.accounts.models import Profile, UserRole
@@ -26,14 +27,15 @@ def generate(name: str, seed: int = 5) -> str:
 
 
 def snapshot(name: str) -> dict:
-    """The generated content without ids, in creation order."""
+    """The generated content without ids, community by community in creation order (workers
+    interleave the ids of different communities, never those of one)."""
     sub = Subdistrict.objects.get(name=name)
-    matters = Matter.objects.filter(community__subdistrict=sub).order_by("pk")
+    matters = Matter.objects.filter(community__subdistrict=sub).order_by("community__name", "pk")
     return {
-        "communities": list(sub.communities.order_by("pk").values_list("name", flat=True)),
+        "communities": list(sub.communities.order_by("name").values_list("name", flat=True)),
         "residents": list(
             Resident.objects.filter(household__unit__building__compound__community__subdistrict=sub)
-            .order_by("pk")
+            .order_by("household__unit__building__compound__community__name", "pk")
             .values_list("name", "gender", "birth_date", "relation")
         ),
         "matters": list(
@@ -43,7 +45,7 @@ def snapshot(name: str) -> dict:
         ),
         "events": list(
             MatterEvent.objects.filter(matter__in=matters)
-            .order_by("pk")
+            .order_by("matter__community__name", "pk")
             .values_list("action", "from_status", "to_status", "at")
         ),
     }
@@ -116,3 +118,19 @@ def test_bad_options_are_refused():
     with pytest.raises(CommandError):
         call_command("generate_district", communities=0, stdout=io.StringIO())
     assert not Subdistrict.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_workers_write_the_same_communities_as_one_process():
+    """Several processes (PostgreSQL only) give the same rows as one, ids aside; elsewhere, or
+    inside a transaction, more than one worker is refused before anything is written."""
+    if connection.vendor != "postgresql":
+        with pytest.raises(CommandError, match="PostgreSQL"):
+            call_command("generate_district", workers=2, stdout=io.StringIO(), **SMALL)
+        assert not Subdistrict.objects.exists()
+        return
+    call_command("generate_district", subdistrict="一街道", seed=3, stdout=io.StringIO(), **SMALL)
+    call_command(
+        "generate_district", subdistrict="二街道", seed=3, workers=2, stdout=io.StringIO(), **SMALL
+    )
+    assert snapshot("一街道") == snapshot("二街道")
