@@ -24,6 +24,7 @@ from django.utils import translation
 from gongzhi.accounts.scope import EVERYWHERE, directory_reach
 from gongzhi.core.places import Place
 from gongzhi.meetings.models import ActionItem, AgendaItem, Decision
+from gongzhi.network import cache
 from gongzhi.network.graph import Filters, collaboration_graph, network_metrics, recency
 from gongzhi.network.models import WorkKind
 from gongzhi.network.selectors import (
@@ -37,6 +38,14 @@ from gongzhi.projects.models import Project
 from gongzhi.volunteering.models import Activity, ServiceRecord
 from tests.factories_matters import make_matter
 from tests.factories_network import UNTIL, at, build_network, key, own
+
+
+@pytest.fixture(autouse=True)
+def _empty_store():
+    """Test databases reuse ids after a rollback: start every test with nothing stored."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

@@ -12,9 +12,8 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from gongzhi.core.apischema import PLACE_HELP, ApiError, ErrorOut
-from gongzhi.network.graph import edge_rows, network_metrics, node_rows, top_nodes
 from gongzhi.network.rules import can_view_network
-from gongzhi.network.selectors import BadNetworkFilter, network_filters, network_graph
+from gongzhi.network.selectors import BadNetworkFilter, network_filters, network_view
 
 router = Router(tags=["network"])
 REFUSED = {400: ErrorOut, 403: ErrorOut}
@@ -102,21 +101,17 @@ def _graph(request, params: FiltersIn):
         )
     except BadNetworkFilter as error:
         raise ApiError(400, "bad_filter", str(error)) from None
-    return filters, network_graph(request.user, filters)
+    return filters, network_view(request.user, filters)
 
 
 @router.get("/graph", response={200: GraphOut, **REFUSED}, summary="The network's nodes and links")
 def graph(request, params: Query[GraphIn]):
-    _filters, full = _graph(request, params)
-    shown = top_nodes(full, params.limit)
-    return {
-        "nodes": node_rows(shown),
-        "edges": edge_rows(shown),
-        "total_nodes": full.number_of_nodes(),
-    }
+    _filters, network = _graph(request, params)
+    nodes, edges = network.rows(params.limit)
+    return {"nodes": nodes, "edges": edges, "total_nodes": network.graph.number_of_nodes()}
 
 
 @router.get("/metrics", response={200: MetricsOut, **REFUSED}, summary="The network's metrics")
 def metrics(request, params: Query[FiltersIn]):
-    filters, full = _graph(request, params)
-    return {"since": filters.since, "until": filters.until, **network_metrics(full)}
+    filters, network = _graph(request, params)
+    return {"since": filters.since, "until": filters.until, **network.metrics}

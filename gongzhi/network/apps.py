@@ -8,6 +8,10 @@ class NetworkConfig(AppConfig):
     verbose_name = _("collaboration network")
 
     def ready(self) -> None:
+        from gongzhi.network import cache
+
+        # Stored networks are dropped when this process changes what they are built from.
+        cache.watch()
         # The monthly metrics are one step of ``gongzhi rollup`` when the insights app is on.
         if not apps.is_installed("gongzhi.insights"):
             return

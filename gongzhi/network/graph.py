@@ -23,14 +23,18 @@ an edge is ``Σ exp(−age / 180 days)`` over the shared works, where ``age`` is
 the work's (latest) date to the end of the period: a link worked on today weighs 1, one from
 six months ago about 0.37. Membership edges weigh 1 each.
 
-Every source is one query whose size grows with the data, never with a query per work, so a
-page costs the same number of queries however many edges it draws.
+Every source is one or two queries whose size grows with the data, never a query per work, and
+its rows carry actor ids only: the actors themselves are read once (the anchored ones, then the
+few that came from outside), so a page costs the same number of queries however many edges it
+draws. ``collect_works`` gathers the works, ``build_graph`` makes the graph from them without a
+query, and ``actors_by_place``/``works_by_place`` let the monthly snapshots build every community and compound
+from one gathering of all places.
 """
 
 import datetime as dt
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import combinations
 
@@ -43,6 +47,7 @@ from gongzhi.core.places import Place
 from gongzhi.matters.models import Matter, MatterOwner
 from gongzhi.mediation.models import CaseParty, MediationCase
 from gongzhi.meetings.models import ActionItem, Meeting, MeetingStatus, Participant
+from gongzhi.network.centrality import betweenness_centrality
 from gongzhi.network.models import NodeKind, WorkKind
 from gongzhi.partners.models import (
     Organisation,
@@ -58,7 +63,8 @@ RECENCY_DAYS = 180
 DEFAULT_WORKS = frozenset({WorkKind.MATTER, WorkKind.MEETING, WorkKind.PROJECT, WorkKind.MEDIATION})
 ALL_NODE_KINDS = frozenset(NodeKind.values)
 # Exact betweenness costs O(nodes × edges); above this many nodes it is estimated from
-# ``BETWEENNESS_SAMPLES`` source nodes (fixed seed, so the same data gives the same brokers).
+# ``BETWEENNESS_SAMPLES`` source nodes (fixed seed, drawn from the sorted node keys, so the same
+# data gives the same brokers).
 BETWEENNESS_EXACT_LIMIT = 3000
 BETWEENNESS_SAMPLES = 500
 TOP_BROKERS = 10
@@ -78,6 +84,9 @@ class Filters:
 
 @dataclass
 class Actor:
+    """A partner, team or organisation; ``community``/``compound`` say where it is anchored and
+    ``active`` whether it may be (an inactive partner only appears through its work)."""
+
     key: str
     kind: str
     pk: int
@@ -85,26 +94,43 @@ class Actor:
     circle: str = ""
     subkind: str = ""
     place: str = ""
+    community: int | None = None
+    compound: int | None = None
+    active: bool = True
+
+    def attributes(self) -> dict:
+        """The node's attributes in the graph."""
+        return {
+            "kind": self.kind,
+            "pk": self.pk,
+            "name": self.name,
+            "circle": self.circle,
+            "subkind": self.subkind,
+            "place": self.place,
+        }
 
 
 @dataclass
 class _Work:
+    """One matter, meeting, project, case or membership: where it lies, who took part, and
+    its latest date in the period."""
+
     kind: str
+    id: int
+    community: int | None = None
+    compound: int | None = None
     actors: set[str] = field(default_factory=set)
     last: dt.date | None = None
+    # While gathering: the latest datetime and the latest date seen (``last`` is the later).
+    latest_at: dt.datetime | None = None
+    latest_day: dt.date | None = None
 
 
 def node_key(kind: str, pk: int) -> str:
     return f"{kind}:{pk}"
 
 
-def _day(value) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return timezone.localdate(value)
-    return value
-
-
-def _bounds(filters: Filters) -> tuple[dt.datetime | None, dt.datetime]:
+def graph_bounds(filters: Filters) -> tuple[dt.datetime | None, dt.datetime]:
     """The period as [start, end) datetimes in the local time zone."""
     tz = timezone.get_current_timezone()
     end = dt.datetime.combine(filters.until + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
@@ -134,13 +160,13 @@ def _place_label(community_id, compound_id, building_id) -> str:
 
 # ---- the actors ---------------------------------------------------------------------------
 
-PARTNER_FIELDS = ("id", "name", "kind", "community_id", "compound_id", "building_id")
+PARTNER_FIELDS = ("id", "name", "kind", "community_id", "compound_id", "building_id", "status")
 TEAM_FIELDS = ("id", "name", "kind", "community_id", "compound_id", "building_id")
 ORG_FIELDS = ("id", "name", "kind", "community_id", "compound_id")
 
 
 def _partner(row) -> Actor:
-    pk, name, kind, community, compound, building = row
+    pk, name, kind, community, compound, building, status = row
     return Actor(
         node_key(NodeKind.PARTNER, pk),
         NodeKind.PARTNER,
@@ -149,6 +175,9 @@ def _partner(row) -> Actor:
         circle=kind,
         subkind=kind,
         place=_place_label(community, compound, building),
+        community=community,
+        compound=compound,
+        active=status == PartnerStatus.ACTIVE,
     )
 
 
@@ -163,6 +192,8 @@ def _team(row) -> Actor:
         circle="team",
         subkind=kind,
         place=_place_label(community, compound, building),
+        community=community,
+        compound=compound,
     )
 
 
@@ -175,78 +206,125 @@ def _organisation(row) -> Actor:
         name,
         subkind=kind,
         place=_place_label(community, compound, None),
+        community=community,
+        compound=compound,
     )
 
 
-def _prefixed(prefix: str, fields: Iterable[str]) -> list[str]:
-    return [f"{prefix}__{name}" for name in fields]
-
-
-ACTOR_COLUMNS = (
-    _prefixed("partner", PARTNER_FIELDS)
-    + _prefixed("team", TEAM_FIELDS)
-    + _prefixed("organisation", ORG_FIELDS)
-)
-
-
-def _actor_from(columns: tuple) -> Actor | None:
-    """The actor of an edge-source row carrying ``ACTOR_COLUMNS`` (any may be empty)."""
-    p, t = len(PARTNER_FIELDS), len(TEAM_FIELDS)
-    if columns[0] is not None:
-        return _partner(columns[:p])
-    if columns[p] is not None:
-        return _team(columns[p : p + t])
-    if columns[p + t] is not None:
-        return _organisation(columns[p + t :])
-    return None
-
-
-def anchored_actors(reach: Reach, place: Place | None) -> dict[str, Actor]:
-    """The active partners, teams and organisations anchored inside the scope (3 queries)."""
-    partners = _scoped(Partner.objects.filter(status=PartnerStatus.ACTIVE), reach, place)
-    teams = _scoped(Team.objects.all(), reach, place)
-    orgs = _scoped(Organisation.objects.all(), reach, place)
+def _actors(partners: QuerySet, teams: QuerySet, orgs: QuerySet) -> dict[str, Actor]:
     actors = [_partner(row) for row in partners.values_list(*PARTNER_FIELDS)]
     actors += [_team(row) for row in teams.values_list(*TEAM_FIELDS)]
     actors += [_organisation(row) for row in orgs.values_list(*ORG_FIELDS)]
     return {actor.key: actor for actor in actors}
 
 
+def anchored_actors(reach: Reach, place: Place | None) -> dict[str, Actor]:
+    """The active partners, teams and organisations anchored inside the scope (3 queries)."""
+    return _actors(
+        _scoped(Partner.objects.filter(status=PartnerStatus.ACTIVE), reach, place),
+        _scoped(Team.objects.all(), reach, place),
+        _scoped(Organisation.objects.all(), reach, place),
+    )
+
+
+def anchored_teams(place: Place | None) -> list[Actor]:
+    """The teams anchored inside ``place`` (trusted: no reach), one query."""
+    return [_team(row) for row in narrow(Team.objects.all(), place).values_list(*TEAM_FIELDS)]
+
+
+def actors_by_key(keys: Iterable[str]) -> dict[str, Actor]:
+    """The actors named by ``keys`` wherever they are anchored, whatever their status: those
+    who came from outside the scope to work in it (one query per kind asked for)."""
+    ids: dict[str, set[int]] = defaultdict(set)
+    for key in keys:
+        kind, _sep, pk = key.partition(":")
+        ids[kind].add(int(pk))
+    return _actors(
+        Partner.objects.filter(pk__in=ids[NodeKind.PARTNER]),
+        Team.objects.filter(pk__in=ids[NodeKind.TEAM]),
+        Organisation.objects.filter(pk__in=ids[NodeKind.ORGANISATION]),
+    )
+
+
+def actor_directory() -> dict[str, Actor]:
+    """Every partner (any status), team and organisation, with where it is anchored: what the
+    snapshots split by community and compound (3 queries)."""
+    return _actors(Partner.objects.all(), Team.objects.all(), Organisation.objects.all())
+
+
 # ---- the works ----------------------------------------------------------------------------
 
 
+# Plain strings: reading an enum member's ``value`` costs more than the rest of a row.
+_PARTNER, _TEAM, _ORGANISATION = (str(kind.value) for kind in NodeKind)
+
+
+def _key(partner_id=None, team_id=None, organisation_id=None) -> str | None:
+    """The node key of a row's actor: its partner, else its team, else its organisation."""
+    if partner_id is not None:
+        return f"{_PARTNER}:{partner_id}"
+    if team_id is not None:
+        return f"{_TEAM}:{team_id}"
+    if organisation_id is not None:
+        return f"{_ORGANISATION}:{organisation_id}"
+    return None
+
+
 class _Collector:
+    """The works of a period: who took part in each, its latest date and where it lies.
+
+    Rows carry actor ids only (the actors' names and places are read once, not per row), and
+    a work's latest datetime becomes a local date once, in ``finish``, not once a row.
+    """
+
     def __init__(self):
         self.works: dict[tuple[str, int], _Work] = {}
-        self.actors: dict[str, Actor] = {}
 
-    def add(self, kind: str, work_id: int, actor: Actor | None, when) -> None:
-        if actor is None:
+    def add(self, kind: str, work_id: int, key: str | None, when, community, compound) -> None:
+        if key is None:
             return
-        work = self.works.setdefault((kind, work_id), _Work(kind))
-        work.actors.add(actor.key)
-        self.actors.setdefault(actor.key, actor)
-        day = _day(when)
-        if work.last is None or day > work.last:
-            work.last = day
+        work = self.works.get((kind, work_id))
+        if work is None:
+            work = self.works[(kind, work_id)] = _Work(kind, work_id, community, compound)
+        work.actors.add(key)
+        if isinstance(when, dt.datetime):
+            if work.latest_at is None or when > work.latest_at:
+                work.latest_at = when
+        elif work.latest_day is None or when > work.latest_day:
+            work.latest_day = when
+
+    def finish(self) -> dict[tuple[str, int], _Work]:
+        zone = timezone.get_current_timezone()
+        for work in self.works.values():
+            days = [work.latest_at.astimezone(zone).date()] if work.latest_at else []
+            work.last = max(days + ([work.latest_day] if work.latest_day else []))
+        return self.works
 
 
-def _matter_rows(reach, filters, start, end, into: _Collector) -> None:
-    matters = _scoped(Matter.objects.all(), reach, filters.place)
+def _matter_rows(reach, place, start, end, into: _Collector) -> None:
+    matters = _scoped(Matter.objects.all(), reach, place)
     rows = MatterOwner.objects.filter(
         _in_period("assigned_at", start, end), matter__in=matters
-    ).values_list("matter_id", "assigned_at", *ACTOR_COLUMNS)
-    for matter_id, at, *actor in rows:
-        into.add(WorkKind.MATTER, matter_id, _actor_from(tuple(actor)), at)
+    ).values_list(
+        "matter_id",
+        "assigned_at",
+        "partner_id",
+        "team_id",
+        "organisation_id",
+        "matter__community_id",
+        "matter__compound_id",
+    )
+    for matter_id, at, partner, team, org, community, compound in rows:
+        into.add(WorkKind.MATTER, matter_id, _key(partner, team, org), at, community, compound)
 
 
-def _meeting_rows(reach, filters, start, end, into: _Collector) -> None:
+def _meeting_rows(reach, place, start, end, into: _Collector) -> None:
     meetings = _scoped(
         Meeting.objects.exclude(status=MeetingStatus.CANCELLED).filter(
             _in_period("starts_at", start, end)
         ),
         reach,
-        filters.place,
+        place,
     )
     took_part = Q(attended=True) | ~Q(meeting__status=MeetingStatus.CLOSED)
     participants = (
@@ -255,30 +333,34 @@ def _meeting_rows(reach, filters, start, end, into: _Collector) -> None:
         .values_list(
             "meeting_id",
             "meeting__starts_at",
-            *_prefixed("partner", PARTNER_FIELDS),
-            *_prefixed("organisation", ORG_FIELDS),
+            "partner_id",
+            "organisation_id",
+            "meeting__community_id",
+            "meeting__compound_id",
         )
     )
-    width = len(PARTNER_FIELDS)
-    for meeting_id, at, *columns in participants:
-        actor = (
-            _partner(columns[:width]) if columns[0] is not None else _organisation(columns[width:])
-        )
-        into.add(WorkKind.MEETING, meeting_id, actor, at)
+    for meeting_id, at, partner, org, community, compound in participants:
+        into.add(WorkKind.MEETING, meeting_id, _key(partner, None, org), at, community, compound)
     actions = ActionItem.objects.filter(decision__item__meeting__in=meetings).values_list(
-        "decision__item__meeting_id", "decision__item__meeting__starts_at", *ACTOR_COLUMNS
+        "decision__item__meeting_id",
+        "decision__item__meeting__starts_at",
+        "partner_id",
+        "team_id",
+        "organisation_id",
+        "decision__item__meeting__community_id",
+        "decision__item__meeting__compound_id",
     )
-    for meeting_id, at, *actor in actions:
-        into.add(WorkKind.MEETING, meeting_id, _actor_from(tuple(actor)), at)
+    for meeting_id, at, partner, team, org, community, compound in actions:
+        into.add(WorkKind.MEETING, meeting_id, _key(partner, team, org), at, community, compound)
 
 
-def _project_rows(reach, filters, start, end, into: _Collector) -> None:
-    projects = _scoped(Project.objects.all(), reach, filters.place)
+def _project_rows(reach, place, start, end, into: _Collector) -> None:
+    projects = _scoped(Project.objects.all(), reach, place)
     planners = projects.filter(
         _in_period("proposed_at", start, end), planner__isnull=False
-    ).values_list("id", "proposed_at", *_prefixed("planner", PARTNER_FIELDS))
-    for project_id, at, *planner in planners:
-        into.add(WorkKind.PROJECT, project_id, _partner(planner), at)
+    ).values_list("id", "proposed_at", "planner_id", "community_id", "compound_id")
+    for project_id, at, planner, community, compound in planners:
+        into.add(WorkKind.PROJECT, project_id, _key(planner), at, community, compound)
     # Co-building labour is recorded as volunteering activities named "project:<id>"; the
     # project's own scope decides, so the ids are checked against the scoped projects.
     records = restrict(
@@ -291,60 +373,59 @@ def _project_rows(reach, filters, start, end, into: _Collector) -> None:
     ).values_list(
         "activity__source",
         "activity__date",
-        *_prefixed("partner", PARTNER_FIELDS),
-        *_prefixed("activity__organiser_team", TEAM_FIELDS),
-        *_prefixed("activity__organiser_org", ORG_FIELDS),
+        "partner_id",
+        "activity__organiser_team_id",
+        "activity__organiser_org_id",
     )
     labour = []
-    for source, day, *columns in records:
+    for source, day, partner, team, org in records:
         suffix = source.removeprefix(PROJECT_SOURCE)
         if suffix.isdigit():
-            labour.append((int(suffix), day, tuple(columns)))
+            labour.append((int(suffix), day, partner, team, org))
     if not labour:
         return
-    in_scope = set(projects.filter(pk__in={row[0] for row in labour}).values_list("pk", flat=True))
-    p, t = len(PARTNER_FIELDS), len(TEAM_FIELDS)
-    for project_id, day, columns in labour:
+    in_scope = {
+        pk: (community, compound)
+        for pk, community, compound in projects.filter(
+            pk__in={row[0] for row in labour}
+        ).values_list("pk", "community_id", "compound_id")
+    }
+    for project_id, day, partner, team, org in labour:
         if project_id not in in_scope:
             continue
-        if columns[0] is not None:
-            into.add(WorkKind.PROJECT, project_id, _partner(columns[:p]), day)
-        organiser = (
-            _team(columns[p : p + t]) if columns[p] is not None else _organisation(columns[p + t :])
-        )
-        into.add(WorkKind.PROJECT, project_id, organiser, day)
+        community, compound = in_scope[project_id]
+        into.add(WorkKind.PROJECT, project_id, _key(partner), day, community, compound)
+        into.add(WorkKind.PROJECT, project_id, _key(None, team, org), day, community, compound)
 
 
-def _mediation_rows(reach, filters, start, end, into: _Collector) -> None:
-    cases = _scoped(
-        MediationCase.objects.filter(_in_period("opened_at", start, end)), reach, filters.place
-    )
+def _mediation_rows(reach, place, start, end, into: _Collector) -> None:
+    cases = _scoped(MediationCase.objects.filter(_in_period("opened_at", start, end)), reach, place)
     mediators = MediationCase.mediators.through.objects.filter(mediationcase__in=cases).values_list(
-        "mediationcase_id", "mediationcase__opened_at", *_prefixed("partner", PARTNER_FIELDS)
+        "mediationcase_id",
+        "mediationcase__opened_at",
+        "partner_id",
+        "mediationcase__community_id",
+        "mediationcase__compound_id",
     )
-    for case_id, at, *partner in mediators:
-        into.add(WorkKind.MEDIATION, case_id, _partner(partner), at)
+    for case_id, at, partner, community, compound in mediators:
+        into.add(WorkKind.MEDIATION, case_id, _key(partner), at, community, compound)
     parties = CaseParty.objects.filter(case__in=cases, organisation__isnull=False).values_list(
-        "case_id", "case__opened_at", *_prefixed("organisation", ORG_FIELDS)
+        "case_id", "case__opened_at", "organisation_id", "case__community_id", "case__compound_id"
     )
-    for case_id, at, *org in parties:
-        into.add(WorkKind.MEDIATION, case_id, _organisation(org), at)
+    for case_id, at, org, community, compound in parties:
+        into.add(WorkKind.MEDIATION, case_id, _key(None, None, org), at, community, compound)
 
 
-def _membership_rows(reach, filters, start, end, into: _Collector) -> None:
-    teams = _scoped(Team.objects.all(), reach, filters.place)
+def _membership_rows(reach, place, start, end, into: _Collector) -> None:
+    teams = _scoped(Team.objects.all(), reach, place)
     rows = TeamMembership.objects.filter(
         team__in=teams, joined_on__lt=end.date(), partner__status=PartnerStatus.ACTIVE
     ).values_list(
-        "id",
-        "joined_on",
-        *_prefixed("partner", PARTNER_FIELDS),
-        *_prefixed("team", TEAM_FIELDS),
+        "id", "joined_on", "partner_id", "team_id", "team__community_id", "team__compound_id"
     )
-    width = len(PARTNER_FIELDS)
-    for membership_id, joined_on, *columns in rows:
-        into.add(WorkKind.MEMBERSHIP, membership_id, _partner(columns[:width]), joined_on)
-        into.add(WorkKind.MEMBERSHIP, membership_id, _team(columns[width:]), joined_on)
+    for membership_id, joined_on, partner, team, community, compound in rows:
+        for key in (_key(partner), _key(None, team)):
+            into.add(WorkKind.MEMBERSHIP, membership_id, key, joined_on, community, compound)
 
 
 SOURCES = {
@@ -356,16 +437,32 @@ SOURCES = {
 }
 
 
+def collect_works(
+    reach: Reach, place: Place | None, works: Iterable[str], start, end
+) -> dict[tuple[str, int], _Work]:
+    """The works of the chosen kinds inside the scope and the period, keyed by (kind, id):
+    one or two queries a kind, whatever the number of works."""
+    into = _Collector()
+    for kind in WorkKind.values:
+        if kind in works:
+            SOURCES[kind](reach, place, start, end, into)
+    return into.finish()
+
+
 def recency(age_days: int) -> float:
     return math.exp(-max(age_days, 0) / RECENCY_DAYS)
 
 
 def edge_list(works: Iterable[_Work], until: dt.date) -> dict[tuple[str, str], dict]:
-    """Pairs of actors with their weight, number of shared works, work kinds and last date."""
+    """Pairs of actors with their weight, number of shared works, work kinds and last date.
+
+    The works are taken in (kind, id) order so that the weights (float sums) come out
+    bit-for-bit the same however the works were gathered (one scope, or split from all).
+    """
     edges: dict[tuple[str, str], dict] = defaultdict(
         lambda: {"weight": 0.0, "count": 0, "kinds": set(), "last": None}
     )
-    for work in works:
+    for work in sorted(works, key=lambda work: (work.kind, work.id)):
         if len(work.actors) < 2:
             continue
         if work.kind == WorkKind.MEMBERSHIP:
@@ -382,32 +479,78 @@ def edge_list(works: Iterable[_Work], until: dt.date) -> dict[tuple[str, str], d
     return edges
 
 
-def collaboration_graph(reach: Reach, filters: Filters) -> nx.Graph:
-    """The network of ``filters`` as seen with ``reach`` (3 + one or two queries a source)."""
-    start, end = _bounds(filters)
-    into = _Collector()
-    actors = anchored_actors(reach, filters.place)
-    for kind in WorkKind.values:
-        if kind in filters.works:
-            SOURCES[kind](reach, filters, start, end, into)
-    for key, actor in into.actors.items():
-        actors.setdefault(key, actor)
+def build_graph(
+    anchored: Iterable[Actor],
+    works: Iterable[_Work],
+    actors: Mapping[str, Actor],
+    *,
+    until: dt.date,
+    kinds: frozenset[str] = ALL_NODE_KINDS,
+) -> nx.Graph:
+    """The graph of a scope from its anchored actors and its works (no query): the anchored
+    actors, then whoever else took part in the works (looked up in ``actors``), the links."""
+    works = list(works)
+    nodes = {actor.key: actor for actor in anchored}
+    for key in sorted({key for work in works for key in work.actors} - nodes.keys()):
+        if key in actors:
+            nodes[key] = actors[key]
     graph = nx.Graph()
-    for key, actor in actors.items():
-        if actor.kind in filters.kinds:
-            graph.add_node(
-                key,
-                kind=actor.kind,
-                pk=actor.pk,
-                name=actor.name,
-                circle=actor.circle,
-                subkind=actor.subkind,
-                place=actor.place,
-            )
-    for (a, b), edge in edge_list(into.works.values(), filters.until).items():
-        if a in graph and b in graph:
-            graph.add_edge(a, b, **{**edge, "kinds": sorted(edge["kinds"])})
+    graph.add_nodes_from(
+        (key, actor.attributes()) for key, actor in nodes.items() if actor.kind in kinds
+    )
+    graph.add_edges_from(
+        (a, b, {**edge, "kinds": sorted(edge["kinds"])})
+        for (a, b), edge in edge_list(works, until).items()
+        if a in graph and b in graph
+    )
     return graph
+
+
+def collaboration_graph(reach: Reach, filters: Filters) -> nx.Graph:
+    """The network of ``filters`` as seen with ``reach``: 3 queries for the anchored actors,
+    one or two a kind of work, and one a kind of actor that came from outside the scope."""
+    start, end = graph_bounds(filters)
+    anchored = anchored_actors(reach, filters.place)
+    works = collect_works(reach, filters.place, filters.works, start, end)
+    outside = {key for work in works.values() for key in work.actors} - anchored.keys()
+    return build_graph(
+        anchored.values(),
+        works.values(),
+        {**anchored, **actors_by_key(outside)},
+        until=filters.until,
+        kinds=filters.kinds,
+    )
+
+
+def actors_by_place(actors: Iterable[Actor]) -> dict[Place, list[Actor]]:
+    """The anchored actors of every community and compound, from all actors (with
+    ``actor_directory``): what ``anchored_actors`` would read for each place, in one pass."""
+    places: dict[Place, list[Actor]] = defaultdict(list)
+    for actor in actors:
+        if actor.active:
+            for place in _places(actor.community, actor.compound):
+                places[place].append(actor)
+    return places
+
+
+def works_by_place(works: Iterable[_Work]) -> dict[Place, list[_Work]]:
+    """The works of every community and compound, from those of all places: what
+    ``collect_works`` would gather for each place with ``EVERYWHERE``, in one pass (the
+    snapshots build every scope of a month from one set of queries this way)."""
+    places: dict[Place, list[_Work]] = defaultdict(list)
+    for work in works:
+        for place in _places(work.community, work.compound):
+            places[place].append(work)
+    return places
+
+
+def _places(community: int | None, compound: int | None) -> list[Place]:
+    places = []
+    if community:
+        places.append(Place("community", community))
+    if compound:
+        places.append(Place("compound", compound))
+    return places
 
 
 # ---- metrics ------------------------------------------------------------------------------
@@ -418,10 +561,12 @@ def _share(part: int, whole: int) -> float | None:
 
 
 def betweenness(graph: nx.Graph) -> dict[str, float]:
-    """Normalised betweenness (unweighted: a broker joins actors, however often they meet)."""
+    """Normalised betweenness (unweighted: a broker joins actors, however often they meet),
+    computed with sparse matrices (``centrality``: networkx's numbers, about 25 times faster
+    on the X-community year); estimated from a fixed sample of sources on large graphs."""
     if graph.number_of_nodes() > BETWEENNESS_EXACT_LIMIT:
-        return nx.betweenness_centrality(graph, k=BETWEENNESS_SAMPLES, seed=0)
-    return nx.betweenness_centrality(graph)
+        return betweenness_centrality(graph, k=BETWEENNESS_SAMPLES, seed=0)
+    return betweenness_centrality(graph)
 
 
 def work_isolated(graph: nx.Graph, key: str) -> bool:
@@ -449,14 +594,18 @@ def network_metrics(graph: nx.Graph) -> dict:
             circled += 1
             crossing_circles += first["circle"] != second["circle"]
     scores = betweenness(graph) if edges else {}
+    # Ties (equal shares, summed in a different order) are broken by key, not by rounding
+    # noise in the last bits.
     ranked = sorted(
-        (item for item in scores.items() if item[1] > 0), key=lambda item: (-item[1], item[0])
+        (item for item in scores.items() if item[1] > 0),
+        key=lambda item: (-round(item[1], 12), item[0]),
     )
     teams = [key for key, data in graph.nodes(data=True) if data["kind"] == NodeKind.TEAM]
     return {
         "nodes": nodes,
         "edges": edges,
-        "density": nx.density(graph) if nodes > 1 else 0.0,
+        # nx.density, without counting the edges again (networkx sums the degrees for it).
+        "density": edges / (nodes * (nodes - 1)) * 2 if nodes > 1 else 0.0,
         "components": len(components),
         "largest_share": _share(largest, nodes) or 0.0,
         "cross_circle_share": _share(crossing_circles, circled),
@@ -476,46 +625,69 @@ def network_metrics(graph: nx.Graph) -> dict:
     }
 
 
-def top_nodes(graph: nx.Graph, limit: int | None) -> nx.Graph:
-    """The ``limit`` best-connected nodes (by degree, then weighted degree) and their links."""
+def top_keys(graph: nx.Graph, limit: int | None) -> set[str] | None:
+    """The ``limit`` best-connected nodes (by degree, then weighted degree); ``None`` for all."""
     if limit is None or graph.number_of_nodes() <= limit:
-        return graph
+        return None
     strength = dict(graph.degree(weight="weight"))
     ranked = sorted(graph.nodes, key=lambda key: (-graph.degree(key), -strength[key], key))
-    return graph.subgraph(ranked[:limit])
+    return set(ranked[:limit])
 
 
-def node_rows(graph: nx.Graph) -> list[dict]:
-    """One dict per node, best connected first (the page, the API and the export use them)."""
-    strength = dict(graph.degree(weight="weight"))
-    rows = [
-        {
-            "key": key,
-            "kind": data["kind"],
-            "id": data["pk"],
-            "name": data["name"],
-            "circle": data["circle"],
-            "subkind": data["subkind"],
-            "place": data["place"],
-            "degree": graph.degree(key),
-            "strength": round(strength[key], 3),
-        }
-        for key, data in graph.nodes(data=True)
-    ]
+def top_nodes(graph: nx.Graph, limit: int | None) -> nx.Graph:
+    """The ``limit`` best-connected nodes and their links (a read-only view)."""
+    keep = top_keys(graph, limit)
+    return graph if keep is None else graph.subgraph(keep)
+
+
+def node_rows(graph: nx.Graph, keep: set[str] | None = None) -> list[dict]:
+    """One dict per node, best connected first (the page, the API and the export use them);
+    with ``keep``, those nodes only, their degree and strength counted among them — the rows
+    of ``top_nodes``, read straight from the graph (a subgraph view filters every adjacency)."""
+    rows = []
+    for key, data in graph.nodes(data=True):
+        if keep is not None and key not in keep:
+            continue
+        weights = [
+            link["weight"]
+            for other, link in graph.adj[key].items()
+            if keep is None or other in keep
+        ]
+        rows.append(
+            {
+                "key": key,
+                "kind": data["kind"],
+                "id": data["pk"],
+                "name": data["name"],
+                "circle": data["circle"],
+                "subkind": data["subkind"],
+                "place": data["place"],
+                "degree": len(weights),
+                "strength": round(sum(weights), 3),
+            }
+        )
     return sorted(rows, key=lambda row: (-row["degree"], -row["strength"], row["key"]))
 
 
-def edge_rows(graph: nx.Graph) -> list[dict]:
-    """One dict per link, heaviest first."""
-    rows = [
-        {
-            "source": a,
-            "target": b,
-            "weight": round(data["weight"], 3),
-            "count": data["count"],
-            "kinds": data["kinds"],
-            "last": data["last"],
-        }
-        for a, b, data in graph.edges(data=True)
-    ]
+def edge_rows(graph: nx.Graph, keep: set[str] | None = None) -> list[dict]:
+    """One dict per link, heaviest first; with ``keep``, the links among those nodes."""
+    rows = []
+    seen = set()
+    for a, links in graph.adj.items():
+        if keep is not None and a not in keep:
+            continue
+        for b, data in links.items():
+            if b in seen or (keep is not None and b not in keep):
+                continue
+            rows.append(
+                {
+                    "source": a,
+                    "target": b,
+                    "weight": round(data["weight"], 3),
+                    "count": data["count"],
+                    "kinds": data["kinds"],
+                    "last": data["last"],
+                }
+            )
+        seen.add(a)
     return sorted(rows, key=lambda row: (-row["weight"], row["source"], row["target"]))

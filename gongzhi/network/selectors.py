@@ -1,6 +1,7 @@
 """Reads of the collaboration network, shared by the page, the API and the insights app."""
 
 import datetime as dt
+from functools import cached_property
 
 import networkx as nx
 from django.db.models import QuerySet
@@ -8,12 +9,20 @@ from django.utils.translation import gettext as _
 
 from gongzhi.accounts.scope import EVERYWHERE, restrict
 from gongzhi.core.places import Place
+from gongzhi.network import cache
 from gongzhi.network.graph import (
     ALL_NODE_KINDS,
     DEFAULT_WORKS,
     Filters,
+    actors_by_key,
+    anchored_teams,
     collaboration_graph,
-    work_isolated,
+    collect_works,
+    edge_rows,
+    graph_bounds,
+    network_metrics,
+    node_rows,
+    top_keys,
 )
 from gongzhi.network.models import NetworkSnapshot, NodeKind, WorkKind
 from gongzhi.network.rules import network_reach
@@ -21,9 +30,44 @@ from gongzhi.network.rules import network_reach
 DEFAULT_DAYS = 365
 
 
+class NetworkView:
+    """One computed network and what the page, the exports and the API read from it, each
+    computed once: the metrics (betweenness is the costly part) and the rows of the drawing
+    for a given number of best-connected actors. Shared between requests through
+    ``cache.remember``: callers read the graph and the lists, never change them."""
+
+    ROW_LIMITS_KEPT = 4
+
+    def __init__(self, graph: nx.Graph):
+        self.graph = graph
+        self._rows: dict[int | None, tuple[list[dict], list[dict]]] = {}
+
+    @cached_property
+    def metrics(self) -> dict:
+        return network_metrics(self.graph)
+
+    def rows(self, limit: int | None = None) -> tuple[list[dict], list[dict]]:
+        """Node and edge rows of the ``limit`` best-connected actors (all with ``None``)."""
+        found = self._rows.get(limit)
+        if found is None:
+            keep = top_keys(self.graph, limit)
+            found = (node_rows(self.graph, keep), edge_rows(self.graph, keep))
+            if len(self._rows) < self.ROW_LIMITS_KEPT:
+                self._rows[limit] = found
+        return found
+
+
+def network_view(user, filters: Filters) -> NetworkView:
+    """The network the user asked for, inside what they may see; computed once per data
+    version (see ``gongzhi.network.cache``)."""
+    reach = network_reach(user)
+    key = ("network", reach, filters, cache.data_version(), cache.generation())
+    return cache.remember(key, lambda: NetworkView(collaboration_graph(reach, filters)))
+
+
 def network_graph(user, filters: Filters) -> nx.Graph:
     """The network the user asked for, inside what they may see."""
-    return collaboration_graph(network_reach(user), filters)
+    return network_view(user, filters).graph
 
 
 def isolated_teams(place: Place | None, period) -> list[dict]:
@@ -31,19 +75,28 @@ def isolated_teams(place: Place | None, period) -> list[dict]:
 
     For the fragmentation diagnostics: ``period`` is anything with ``since`` (a date or
     ``None``) and ``until`` dates; ``place`` is trusted (the caller has already checked it is
-    inside the viewer's reach). Membership links do not count: a team whose members never
-    work with other actors is isolated. Returns ``{"id", "name", "place"}`` dicts by name.
+    inside the viewer's reach). The teams are those of the place's network: anchored in
+    ``place``, or from elsewhere but working there (alone). Membership links do not count: a
+    team whose members never work with other actors is isolated. Returns ``{"id", "name",
+    "place"}`` dicts by name.
+
+    No graph is built: a team is linked exactly when one of the period's works (default
+    kinds, the whole reach) has it and at least one other actor, so the works are enough
+    (the same queries as the graph, without the outsiders, the graph or its metrics).
     """
-    graph = collaboration_graph(
-        EVERYWHERE,
-        Filters(until=period.until, since=period.since, place=place),
-    )
-    teams = [
-        {"id": data["pk"], "name": data["name"], "place": data["place"]}
-        for key, data in graph.nodes(data=True)
-        if data["kind"] == NodeKind.TEAM and work_isolated(graph, key)
+    start, end = graph_bounds(Filters(until=period.until, since=period.since))
+    works = collect_works(EVERYWHERE, place, DEFAULT_WORKS, start, end)
+    linked = {key for work in works.values() if len(work.actors) > 1 for key in work.actors}
+    teams = {team.key: team for team in anchored_teams(place)}
+    # A team from elsewhere that worked here alone is a node of the place's network too.
+    alone = {key for work in works.values() for key in work.actors} - linked - teams.keys()
+    teams.update(actors_by_key(key for key in alone if key.startswith(f"{NodeKind.TEAM.value}:")))
+    found = [
+        {"id": team.pk, "name": team.name, "place": team.place}
+        for team in teams.values()
+        if team.key not in linked
     ]
-    return sorted(teams, key=lambda team: (team["name"], team["id"]))
+    return sorted(found, key=lambda team: (team["name"], team["id"]))
 
 
 def snapshot_list(

@@ -1,8 +1,9 @@
 """The collaboration network page: an ECharts force graph, its metrics, brokers and exports.
 
-The graph is built once per request from a fixed number of aggregate queries and the metrics
-are computed on all of it; only the drawing is cut to the ``SHOW`` best-connected actors
-unless the user asks for all (``?all=1``), so the X-community page stays light.
+The graph is built from a fixed number of aggregate queries and the metrics are computed on
+all of it, once per data version (``selectors.network_view``: repeat views read them from
+memory); only the drawing is cut to the ``SHOW`` best-connected actors unless the user asks for
+all (``?all=1``), so the X-community page stays light.
 """
 
 from django.contrib.auth.decorators import login_required
@@ -14,10 +15,9 @@ from django.utils.translation import gettext as _
 
 from gongzhi.core.excel import workbook_bytes, xlsx_response
 from gongzhi.core.listing import place_options
-from gongzhi.network.graph import edge_rows, network_metrics, node_rows, top_nodes
 from gongzhi.network.models import NodeKind, WorkKind
 from gongzhi.network.rules import can_view_network
-from gongzhi.network.selectors import BadNetworkFilter, network_filters, network_graph
+from gongzhi.network.selectors import BadNetworkFilter, network_filters, network_view
 from gongzhi.partners.models import OrganisationKind, PartnerKind, TeamKind
 
 SHOW = 200
@@ -162,13 +162,12 @@ def graph_page(request: HttpRequest) -> HttpResponse:
         )
     except BadNetworkFilter as error:
         return render(request, "gongzhi/bad_filter.html", {"message": str(error)}, status=400)
-    graph = network_graph(request.user, filters)
+    network = network_view(request.user, filters)
     if request.GET.get("format") == "xlsx":
-        return _export(request.GET.get("table", "nodes"), node_rows(graph), edge_rows(graph))
-    metrics = network_metrics(graph)
+        return _export(request.GET.get("table", "nodes"), *network.rows(None))
+    metrics = network.metrics
     show_all = request.GET.get("all") == "1"
-    shown = top_nodes(graph, None if show_all else SHOW)
-    nodes, edges = node_rows(shown), edge_rows(shown)
+    nodes, edges = network.rows(None if show_all else SHOW)
     query = request.GET.copy()
     query.pop("format", None)
     query.pop("table", None)
@@ -189,7 +188,7 @@ def graph_page(request: HttpRequest) -> HttpResponse:
             (_("Links across kinds of actor"), _percent(metrics["cross_kind_share"])),
             (_("Isolated teams"), len(metrics["isolated_teams"])),
         ],
-        "isolated": [graph.nodes[key]["name"] for key in metrics["isolated_teams"]],
+        "isolated": [network.graph.nodes[key]["name"] for key in metrics["isolated_teams"]],
         "option": graph_option(nodes, edges),
         "shown": len(nodes),
         "show_all": show_all,

@@ -9,8 +9,7 @@ import datetime as dt
 from django.core.management import BaseCommand, CommandError
 from django.utils import timezone
 
-from gongzhi.network.services import network_snapshot_refresh, snapshot_step
-from gongzhi.places.models import Community, Compound
+from gongzhi.network.services import all_scopes, snapshot_month, snapshot_step
 
 
 class Command(BaseCommand):
@@ -29,13 +28,5 @@ class Command(BaseCommand):
             first = dt.date.fromisoformat(f"{month}-01")
         except ValueError:
             raise CommandError(f"--month must be YYYY-MM, not {month!r}") from None
-        written = 0
-        for community in Community.objects.all():
-            network_snapshot_refresh(month=first, community=community, now=now)
-            written += 1
-        for compound in Compound.objects.select_related("community"):
-            network_snapshot_refresh(
-                month=first, community=compound.community, compound=compound, now=now
-            )
-            written += 1
-        self.stdout.write(f"network snapshots written: {written}")
+        done = snapshot_month(month=first, scopes=all_scopes(), now=now)
+        self.stdout.write(f"network snapshots written: {done['computed']}")
