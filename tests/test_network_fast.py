@@ -24,7 +24,7 @@ from django.test.utils import CaptureQueriesContext
 from gongzhi.accounts.scope import EVERYWHERE
 from gongzhi.core.places import Place
 from gongzhi.matters.models import MatterOwner
-from gongzhi.meetings.models import ActionItem, AgendaItem, Decision
+from gongzhi.meetings.models import ActionItem, AgendaItem, Decision, Meeting
 from gongzhi.network import cache
 from gongzhi.network.centrality import betweenness_centrality
 from gongzhi.network.graph import (
@@ -96,6 +96,25 @@ def net(world):
         item=item, method="consensus", outcome="adopted", text="修", decided_at=at(UNTIL)
     )
     ActionItem.objects.create(decision=decision, title="修灯", organisation=w.org_a, due_on=UNTIL)
+    ActionItem.objects.create(decision=decision, title="巡查", team=w.team_a, due_on=UNTIL)
+    # A 锦绣园 meeting in February whose only part is an action item of 江南志愿服务队.
+    february = Meeting.objects.create(
+        title="锦绣园议事",
+        community=w.a,
+        compound=w.jinxiu,
+        starts_at=at(dt.date(2026, 2, 12)),
+        ends_at=at(dt.date(2026, 2, 12)) + dt.timedelta(hours=1),
+        status="closed",
+    )
+    item = AgendaItem.objects.create(community=w.a, meeting=february, source="staff", title="绿化")
+    decision = Decision.objects.create(
+        item=item,
+        method="consensus",
+        outcome="adopted",
+        text="补种",
+        decided_at=at(dt.date(2026, 2, 12)),
+    )
+    ActionItem.objects.create(decision=decision, title="补种", team=w.team_b, due_on=UNTIL)
     TeamMembership.objects.create(team=w.team_a, partner=w.p_n2, joined_on="2026-01-05")
     # 江南志愿服务队 (community B) owns a matter of 渔家苑 alone in January.
     january = dt.date(2026, 1, 8)
@@ -270,6 +289,13 @@ def test_a_team_from_elsewhere_working_alone_is_isolated_here(net):
     january = Filters(until=dt.date(2026, 1, 31), since=dt.date(2026, 1, 1))
     names = [team["name"] for team in isolated_teams(Place("compound", net.yujia.pk), january)]
     assert names == ["江南志愿服务队", "渔家苑志愿服务队"]
+    february = Filters(until=dt.date(2026, 2, 28), since=dt.date(2026, 2, 1))
+    names = [team["name"] for team in isolated_teams(Place("compound", net.jinxiu.pk), february)]
+    # The team of B alone at its meeting; 渔家苑's team organised the project's labour.
+    assert names == ["江南志愿服务队"]
+    march = Filters(until=UNTIL, since=dt.date(2026, 3, 1))
+    # In March 渔家苑's team owns an action item of the community meeting: linked.
+    assert isolated_teams(Place("community", net.a.pk), march) == []
 
 
 # ---- the store of computed networks ---------------------------------------------------------

@@ -99,8 +99,10 @@ def _dependencies(matrix: sparse.csr_matrix, sources: np.ndarray) -> np.ndarray:
 def _raw(matrix: sparse.csr_matrix, is_source: np.ndarray) -> np.ndarray:
     total = np.zeros(matrix.shape[0])
     for block in _blocks(matrix):
-        inside = matrix[block][:, block].tocsr()
         sources = np.flatnonzero(is_source[block])
+        if not len(sources):
+            continue
+        inside = matrix[block][:, block].tocsr()
         step = max(1, BATCH_CELLS // len(block))
         for start in range(0, len(sources), step):
             total[block] += _dependencies(inside, sources[start : start + step])

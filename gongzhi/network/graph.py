@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from itertools import combinations
 
 import networkx as nx
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from gongzhi.accounts.scope import Reach, narrow, restrict
@@ -277,8 +277,10 @@ class _Collector:
     a work's latest datetime becomes a local date once, in ``finish``, not once a row.
     """
 
-    def __init__(self):
+    def __init__(self, *, with_team: bool = False):
         self.works: dict[tuple[str, int], _Work] = {}
+        # Only the works a team can take part in (see ``collect_works``).
+        self.with_team = with_team
 
     def add(self, kind: str, work_id: int, key: str | None, when, community, compound) -> None:
         if key is None:
@@ -303,9 +305,13 @@ class _Collector:
 
 def _matter_rows(reach, place, start, end, into: _Collector) -> None:
     matters = _scoped(Matter.objects.all(), reach, place)
-    rows = MatterOwner.objects.filter(
-        _in_period("assigned_at", start, end), matter__in=matters
-    ).values_list(
+    in_period = _in_period("assigned_at", start, end)
+    if into.with_team:
+        team_owned = MatterOwner.objects.filter(
+            in_period, matter=OuterRef("pk"), team__isnull=False
+        )
+        matters = matters.filter(Exists(team_owned))
+    rows = MatterOwner.objects.filter(in_period, matter__in=matters).values_list(
         "matter_id",
         "assigned_at",
         "partner_id",
@@ -326,6 +332,12 @@ def _meeting_rows(reach, place, start, end, into: _Collector) -> None:
         reach,
         place,
     )
+    if into.with_team:
+        # Teams take part in meetings only as owners of action items.
+        team_actions = ActionItem.objects.filter(
+            decision__item__meeting=OuterRef("pk"), team__isnull=False
+        )
+        meetings = meetings.filter(Exists(team_actions))
     took_part = Q(attended=True) | ~Q(meeting__status=MeetingStatus.CLOSED)
     participants = (
         Participant.objects.filter(took_part, meeting__in=meetings)
@@ -399,6 +411,8 @@ def _project_rows(reach, place, start, end, into: _Collector) -> None:
 
 
 def _mediation_rows(reach, place, start, end, into: _Collector) -> None:
+    if into.with_team:
+        return  # mediators are partners and parties organisations: never a team
     cases = _scoped(MediationCase.objects.filter(_in_period("opened_at", start, end)), reach, place)
     mediators = MediationCase.mediators.through.objects.filter(mediationcase__in=cases).values_list(
         "mediationcase_id",
@@ -438,11 +452,16 @@ SOURCES = {
 
 
 def collect_works(
-    reach: Reach, place: Place | None, works: Iterable[str], start, end
+    reach: Reach, place: Place | None, works: Iterable[str], start, end, *, with_team=False
 ) -> dict[tuple[str, int], _Work]:
     """The works of the chosen kinds inside the scope and the period, keyed by (kind, id):
-    one or two queries a kind, whatever the number of works."""
-    into = _Collector()
+    one or two queries a kind, whatever the number of works.
+
+    ``with_team`` keeps only works a team can share, each still with all its actors: matters
+    with a team among their owners, meetings with an action item owned by a team, projects
+    (few; all kept), no mediation case. Enough to tell which teams are linked, for a fraction
+    of the rows (in the demo one matter in 3,500 has a team owner)."""
+    into = _Collector(with_team=with_team)
     for kind in WorkKind.values:
         if kind in works:
             SOURCES[kind](reach, place, start, end, into)

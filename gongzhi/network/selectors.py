@@ -81,11 +81,12 @@ def isolated_teams(place: Place | None, period) -> list[dict]:
     "place"}`` dicts by name.
 
     No graph is built: a team is linked exactly when one of the period's works (default
-    kinds, the whole reach) has it and at least one other actor, so the works are enough
-    (the same queries as the graph, without the outsiders, the graph or its metrics).
+    kinds, the whole reach) has it and at least one other actor, so the works a team can
+    take part in are enough (``collect_works(with_team=True)``: the graph's own sources,
+    without the works no team shares, the actors from outside, the graph or its metrics).
     """
     start, end = graph_bounds(Filters(until=period.until, since=period.since))
-    works = collect_works(EVERYWHERE, place, DEFAULT_WORKS, start, end)
+    works = collect_works(EVERYWHERE, place, DEFAULT_WORKS, start, end, with_team=True)
     linked = {key for work in works.values() if len(work.actors) > 1 for key in work.actors}
     teams = {team.key: team for team in anchored_teams(place)}
     # A team from elsewhere that worked here alone is a node of the place's network too.
