@@ -1,6 +1,6 @@
 """The index and the diagnostics over the API (/api/v1/insights/…).
 
-Same figures as the pages (``index.index_for``, ``diagnostics.diagnostics_for``) and the same
+Same figures as the pages (``index_store.stored_index``, ``diagnostics.diagnostics_for``) and the same
 rules: staff, officials and grid workers, inside their reach; a place outside it is 403
 ``forbidden``; bad days are 400 ``bad_period``.
 """
@@ -15,7 +15,8 @@ from gongzhi.core.apischema import PLACE_HELP, ApiError, ErrorOut, parse_place
 from gongzhi.core.places import Place
 from gongzhi.insights import rules
 from gongzhi.insights.diagnostics import diagnostics_for
-from gongzhi.insights.index import Period, index_for
+from gongzhi.insights.index import Period
+from gongzhi.insights.index_store import stored_index
 
 router = Router(tags=["insights"])
 REFUSED = {400: ErrorOut, 403: ErrorOut}
@@ -79,7 +80,7 @@ def _filters(request, params: FiltersIn) -> tuple[Place | None, Period]:
 @router.get("/index", response={200: IndexOut, **REFUSED})
 def index(request, params: Query[FiltersIn]):
     place, period = _filters(request, params)
-    result = index_for(place, period)
+    result = stored_index(place, period)
     return {
         "place": str(place) if place else None,
         "since": period.since,

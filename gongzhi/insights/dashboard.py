@@ -12,7 +12,8 @@ always show the same numbers.
   for proactive action, 未诉先办) are sums of the ``MatterDay`` rollup rows — never a scan of
   the matters. Only the overdue list reads matters, through ``matters.selectors.matter_list``
   with a limit.
-* The index and its dimensions come from ``insights.index.index_for``.
+* The index and its dimensions come from ``insights.index_store.stored_index`` (the stored
+  row kept by ``gongzhi rollup`` when there is one for the period).
 
 The number of queries does not depend on the amount of data.
 
@@ -36,8 +37,9 @@ from gongzhi.accounts.scope import is_staff_like, narrow, registry_reach, restri
 from gongzhi.core.listing import BadFilter
 from gongzhi.core.overview import SECTIONS, overview
 from gongzhi.core.places import Place
-from gongzhi.insights.index import DIMENSIONS, INDICATORS, index_for
+from gongzhi.insights.index import DIMENSIONS, INDICATORS
 from gongzhi.insights.index import Period as IndexPeriod
+from gongzhi.insights.index_store import stored_index
 from gongzhi.insights.models import MatterDay
 from gongzhi.matters import selectors as matter_selectors
 from gongzhi.matters.models import Category, Channel, Tier
@@ -551,7 +553,7 @@ def _overdue(user, place: Place | None, period: Period) -> dict:
 
 
 def index_section(place: Place | None, period: Period) -> dict:
-    result = index_for(place, period.index_period())
+    result = stored_index(place, period.index_period())
     rows = [[_("Score"), "" if result["score"] is None else result["score"], "", ""]]
     for key, label in DIMENSIONS.items():
         rows.append([str(label), "" if result[key] is None else result[key], "", ""])

@@ -98,6 +98,15 @@ def _usable(row: IndexMonth, today: dt.date) -> bool:
     return row.until < row.computed_on or row.computed_on == today
 
 
+def stored_index(place: Place | None, period: Period, today: dt.date | None = None) -> dict:
+    """``index_for(place, period)``, from the stored row when it is valid for ``today``.
+
+    Every reader of one place and period (the index page and its export, the dashboard, the
+    annual report, the API and ``gongzhi overview``) goes through here, so they agree."""
+    today = today or timezone.localdate()
+    return stored_indexes([place], [period], today)[(_scope(place), period)]
+
+
 def stored_indexes(
     places: list[Place | None], periods: list[Period], today: dt.date
 ) -> dict[tuple[str, Period], dict]:

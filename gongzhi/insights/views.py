@@ -1,8 +1,9 @@
 """The index page and the diagnostics page: per place and period, both exportable to .xlsx.
 
 Chart options are built here and drawn by ``gongzhi/charts.js`` (as on the matters
-dashboard). The figures come from ``index.index_for`` (rollups and small aggregates), so the
-page, its export, the API and ``gongzhi overview --json`` agree.
+dashboard). The figures come from ``index_store.stored_index`` (the row ``gongzhi rollup``
+stored for the place and period, or ``index.index_for`` where there is none), so the page, its
+export, the dashboard, the API and ``gongzhi overview --json`` agree.
 """
 
 import datetime as dt
@@ -20,8 +21,8 @@ from gongzhi.core.listing import BadFilter, place_options, place_param, render_b
 from gongzhi.core.places import Place
 from gongzhi.insights import rules
 from gongzhi.insights.diagnostics import diagnostics_for
-from gongzhi.insights.index import DIMENSIONS, INDICATORS, Period, index_for, months_until
-from gongzhi.insights.index_store import stored_indexes
+from gongzhi.insights.index import DIMENSIONS, INDICATORS, Period, months_until
+from gongzhi.insights.index_store import stored_index, stored_indexes
 from gongzhi.matters.views_dashboard import PERIODS, period_param
 from gongzhi.places.models import Building, Community, Compound
 
@@ -195,7 +196,7 @@ def index_page(request: HttpRequest) -> HttpResponse:
         return render_bad_filter(request, error)
     span = Period(period.since, period.until)
     if request.GET.get("format") == "xlsx":
-        return _index_xlsx(index_for(place, span, today=today), place, period)
+        return _index_xlsx(stored_index(place, span, today), place, period)
     # Headline, trend and comparison from the stored rows (``index_store``), computed where
     # a row is missing or not valid for today.
     months = months_until(period.until, TREND_MONTHS)
