@@ -199,7 +199,7 @@ def test_rollup_step_backfills_once_then_refreshes_the_last_two_months(net):
 def test_snapshot_command(net):
     out = io.StringIO()
     call_command("network_snapshot", "--month", "2026-03", stdout=out)
-    assert "5" in out.getvalue()
+    assert "computed: 5, created or changed: 5" in out.getvalue()
     assert NetworkSnapshot.objects.filter(month=dt.date(2026, 3, 1)).count() == 5
     from django.core.management import CommandError
 

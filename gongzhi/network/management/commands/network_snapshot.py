@@ -22,11 +22,14 @@ class Command(BaseCommand):
         now = timezone.now()
         if month is None:
             counts = snapshot_step(now=now)
-            self.stdout.write(f"network snapshots written: {counts['network_snapshots']}")
+            self._report(counts["network_snapshots"], counts["network_snapshots_changed"])
             return
         try:
             first = dt.date.fromisoformat(f"{month}-01")
         except ValueError:
             raise CommandError(f"--month must be YYYY-MM, not {month!r}") from None
         done = snapshot_month(month=first, scopes=all_scopes(), now=now)
-        self.stdout.write(f"network snapshots written: {done['computed']}")
+        self._report(done["computed"], done["written"])
+
+    def _report(self, computed: int, changed: int) -> None:
+        self.stdout.write(f"network snapshots computed: {computed}, created or changed: {changed}")
