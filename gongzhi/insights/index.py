@@ -12,9 +12,14 @@ weight. Weights come from ``settings.GONGZHI_INDEX_WEIGHTS`` (``{"indicators": {
 Matter indicators read the ``MatterDay`` / ``HouseholdDay`` rollups (never the matters); the
 other links' tables are small and are counted with aggregate queries. The number of queries
 does not depend on the amount of data.
+
+Each indicator is written once, "by scope" (``indicators_by``): for one place (``index_for``)
+or split per place of a level with grouped queries (``index_batch.indexes_for``, used to store
+the index of every subdistrict, community and compound), so the two agree.
 """
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -204,17 +209,103 @@ def _bounds(period: Period) -> tuple[dt.datetime, dt.datetime]:
     return start, end
 
 
+# Counting by scope ----------------------------------------------------------------------------
+#
+# Every indicator is counted inside ``place`` (None: all data) either as one group (``level``
+# None, key None: what ``index_for`` asks) or split per place of ``level`` (key: the place's id:
+# what ``index_batch.indexes_for`` asks, so the stored index of 700 compounds costs the same
+# queries as one). Both use the same querysets and the same formulas, so they give equal results.
+
+Scope = int | None
+
+
+class ByScope(dict):
+    """An indicator's share per scope; a scope without rows gets ``empty`` (nothing counted)."""
+
+    def __init__(self, shares: dict[Scope, dict], empty: dict):
+        super().__init__(shares)
+        self.empty = empty
+
+    def __missing__(self, scope: Scope) -> dict:
+        return self.empty
+
+
+def _shares(groups: dict[Scope, object], formula: Callable[[object], dict], nothing) -> ByScope:
+    """``formula`` of each group's counts; ``formula(nothing)`` for a scope with no rows."""
+    return ByScope({scope: formula(counts) for scope, counts in groups.items()}, formula(nothing))
+
+
+def _scope_path(paths: PlacePaths, level: str | None) -> str | None:
+    return None if level is None else paths.path(level)
+
+
+def tally(
+    qs: QuerySet, paths: PlacePaths, place: Place | None, level: str | None, **aggregates
+) -> dict[Scope, dict]:
+    """``qs.aggregate(**aggregates)`` inside ``place``: one group, or per place of ``level``
+    (one GROUP BY query; places without rows are absent)."""
+    qs = within(qs, place, paths).order_by()
+    if level is None:
+        return {None: qs.aggregate(**aggregates)}
+    path = _scope_path(paths, level)
+    if path is None:  # the model does not reach that level: nothing lies inside its places
+        return {}
+    # Aliased: an annotation may not be named like a field (MatterDay's "valid").
+    aliased = {f"tally_{name}": aggregate for name, aggregate in aggregates.items()}
+    rows = qs.filter(**{f"{path}__isnull": False}).values(path).annotate(**aliased)
+    return {row[path]: {name: row[f"tally_{name}"] for name in aggregates} for row in rows}
+
+
+def rows_by(
+    qs: QuerySet,
+    paths: PlacePaths,
+    place: Place | None,
+    level: str | None,
+    *fields: str,
+    distinct: bool = False,
+) -> dict[Scope, list[tuple]]:
+    """``qs.values_list(*fields)`` inside ``place``: one group, or per place of ``level`` (the
+    place's id fetched with each row; places without rows are absent)."""
+    qs = within(qs, place, paths).order_by()
+    path = _scope_path(paths, level)
+    if level is not None:
+        if path is None:
+            return {}
+        qs = qs.filter(**{f"{path}__isnull": False})
+    rows = qs.values_list(*fields, *([path] if path else []))
+    if distinct:
+        rows = rows.distinct()
+    grouped: dict[Scope, list[tuple]] = {}
+    for row in rows:
+        scope, values = (row[-1], row[:-1]) if path else (None, row)
+        grouped.setdefault(scope, []).append(values)
+    return grouped
+
+
 # Subject linkage ------------------------------------------------------------------------------
 
 
-def neighbour_buildings(place: Place | None) -> dict:
+def neighbour_buildings_by(place: Place | None, level: str | None) -> ByScope:
     covered = Exists(
         Partner.objects.active().filter(kind=PartnerKind.NEIGHBOUR, building=OuterRef("pk"))
     )
-    counts = narrow(Building.objects.all(), place).aggregate(
-        total=Count("pk"), covered=Count("pk", filter=covered)
+    counts = tally(
+        Building.objects.all(),
+        Building.PLACE,
+        place,
+        level,
+        total=Count("pk"),
+        covered=Count("pk", filter=covered),
     )
+    return _shares(counts, _covered_share, {"covered": 0, "total": 0})
+
+
+def _covered_share(counts: dict) -> dict:
     return share(counts["covered"], counts["total"])
+
+
+def neighbour_buildings(place: Place | None) -> dict:
+    return neighbour_buildings_by(place, None)[None]
 
 
 def connected_team_ids(place: Place | None, period: Period) -> set[int]:
@@ -250,9 +341,21 @@ def connected_team_ids(place: Place | None, period: Period) -> set[int]:
     )
 
 
+def connected_teams_by(place: Place | None, level: str | None, period: Period) -> ByScope:
+    """Whether a team is connected does not depend on the scope: the connected teams of
+    ``place`` are fetched once and intersected with each scope's teams."""
+    teams = rows_by(Team.objects.all(), Team.PLACE, place, level, "pk")
+    connected = connected_team_ids(place, period)
+
+    def connected_share(rows: list[tuple]) -> dict:
+        ids = {pk for (pk,) in rows}
+        return share(len(ids & connected), len(ids))
+
+    return _shares(teams, connected_share, [])
+
+
 def connected_teams(place: Place | None, period: Period) -> dict:
-    teams = set(narrow(Team.objects.all(), place).values_list("pk", flat=True))
-    return share(len(teams & connected_team_ids(place, period)), len(teams))
+    return connected_teams_by(place, None, period)[None]
 
 
 # Matters, from the rollups --------------------------------------------------------------------
@@ -279,11 +382,21 @@ def matter_days(place: Place | None, period: Period) -> QuerySet:
     )
 
 
-def rollup_sums(place: Place | None, period: Period) -> dict[str, int]:
-    sums = matter_days(place, period).aggregate(
-        **{name: Sum(name, default=0) for name in ROLLUP_SUMS}
+def rollup_sums_by(
+    place: Place | None, level: str | None, period: Period
+) -> dict[Scope, dict[str, int]]:
+    sums = tally(
+        matter_days(None, period),
+        MatterDay.PLACE,
+        place,
+        level,
+        **{name: Sum(name, default=0) for name in ROLLUP_SUMS},
     )
-    return {name: sums[name] or 0 for name in ROLLUP_SUMS}
+    return {scope: {name: row[name] or 0 for name in ROLLUP_SUMS} for scope, row in sums.items()}
+
+
+def rollup_sums(place: Place | None, period: Period) -> dict[str, int]:
+    return rollup_sums_by(place, None, period).get(None, dict.fromkeys(ROLLUP_SUMS, 0))
 
 
 def matter_indicators(sums: dict[str, int]) -> dict[str, dict]:
@@ -297,55 +410,97 @@ def matter_indicators(sums: dict[str, int]) -> dict[str, dict]:
     }
 
 
+def matter_indicators_by(
+    place: Place | None, level: str | None, period: Period
+) -> dict[str, ByScope]:
+    """The matter indicators (keyed like ``matter_indicators``), each per scope."""
+    per_scope = {
+        scope: matter_indicators(sums)
+        for scope, sums in rollup_sums_by(place, level, period).items()
+    }
+    empty = matter_indicators(dict.fromkeys(ROLLUP_SUMS, 0))
+    return {
+        key: ByScope({scope: shares[key] for scope, shares in per_scope.items()}, nothing)
+        for key, nothing in empty.items()
+    }
+
+
 # Goals --------------------------------------------------------------------------------------
 
 
-def participating_households(place: Place | None, period: Period) -> set[int]:
-    """Households in ``place`` that reported a matter, served as volunteers, voted (on a
-    project, in an election or in a meeting) or rated a project in the period."""
+def _participation_sources(period: Period) -> list[tuple[QuerySet, PlacePaths, str]]:
+    """(rows, how they reach the place, their household column) for each way of taking part:
+    reported a matter, served as a volunteer (as a resident or as a partner who is one),
+    pre-voted on or rated a project, voted in an election or in a meeting."""
     start, end = _bounds(period)
     household = prefixed(Household.PLACE, "resident__household")
-    ids = set(
-        narrow(HouseholdDay.objects.all(), place)
-        .filter(day__gte=period.since, day__lte=period.until)
-        .values_list("household_id", flat=True)
-    )
     served = ServiceRecord.objects.filter(
         status__in=FIXED_STATUSES,
         activity__date__gte=period.since,
         activity__date__lte=period.until,
     )
-    ids |= set(
-        within(served.filter(resident__isnull=False), place, household).values_list(
-            "resident__household_id", flat=True
-        )
-    )
-    ids |= set(
-        within(
+    return [
+        (
+            HouseholdDay.objects.filter(day__gte=period.since, day__lte=period.until),
+            HouseholdDay.PLACE,
+            "household_id",
+        ),
+        (served.filter(resident__isnull=False), household, "resident__household_id"),
+        (
             served.filter(resident__isnull=True, partner__resident__isnull=False),
-            place,
             prefixed(Household.PLACE, "partner__resident__household"),
-        ).values_list("partner__resident__household_id", flat=True)
-    )
-    for model in (PreVote, Rating):
-        rows = model.objects.filter(at__gte=start, at__lt=end)
-        ids |= set(within(rows, place, household).values_list("resident__household_id", flat=True))
-    elections = Participation.objects.filter(voted_on__gte=period.since, voted_on__lte=period.until)
-    ids |= set(within(elections, place, household).values_list("resident__household_id", flat=True))
-    meeting_votes = Vote.objects.filter(
-        at__gte=start, at__lt=end, participant__resident__isnull=False
-    )
-    ids |= set(
-        within(
-            meeting_votes, place, prefixed(Household.PLACE, "participant__resident__household")
-        ).values_list("participant__resident__household_id", flat=True)
-    )
+            "partner__resident__household_id",
+        ),
+        *(
+            (model.objects.filter(at__gte=start, at__lt=end), household, "resident__household_id")
+            for model in (PreVote, Rating)
+        ),
+        (
+            Participation.objects.filter(voted_on__gte=period.since, voted_on__lte=period.until),
+            household,
+            "resident__household_id",
+        ),
+        (
+            Vote.objects.filter(at__gte=start, at__lt=end, participant__resident__isnull=False),
+            prefixed(Household.PLACE, "participant__resident__household"),
+            "participant__resident__household_id",
+        ),
+    ]
+
+
+def participating_households_by(
+    place: Place | None, level: str | None, period: Period
+) -> dict[Scope, set[int]]:
+    ids: dict[Scope, set[int]] = {}
+    for rows, paths, column in _participation_sources(period):
+        for scope, found in rows_by(rows, paths, place, level, column, distinct=True).items():
+            ids.setdefault(scope, set()).update(pk for (pk,) in found)
     return ids
 
 
+def participating_households(place: Place | None, period: Period) -> set[int]:
+    """Households in ``place`` that reported a matter, served as volunteers, voted (on a
+    project, in an election or in a meeting) or rated a project in the period."""
+    return participating_households_by(place, None, period).get(None, set())
+
+
+def participation_by(place: Place | None, level: str | None, period: Period) -> ByScope:
+    households = tally(Household.objects.all(), Household.PLACE, place, level, total=Count("pk"))
+    ids = participating_households_by(place, level, period)
+    counts = {
+        scope: (len(ids.get(scope, ())), households.get(scope, {"total": 0})["total"])
+        for scope in households.keys() | ids.keys()
+    }
+    return _shares(counts, _participation_share, (0, 0))
+
+
+def _participation_share(counts: tuple[int, int]) -> dict:
+    taking_part, households = counts
+    return share(taking_part, households)
+
+
 def participation(place: Place | None, period: Period) -> dict:
-    households = narrow(Household.objects.all(), place).count()
-    return share(len(participating_households(place, period)), households)
+    return participation_by(place, None, period)[None]
 
 
 def _volunteer(resident_id, partner_id, partner_resident_id):
@@ -361,83 +516,150 @@ def _add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(year, month, min(day.day, last))
 
 
-def volunteer_retention(place: Place | None, period: Period) -> dict:
+def volunteer_retention_by(place: Place | None, level: str | None, period: Period) -> ByScope:
     """Of the people who served in the half-year ending ``RETENTION_MONTHS`` before the end of
     the period, the share who served again in the last ``RETENTION_MONTHS`` months."""
     recent_from = _add_months(period.until, -RETENTION_MONTHS)
     cohort_from = _add_months(recent_from, -RETENTION_MONTHS)
-    rows = narrow(ServiceRecord.objects.all(), place).filter(
+    records = ServiceRecord.objects.filter(
         status__in=FIXED_STATUSES,
         activity__date__gt=cohort_from,
         activity__date__lte=period.until,
     )
-    cohort, recent = set(), set()
-    for resident_id, partner_id, partner_resident_id, day in rows.values_list(
-        "resident_id", "partner_id", "partner__resident_id", "activity__date"
-    ):
-        who = _volunteer(resident_id, partner_id, partner_resident_id)
-        (recent if day > recent_from else cohort).add(who)
-    return share(len(cohort & recent), len(cohort))
+    rows = rows_by(
+        records,
+        ServiceRecord.PLACE,
+        place,
+        level,
+        "resident_id",
+        "partner_id",
+        "partner__resident_id",
+        "activity__date",
+    )
+
+    def retained(served: list[tuple]) -> dict:
+        cohort, recent = set(), set()
+        for resident_id, partner_id, partner_resident_id, day in served:
+            who = _volunteer(resident_id, partner_id, partner_resident_id)
+            (recent if day > recent_from else cohort).add(who)
+        return share(len(cohort & recent), len(cohort))
+
+    return _shares(rows, retained, [])
+
+
+def volunteer_retention(place: Place | None, period: Period) -> dict:
+    return volunteer_retention_by(place, None, period)[None]
 
 
 # Action -------------------------------------------------------------------------------------
 
 
-def actions_on_time(place: Place | None, period: Period, today: dt.date) -> dict:
+def actions_on_time_by(
+    place: Place | None, level: str | None, period: Period, today: dt.date
+) -> ByScope:
     """Action items due in the period: done by the end of their deadline day ÷ those done or
     whose deadline has passed (an item not yet due and not done is not counted)."""
-    items = within(
-        ActionItem.objects.filter(due_on__gte=period.since, due_on__lte=period.until),
-        place,
+    items = ActionItem.objects.filter(due_on__gte=period.since, due_on__lte=period.until).filter(
+        Q(status=ActionStatus.DONE) | Q(due_on__lt=today)
+    )
+    rows = rows_by(
+        items,
         prefixed(AgendaItem.PLACE, "decision__item"),
-    ).filter(Q(status=ActionStatus.DONE) | Q(due_on__lt=today))
-    due = 0
-    on_time = 0
-    for status, done_at, due_on in items.values_list("status", "done_at", "due_on"):
-        due += 1
-        on_time += status == ActionStatus.DONE and timezone.localdate(done_at) <= due_on
-    return share(on_time, due)
+        place,
+        level,
+        "status",
+        "done_at",
+        "due_on",
+    )
+    return _shares(rows, _on_time_share, [])
+
+
+def _on_time_share(items: list[tuple]) -> dict:
+    on_time = sum(
+        status == ActionStatus.DONE and timezone.localdate(done_at) <= due_on
+        for status, done_at, due_on in items
+    )
+    return share(on_time, len(items))
+
+
+def actions_on_time(place: Place | None, period: Period, today: dt.date) -> dict:
+    return actions_on_time_by(place, None, period, today)[None]
+
+
+def meeting_feedback_by(place: Place | None, level: str | None, period: Period) -> ByScope:
+    """Matters decided in a meeting of the period (current decisions) that are closed with
+    the resident's rating ÷ matters decided."""
+    start, end = _bounds(period)
+    decided = AgendaItem.objects.filter(
+        matter__isnull=False,
+        decisions__in=Decision.objects.current().filter(decided_at__gte=start, decided_at__lt=end),
+    )
+    rows = rows_by(
+        decided,
+        AgendaItem.PLACE,
+        place,
+        level,
+        "matter_id",
+        "matter__status",
+        "matter__satisfaction",
+        distinct=True,
+    )
+    return _shares(rows, _feedback_share, [])
+
+
+def _feedback_share(matters: list[tuple]) -> dict:
+    decided = {matter for matter, _status, _rating in matters}
+    rated = {
+        matter
+        for matter, status, rating in matters
+        if status == Status.CLOSED and rating in Satisfaction.values
+    }
+    return share(len(rated), len(decided))
 
 
 def meeting_feedback(place: Place | None, period: Period) -> dict:
-    start, end = _bounds(period)
-    decided = within(
-        AgendaItem.objects.filter(
-            matter__isnull=False,
-            decisions__in=Decision.objects.current().filter(
-                decided_at__gte=start, decided_at__lt=end
-            ),
-        ),
-        place,
-        AgendaItem.PLACE,
-    )
-    matters = dict(decided.values_list("matter_id", "matter__status"))
-    rated = set(
-        decided.filter(matter__status=Status.CLOSED)
-        .filter(matter__satisfaction__in=Satisfaction.values)
-        .values_list("matter_id", flat=True)
-    )
-    return share(len(rated), len(matters))
+    return meeting_feedback_by(place, None, period)[None]
 
 
-def mediation_held(place: Place | None, period: Period) -> dict:
+def mediation_held_by(place: Place | None, level: str | None, period: Period) -> ByScope:
     start, end = _bounds(period)
-    visits = within(
+    counts = tally(
         FollowUp.objects.filter(done_at__gte=start, done_at__lt=end, held__isnull=False),
-        place,
         prefixed(MediationCase.PLACE, "case"),
+        place,
+        level,
+        done=Count("pk"),
+        held=Count("pk", filter=Q(held=True)),
     )
-    counts = visits.aggregate(done=Count("pk"), held=Count("pk", filter=Q(held=True)))
+    return _shares(counts, _held_share, {"done": 0, "held": 0})
+
+
+def _held_share(counts: dict) -> dict:
     return share(counts["held"] or 0, counts["done"] or 0)
 
 
-def projects_evaluated(place: Place | None, period: Period) -> dict:
-    projects = narrow(Project.objects.all(), place).filter(
-        completed_on__gte=period.since, completed_on__lte=period.until
+def mediation_held(place: Place | None, period: Period) -> dict:
+    return mediation_held_by(place, None, period)[None]
+
+
+def projects_evaluated_by(place: Place | None, level: str | None, period: Period) -> ByScope:
+    counts = tally(
+        Project.objects.filter(completed_on__gte=period.since, completed_on__lte=period.until),
+        Project.PLACE,
+        place,
+        level,
+        completed=Count("pk"),
+        rated=Count("pk", filter=Exists(Rating.objects.filter(project=OuterRef("pk")))),
     )
-    rated = Exists(Rating.objects.filter(project=OuterRef("pk")))
-    counts = projects.aggregate(completed=Count("pk"), rated=Count("pk", filter=rated))
+    return _shares(counts, _evaluated_share, {"completed": 0, "rated": 0})
+
+
+def _evaluated_share(counts: dict) -> dict:
     return share(counts["rated"], counts["completed"])
+
+
+def projects_evaluated(place: Place | None, period: Period) -> dict:
+    return projects_evaluated_by(place, None, period)[None]
 
 
 # The index ----------------------------------------------------------------------------------
@@ -463,25 +685,37 @@ def combine(indicators: dict[str, dict]) -> dict:
     return {"score": None if score is None else round(score, 1), **dimensions}
 
 
+def indicators_by(
+    place: Place | None, level: str | None, period: Period, today: dt.date
+) -> dict[str, ByScope]:
+    """Every indicator (keyed by ``INDICATOR_KEYS``) per scope, see "Counting by scope"; the
+    number of queries depends neither on the data nor on the number of places."""
+    return {
+        **matter_indicators_by(place, level, period),
+        "neighbour_buildings": neighbour_buildings_by(place, level),
+        "connected_teams": connected_teams_by(place, level, period),
+        "participation": participation_by(place, level, period),
+        "volunteer_retention": volunteer_retention_by(place, level, period),
+        "actions_on_time": actions_on_time_by(place, level, period, today),
+        "meeting_feedback": meeting_feedback_by(place, level, period),
+        "mediation_held": mediation_held_by(place, level, period),
+        "projects_evaluated": projects_evaluated_by(place, level, period),
+    }
+
+
+def scored(indicators: dict[str, ByScope], scope: Scope) -> dict:
+    """The index of one scope: its indicators with their weights, dimensions and score."""
+    weight = weights()["indicators"]
+    ordered = {key: {**indicators[key][scope], "weight": weight[key]} for key in INDICATOR_KEYS}
+    return {**combine(ordered), "indicators": ordered}
+
+
 def index_for(place: Place | None, period: Period, *, today: dt.date | None = None) -> dict:
     """``{"score", "subjects", "responsibility", "goals", "action", "indicators"}`` of
     ``place`` (None: all data) over ``period``; each indicator is ``{"value",
     "numerator", "denominator", "weight"}``."""
     today = today or timezone.localdate()
-    indicators = {
-        **matter_indicators(rollup_sums(place, period)),
-        "neighbour_buildings": neighbour_buildings(place),
-        "connected_teams": connected_teams(place, period),
-        "participation": participation(place, period),
-        "volunteer_retention": volunteer_retention(place, period),
-        "actions_on_time": actions_on_time(place, period, today),
-        "meeting_feedback": meeting_feedback(place, period),
-        "mediation_held": mediation_held(place, period),
-        "projects_evaluated": projects_evaluated(place, period),
-    }
-    weight = weights()["indicators"]
-    ordered = {key: {**indicators[key], "weight": weight[key]} for key in INDICATOR_KEYS}
-    return {**combine(ordered), "indicators": ordered}
+    return scored(indicators_by(place, None, period, today), None)
 
 
 def months_until(until: dt.date, count: int) -> list[Period]:

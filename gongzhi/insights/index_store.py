@@ -5,7 +5,8 @@ reads). For all data, every subdistrict, community and compound it keeps the row
 last ``STORED_MONTHS`` months and of the year to date: it recomputes the current and the
 previous month and the year to date on every run, and any month of the last twelve that has
 no row; a row whose values did not change is not written. Older months are not recomputed
-(``--full`` recomputes them all).
+(``--full`` recomputes them all). Each period is computed with one ``indexes_for`` per level
+(``index_batch``), so a run's queries do not grow with the number of places.
 
 ``stored_index`` / ``stored_indexes`` answer ``index_for`` from a row when the row is valid
 for the day asked (see ``IndexMonth``) and compute it otherwise.
@@ -18,6 +19,7 @@ from django.utils import timezone
 
 from gongzhi.core.places import Place
 from gongzhi.insights.index import DIMENSIONS, Period, index_for, months_until
+from gongzhi.insights.index_batch import indexes_for
 from gongzhi.insights.models import IndexMonth
 from gongzhi.places.models import Community, Compound, Subdistrict
 
@@ -59,31 +61,22 @@ def roll_index(*, now: dt.datetime, since: dt.date | None, full: bool) -> dict[s
                 since__gte=months[0].since, scope__in=[_scope(p) for p in scopes]
             )
         }
-        for place in scopes:
-            for period in periods:
-                key = (_scope(place), period.since, period.until)
-                row = stored.get(key)
-                redo = full or row is None or period in always
-                redo = redo or (since is not None and period.until >= since)
-                if not redo:
-                    continue
-                computed += 1
-                values = _values(index_for(place, period, today=today))
-                if row is None:
-                    IndexMonth.objects.create(
-                        scope=key[0], since=key[1], until=key[2], computed_on=today, **values
-                    )
-                    written += 1
-                elif any(getattr(row, name) != value for name, value in values.items()):
-                    for name, value in values.items():
-                        setattr(row, name, value)
-                    row.computed_on = today
-                    row.save(update_fields=[*FIELDS, "computed_on"])
-                    written += 1
-                elif not _usable(row, today):
-                    # Same figures, now also valid for today.
-                    IndexMonth.objects.filter(pk=row.pk).update(computed_on=today)
-                    written += 1
+
+        def redo(place: Place | None, period: Period) -> bool:
+            row = stored.get((_scope(place), period.since, period.until))
+            if full or row is None or period in always:
+                return True
+            return since is not None and period.until >= since
+
+        for period in periods:
+            # One batch per level (index_batch): its queries do not grow with the places.
+            for level, places in _by_level(p for p in scopes if redo(p, period)).items():
+                results = indexes_for(level, period, today=today)
+                for place in places:
+                    computed += 1
+                    result = results.get(place) or index_for(place, period, today=today)
+                    key = (_scope(place), period.since, period.until)
+                    written += _write(stored.get(key), key, _values(result), today)
         # Rows of other periods: months that left the window, the current month and the
         # year to date as computed on earlier days.
         wanted = {(p.since, p.until) for p in periods}
@@ -92,6 +85,33 @@ def roll_index(*, now: dt.datetime, since: dt.date | None, full: bool) -> dict[s
         if stale:
             IndexMonth.objects.filter(pk__in=stale).delete()
     return {"index_rows": written + stale_count, "indexes_computed": computed}
+
+
+def _by_level(places) -> dict[str | None, list[Place | None]]:
+    grouped: dict[str | None, list[Place | None]] = {}
+    for place in places:
+        grouped.setdefault(None if place is None else place.level, []).append(place)
+    return grouped
+
+
+def _write(row: IndexMonth | None, key: tuple, values: dict, today: dt.date) -> int:
+    """Store one computed index; 1 if a row was created or changed, else 0."""
+    if row is None:
+        IndexMonth.objects.create(
+            scope=key[0], since=key[1], until=key[2], computed_on=today, **values
+        )
+        return 1
+    if any(getattr(row, name) != value for name, value in values.items()):
+        for name, value in values.items():
+            setattr(row, name, value)
+        row.computed_on = today
+        row.save(update_fields=[*FIELDS, "computed_on"])
+        return 1
+    if not _usable(row, today):
+        # Same figures, now also valid for today.
+        IndexMonth.objects.filter(pk=row.pk).update(computed_on=today)
+        return 1
+    return 0
 
 
 def _usable(row: IndexMonth, today: dt.date) -> bool:
