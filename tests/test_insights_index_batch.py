@@ -11,7 +11,7 @@ from django.utils import timezone
 from gongzhi.core.places import Place
 from gongzhi.honours.models import Election, Participation
 from gongzhi.insights.index import Period, index_for
-from gongzhi.insights.index_batch import indexes_for, places_of
+from gongzhi.insights.index_batch import indexes_for, indexes_of_levels, places_of
 from gongzhi.insights.index_store import FIELDS, stored_scopes
 from gongzhi.insights.models import IndexMonth
 from gongzhi.insights.rollup import roll_matters, rollup
@@ -229,6 +229,15 @@ def test_batch_equals_index_for_place_by_place(busy, level, period):
     _assert_equal_to_index_for(level, period)
 
 
+@pytest.mark.parametrize("period", PERIODS, ids=lambda p: f"{p.since}..{p.until}")
+def test_all_levels_at_once_equal_index_for(busy, period):
+    """The stored index asks every level at once: each indicator's rows are fetched once."""
+    together = indexes_of_levels(LEVELS, period, today=TODAY)
+    assert list(together) == [place for level in LEVELS for place in places_of(level)]
+    for place, result in together.items():
+        assert result == index_for(place, period, today=TODAY), (place, period)
+
+
 def test_the_fixture_counts_in_several_places(busy):
     """Guard: the comparison above is not between empty indexes."""
     year = PERIODS[1]
@@ -275,16 +284,17 @@ def _more_places(world, communities: int):
             make_household(building, "101")
 
 
-@pytest.mark.parametrize("level", ["community", "compound"])
-def test_queries_do_not_grow_with_the_places(busy, level):
+@pytest.mark.parametrize("levels", [["community"], ["compound"], LEVELS])
+def test_queries_do_not_grow_with_the_places(busy, levels):
     year = PERIODS[1]
     with CaptureQueriesContext(connection) as few:
-        indexes_for(level, year, today=TODAY)
+        indexes_of_levels(levels, year, today=TODAY)
     _more_places(busy, 6)
     with CaptureQueriesContext(connection) as many:
-        batch = indexes_for(level, year, today=TODAY)
+        batch = indexes_of_levels(levels, year, today=TODAY)
     assert len(batch) > 6
-    assert len(many) == len(few) <= 20
+    # 18 indicator queries, whatever the levels, and one listing the places of each level.
+    assert len(many) == len(few) == 18 + len([level for level in levels if level])
 
 
 def test_rollup_stores_what_index_for_computes_for_every_scope(busy):

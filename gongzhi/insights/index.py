@@ -19,7 +19,7 @@ the index of every subdistrict, community and compound), so the two agree.
 """
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -211,12 +211,16 @@ def _bounds(period: Period) -> tuple[dt.datetime, dt.datetime]:
 
 # Counting by scope ----------------------------------------------------------------------------
 #
-# Every indicator is counted inside ``place`` (None: all data) either as one group (``level``
-# None, key None: what ``index_for`` asks) or split per place of ``level`` (key: the place's id:
-# what ``index_batch.indexes_for`` asks, so the stored index of 700 compounds costs the same
-# queries as one). Both use the same querysets and the same formulas, so they give equal results.
+# Every indicator is counted inside ``place`` (None: all data) for the scopes of ``levels``:
+# None is the whole of ``place`` as one group (what ``index_for`` asks), a level name splits
+# the rows per place of that level (what ``index_batch`` asks, so the stored index of 700
+# compounds costs the same queries as one). All levels asked come from the same query: its
+# rows are grouped by every level's column and added up per scope in Python. Both paths use
+# the same querysets and the same formulas, so they give equal results.
 
-Scope = int | None
+Levels = Sequence[str | None]
+Scope = tuple[str, int] | None  # (level, id) of a place; None: the whole of ``place``
+WHOLE: Levels = (None,)
 
 
 class ByScope(dict):
@@ -235,57 +239,78 @@ def _shares(groups: dict[Scope, object], formula: Callable[[object], dict], noth
     return ByScope({scope: formula(counts) for scope, counts in groups.items()}, formula(nothing))
 
 
-def _scope_path(paths: PlacePaths, level: str | None) -> str | None:
-    return None if level is None else paths.path(level)
+def _columns(paths: PlacePaths, levels: Levels) -> dict[str, str]:
+    """The column of each level asked that the model reaches (others have no places' rows)."""
+    columns = {level: paths.path(level) for level in levels if level is not None}
+    return {level: path for level, path in columns.items() if path is not None}
+
+
+def _scopes(names: list[str], keys: tuple, whole: bool) -> list[Scope]:
+    """The scopes a row counts in: the whole (if asked) and its place of each level."""
+    pairs = zip(names, keys, strict=True)
+    scopes: list[Scope] = [(level, key) for level, key in pairs if key is not None]
+    return [None, *scopes] if whole else scopes
 
 
 def tally(
-    qs: QuerySet, paths: PlacePaths, place: Place | None, level: str | None, **aggregates
+    qs: QuerySet, paths: PlacePaths, place: Place | None, levels: Levels, **aggregates
 ) -> dict[Scope, dict]:
-    """``qs.aggregate(**aggregates)`` inside ``place``: one group, or per place of ``level``
-    (one GROUP BY query; places without rows are absent)."""
+    """``qs.aggregate(**aggregates)`` inside ``place`` for each scope of ``levels`` (scopes
+    without rows are absent). The aggregates must be sums or counts: per level they are added
+    up from the rows grouped by all levels' columns."""
     qs = within(qs, place, paths).order_by()
-    if level is None:
-        return {None: qs.aggregate(**aggregates)}
-    path = _scope_path(paths, level)
-    if path is None:  # the model does not reach that level: nothing lies inside its places
-        return {}
+    columns = _columns(paths, levels)
+    if not columns:
+        return {None: qs.aggregate(**aggregates)} if None in levels else {}
+    if not all(isinstance(a, Sum | Count) and not a.distinct for a in aggregates.values()):
+        raise ValueError("tally adds up sums and counts only")
     # Aliased: an annotation may not be named like a field (MatterDay's "valid").
     aliased = {f"tally_{name}": aggregate for name, aggregate in aggregates.items()}
-    rows = qs.filter(**{f"{path}__isnull": False}).values(path).annotate(**aliased)
-    return {row[path]: {name: row[f"tally_{name}"] for name in aggregates} for row in rows}
+    rows = qs.values(*columns.values()).annotate(**aliased)
+    totals: dict[Scope, dict] = {}
+    for row in rows:
+        keys = tuple(row[path] for path in columns.values())
+        for scope in _scopes(list(columns), keys, None in levels):
+            total = totals.setdefault(scope, dict.fromkeys(aggregates, 0))
+            for name in aggregates:
+                total[name] += row[f"tally_{name}"] or 0
+    return totals
 
 
 def rows_by(
     qs: QuerySet,
     paths: PlacePaths,
     place: Place | None,
-    level: str | None,
+    levels: Levels,
     *fields: str,
     distinct: bool = False,
 ) -> dict[Scope, list[tuple]]:
-    """``qs.values_list(*fields)`` inside ``place``: one group, or per place of ``level`` (the
-    place's id fetched with each row; places without rows are absent)."""
+    """``qs.values_list(*fields)`` inside ``place`` for each scope of ``levels`` (each row
+    fetched once, with its place of every level; scopes without rows are absent)."""
     qs = within(qs, place, paths).order_by()
-    path = _scope_path(paths, level)
-    if level is not None:
-        if path is None:
-            return {}
-        qs = qs.filter(**{f"{path}__isnull": False})
-    rows = qs.values_list(*fields, *([path] if path else []))
+    columns = _columns(paths, levels)
+    whole = None in levels
+    if not columns and not whole:
+        return {}
+    rows = qs.values_list(*fields, *columns.values())
     if distinct:
         rows = rows.distinct()
-    grouped: dict[Scope, list[tuple]] = {}
+    # Rows bucketed by their places first: a district's 600,000 rows have ~800 combinations.
+    width = len(fields)
+    by_places: dict[tuple, list[tuple]] = {}
     for row in rows:
-        scope, values = (row[-1], row[:-1]) if path else (None, row)
-        grouped.setdefault(scope, []).append(values)
+        by_places.setdefault(row[width:], []).append(row[:width])
+    grouped: dict[Scope, list[tuple]] = {}
+    for keys, values in by_places.items():
+        for scope in _scopes(list(columns), keys, whole):
+            grouped.setdefault(scope, []).extend(values)
     return grouped
 
 
 # Subject linkage ------------------------------------------------------------------------------
 
 
-def neighbour_buildings_by(place: Place | None, level: str | None) -> ByScope:
+def neighbour_buildings_by(place: Place | None, levels: Levels) -> ByScope:
     covered = Exists(
         Partner.objects.active().filter(kind=PartnerKind.NEIGHBOUR, building=OuterRef("pk"))
     )
@@ -293,7 +318,7 @@ def neighbour_buildings_by(place: Place | None, level: str | None) -> ByScope:
         Building.objects.all(),
         Building.PLACE,
         place,
-        level,
+        levels,
         total=Count("pk"),
         covered=Count("pk", filter=covered),
     )
@@ -305,7 +330,7 @@ def _covered_share(counts: dict) -> dict:
 
 
 def neighbour_buildings(place: Place | None) -> dict:
-    return neighbour_buildings_by(place, None)[None]
+    return neighbour_buildings_by(place, WHOLE)[None]
 
 
 def connected_team_ids(place: Place | None, period: Period) -> set[int]:
@@ -341,10 +366,10 @@ def connected_team_ids(place: Place | None, period: Period) -> set[int]:
     )
 
 
-def connected_teams_by(place: Place | None, level: str | None, period: Period) -> ByScope:
+def connected_teams_by(place: Place | None, levels: Levels, period: Period) -> ByScope:
     """Whether a team is connected does not depend on the scope: the connected teams of
     ``place`` are fetched once and intersected with each scope's teams."""
-    teams = rows_by(Team.objects.all(), Team.PLACE, place, level, "pk")
+    teams = rows_by(Team.objects.all(), Team.PLACE, place, levels, "pk")
     connected = connected_team_ids(place, period)
 
     def connected_share(rows: list[tuple]) -> dict:
@@ -355,7 +380,7 @@ def connected_teams_by(place: Place | None, level: str | None, period: Period) -
 
 
 def connected_teams(place: Place | None, period: Period) -> dict:
-    return connected_teams_by(place, None, period)[None]
+    return connected_teams_by(place, WHOLE, period)[None]
 
 
 # Matters, from the rollups --------------------------------------------------------------------
@@ -383,20 +408,20 @@ def matter_days(place: Place | None, period: Period) -> QuerySet:
 
 
 def rollup_sums_by(
-    place: Place | None, level: str | None, period: Period
+    place: Place | None, levels: Levels, period: Period
 ) -> dict[Scope, dict[str, int]]:
     sums = tally(
         matter_days(None, period),
         MatterDay.PLACE,
         place,
-        level,
+        levels,
         **{name: Sum(name, default=0) for name in ROLLUP_SUMS},
     )
     return {scope: {name: row[name] or 0 for name in ROLLUP_SUMS} for scope, row in sums.items()}
 
 
 def rollup_sums(place: Place | None, period: Period) -> dict[str, int]:
-    return rollup_sums_by(place, None, period).get(None, dict.fromkeys(ROLLUP_SUMS, 0))
+    return rollup_sums_by(place, WHOLE, period).get(None, dict.fromkeys(ROLLUP_SUMS, 0))
 
 
 def matter_indicators(sums: dict[str, int]) -> dict[str, dict]:
@@ -410,13 +435,11 @@ def matter_indicators(sums: dict[str, int]) -> dict[str, dict]:
     }
 
 
-def matter_indicators_by(
-    place: Place | None, level: str | None, period: Period
-) -> dict[str, ByScope]:
+def matter_indicators_by(place: Place | None, levels: Levels, period: Period) -> dict[str, ByScope]:
     """The matter indicators (keyed like ``matter_indicators``), each per scope."""
     per_scope = {
         scope: matter_indicators(sums)
-        for scope, sums in rollup_sums_by(place, level, period).items()
+        for scope, sums in rollup_sums_by(place, levels, period).items()
     }
     empty = matter_indicators(dict.fromkeys(ROLLUP_SUMS, 0))
     return {
@@ -469,24 +492,25 @@ def _participation_sources(period: Period) -> list[tuple[QuerySet, PlacePaths, s
 
 
 def participating_households_by(
-    place: Place | None, level: str | None, period: Period
-) -> dict[Scope, set[int]]:
-    ids: dict[Scope, set[int]] = {}
+    place: Place | None, levels: Levels, period: Period
+) -> dict[Scope, set[tuple[int]]]:
+    """Per scope, the households taking part, as 1-tuples ``(household_id,)`` (as fetched)."""
+    ids: dict[Scope, set[tuple[int]]] = {}
     for rows, paths, column in _participation_sources(period):
-        for scope, found in rows_by(rows, paths, place, level, column, distinct=True).items():
-            ids.setdefault(scope, set()).update(pk for (pk,) in found)
+        for scope, found in rows_by(rows, paths, place, levels, column, distinct=True).items():
+            ids.setdefault(scope, set()).update(found)
     return ids
 
 
 def participating_households(place: Place | None, period: Period) -> set[int]:
     """Households in ``place`` that reported a matter, served as volunteers, voted (on a
     project, in an election or in a meeting) or rated a project in the period."""
-    return participating_households_by(place, None, period).get(None, set())
+    return {pk for (pk,) in participating_households_by(place, WHOLE, period).get(None, ())}
 
 
-def participation_by(place: Place | None, level: str | None, period: Period) -> ByScope:
-    households = tally(Household.objects.all(), Household.PLACE, place, level, total=Count("pk"))
-    ids = participating_households_by(place, level, period)
+def participation_by(place: Place | None, levels: Levels, period: Period) -> ByScope:
+    households = tally(Household.objects.all(), Household.PLACE, place, levels, total=Count("pk"))
+    ids = participating_households_by(place, levels, period)
     counts = {
         scope: (len(ids.get(scope, ())), households.get(scope, {"total": 0})["total"])
         for scope in households.keys() | ids.keys()
@@ -500,7 +524,7 @@ def _participation_share(counts: tuple[int, int]) -> dict:
 
 
 def participation(place: Place | None, period: Period) -> dict:
-    return participation_by(place, None, period)[None]
+    return participation_by(place, WHOLE, period)[None]
 
 
 def _volunteer(resident_id, partner_id, partner_resident_id):
@@ -516,7 +540,7 @@ def _add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(year, month, min(day.day, last))
 
 
-def volunteer_retention_by(place: Place | None, level: str | None, period: Period) -> ByScope:
+def volunteer_retention_by(place: Place | None, levels: Levels, period: Period) -> ByScope:
     """Of the people who served in the half-year ending ``RETENTION_MONTHS`` before the end of
     the period, the share who served again in the last ``RETENTION_MONTHS`` months."""
     recent_from = _add_months(period.until, -RETENTION_MONTHS)
@@ -530,7 +554,7 @@ def volunteer_retention_by(place: Place | None, level: str | None, period: Perio
         records,
         ServiceRecord.PLACE,
         place,
-        level,
+        levels,
         "resident_id",
         "partner_id",
         "partner__resident_id",
@@ -548,14 +572,14 @@ def volunteer_retention_by(place: Place | None, level: str | None, period: Perio
 
 
 def volunteer_retention(place: Place | None, period: Period) -> dict:
-    return volunteer_retention_by(place, None, period)[None]
+    return volunteer_retention_by(place, WHOLE, period)[None]
 
 
 # Action -------------------------------------------------------------------------------------
 
 
 def actions_on_time_by(
-    place: Place | None, level: str | None, period: Period, today: dt.date
+    place: Place | None, levels: Levels, period: Period, today: dt.date
 ) -> ByScope:
     """Action items due in the period: done by the end of their deadline day ÷ those done or
     whose deadline has passed (an item not yet due and not done is not counted)."""
@@ -566,7 +590,7 @@ def actions_on_time_by(
         items,
         prefixed(AgendaItem.PLACE, "decision__item"),
         place,
-        level,
+        levels,
         "status",
         "done_at",
         "due_on",
@@ -583,10 +607,10 @@ def _on_time_share(items: list[tuple]) -> dict:
 
 
 def actions_on_time(place: Place | None, period: Period, today: dt.date) -> dict:
-    return actions_on_time_by(place, None, period, today)[None]
+    return actions_on_time_by(place, WHOLE, period, today)[None]
 
 
-def meeting_feedback_by(place: Place | None, level: str | None, period: Period) -> ByScope:
+def meeting_feedback_by(place: Place | None, levels: Levels, period: Period) -> ByScope:
     """Matters decided in a meeting of the period (current decisions) that are closed with
     the resident's rating ÷ matters decided."""
     start, end = _bounds(period)
@@ -598,7 +622,7 @@ def meeting_feedback_by(place: Place | None, level: str | None, period: Period) 
         decided,
         AgendaItem.PLACE,
         place,
-        level,
+        levels,
         "matter_id",
         "matter__status",
         "matter__satisfaction",
@@ -618,16 +642,16 @@ def _feedback_share(matters: list[tuple]) -> dict:
 
 
 def meeting_feedback(place: Place | None, period: Period) -> dict:
-    return meeting_feedback_by(place, None, period)[None]
+    return meeting_feedback_by(place, WHOLE, period)[None]
 
 
-def mediation_held_by(place: Place | None, level: str | None, period: Period) -> ByScope:
+def mediation_held_by(place: Place | None, levels: Levels, period: Period) -> ByScope:
     start, end = _bounds(period)
     counts = tally(
         FollowUp.objects.filter(done_at__gte=start, done_at__lt=end, held__isnull=False),
         prefixed(MediationCase.PLACE, "case"),
         place,
-        level,
+        levels,
         done=Count("pk"),
         held=Count("pk", filter=Q(held=True)),
     )
@@ -639,15 +663,15 @@ def _held_share(counts: dict) -> dict:
 
 
 def mediation_held(place: Place | None, period: Period) -> dict:
-    return mediation_held_by(place, None, period)[None]
+    return mediation_held_by(place, WHOLE, period)[None]
 
 
-def projects_evaluated_by(place: Place | None, level: str | None, period: Period) -> ByScope:
+def projects_evaluated_by(place: Place | None, levels: Levels, period: Period) -> ByScope:
     counts = tally(
         Project.objects.filter(completed_on__gte=period.since, completed_on__lte=period.until),
         Project.PLACE,
         place,
-        level,
+        levels,
         completed=Count("pk"),
         rated=Count("pk", filter=Exists(Rating.objects.filter(project=OuterRef("pk")))),
     )
@@ -659,7 +683,7 @@ def _evaluated_share(counts: dict) -> dict:
 
 
 def projects_evaluated(place: Place | None, period: Period) -> dict:
-    return projects_evaluated_by(place, None, period)[None]
+    return projects_evaluated_by(place, WHOLE, period)[None]
 
 
 # The index ----------------------------------------------------------------------------------
@@ -686,20 +710,20 @@ def combine(indicators: dict[str, dict]) -> dict:
 
 
 def indicators_by(
-    place: Place | None, level: str | None, period: Period, today: dt.date
+    place: Place | None, levels: Levels, period: Period, today: dt.date
 ) -> dict[str, ByScope]:
     """Every indicator (keyed by ``INDICATOR_KEYS``) per scope, see "Counting by scope"; the
     number of queries depends neither on the data nor on the number of places."""
     return {
-        **matter_indicators_by(place, level, period),
-        "neighbour_buildings": neighbour_buildings_by(place, level),
-        "connected_teams": connected_teams_by(place, level, period),
-        "participation": participation_by(place, level, period),
-        "volunteer_retention": volunteer_retention_by(place, level, period),
-        "actions_on_time": actions_on_time_by(place, level, period, today),
-        "meeting_feedback": meeting_feedback_by(place, level, period),
-        "mediation_held": mediation_held_by(place, level, period),
-        "projects_evaluated": projects_evaluated_by(place, level, period),
+        **matter_indicators_by(place, levels, period),
+        "neighbour_buildings": neighbour_buildings_by(place, levels),
+        "connected_teams": connected_teams_by(place, levels, period),
+        "participation": participation_by(place, levels, period),
+        "volunteer_retention": volunteer_retention_by(place, levels, period),
+        "actions_on_time": actions_on_time_by(place, levels, period, today),
+        "meeting_feedback": meeting_feedback_by(place, levels, period),
+        "mediation_held": mediation_held_by(place, levels, period),
+        "projects_evaluated": projects_evaluated_by(place, levels, period),
     }
 
 
@@ -715,7 +739,7 @@ def index_for(place: Place | None, period: Period, *, today: dt.date | None = No
     ``place`` (None: all data) over ``period``; each indicator is ``{"value",
     "numerator", "denominator", "weight"}``."""
     today = today or timezone.localdate()
-    return scored(indicators_by(place, None, period, today), None)
+    return scored(indicators_by(place, WHOLE, period, today), None)
 
 
 def months_until(until: dt.date, count: int) -> list[Period]:

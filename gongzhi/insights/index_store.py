@@ -5,8 +5,8 @@ reads). For all data, every subdistrict, community and compound it keeps the row
 last ``STORED_MONTHS`` months and of the year to date: it recomputes the current and the
 previous month and the year to date on every run, and any month of the last twelve that has
 no row; a row whose values did not change is not written. Older months are not recomputed
-(``--full`` recomputes them all). Each period is computed with one ``indexes_for`` per level
-(``index_batch``), so a run's queries do not grow with the number of places.
+(``--full`` recomputes them all). Each period is computed for all places at once
+(``index_batch.indexes_of_levels``), so a run's queries do not grow with the number of places.
 
 ``stored_index`` / ``stored_indexes`` answer ``index_for`` from a row when the row is valid
 for the day asked (see ``IndexMonth``) and compute it otherwise.
@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from gongzhi.core.places import Place
 from gongzhi.insights.index import DIMENSIONS, Period, index_for, months_until
-from gongzhi.insights.index_batch import indexes_for
+from gongzhi.insights.index_batch import indexes_of_levels
 from gongzhi.insights.models import IndexMonth
 from gongzhi.places.models import Community, Compound, Subdistrict
 
@@ -69,14 +69,18 @@ def roll_index(*, now: dt.datetime, since: dt.date | None, full: bool) -> dict[s
             return since is not None and period.until >= since
 
         for period in periods:
-            # One batch per level (index_batch): its queries do not grow with the places.
-            for level, places in _by_level(p for p in scopes if redo(p, period)).items():
-                results = indexes_for(level, period, today=today)
-                for place in places:
-                    computed += 1
-                    result = results.get(place) or index_for(place, period, today=today)
-                    key = (_scope(place), period.since, period.until)
-                    written += _write(stored.get(key), key, _values(result), today)
+            places = [p for p in scopes if redo(p, period)]
+            if not places:
+                continue
+            # One batch for the levels of those places (index_batch): its queries do not
+            # grow with the number of places.
+            levels = list(dict.fromkeys(None if p is None else p.level for p in places))
+            results = indexes_of_levels(levels, period, today=today)
+            for place in places:
+                computed += 1
+                result = results.get(place) or index_for(place, period, today=today)
+                key = (_scope(place), period.since, period.until)
+                written += _write(stored.get(key), key, _values(result), today)
         # Rows of other periods: months that left the window, the current month and the
         # year to date as computed on earlier days.
         wanted = {(p.since, p.until) for p in periods}
@@ -85,13 +89,6 @@ def roll_index(*, now: dt.datetime, since: dt.date | None, full: bool) -> dict[s
         if stale:
             IndexMonth.objects.filter(pk__in=stale).delete()
     return {"index_rows": written + stale_count, "indexes_computed": computed}
-
-
-def _by_level(places) -> dict[str | None, list[Place | None]]:
-    grouped: dict[str | None, list[Place | None]] = {}
-    for place in places:
-        grouped.setdefault(None if place is None else place.level, []).append(place)
-    return grouped
 
 
 def _write(row: IndexMonth | None, key: tuple, values: dict, today: dt.date) -> int:
