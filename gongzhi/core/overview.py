@@ -12,6 +12,7 @@ merged in order; a section must not reuse a key of an earlier one.
 from collections.abc import Callable
 
 from django.db.models import Count, Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gongzhi.accounts.scope import narrow
@@ -60,28 +61,32 @@ def partners_section(place: Place | None) -> dict:
 
 
 def matters_section(place: Place | None) -> dict:
-    """Matters by status, tier and channel, and the three rates (``matters.rates.three_rates``).
+    """Matters by status, tier and channel, and the three rates, in one aggregate query.
 
-    The rates are over all the community's matters, computed by the same function as the
-    matters dashboard, so the two agree.
+    The rates are over all the place's matters, from the same counts and formula as
+    ``matters.rates.three_rates`` (the matters dashboard), so the two agree; the medians that
+    ``three_rates`` also computes are not part of the overview (they read every matter).
     """
     from gongzhi.matters.models import Channel, Matter, Status, Tier
-    from gongzhi.matters.rates import three_rates
+    from gongzhi.matters.rates import rate_counts, rates_from_counts
 
-    matters = narrow(Matter.objects.all(), place)
-
-    def counts(field: str, choices) -> dict:
-        return matters.aggregate(
-            **{value: Count("id", filter=Q(**{field: value})) for value in choices.values}
-        )
-
-    rates = three_rates(matters)
+    groups = {"by_status": ("status", Status), "by_tier": ("tier", Tier)}
+    groups["by_channel"] = ("channel", Channel)
+    aggregates = {"total": Count("id"), **rate_counts(timezone.now(), prefix="rate_")}
+    for group, (field, choices) in groups.items():
+        for value in choices.values:
+            aggregates[f"{group}:{value}"] = Count("id", filter=Q(**{field: value}))
+    counts = narrow(Matter.objects.all(), place).aggregate(**aggregates)
+    rates = rates_from_counts(
+        {key.removeprefix("rate_"): n for key, n in counts.items() if key.startswith("rate_")}
+    )
     return {
         "matters": {
-            "total": matters.count(),
-            "by_status": counts("status", Status),
-            "by_tier": counts("tier", Tier),
-            "by_channel": counts("channel", Channel),
+            "total": counts["total"],
+            **{
+                group: {value: counts[f"{group}:{value}"] for value in choices.values}
+                for group, (_field, choices) in groups.items()
+            },
             "rates": {
                 key: rates[key] for key in ("response", "resolution", "satisfaction", "composite")
             },

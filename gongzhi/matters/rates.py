@@ -87,14 +87,24 @@ def rates_from_counts(counts: dict) -> dict:
     return {**rates, "composite": composite}
 
 
+def rate_counts(now, prefix: str = "") -> dict:
+    """The aggregates (over valid matters) that ``rates_from_counts`` needs, named
+    ``prefix + name``: one ``aggregate`` call counts them all, beside other counts."""
+    valid = valid_q()
+    return {
+        f"{prefix}valid": Count("pk", filter=valid),
+        **{
+            f"{prefix}{name}": Count("pk", filter=valid & q)
+            for name, q in rate_filters(now).items()
+        },
+    }
+
+
 def three_rates(matters: QuerySet, *, now=None) -> dict:
     """The rates over ``matters`` (already narrowed to a scope and a period)."""
     now = now or timezone.now()
     valid = matters.filter(valid_q())
-    counts = valid.aggregate(
-        valid=Count("pk"),
-        **{name: Count("pk", filter=q) for name, q in rate_filters(now).items()},
-    )
+    counts = valid.aggregate(**rate_counts(now))
     return {
         **rates_from_counts(counts),
         "counts": counts,
