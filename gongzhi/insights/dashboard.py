@@ -2,7 +2,8 @@
 
 One function, ``figures(user, place, period)``, builds everything; the dashboard page, its
 ``.xlsx`` export and the annual report (``report.py``) all render its result, so the three
-always show the same numbers.
+always show the same numbers. For the largest scopes (all data, a subdistrict) over the year to
+date its shared part is the snapshot stored by ``gongzhi rollup`` (``snapshot.py``).
 
 * The paper's headline figures (households, residents, teams, volunteers, partners by kind,
   projects by kind, experiences, venues, opinions, mediation …) are the sections of
@@ -336,7 +337,7 @@ def _month_end(month: dt.date) -> dt.date:
     return nxt - dt.timedelta(days=1)
 
 
-def matter_sections(user, place: Place | None, period: Period, links: Links) -> list[dict]:
+def matter_sections(place: Place | None, period: Period, links: Links) -> list[dict]:
     rows = narrow(MatterDay.objects.all(), place)
     in_period = rows.filter(day__gte=period.since, day__lte=period.until)
     totals = {
@@ -457,7 +458,6 @@ def matter_sections(user, place: Place | None, period: Period, links: Links) -> 
     )
     sections.append(_heatmap(in_period, place, links))
     sections.append(_proactive(in_period, links))
-    sections.append(_overdue(user, place, period))
     return sections
 
 
@@ -580,20 +580,39 @@ def index_section(place: Place | None, period: Period) -> dict:
     ) | {"score": result["score"], "dimensions": {key: result[key] for key in DIMENSIONS}}
 
 
-def figures(user, place: Place | None, period: Period) -> dict:
-    """Everything the dashboard shows for ``place`` (already checked by ``dashboard_place``)
-    over ``period``: ``{"place", "place_name", "period", "overview", "sections"}``."""
+def shared_figures(place: Place | None, period: Period) -> dict:
+    """What every viewer of ``place`` and ``period`` sees alike (all but the overdue list):
+    ``{"place_name", "overview", "sections"}`` — plain data, stored as is by
+    ``snapshot.roll_figures``."""
     links = Links(place, period)
     data = overview_for(place)
-    sections = [
-        *paper_sections(data, links),
-        index_section(place, period),
-        *matter_sections(user, place, period, links),
-    ]
+    return {
+        "place_name": place_name(place),
+        "overview": data,
+        "sections": [
+            *paper_sections(data, links),
+            index_section(place, period),
+            *matter_sections(place, period, links),
+        ],
+    }
+
+
+def figures(user, place: Place | None, period: Period) -> dict:
+    """Everything the dashboard shows for ``place`` (already checked by ``dashboard_place``)
+    over ``period``: ``{"place", "place_name", "period", "overview", "sections", "as_of"}``.
+
+    For all data and for a subdistrict over the year to date the shared part comes from the
+    snapshot the latest ``gongzhi rollup`` stored (``as_of`` is then that run's time; at
+    district scale computing it takes seconds); otherwise it is computed now (``as_of`` None).
+    The overdue list is always read now, inside the user's reach."""
+    from gongzhi.insights.snapshot import stored_figures
+
+    stored = stored_figures(place, period)
+    shared = stored["data"] if stored else shared_figures(place, period)
     return {
         "place": place,
-        "place_name": place_name(place),
         "period": period,
-        "overview": data,
-        "sections": sections,
+        "as_of": stored["as_of"] if stored else None,
+        **shared,
+        "sections": [*shared["sections"], _overdue(user, place, period)],
     }

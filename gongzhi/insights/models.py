@@ -4,6 +4,7 @@ Rows are derived data: ``gongzhi rollup`` (``rollup.py``) writes them and nothin
 Deleting them all and running ``gongzhi rollup --full`` rebuilds them exactly.
 """
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -194,3 +195,33 @@ class IndexMonth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope or '*'} {self.since}–{self.until}"
+
+
+class FiguresSnapshot(models.Model):
+    """The dashboard's figures of one large scope (all data, or a subdistrict) for one period,
+    in one language, as ``gongzhi rollup`` computed them (``snapshot.roll_figures``).
+
+    ``version`` is the ``ran_at`` of the rollup run that wrote the row; the dashboard uses a
+    row only while it is the latest run's (``RollupState("matters").ran_at``), so it never
+    shows figures older than the rollup rows beside them. Derived data, like the rest.
+    """
+
+    scope = models.CharField(_("scope"), max_length=40, blank=True)
+    since = models.DateField(_("from"))
+    until = models.DateField(_("to"))
+    language = models.CharField(_("language"), max_length=10)
+    version = models.DateTimeField(_("rollup run"))
+    data = models.JSONField(_("figures"), encoder=DjangoJSONEncoder)
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        verbose_name = _("figures snapshot")
+        verbose_name_plural = _("figures snapshots")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope", "since", "until", "language"], name="figures_snapshot_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope or '*'} {self.since}–{self.until} {self.language}"

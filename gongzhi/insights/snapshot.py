@@ -1,0 +1,104 @@
+"""Stored dashboard figures of the largest scopes: all data and each subdistrict.
+
+At district scale a subdistrict's dashboard adds up millions of rows (at N = 100 communities:
+2 M ``MatterDay`` rows, 2 M residents, 2 M matters for the overview — about 15 s), far above
+the 1 s a page may take. So ``roll_figures``, the last step of ``gongzhi rollup``, computes
+``dashboard.shared_figures`` (everything but the per-user overdue list) of all data and of
+every subdistrict for the dashboard's default period, the year to date, once per interface
+language (the sections carry translated titles), and stores it in ``FiguresSnapshot``.
+
+``stored_figures`` hands a row to the dashboard, the ``.xlsx`` export and the annual report
+only while it was written by the latest rollup run (its ``version`` equals the matters state's
+``ran_at``) for the language in use; then the page says "as of" that run. Any other scope or
+period, or no usable row, is computed on the page as before. Figures from the registry (e.g.
+households) are therefore as of the last rollup for these scopes — minutes old when the rollup
+runs every few minutes, as documented in docs/insight.md.
+"""
+
+import datetime as dt
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone, translation
+
+from gongzhi.core.places import Place
+from gongzhi.insights.models import FiguresSnapshot, RollupState
+from gongzhi.places.models import Subdistrict
+
+
+def snapshot_scopes() -> list[Place | None]:
+    return [
+        None,
+        *(Place("subdistrict", pk) for pk in Subdistrict.objects.values_list("pk", flat=True)),
+    ]
+
+
+def default_period(today: dt.date):
+    from gongzhi.insights.dashboard import Period
+
+    return Period(today.replace(month=1, day=1), today)
+
+
+def _scope(place: Place | None) -> str:
+    return "" if place is None else str(place)
+
+
+def _language() -> str:
+    return translation.get_language() or settings.LANGUAGE_CODE
+
+
+def _plain(data: dict) -> dict:
+    """The figures as they come back from the JSON column (lazy strings and dates as text)."""
+    import json
+
+    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+
+
+def roll_figures(*, now: dt.datetime, since: dt.date | None = None, full: bool = False) -> dict:
+    """A ``gongzhi rollup`` step (the last): store the year-to-date figures of all data and of
+    each subdistrict, in every language, stamped with this run's time."""
+    from gongzhi.insights.dashboard import shared_figures
+
+    today = timezone.localdate(now)
+    period = default_period(today)
+    written = 0
+    with transaction.atomic():
+        for place in snapshot_scopes():
+            for code, _name in settings.LANGUAGES:
+                with translation.override(code):
+                    data = _plain(shared_figures(place, period))
+                FiguresSnapshot.objects.update_or_create(
+                    scope=_scope(place),
+                    since=period.since,
+                    until=period.until,
+                    language=code,
+                    defaults={"version": now, "data": data, "computed_at": timezone.now()},
+                )
+                written += 1
+        FiguresSnapshot.objects.exclude(until=period.until).delete()
+    return {"figures_snapshots": written}
+
+
+def stored_figures(place: Place | None, period) -> dict | None:
+    """``{"data", "as_of"}`` of the stored figures for ``place`` and ``period`` in the active
+    language when the latest rollup run wrote them, else None (compute them)."""
+    if place is not None and place.level != "subdistrict":
+        return None
+    if period != default_period(timezone.localdate()):
+        return None
+    ran_at = RollupState.objects.filter(name="matters").values_list("ran_at", flat=True).first()
+    if ran_at is None:
+        return None
+    row = (
+        FiguresSnapshot.objects.filter(
+            scope=_scope(place),
+            since=period.since,
+            until=period.until,
+            language=_language(),
+            version=ran_at,
+        )
+        .only("data", "version")
+        .first()
+    )
+    return None if row is None else {"data": row.data, "as_of": row.version}
