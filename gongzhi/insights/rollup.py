@@ -237,17 +237,18 @@ def _sync(model, existing, computed: dict[tuple, dict], keys: tuple[str, ...]) -
     changed, new = [], []
     for key, values in computed.items():
         row = stored.get(key)
-        if row is None:
+        if row is None or any(row[name] != value for name, value in values.items()):
             new.append(model(**dict(zip(keys, key, strict=True)), **values))
-        elif any(row[name] != value for name, value in values.items()):
-            changed.append(model(pk=row["pk"], **values))
-    if stale:
-        model.objects.filter(pk__in=stale).delete()
-    if changed:
-        model.objects.bulk_update(changed, list(next(iter(computed.values())).keys()))
+            if row is not None:
+                changed.append(row["pk"])
+    # A changed row is deleted and inserted again: ``bulk_update`` writes one CASE branch per
+    # row for every column, so its cost grows with the square of the rows in a statement (a
+    # day of 5,500 new matters at district scale took minutes); delete + insert is linear.
+    for start in range(0, len(stale + changed), 5000):
+        model.objects.filter(pk__in=(stale + changed)[start : start + 5000]).delete()
     if new:
         model.objects.bulk_create(new, batch_size=1000)
-    return len(stale) + len(changed) + len(new)
+    return len(stale) + len(new)
 
 
 def _chunks(first: dt.date, last: dt.date) -> list[list[dt.date]]:
