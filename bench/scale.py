@@ -37,6 +37,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/postgres"
+BENCH_FIELD_KEY = (
+    "tFq3WlCw7rM1n4lE0oM2Qm8yJp7pN8Yq2v2w1Xn0b3c="  # the test suite's key; no real data
+)
 PAGES = ("/dashboard/", "/insights/index/", "/matters/dashboard/", "/network/")
 
 
@@ -147,7 +150,9 @@ def child_district(communities: int, matters: int, requests: int, workers: int) 
         result["rows_per_s"] = round(report.total_rows / seconds)
         result["tables"] = report.rows
         result["parts_s"] = {k: round(v, 1) for k, v in report.seconds.items()}
+    _progress(result)
     result["rollup_first"] = _steps(timezone.now())
+    _progress(result)
     official = Profile.objects.select_related("user", "subdistrict").get(
         role="official", user__username__endswith="-official", subdistrict__name="规模测试街道1"
     )
@@ -157,6 +162,7 @@ def child_district(communities: int, matters: int, requests: int, workers: int) 
     result["day_matters"] = per_day * result["communities"]
     result["add_day_s"] = round(_timed(lambda: district.add_day(sub, TODAY, per_day)), 1)
     result["rollup_day"] = _steps(timezone.now())
+    _progress(result)
     first = sub.communities.order_by("pk").first()
     result["pages"] = _pages(
         official.user,
@@ -165,6 +171,11 @@ def child_district(communities: int, matters: int, requests: int, workers: int) 
     )
     result["load_after"] = os.getloadavg()
     return result
+
+
+def _progress(result: dict) -> None:
+    """What is measured so far, on stderr: kept by the parent if a later part fails."""
+    print(json.dumps(result, ensure_ascii=False), file=sys.stderr, flush=True)
 
 
 def _migrated() -> bool:
@@ -212,17 +223,21 @@ def _run(mode: str, database_url: str, args) -> dict:
         "ALLOWED_HOSTS": "testserver",
     }
     env.setdefault("SECRET_KEY", "bench-" + uuid.uuid4().hex)
-    if "GONGZHI_FIELD_KEY" not in env:
-        from cryptography.fernet import Fernet
-
-        env["GONGZHI_FIELD_KEY"] = Fernet.generate_key().decode()
+    # A fixed key for the throw-away bench databases, so that ``--reuse`` can read what an
+    # earlier run encrypted (matters' reporter contacts); export your own to override it.
+    env.setdefault("GONGZHI_FIELD_KEY", BENCH_FIELD_KEY)
     command = [sys.executable, __file__, "--child", mode, "--requests", str(args.requests)]
     command += ["--communities", str(args.communities)]
     command += ["--matters-per-community", str(args.matters_per_community)]
     command += ["--workers", str(args.workers)]
     out = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if out.returncode:
-        return {"mode": mode, "error": out.stderr[-3000:]}
+        partial = [line for line in out.stderr.splitlines() if line.startswith("{")]
+        return {
+            "mode": mode,
+            "error": out.stderr[-3000:],
+            "partial": json.loads(partial[-1]) if partial else None,
+        }
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
