@@ -23,7 +23,7 @@ from gongzhi.matters.models import (
     Matter,
     Status,
 )
-from gongzhi.matters.rates import three_rates
+from gongzhi.matters.rates import rate_counts, rates_from_counts
 from gongzhi.matters.services import MatterError, resolve_place
 from gongzhi.places.models import Building, Community, Compound, Household
 
@@ -161,15 +161,20 @@ def _as_date(value) -> dt.date:
 
 
 def rates_by_compound(matters: QuerySet, compounds: QuerySet) -> list[tuple[Compound, dict]]:
-    """``three_rates`` per compound that has matters in ``matters``.
-
-    Three queries per compound: bounded by the places in the user's reach, not by the number of
-    matters.
-    """
-    ids = matters.order_by().exclude(compound=None).values("compound").distinct()
+    """The rates (``rates_from_counts``) and their counts per compound that has matters in
+    ``matters``: one grouped query, then the compounds — two queries however many compounds
+    the user's reach holds (one ``three_rates`` per compound was 2,100 queries for a
+    subdistrict of 700 compounds). The medians of ``three_rates`` are not computed here."""
+    grouped = (
+        matters.exclude(compound=None)
+        .order_by()
+        .values("compound")
+        .annotate(**rate_counts(timezone.now()))
+    )
+    counts = {row.pop("compound"): row for row in grouped}
     return [
-        (compound, three_rates(matters.filter(compound=compound)))
-        for compound in compounds.filter(pk__in=ids).order_by("community_id", "name")
+        (compound, {**rates_from_counts(counts[compound.pk]), "counts": counts[compound.pk]})
+        for compound in compounds.filter(pk__in=list(counts)).order_by("community_id", "name")
     ]
 
 
