@@ -90,3 +90,15 @@ def test_the_page_says_as_of_when_it_shows_stored_figures(client, rolled):
     assert "data-as-of" in page
     page = client.get("/dashboard/", {"place": f"community:{world.a.pk}"}).content.decode()
     assert "data-as-of" not in page
+
+
+def test_export_and_annual_report_render_the_stored_figures(client, rolled):
+    world, _counts = rolled
+    client.force_login(world.users.official)
+    place = str(sub_of(world))
+    year = timezone.localdate().year
+    export = client.get("/dashboard/", {"place": place, "format": "xlsx"})
+    assert export.status_code == 200 and export.content[:2] == b"PK"
+    for fmt in ("docx", "xlsx"):
+        report = client.get("/dashboard/report/", {"place": place, "year": year, "format": fmt})
+        assert report.status_code == 200 and report.content[:2] == b"PK"
