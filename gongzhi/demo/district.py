@@ -35,6 +35,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
+from asgiref.local import Local
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import connection, connections, models, transaction
@@ -601,6 +602,21 @@ def _community(
     return report, line
 
 
+_INHERITED: list = []
+
+
+def _fresh_connections() -> None:
+    """A worker's first act: forget every database connection inherited from the parent.
+
+    After ``fork`` the parent's connection objects (of every thread and context, not only the
+    one ``close_all`` closed) would point at the parent's sockets; two processes writing to one
+    socket interleave their messages (seen in CI as an INSERT answered "ROLLBACK"). The worker
+    starts from empty connection storage instead and keeps the old objects referenced, so they
+    are never finalised here (that would end the parent's sessions)."""
+    _INHERITED.append(connections._connections)
+    connections._connections = Local(connections.thread_critical)
+
+
 def _in_worker(*args) -> tuple:
     """A worker process's share: it opens its own database connection (the parent's was closed
     before the fork) and closes it when the community is written."""
@@ -663,7 +679,11 @@ def generate_district(
         results = (_community(*job) for job in jobs)
     else:
         connections.close_all()  # never share a connection with forked children
-        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+        pool = ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=_fresh_connections,
+        )
         results = pool.map(_in_worker, *zip(*jobs, strict=True))
     try:
         for part, line in results:
