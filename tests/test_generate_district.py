@@ -117,6 +117,8 @@ def test_refuses_to_run_twice_and_changes_nothing():
 def test_bad_options_are_refused():
     with pytest.raises(CommandError):
         call_command("generate_district", communities=0, stdout=io.StringIO())
+    with pytest.raises(CommandError, match="工作进程"):
+        call_command("generate_district", communities=1, workers=0, stdout=io.StringIO())
     assert not Subdistrict.objects.exists()
 
 

@@ -82,6 +82,11 @@ class Period:
         return IndexPeriod(self.since, self.until)
 
 
+def year_to_date(today: dt.date) -> Period:
+    """The dashboard's default period, and the one whose figures the rollup stores."""
+    return Period(today.replace(month=1, day=1), today)
+
+
 def dashboard_place(user, place: Place | None) -> Place | None:
     """The place a dashboard shows for ``user``: ``place`` if it lies inside the user's
     registry reach, the whole reach when None. Raises ``PermissionDenied`` for users who are

@@ -16,6 +16,7 @@ runs every few minutes, as documented in docs/insight.md.
 """
 
 import datetime as dt
+import json
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -34,12 +35,6 @@ def snapshot_scopes() -> list[Place | None]:
     ]
 
 
-def default_period(today: dt.date):
-    from gongzhi.insights.dashboard import Period
-
-    return Period(today.replace(month=1, day=1), today)
-
-
 def _scope(place: Place | None) -> str:
     return "" if place is None else str(place)
 
@@ -50,18 +45,16 @@ def _language() -> str:
 
 def _plain(data: dict) -> dict:
     """The figures as they come back from the JSON column (lazy strings and dates as text)."""
-    import json
-
     return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
 
 
 def roll_figures(*, now: dt.datetime, since: dt.date | None = None, full: bool = False) -> dict:
     """A ``gongzhi rollup`` step (the last): store the year-to-date figures of all data and of
     each subdistrict, in every language, stamped with this run's time."""
-    from gongzhi.insights.dashboard import shared_figures
+    from gongzhi.insights.dashboard import shared_figures, year_to_date
 
     today = timezone.localdate(now)
-    period = default_period(today)
+    period = year_to_date(today)
     written = 0
     with transaction.atomic():
         for place in snapshot_scopes():
@@ -85,7 +78,9 @@ def stored_figures(place: Place | None, period) -> dict | None:
     language when the latest rollup run wrote them, else None (compute them)."""
     if place is not None and place.level != "subdistrict":
         return None
-    if period != default_period(timezone.localdate()):
+    from gongzhi.insights.dashboard import year_to_date
+
+    if period != year_to_date(timezone.localdate()):
         return None
     ran_at = RollupState.objects.filter(name="matters").values_list("ran_at", flat=True).first()
     if ran_at is None:

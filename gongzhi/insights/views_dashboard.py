@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from gongzhi.core.excel import xlsx_response
 from gongzhi.core.listing import BadFilter, place_options, place_param, render_bad_filter
 from gongzhi.insights import report
-from gongzhi.insights.dashboard import Period, dashboard_place, figures
+from gongzhi.insights.dashboard import Period, dashboard_place, figures, year_to_date
 from gongzhi.matters.views_dashboard import PERIODS, period_param
 
 DOCX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -25,7 +25,7 @@ DOCX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessin
 
 def _period(request: HttpRequest, today: dt.date) -> tuple[str, Period]:
     if "period" not in request.GET:
-        return "year", Period(today.replace(month=1, day=1), today)
+        return "year", year_to_date(today)
     chosen = period_param(request, today)
     return chosen.key, Period(chosen.since, chosen.until)
 
