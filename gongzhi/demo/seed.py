@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 from faker import Faker
 
 from gongzhi.accounts.models import Profile, UserRole
+from gongzhi.core.demodates import TODAY, authored
 from gongzhi.core.identity import id_check_digit
 from gongzhi.partners.models import (
     Organisation,
@@ -47,8 +48,8 @@ from gongzhi.places.models import (
 )
 
 SEED = 20240401
-# Ages, join dates and tags are computed against this date, never the real one.
-TODAY = dt.date(2026, 11, 1)
+# Ages, join dates and tags are computed against the demo's today (core/demodates.py): the
+# demo's year ends on the day it is seeded.
 SUBDISTRICT = "琴台街道"
 DEMO_COMMUNITY = "X社区"
 DEMO_PASSWORD = "gongzhi-demo"  # noqa: S105 - printed in the terminal on purpose
@@ -599,7 +600,7 @@ class _Builder:
         partner = Partner(
             community=community,
             kind=kind,
-            joined_on=self.date_between(dt.date(2019, 3, 1), dt.date(2026, 9, 30)),
+            joined_on=self.date_between(authored(2019, 3, 1), authored(2026, 9, 30)),
             **fields,
         )
         data.partners.append(partner)

@@ -1,6 +1,6 @@
 """A year of deliberation meetings (议事) and mediation cases (矛盾调解) for the demo community.
 
-What is seeded (``seed_action``), 2025-11-01 … 2026-11-01 (``seed.TODAY``):
+What is seeded (``seed_action``): the year up to the day of seeding (``seed.TODAY``):
 
 * **2 venues** (民主协商阵地2个): 社区党群服务中心议事厅 and 渔家苑邻里议事亭.
 * **2 series** of community meetings: 周周议 every Wednesday afternoon in the 议事厅 (a public
@@ -51,6 +51,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from gongzhi.accounts.models import Profile, UserRole
+from gongzhi.core.demodates import authored
 from gongzhi.matters import deadlines
 from gongzhi.matters.models import (
     Category,
@@ -686,7 +687,7 @@ class _Seeder:
             f"{STORY_COMPOUND}{building_name}外墙瓷砖大面积脱落，连续降雨后多户墙面渗水发霉，"
             "楼下行人有被砸风险，居民多次反映，物业称需动用维修资金，希望社区协调解决"
         )
-        created = _at(dt.date(2026, 6, 8), dt.time(9, 20))
+        created = _at(authored(2026, 6, 8), dt.time(9, 20))
         policy = deadlines.policy_for(
             community_id=self.community.pk, tier=Tier.HARD, category=Category.SAFETY
         )
@@ -717,9 +718,9 @@ class _Seeder:
             "assign": created + dt.timedelta(hours=3),
             "deliberate": created + dt.timedelta(days=1, hours=1),
             "whistle_response": created + dt.timedelta(days=2, hours=6),
-            "meeting": _at(dt.date(2026, 6, 12), dt.time(14, 30)),
-            "complete": _at(dt.date(2026, 7, 3), dt.time(16, 0)),
-            "feedback": _at(dt.date(2026, 7, 6), dt.time(10, 15)),
+            "meeting": _at(authored(2026, 6, 12), dt.time(14, 30)),
+            "complete": _at(authored(2026, 7, 3), dt.time(16, 0)),
+            "feedback": _at(authored(2026, 7, 6), dt.time(10, 15)),
         }
         times["start"] = times["meeting"] + dt.timedelta(minutes=75)
         matter.acknowledged_at = times["acknowledge"]
@@ -939,13 +940,13 @@ class _Seeder:
             (
                 "外墙整体修缮、渗水户室内修复，完工后组织业主验收",
                 self.property_company(STORY_COMPOUND),
-                dt.date(2026, 7, 5),
+                authored(2026, 7, 5),
                 complete,
             ),
             (
                 "全程督办，协调解决施工中的问题",
                 team,
-                dt.date(2026, 7, 5),
+                authored(2026, 7, 5),
                 complete - dt.timedelta(hours=2),
             ),
         ]
@@ -1180,7 +1181,7 @@ def seed_mediation(seeder: _Seeder) -> int:
     committee = seeder.org(f"{STORY_COMPOUND}业主委员会")
     company = seeder.property_company(STORY_COMPOUND)
     if committee is not None and company is not None:
-        opened = _at(dt.date(2026, 3, 16), dt.time(10, 0))
+        opened = _at(authored(2026, 3, 16), dt.time(10, 0))
         case = mediation.case_open(
             actor=staff,
             kind=CaseKind.OWNERS_PROPERTY,

@@ -1,4 +1,4 @@
-"""A year of demo matters (事项) for one community, 2025-11-01 … 2026-11-01 (``seed.TODAY``).
+"""A year of demo matters (事项) for one community, up to the day of seeding (``seed.TODAY``).
 
 Volume follows the community's size (about 0.49 matters per household a year: about 3,500 for
 X社区). Categories, tiers (≈ 60 % small, 30 % big, 10 % hard), channels (grid and building visits
@@ -14,7 +14,7 @@ minutes (each step locks, checks rights and notifies), far beyond the demo's 60 
 the rows are built in memory with exactly the fields and ``MatterEvent`` rows the services
 write, then saved with ``bulk_create``. ``tests/test_demo.py`` replays every demo history
 against the state machine of ``docs/matters.md``. Each matter's planned life is cut at
-``NOW`` (midnight starting 2026-11-01): recent matters are still open in whatever state they
+``NOW`` (midnight starting ``TODAY``): recent matters are still open in whatever state they
 had reached. Late matters get the sweep's ``overdue`` (and ``escalate``) events one minute
 after the deadline passed, as ``gongzhi sweep`` run every minute would have written.
 
@@ -36,6 +36,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from gongzhi.accounts.models import Profile, UserRole
+from gongzhi.core.demodates import authored
 from gongzhi.matters import deadlines, routing
 from gongzhi.matters.classifier import CORPUS
 from gongzhi.matters.models import (
@@ -91,13 +92,10 @@ CHANNEL_WEIGHTS = {
 HOUSEHOLD_CATEGORIES = {Category.CARE, Category.DISPUTES, Category.SERVICES}
 # Where staff refer matters that are not the community's to solve.
 REFERRALS = ("12345市民服务热线", "汉阳区房管局", "琴台派出所", "区人社局", "供电公司95598")
-# 2026 festivals: Spring Festival, Lantern, Dragon Boat, Mid-Autumn, National Day.
-FESTIVALS = (
-    dt.date(2026, 2, 17),
-    dt.date(2026, 3, 3),
-    dt.date(2026, 6, 19),
-    dt.date(2026, 9, 25),
-    dt.date(2026, 10, 1),
+# The festivals of the authored year (Spring Festival, Lantern, Dragon Boat, Mid-Autumn, National
+# Day), moved with the demo's year.
+FESTIVALS = tuple(
+    authored(2026, month, day) for month, day in ((2, 17), (3, 3), (6, 19), (9, 25), (10, 1))
 )
 PLACE_NAMES = re.compile(r"锦绣园|滨江苑|渔家苑|渔湾新村|琴湖新村|鹦鹉花园|江堤还建小区|江南小区")
 BUILDING_NAMES = re.compile(r"\d+栋")

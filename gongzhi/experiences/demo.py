@@ -8,10 +8,10 @@ import random
 
 from django.utils import timezone
 
+from gongzhi.core.demodates import TODAY
 from gongzhi.experiences.models import Experience, ExperienceTag
 from gongzhi.places.models import Community, Compound
 
-TODAY = dt.date(2026, 11, 1)
 TARGET = 320
 
 # (title, body, tags, project title it came from or "")

@@ -4,7 +4,7 @@
 * three rules — 月度服务之星 (monthly, hours), 季度积分之星 (quarterly, points earned) and
   年度志愿服务光荣榜 (yearly, hours) — with every finished period of the demo year built and
   published from the seeded service records and points;
-* one completed 2026 “身边好人” election: two nominees per category, one rejected at
+* one completed “身边好人” election of the demo's year: two nominees per category, one rejected at
   screening, a week of voting by about a third of the verified residents, committee scores,
   publicity with one anonymous objection (answered, not upheld) and publication;
 * a talent pool of about thirty partners, a few recommended upward as 先进个人.
@@ -20,6 +20,7 @@ import uuid
 from django.utils import timezone
 
 from gongzhi.accounts.models import Profile, UserRole
+from gongzhi.core.demodates import TODAY, authored
 from gongzhi.honours import services
 from gongzhi.honours.models import (
     Ballot,
@@ -37,8 +38,6 @@ from gongzhi.honours.models import (
 from gongzhi.honours.services import HonoursError
 from gongzhi.partners.models import Partner
 from gongzhi.people.models import Resident
-
-TODAY = dt.date(2026, 11, 1)
 
 DEEDS = {
     GoodPersonCategory.HELPING: [
@@ -101,7 +100,7 @@ def seed_verifications(community, staff, *, rng: random.Random) -> int:
                 resident=resident,
                 method="committee" if n % 3 else "id_card",
                 verified_by=staff,
-                verified_at=_at(dt.date(2026, 3, 1) + dt.timedelta(days=n % 150)),
+                verified_at=_at(authored(2026, 3, 1) + dt.timedelta(days=n % 150)),
             )
             for n, resident in enumerate(chosen)
         ],
@@ -154,10 +153,10 @@ def seed_rolls(community, staff) -> int:
 
 
 def seed_election(community, staff, *, rng: random.Random) -> Election:
-    vote_from, vote_to = dt.date(2026, 9, 1), dt.date(2026, 9, 10)
+    vote_from, vote_to = authored(2026, 9, 1), authored(2026, 9, 10)
     election = services.election_create(
         community=community,
-        title="2026年度“身边好人”评选",
+        title=f"{vote_from.year}年度“身边好人”评选",
         max_choices=5,
         seats=5,
         vote_from=vote_from,
@@ -217,12 +216,12 @@ def seed_election(community, staff, *, rng: random.Random) -> Election:
     rng.shuffle(box)
     Participation.objects.bulk_create(roll, batch_size=2000)
     Ballot.objects.bulk_create(box, batch_size=2000)
-    services.election_close_voting(election=election, actor=staff, today=dt.date(2026, 9, 11))
+    services.election_close_voting(election=election, actor=staff, today=authored(2026, 9, 11))
     for candidate in on_ballot:
         services.candidate_assess(
             candidate=candidate, committee_score=rng.randint(70, 96), actor=staff
         )
-    services.election_start_publicity(election=election, actor=staff, today=dt.date(2026, 9, 14))
+    services.election_start_publicity(election=election, actor=staff, today=authored(2026, 9, 14))
     election.refresh_from_db()
     top = election.candidates.filter(elected=True).order_by("rank").first()
     objection = services.objection_raise(
@@ -231,7 +230,7 @@ def seed_election(community, staff, *, rng: random.Random) -> Election:
         text="听说该候选人的事迹有夸大成分，请核实。",
         anonymous=True,
         actor=staff,
-        today=dt.date(2026, 9, 16),
+        today=authored(2026, 9, 16),
     )
     services.objection_handle(
         objection=objection,
@@ -239,7 +238,7 @@ def seed_election(community, staff, *, rng: random.Random) -> Election:
         outcome="经居委会走访邻居核实，事迹属实，异议不成立。",
         actor=staff,
     )
-    services.election_publish(election=election, actor=staff, today=dt.date(2026, 9, 21))
+    services.election_publish(election=election, actor=staff, today=authored(2026, 9, 21))
     election.refresh_from_db()
     return election
 
@@ -264,14 +263,14 @@ def seed_talent(community, staff, *, rng: random.Random) -> int:
                 skills="、".join(s.name for s in partner.skills.all()),
                 story=rng.choice(STORIES),
                 actor=staff,
-                today=dt.date(2026, 1, 1) + dt.timedelta(days=rng.randrange(280)),
+                today=authored(2026, 1, 1) + dt.timedelta(days=rng.randrange(280)),
             )
         )
     levels = [RecommendLevel.SUBDISTRICT, RecommendLevel.DISTRICT, RecommendLevel.CITY]
     outcomes = [RecommendOutcome.AWARDED, RecommendOutcome.NOT_AWARDED, None]
     for n, profile in enumerate(rng.sample(profiles, min(5, len(profiles)))):
         recommendation = services.talent_recommend(
-            profile=profile, level=levels[n % 3], year=2026 - n % 2, actor=staff
+            profile=profile, level=levels[n % 3], year=TODAY.year - n % 2, actor=staff
         )
         outcome = outcomes[n % 3]
         if outcome is not None:

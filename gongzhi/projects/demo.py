@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from gongzhi.accounts.models import Profile, UserRole
+from gongzhi.core.demodates import TODAY, authored
 from gongzhi.partners.models import Partner, PartnerKind
 from gongzhi.people.models import Resident
 from gongzhi.places.models import Community, Compound
@@ -31,8 +32,6 @@ from gongzhi.projects.models import (
     WishStatus,
 )
 from gongzhi.projects.services import co_building_organiser, co_building_source, rating_summary
-
-TODAY = dt.date(2026, 11, 1)
 
 # (kind, title, description, budget, compound index or None, closed?)
 PROJECTS = [
@@ -142,7 +141,7 @@ def seed_projects(community: Community, *, rng: random.Random) -> list[Project]:
         if project.compound_id:
             scope = scope.filter(household__unit__building__compound=project.compound_id)
         pool = list(
-            scope.filter(~Q(birth_date__gt=dt.date(2008, 11, 1))).values_list("id", flat=True)[
+            scope.filter(~Q(birth_date__gt=authored(2008, 11, 1))).values_list("id", flat=True)[
                 :3000
             ]
         )
@@ -246,7 +245,7 @@ def _park_labour(projects, community, staff, rng) -> None:
     organiser = co_building_organiser(park)
     people = list(
         Resident.objects.filter(household__unit__building__compound=park.compound_id)
-        .filter(birth_date__lte=dt.date(2006, 1, 1), birth_date__gte=dt.date(1950, 1, 1))
+        .filter(birth_date__lte=authored(2006, 1, 1), birth_date__gte=authored(1950, 1, 1))
         .order_by("id")
         .values_list("id", flat=True)[:600]
     )

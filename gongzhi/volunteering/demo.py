@@ -21,6 +21,7 @@ import random
 from django.utils import timezone
 
 from gongzhi.accounts.models import Profile, UserRole
+from gongzhi.core.demodates import TODAY, authored
 from gongzhi.partners.models import Team, TeamMembership
 from gongzhi.points.demo import seed_redemptions, seed_shop
 from gongzhi.points.services import PointsError, points_earn
@@ -37,11 +38,10 @@ from gongzhi.volunteering.models import (
 )
 from gongzhi.volunteering.services import star_awards_refresh, star_scheme_for
 
-TODAY = dt.date(2026, 11, 1)
 MONTHS = 12
 # The points scheme (积分制) started half-way through the year: earlier service counts for
 # hours and stars, but its claims carry no points.
-POINTS_FROM = dt.date(2026, 5, 1)
+POINTS_FROM = authored(2026, 5, 1)
 PUBLICITY_DAYS = 7
 # kind, unit, points, cap per activity (1 h = 1 分, a monthly record capped at 30)
 RULES = (
