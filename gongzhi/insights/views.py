@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from gongzhi.core.excel import workbook_bytes, xlsx_response
 from gongzhi.core.listing import BadFilter, place_options, place_param, render_bad_filter
+from gongzhi.core.naturalsort import natural_sorted
 from gongzhi.core.places import Place
 from gongzhi.insights import rules
 from gongzhi.insights.diagnostics import diagnostics_for
@@ -52,16 +53,20 @@ def children(place: Place | None) -> list[tuple[Place, str]]:
         rows = Community.objects.all()
         if place is not None:
             rows = rows.filter(subdistrict_id=place.id)
-        return [(Place("community", c.pk), c.name) for c in rows]
+        return _natural([(Place("community", c.pk), c.name) for c in rows])
     if place.level == "community":
         rows = Compound.objects.filter(community_id=place.id)
-        return [(Place("compound", c.pk), c.name) for c in rows]
+        return _natural([(Place("compound", c.pk), c.name) for c in rows])
     if place.level in ("compound", "grid"):
         rows = Building.objects.select_related("compound").filter(
             **{"compound_id" if place.level == "compound" else "grid_id": place.id}
         )
-        return [(Place("building", b.pk), str(b)) for b in rows]
+        return _natural([(Place("building", b.pk), str(b)) for b in rows])
     return []
+
+
+def _natural(children: list[tuple[Place, str]]) -> list[tuple[Place, str]]:
+    return natural_sorted(children, lambda child: child[1])
 
 
 def _value(value: float | None) -> float | None:

@@ -4,6 +4,7 @@ household, and 网格 grids, each a set of buildings of one community."""
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from gongzhi.core.naturalsort import natural_key
 from gongzhi.core.places import PlacePaths
 
 
@@ -116,6 +117,11 @@ class Building(models.Model):
 
     def __str__(self) -> str:
         return f"{self.compound.name} {self.name}"
+
+    def sort_key(self) -> tuple:
+        """Within a compound: by the sort number staff gave, then naturally by name (imported
+        buildings have no number, and 10栋 must follow 2栋)."""
+        return (self.number, natural_key(self.name))
 
 
 class Unit(models.Model):

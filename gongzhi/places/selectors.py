@@ -7,9 +7,10 @@ own grid and a partner's are empty.
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count
 from django.shortcuts import get_object_or_404
 
+from gongzhi.core.naturalsort import natural_key
 from gongzhi.places.models import Building, Compound, Household, Unit
 from gongzhi.places.rules import households_visible, places_visible
 
@@ -55,15 +56,21 @@ def building_counts(user) -> dict[int, Counts]:
 
 
 def place_tree(user) -> list[CommunityNode]:
-    """Community → compounds → buildings the user may see, with counts (three queries)."""
+    """Community → compounds → buildings the user may see, with counts (three queries), in
+    natural order (2栋 before 10栋)."""
     compounds = places_visible(user, Compound.objects.select_related("community"))
-    buildings = places_visible(user, Building.objects.select_related("grid")).order_by(
-        "compound_id", "number", "name"
+    buildings = sorted(
+        places_visible(user, Building.objects.select_related("grid")),
+        key=Building.sort_key,
     )
     counts = building_counts(user)
     communities: dict[int, CommunityNode] = {}
     by_compound: dict[int, CompoundNode] = {}
-    for compound in compounds.order_by("community__name", "community_id", "name"):
+    compounds = sorted(
+        compounds,
+        key=lambda c: (natural_key(c.community.name), c.community_id, natural_key(c.name)),
+    )
+    for compound in compounds:
         node = communities.setdefault(compound.community_id, CommunityNode(compound.community))
         by_compound[compound.pk] = CompoundNode(compound)
         node.compounds.append(by_compound[compound.pk])
@@ -91,5 +98,5 @@ def unit_get(user, pk: int) -> Unit:
     return get_object_or_404(qs, pk=pk)
 
 
-def building_units(building: Building) -> QuerySet[Unit]:
-    return building.units.order_by("number", "name")
+def building_units(building: Building) -> list[Unit]:
+    return sorted(building.units.all(), key=lambda unit: (unit.number, natural_key(unit.name)))
