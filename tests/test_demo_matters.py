@@ -5,6 +5,7 @@ Seeding the whole demo takes several seconds, so the checks on the seeded data
 allowed steps come from the state machine's tables in ``gongzhi.matters.models``, not copies.
 """
 
+import datetime as dt
 import io
 import json
 from collections import Counter
@@ -12,6 +13,7 @@ from collections import Counter
 import pytest
 from django.core.management import call_command
 from django.db.models import Count
+from django.utils import timezone
 
 from gongzhi.matters.models import (
     OPEN_STATUSES,
@@ -24,6 +26,7 @@ from gongzhi.matters.models import (
     Status,
 )
 from gongzhi.matters.rates import three_rates
+from gongzhi.matters.selectors import monthly_trend
 
 # Events that record something without moving the matter (route, classify, the sweep's …).
 STILL = {"route", "classify", "absorb", "overdue", "escalate", "whistle_response", "photo"}
@@ -96,6 +99,15 @@ def check_demo_matters(community_name: str = "X社区") -> None:
         assert 0 < statuses[status] < 0.05
     assert matters.filter(status__in=OPEN_STATUSES).count() > 20
     assert matters.filter(overdue=True).exists()
+    # A living demo: its year ends on the day it is seeded, so the last week and the current
+    # month have matters whatever the day (core/demodates.py).
+    today = timezone.localdate()
+    week_ago = timezone.now() - dt.timedelta(days=7)
+    assert matters.filter(created_at__gte=week_ago).count() >= 20
+    assert matters.filter(created_at__date__lt=today - dt.timedelta(days=366)).count() == 0
+    monthly = monthly_trend(matters, months=[today.replace(day=1)])
+    # Seeded up to midnight: on the 1st the current month has just begun.
+    assert monthly["submitted"][0] > 0 or today.day == 1
     rated = Counter(matters.exclude(satisfaction="").values_list("satisfaction", flat=True))
     assert rated["satisfied"] / sum(rated.values()) > 0.75
     assert MatterEvent.objects.filter(matter__in=matters, action="reopen").exists()
