@@ -90,6 +90,8 @@ def _register_routers() -> None:
     api.add_router("/places", places_router)
     api.add_router("/", people_router)
     api.add_router("/", partners_router)
+    # Before the matters router: /matters/rules must not be read as /matters/{matter_id}.
+    api.add_router("/", "gongzhi.configuration.api.router")
     api.add_router("/matters", "gongzhi.matters.api.router")
     api.add_router("/mediation", "gongzhi.mediation.api.router")
     api.add_router("/meetings", "gongzhi.meetings.api.router")

@@ -21,6 +21,7 @@ urlpatterns = [
     path("network/", include("gongzhi.network.urls")),
     path("insights/", include("gongzhi.insights.urls")),
     path("dashboard/", include("gongzhi.insights.urls_dashboard")),
+    path("settings/", include("gongzhi.configuration.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

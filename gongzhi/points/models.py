@@ -302,6 +302,7 @@ class ShopItem(models.Model):
         _("days to pick up"), default=7, help_text=_("An order not picked up is released")
     )
     active = models.BooleanField(_("on sale"), default=True)
+    photo = models.ImageField(_("photo"), upload_to="shop/", blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     PLACE = PlacePaths(subdistrict="community__subdistrict", community="community")
