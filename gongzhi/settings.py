@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "gongzhi.experiences",
     "gongzhi.network",
     "gongzhi.insights",
+    "gongzhi.pickers",
     "gongzhi.configuration",
     "gongzhi.demo",
 ]

@@ -20,6 +20,7 @@ urlpatterns = [
     path("experiences/", include("gongzhi.experiences.urls")),
     path("network/", include("gongzhi.network.urls")),
     path("insights/", include("gongzhi.insights.urls")),
+    path("pick/", include("gongzhi.pickers.urls")),
     path("dashboard/", include("gongzhi.insights.urls_dashboard")),
     path("settings/", include("gongzhi.configuration.urls")),
     path("api/v1/", api.urls),
