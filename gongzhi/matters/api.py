@@ -42,6 +42,7 @@ from gongzhi.matters.models import (
     Satisfaction,
     Status,
     Tier,
+    owner_label,
 )
 from gongzhi.matters.services import MatterError
 from gongzhi.partners.models import Organisation, Partner, Team
@@ -139,7 +140,7 @@ class MatterOut(Schema):
 
 
 class OwnerOut(Schema):
-    kind: str = Field(description="partner, team or organisation")
+    kind: str = Field(description="partner, team, organisation or user (a grid worker or staff)")
     id: int
     name: str
     is_whistle: bool = Field(description="A department summoned with a response deadline")
@@ -148,7 +149,7 @@ class OwnerOut(Schema):
 
     @staticmethod
     def resolve_kind(obj) -> str:
-        return type(obj.actor).__name__.lower()
+        return "user" if obj.user_id else type(obj.actor).__name__.lower()
 
     @staticmethod
     def resolve_id(obj) -> int:
@@ -156,12 +157,14 @@ class OwnerOut(Schema):
 
     @staticmethod
     def resolve_name(obj) -> str:
-        return obj.actor.name
+        return owner_label(obj.actor)
 
 
 class EventOut(Schema):
     at: dt.datetime
     action: str
+    action_label: str
+    detail: str = Field(description="What the event's data adds, in words (may be empty)")
     actor: str = Field(description="Who acted; residents see roles, not names")
     from_status: str
     to_status: str
@@ -211,6 +214,14 @@ class MatterIn(Schema):
     category: str | None = Field(None, description="Leave out to take the classifier's guess")
     tier: str | None = Field(None, description="small, big or hard; leave out to guess")
     priority: Priority = Priority.NORMAL
+    handled_on_spot: bool = Field(
+        False,
+        description="当场办结: a grid worker or staff member already handled this small matter; "
+        "the answer is the matter done (or closed unrated when no reporter can be asked)",
+    )
+    resolution_note: str = Field(
+        "", max_length=1000, description="What was done on the spot (required with it)"
+    )
 
 
 class NoteIn(Schema):
@@ -226,6 +237,7 @@ class AssignIn(Schema):
     partner_ids: list[int] = []
     team_ids: list[int] = []
     organisation_ids: list[int] = []
+    user_ids: list[int] = Field([], description="Grid workers or community staff (user accounts)")
     whistle_organisation_ids: list[int] = Field(
         [], description="Departments summoned with a response deadline (吹哨)"
     )
@@ -327,7 +339,7 @@ def _detail(user, matter_id: int) -> Matter:
         Prefetch(
             "owners",
             queryset=MatterOwner.objects.filter(active=True).select_related(
-                "partner", "team", "organisation"
+                "partner", "team", "organisation", "user__profile"
             ),
         ),
         Prefetch("events", queryset=MatterEvent.objects.select_related("actor__profile")),
@@ -338,6 +350,8 @@ def _detail(user, matter_id: int) -> Matter:
         {
             "at": event.at,
             "action": event.action,
+            "action_label": selectors.event_label(event),
+            "detail": selectors.event_detail(event),
             "actor": selectors.actor_label(user, event),
             "from_status": event.from_status,
             "to_status": event.to_status,
@@ -452,6 +466,8 @@ def matter_submit(
         category=payload.category,
         tier=payload.tier,
         priority=payload.priority,
+        handled_on_spot=payload.handled_on_spot,
+        resolution_note=payload.resolution_note,
         idempotency_key=idempotency_key.strip() if idempotency_key else None,
         now=now,
     )
@@ -499,7 +515,7 @@ def _visible_by_id(qs, ids: list[int], what: str) -> list:
     return found
 
 
-@_transition("assign", "Assign owners (partners, teams, organisations)")
+@_transition("assign", "Assign owners (partners, teams, organisations, grid workers, staff)")
 def matter_assign(request, matter_id: int, payload: AssignIn):
     user = request.auth
     owners = [
@@ -511,6 +527,11 @@ def matter_assign(request, matter_id: int, payload: AssignIn):
             organisations_visible(user, Organisation.objects.all()),
             payload.organisation_ids,
             _("organisation"),
+        ),
+        *_visible_by_id(
+            selectors.owner_accounts(user).select_related("profile"),
+            payload.user_ids,
+            _("grid worker or staff member"),
         ),
     ]
     whistle = _visible_by_id(

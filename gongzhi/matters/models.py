@@ -84,6 +84,10 @@ SOURCES = {
     "deliberate": (Status.ASSIGNED,),
     "start": (Status.ASSIGNED, Status.DELIBERATING),
     "complete": (Status.IN_PROGRESS,),
+    # Handling (办结) a small matter in one step: starting and completing it together.
+    "handle": _EARLY,
+    # A submit recorded as already handled (当场办结): the second step of the same submit.
+    "handle_on_spot": (Status.RECEIVED,),
     "feedback": (Status.DONE,),
     "close_unrated": (Status.DONE,),
     "merge": _EARLY,
@@ -100,6 +104,8 @@ TARGETS = {
     "deliberate": (Status.DELIBERATING,),
     "start": (Status.IN_PROGRESS,),
     "complete": (Status.DONE,),
+    "handle": (Status.DONE,),
+    "handle_on_spot": (Status.DONE,),
     "feedback": (Status.CLOSED,),
     "reopen": (Status.IN_PROGRESS,),
     "escalate": (Status.IN_PROGRESS,),
@@ -300,8 +306,14 @@ class MatterReporter(models.Model):
         return self.name or str(self.resident)
 
 
+# The owner columns of ``MatterOwner``: exactly one of them is set.
+OWNER_FIELDS = ("partner_id", "team_id", "organisation_id", "user_id")
+
+
 class MatterOwner(models.Model):
-    """A partner, team or organisation responsible for the matter (exactly one of the three)."""
+    """Who is responsible for the matter: exactly one of a partner, a team, an organisation or a
+    user account (a grid worker or community staff member, e.g. one who handled it on the spot).
+    """
 
     matter = models.ForeignKey(Matter, on_delete=models.CASCADE, related_name="owners")
     partner = models.ForeignKey(
@@ -312,6 +324,13 @@ class MatterOwner(models.Model):
     )
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="owned_matters"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="owned_matters",
     )
     active = models.BooleanField(default=True)
     is_whistle = models.BooleanField(
@@ -326,20 +345,51 @@ class MatterOwner(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=(
-                    models.Q(partner__isnull=False, team__isnull=True, organisation__isnull=True)
-                    | models.Q(partner__isnull=True, team__isnull=False, organisation__isnull=True)
-                    | models.Q(partner__isnull=True, team__isnull=True, organisation__isnull=False)
+                    models.Q(
+                        partner__isnull=False,
+                        team__isnull=True,
+                        organisation__isnull=True,
+                        user__isnull=True,
+                    )
+                    | models.Q(
+                        partner__isnull=True,
+                        team__isnull=False,
+                        organisation__isnull=True,
+                        user__isnull=True,
+                    )
+                    | models.Q(
+                        partner__isnull=True,
+                        team__isnull=True,
+                        organisation__isnull=False,
+                        user__isnull=True,
+                    )
+                    | models.Q(
+                        partner__isnull=True,
+                        team__isnull=True,
+                        organisation__isnull=True,
+                        user__isnull=False,
+                    )
                 ),
                 name="matter_owner_exactly_one",
             )
         ]
 
     def __str__(self) -> str:
-        return str(self.actor)
+        return owner_label(self.actor)
 
     @property
     def actor(self):
-        return self.partner or self.team or self.organisation
+        return self.partner or self.team or self.organisation or self.user
+
+
+def owner_label(owner) -> str:
+    """An owner as people know it: a user account by full name and role, never by username."""
+    if isinstance(owner, (Partner, Team, Organisation)):
+        return str(owner)
+    profile = getattr(owner, "profile", None) if hasattr(owner, "profile") else None
+    role = str(profile.get_role_display() if profile else _("administrator"))
+    name = owner.get_full_name()
+    return f"{name} · {role}" if name else role
 
 
 def _photo_path(instance, filename: str) -> str:

@@ -2,7 +2,8 @@
 
 Seeing: staff and officials see the matters of their reach (community / subdistrict), grid
 workers the matters of their grid's buildings, partners the matters they (or their teams) own,
-residents the matters they reported (including merged duplicates they joined).
+residents the matters they reported (including merged duplicates they joined). Anyone who is an
+active owner of a matter in person (a user owner) also sees it.
 
 Acting: see the table in docs/matters.md. Residents never act on someone else's matter.
 """
@@ -14,7 +15,7 @@ from django.db.models import Q
 from gongzhi.accounts.models import UserRole
 from gongzhi.accounts.scope import registry_reach
 from gongzhi.core.places import place_q
-from gongzhi.matters.models import SOURCES, Matter, Tier
+from gongzhi.matters.models import SOURCES, Matter, MatterOwner, Tier
 
 
 def _profile(user):
@@ -43,6 +44,10 @@ def visible_q(user) -> Q | None:
         return Q(owners__partner_id=profile.partner_id, owners__active=True) | Q(
             owners__team__memberships__partner_id=profile.partner_id, owners__active=True
         )
+    if profile.role in (UserRole.GRID_WORKER, UserRole.COMMUNITY_STAFF):
+        # A subquery, not a join: a join through owners would repeat a matter per owner.
+        owned = MatterOwner.objects.filter(user_id=user.pk, active=True).values("matter_id")
+        return place_q(registry_reach(user).place, Matter.PLACE) | Q(pk__in=owned)
     return place_q(registry_reach(user).place, Matter.PLACE)
 
 
@@ -69,16 +74,16 @@ def in_reach(user, matter: Matter) -> bool:
 
 
 def is_owner(user, matter: Matter) -> bool:
+    """An active owner: the user in person, or their partner record or one of its teams."""
     profile = _profile(user)
-    if profile is None or profile.partner_id is None:
+    if profile is None:
         return False
-    return (
-        matter.owners.filter(active=True)
-        .filter(
-            Q(partner_id=profile.partner_id) | Q(team__memberships__partner_id=profile.partner_id)
+    mine = Q(user_id=user.pk)
+    if profile.partner_id is not None:
+        mine |= Q(partner_id=profile.partner_id) | Q(
+            team__memberships__partner_id=profile.partner_id
         )
-        .exists()
-    )
+    return matter.owners.filter(mine, active=True).exists()
 
 
 def is_reporter(user, matter: Matter) -> bool:
@@ -103,9 +108,17 @@ def can_manage(user, matter: Matter) -> bool:
     return is_staff(user) and in_reach(user, matter)
 
 
+def is_grid_worker_of(user, matter: Matter) -> bool:
+    """The grid worker of the matter's building (a grid worker's reach is their grid)."""
+    return role(user) == UserRole.GRID_WORKER and in_reach(user, matter)
+
+
 def can_handle(user, matter: Matter) -> bool:
-    """Start and complete the work: staff of the place or an active owner."""
-    return can_manage(user, matter) or is_owner(user, matter)
+    """Start and complete the work: staff of the place, an active owner, or — for a small
+    matter — the grid worker of its building, who handles small matters in their grid."""
+    if can_manage(user, matter) or is_owner(user, matter):
+        return True
+    return matter.tier == Tier.SMALL and is_grid_worker_of(user, matter)
 
 
 def can_give_feedback(user, matter: Matter) -> bool:
@@ -126,6 +139,7 @@ class Allowed:
     deliberate: bool = False
     start: bool = False
     complete: bool = False
+    handle: bool = False
     merge: bool = False
     refer: bool = False
     reject: bool = False
@@ -138,7 +152,15 @@ class Allowed:
     def any_staff_action(self) -> bool:
         return any(
             getattr(self, name)
-            for name in ("acknowledge", "classify", "assign", "deliberate", "start", "complete")
+            for name in (
+                "acknowledge",
+                "classify",
+                "assign",
+                "deliberate",
+                "start",
+                "complete",
+                "handle",
+            )
         ) or any((self.merge, self.refer, self.reject, self.close_unrated))
 
 
@@ -148,7 +170,7 @@ def allowed_actions(user, matter: Matter) -> Allowed:
     The services check both again when the action is posted."""
     status = matter.status
     manage = can_manage(user, matter)
-    handle = manage or is_owner(user, matter)
+    handle = can_handle(user, matter)
     reporter = is_reporter(user, matter)
     return Allowed(
         acknowledge=status in SOURCES["acknowledge"] and can_acknowledge(user, matter),
@@ -157,6 +179,7 @@ def allowed_actions(user, matter: Matter) -> Allowed:
         deliberate=manage and status in SOURCES["deliberate"] and matter.tier != Tier.SMALL,
         start=handle and status in SOURCES["start"],
         complete=handle and status in SOURCES["complete"],
+        handle=handle and status in SOURCES["handle"] and matter.tier == Tier.SMALL,
         merge=manage and status in SOURCES["merge"],
         refer=manage and status in SOURCES["refer"],
         reject=manage and status in SOURCES["reject"],

@@ -7,10 +7,12 @@ does not grow with the number of matters.
 
 import datetime as dt
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from gongzhi.accounts.models import UserRole
 from gongzhi.accounts.scope import directory_reach, narrow, restrict
@@ -19,9 +21,15 @@ from gongzhi.matters import rules
 from gongzhi.matters.models import (
     OPEN_STATUSES,
     WORKING_STATUSES,
+    Category,
+    Channel,
     ClassificationCorrection,
     Matter,
+    Satisfaction,
     Status,
+    Tier,
+    WorkingMode,
+    owner_label,
 )
 from gongzhi.matters.rates import rate_counts, rates_from_counts
 from gongzhi.matters.services import MatterError, resolve_place
@@ -178,18 +186,123 @@ def rates_by_compound(matters: QuerySet, compounds: QuerySet) -> list[tuple[Comp
     ]
 
 
+def owner_accounts(viewer) -> QuerySet:
+    """Accounts that may be chosen as a matter's owner, within the viewer's directory reach:
+    active grid workers and community staff (their community is checked again on assign)."""
+    reach = directory_reach(viewer)
+    users = get_user_model().objects.filter(
+        is_active=True,
+        profile__role__in=(UserRole.GRID_WORKER, UserRole.COMMUNITY_STAFF),
+    )
+    if reach.everywhere:
+        return users
+    if reach.nowhere:
+        return users.none()
+    paths = ("profile__community", "profile__compound__community", "profile__grid__community")
+    if reach.place.level == "subdistrict":
+        paths = tuple(f"{path}__subdistrict" for path in paths)
+    in_reach = Q()
+    for path in paths:
+        in_reach |= Q(**{path: reach.place.id})
+    return users.filter(in_reach)
+
+
 def actor_label(viewer, event) -> str:
-    """Who acted on a matter, as ``viewer`` may see it: residents see roles, not names."""
+    """Who acted on a matter, as ``viewer`` may see it: residents see roles, not names; others
+    see the full name and role (never a username, which means nothing to a reader)."""
     actor = event.actor
     if actor is None:
         return _("system")
     if actor.pk == viewer.pk:
         return _("you")
     profile = getattr(actor, "profile", None) if hasattr(actor, "profile") else None
-    role = profile.get_role_display() if profile else _("administrator")
+    role = str(profile.get_role_display() if profile else _("administrator"))
     if rules.role(viewer) == UserRole.RESIDENT:
-        return str(role)
-    return f"{actor.get_full_name() or actor.username} · {role}"
+        return role
+    return owner_label(actor)
+
+
+EVENT_LABELS = {
+    "submit": gettext_lazy("submitted"),
+    "classify": gettext_lazy("classification confirmed"),
+    "acknowledge": gettext_lazy("acknowledged"),
+    "assign": gettext_lazy("assigned"),
+    "route": gettext_lazy("routed by the responsibility rules"),
+    "deliberate": gettext_lazy("sent to deliberation"),
+    "start": gettext_lazy("work started"),
+    "complete": gettext_lazy("completed"),
+    "handle": gettext_lazy("handled"),
+    "handle_on_spot": gettext_lazy("handled on the spot"),
+    "feedback": gettext_lazy("feedback given"),
+    "reopen": gettext_lazy("reopened after dissatisfaction"),
+    "escalate": gettext_lazy("escalated"),
+    "close_unrated": gettext_lazy("closed without feedback"),
+    "merge": gettext_lazy("merged into another matter"),
+    "absorb": gettext_lazy("a duplicate was merged in"),
+    "refer": gettext_lazy("referred elsewhere"),
+    "reject": gettext_lazy("rejected"),
+    "withdraw": gettext_lazy("withdrawn"),
+    "photo": gettext_lazy("photo added"),
+    "overdue": gettext_lazy("deadline passed"),
+    "whistle_response": gettext_lazy("the summoned department responded"),
+    "whistle_overdue": gettext_lazy("the summoned department did not respond in time"),
+}
+
+# Values kept in ``MatterEvent.data`` that a timeline shows: each by its label.
+_DEADLINES = {"ack": gettext_lazy("acknowledge by"), "due": gettext_lazy("resolve by")}
+_REASONS = {
+    "overdue": gettext_lazy("late by more than its whole resolve period"),
+    "nobody_to_ask": gettext_lazy("no reporter who could be asked for feedback"),
+}
+
+
+def event_label(event) -> str:
+    """The event's action in words; an action without a label (none today) shows as
+    "other step" rather than its code."""
+    return str(EVENT_LABELS.get(event.action, _("other step")))
+
+
+def event_detail(event) -> str:
+    """What the event's data adds, in words: the deadline passed, the rating, the owners …"""
+    data = event.data or {}
+    action = event.action
+    if action == "submit" and data.get("channel") in Channel.values:
+        return str(Channel(data["channel"]).label)
+    if action == "overdue" and data.get("deadline") in _DEADLINES:
+        return str(_DEADLINES[data["deadline"]])
+    if action == "escalate" and data.get("reason") in _REASONS:
+        return str(_REASONS[data["reason"]])
+    if action == "close_unrated" and data.get("reason") in _REASONS:
+        return str(_REASONS[data["reason"]])
+    if action in ("feedback", "reopen", "escalate") and data.get("satisfaction") in (
+        Satisfaction.values
+    ):
+        return str(Satisfaction(data["satisfaction"]).label)
+    if action == "assign":
+        return "、".join([*data.get("owners", []), *data.get("whistle", [])])
+    if action == "route" and data.get("working_mode") in WorkingMode.values:
+        return str(WorkingMode(data["working_mode"]).label)
+    if action in ("whistle_response", "whistle_overdue"):
+        return data.get("organisation", "")
+    if action == "merge" and data.get("into"):
+        return f"#{data['into']}"
+    if action == "absorb" and data.get("from"):
+        return f"#{data['from']}"
+    if action == "classify" and isinstance(data.get("to"), dict):
+        to = data["to"]
+        if to.get("category") in Category.values and to.get("tier") in Tier.values:
+            return f"{Category(to['category']).label} · {Tier(to['tier']).label}"
+    return ""
+
+
+def moved_to(event) -> str:
+    """The new status's label when the event changed it (and does not already say so)."""
+    if not event.from_status or event.to_status == event.from_status:
+        return ""
+    if event.to_status not in Status.values:
+        return ""
+    label = str(Status(event.to_status).label)
+    return "" if label == event_label(event) else label
 
 
 def late_q(now) -> Q:

@@ -9,8 +9,10 @@ import datetime as dt
 from collections.abc import Sequence
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,6 +20,7 @@ from gongzhi.accounts.models import Profile, UserRole
 from gongzhi.matters import deadlines, rules
 from gongzhi.matters.models import (
     MAX_TEXT_LENGTH,
+    OWNER_FIELDS,
     SOURCES,
     Category,
     ClassificationCorrection,
@@ -30,6 +33,8 @@ from gongzhi.matters.models import (
     Status,
     SubmitKey,
     Tier,
+    WorkingMode,
+    owner_label,
 )
 from gongzhi.notifications.services import notify_contact, notify_users
 from gongzhi.partners.models import Organisation, Partner, Team
@@ -106,6 +111,7 @@ def reporter_users(matter: Matter):
 
 
 def owner_users(matter: Matter):
+    """The accounts of the active owners: user owners, partners and the members of teams."""
     owners = matter.owners.filter(active=True)
     partner_ids = set(owners.exclude(partner=None).values_list("partner_id", flat=True))
     partner_ids |= set(
@@ -113,7 +119,9 @@ def owner_users(matter: Matter):
         .filter(profile__isnull=False)
         .values_list("pk", flat=True)
     )
-    return get_user_model().objects.filter(profile__partner_id__in=partner_ids)
+    return get_user_model().objects.filter(
+        Q(profile__partner_id__in=partner_ids) | Q(pk__in=owners.exclude(user=None).values("user"))
+    )
 
 
 def supervisor_users(matter: Matter, *, level: int = 0):
@@ -137,6 +145,15 @@ def _tell_reporters(matter: Matter, *, kind: str, title: str) -> None:
     notify_users(users=reporter_users(matter), kind=kind, title=title, link=matter_link(matter))
     if matter.reporter is None and matter.reporter_contact:
         notify_contact(contact=matter.reporter_contact, title=title)
+
+
+def _ask_for_feedback(matter: Matter) -> None:
+    _tell_reporters(
+        matter,
+        kind="matter_done",
+        title=_("Your matter is done, please tell us if you are satisfied: %(text)s")
+        % {"text": matter.text[:30]},
+    )
 
 
 # ---- intake ---------------------------------------------------------------------------------
@@ -212,14 +229,20 @@ def _matter_submit(
     category: str | None = None,
     tier: str | None = None,
     priority: str = "normal",
+    handled_on_spot: bool = False,
+    resolution_note: str = "",
     idempotency_key: str | None = None,
     now: dt.datetime | None = None,
 ) -> Matter:
     """Take in a matter. ``place`` comes from ``resolve_place``.
 
     Residents submit for themselves (reporter forced to their own record, place within their
-    reach); staff, grid workers and partners may submit for a resident or anonymously. With an
-    ``idempotency_key`` a retried submit returns the first matter instead of a second one.
+    community); staff, grid workers and partners may submit for a resident or anonymously. With
+    an ``idempotency_key`` a retried submit returns the first matter instead of a second one.
+
+    ``handled_on_spot`` (当场办结): a grid worker or community staff member records a small
+    matter they already handled, with ``resolution_note`` saying what was done. See
+    ``_handle_on_spot``; every refusal is raised before anything is written.
     """
     if not rules.can_submit(actor):
         raise _forbidden()
@@ -231,6 +254,8 @@ def _matter_submit(
     if channel not in dict(Matter._meta.get_field("channel").choices):
         raise MatterError("invalid_channel", _("Unknown channel."))
     _check_place_for(actor, place)
+    if handled_on_spot:
+        resolution_note = _check_on_spot(actor, place, resolution_note)
     if rules.role(actor) == UserRole.RESIDENT:
         reporter = actor.profile.resident
     suggestion = suggest(text)
@@ -253,6 +278,11 @@ def _matter_submit(
     )
     if matter.category not in Category.values or matter.tier not in Tier.values:
         raise MatterError("invalid_classification", _("Unknown category or tier."))
+    if handled_on_spot and matter.tier != Tier.SMALL:
+        raise MatterError(
+            "not_small",
+            _("Only a small matter can be handled on the spot; submit this one for assignment."),
+        )
     matter.ack_due_at, matter.due_at = deadlines.compute(matter, start=now)
     matter.save()
     MatterReporter.objects.create(
@@ -266,9 +296,101 @@ def _matter_submit(
         except IntegrityError:
             # A concurrent retry won the race: raising rolls our matter back entirely.
             raise _KeyTaken from None
+    if handled_on_spot:
+        return _handle_on_spot(actor=actor, matter=matter, note=resolution_note, now=now)
+    if rules.role(actor) == UserRole.RESIDENT:
+        _tell_staff_new(matter)
     from gongzhi.matters.routing import route  # routing builds on these services
 
     return route(matter, actor=actor)
+
+
+def _tell_staff_new(matter: Matter) -> None:
+    """A resident's own report waits for the community's staff to triage it: tell them once the
+    matter is committed (a rolled-back submit must not leave a message behind)."""
+    title = _("New matter reported by a resident: %(text)s") % {"text": matter.text[:30]}
+    transaction.on_commit(
+        lambda: notify_users(
+            users=supervisor_users(matter, level=0),
+            kind="matter_new",
+            title=title,
+            link=matter_link(matter),
+        )
+    )
+
+
+def _check_on_spot(actor, place: dict, note: str) -> str:
+    """Refuse an on-the-spot claim that may not be made; the cleaned note otherwise.
+
+    Only grid workers and community staff handle matters on the spot (they become the owner on
+    record); a grid worker only at a building of their own grid, since that is where they walk.
+    """
+    role = rules.role(actor)
+    if role not in (UserRole.GRID_WORKER, UserRole.COMMUNITY_STAFF):
+        raise MatterError(
+            "forbidden", _("Only grid workers and community staff handle matters on the spot.")
+        )
+    if role == UserRole.GRID_WORKER and (
+        place["building"] is None or place["building"].grid_id != actor.profile.grid_id
+    ):
+        raise MatterError(
+            "unknown_place",
+            _("You can handle matters on the spot only at a building of your own grid."),
+        )
+    if not user_serves_community(actor, place["community"].pk):
+        raise MatterError("unknown_place", _("This place is outside your area."))
+    note = (note or "").strip()
+    if not note:
+        raise MatterError("resolution_required", _("Say what was done on the spot."))
+    return note[:1000]
+
+
+def _handle_on_spot(*, actor, matter: Matter, note: str, now: dt.datetime) -> Matter:
+    """The second half of an on-the-spot submit: the actor owns the matter and it is done.
+
+    Done waits for the reporters' feedback, as after any completion. When nobody can be asked
+    (no reporter with an account and no contact phone), the feedback window could never bring
+    an answer, so the matter is closed unrated at once instead of waiting for staff to do it
+    after the window (``matter_close_unrated``).
+    """
+    MatterOwner.objects.create(matter=matter, user=actor, assigned_at=now)
+    matter.acknowledged_at = matter.assigned_at = matter.done_at = now
+    matter.working_mode = WorkingMode.COOPERATE
+    _move(
+        matter,
+        to=Status.DONE,
+        actor=actor,
+        action="handle_on_spot",
+        allowed=SOURCES["handle_on_spot"],
+        verb=_("handled on the spot"),
+        now=now,
+        note=note,
+        data={"owner": owner_label(actor)},
+        fields=["acknowledged_at", "assigned_at", "done_at", "working_mode"],
+    )
+    if _can_ask_feedback(matter):
+        _ask_for_feedback(matter)
+        return matter
+    matter.closed_at = now
+    return _move(
+        matter,
+        to=Status.CLOSED,
+        actor=actor,
+        action="close_unrated",
+        allowed=SOURCES["close_unrated"],
+        verb=_("closed"),
+        now=now,
+        data={"reason": "nobody_to_ask"},
+        fields=["closed_at"],
+    )
+
+
+def _can_ask_feedback(matter: Matter) -> bool:
+    """Whether a reporter can be asked for feedback (``_tell_reporters`` reaches them): a
+    reporter's account, or the contact phone of an unregistered reporter."""
+    if matter.reporter is None and matter.reporter_contact:
+        return True
+    return reporter_users(matter).exists()
 
 
 def _check_place_for(actor, place: dict) -> None:
@@ -278,14 +400,14 @@ def _check_place_for(actor, place: dict) -> None:
         return
     profile = actor.profile
     if role == UserRole.RESIDENT:
+        # Any building or public spot of their own community, and their own household, never
+        # another's: a resident sees problems wherever they walk, but not behind other doors.
         household = profile.resident.household
-        building = household.unit.building
-        allowed = place["building"] in (None, building) and place["compound"] in (
-            None,
-            building.compound,
-        )
-        if place["community"].pk != building.compound.community_id or not allowed:
-            raise MatterError("unknown_place", _("Residents report matters of their own compound."))
+        community_id = household.unit.building.compound.community_id
+        if place["community"].pk != community_id or place["household"] not in (None, household):
+            raise MatterError(
+                "unknown_place", _("Residents report matters of their own community.")
+            )
         return
     if role == UserRole.SUBDISTRICT_OFFICIAL:
         if place["community"].subdistrict_id != profile.subdistrict_id:
@@ -354,7 +476,8 @@ def matter_acknowledge(*, actor, matter: Matter, note: str = "", now=None) -> Ma
     )
 
 
-Owner = Partner | Team | Organisation
+# A user owner is an account: a grid worker or community staff member.
+Owner = Partner | Team | Organisation | AbstractBaseUser
 
 
 def _owner_kwargs(owner: Owner) -> dict:
@@ -364,10 +487,35 @@ def _owner_kwargs(owner: Owner) -> dict:
         return {"team": owner}
     if isinstance(owner, Organisation):
         return {"organisation": owner}
-    raise MatterError("invalid_owner", _("An owner is a partner, a team or an organisation."))
+    if isinstance(owner, get_user_model()):
+        return {"user": owner}
+    raise MatterError(
+        "invalid_owner",
+        _("An owner is a partner, a team, an organisation, a grid worker or community staff."),
+    )
+
+
+def user_serves_community(user, community_id: int) -> bool:
+    """Whether the account may own a matter of the community: its staff (community- or
+    compound-wide) or a grid worker whose grid lies in it."""
+    profile = getattr(user, "profile", None) if hasattr(user, "profile") else None
+    if profile is None or not user.is_active:
+        return False
+    if profile.role == UserRole.GRID_WORKER:
+        return profile.grid_id is not None and profile.grid.community_id == community_id
+    return (
+        profile.role == UserRole.COMMUNITY_STAFF and profile.community_id_resolved == community_id
+    )
 
 
 def _check_owner_in_community(matter: Matter, owner: Owner) -> None:
+    if isinstance(owner, get_user_model()):
+        if not user_serves_community(owner, matter.community_id):
+            raise MatterError(
+                "invalid_owner",
+                _("%(owner)s does not work in this community.") % {"owner": owner_label(owner)},
+            )
+        return
     community_id = getattr(owner, "community_id", None)
     if isinstance(owner, Organisation) and community_id is None:
         if owner.subdistrict_id == matter.community.subdistrict_id:
@@ -407,9 +555,7 @@ def matter_assign(
     for owner in [*owners, *whistle]:
         _check_owner_in_community(matter, owner)
     now = _now(now)
-    previous = set(
-        matter.owners.filter(active=True).values_list("partner_id", "team_id", "organisation_id")
-    )
+    previous = set(matter.owners.filter(active=True).values_list(*OWNER_FIELDS))
     matter.owners.filter(active=True).update(active=False)
     for owner in owners:
         MatterOwner.objects.create(matter=matter, assigned_at=now, **_owner_kwargs(owner))
@@ -421,9 +567,7 @@ def matter_assign(
             respond_by=now + dt.timedelta(hours=whistle_hours),
             assigned_at=now,
         )
-    current = set(
-        matter.owners.filter(active=True).values_list("partner_id", "team_id", "organisation_id")
-    )
+    current = set(matter.owners.filter(active=True).values_list(*OWNER_FIELDS))
     fields = ["assigned_at", "working_mode", "bounce_count"]
     if previous and previous != current:
         matter.bounce_count += 1
@@ -441,7 +585,10 @@ def matter_assign(
         verb=_("assigned"),
         now=now,
         note=note,
-        data={"owners": [str(o) for o in owners], "whistle": [str(o) for o in whistle]},
+        data={
+            "owners": [owner_label(o) for o in owners],
+            "whistle": [owner_label(o) for o in whistle],
+        },
         fields=fields,
     )
     notify_users(
@@ -538,12 +685,54 @@ def matter_complete(*, actor, matter: Matter, note: str = "", now=None) -> Matte
         note=note,
         fields=["done_at", "overdue"],
     )
-    _tell_reporters(
+    _ask_for_feedback(matter)
+    return matter
+
+
+@transaction.atomic
+def matter_handle(*, actor, matter: Matter, note: str, now=None) -> Matter:
+    """Handle (办结) a small matter in one step: start and complete it, saying what was done.
+
+    For the grid worker of the matter's building, staff and owners, so that after
+    acknowledging a small matter the grid worker is not left without a way to finish it. A
+    matter nobody owns yet gets the acting grid worker or staff member as its owner on record.
+    """
+    matter = _locked(matter)
+    if not rules.can_handle(actor, matter):
+        raise _forbidden()
+    if matter.tier != Tier.SMALL:
+        raise MatterError(
+            "not_small", _("Only a small matter is handled in one step; assign this one.")
+        )
+    note = (note or "").strip()
+    if not note:
+        raise MatterError("resolution_required", _("Say what was done."))
+    if matter.status not in SOURCES["handle"]:
+        raise _bad_state(matter, _("handled"))
+    now = _now(now)
+    fields = ["done_at", "overdue"]
+    if not matter.owners.filter(active=True).exists() and user_serves_community(
+        actor, matter.community_id
+    ):
+        MatterOwner.objects.create(matter=matter, user=actor, assigned_at=now)
+    for field in ("acknowledged_at", "assigned_at"):
+        if getattr(matter, field) is None:
+            setattr(matter, field, now)
+            fields.append(field)
+    matter.done_at = now
+    matter.overdue = matter.overdue or (matter.due_at is not None and now > matter.due_at)
+    _move(
         matter,
-        kind="matter_done",
-        title=_("Your matter is done, please tell us if you are satisfied: %(text)s")
-        % {"text": matter.text[:30]},
+        to=Status.DONE,
+        actor=actor,
+        action="handle",
+        allowed=SOURCES["handle"],
+        verb=_("handled"),
+        now=now,
+        note=note[:1000],
+        fields=fields,
     )
+    _ask_for_feedback(matter)
     return matter
 
 

@@ -20,7 +20,6 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
@@ -50,14 +49,21 @@ from gongzhi.matters.models import (
     Category,
     Channel,
     Matter,
-    MatterEvent,
     MatterOwner,
     Status,
     Tier,
 )
 from gongzhi.matters.routing import candidates
 from gongzhi.matters.rules import allowed_actions
-from gongzhi.matters.selectors import STATUS_GROUPS, late_q, matter_list
+from gongzhi.matters.selectors import (
+    STATUS_GROUPS,
+    actor_label,
+    event_detail,
+    event_label,
+    late_q,
+    matter_list,
+    moved_to,
+)
 from gongzhi.matters.services import MatterError
 from gongzhi.partners.models import PartnerStatus
 from gongzhi.partners.selectors import organisation_list, partner_list, team_list
@@ -379,7 +385,13 @@ def matter_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         "photos": matter.photos.all(),
         "events": [
-            (event, _event_label(event), _actor_label(user, event), _moved_to(event))
+            (
+                event,
+                event_label(event),
+                actor_label(user, event),
+                moved_to(event),
+                event_detail(event),
+            )
             for event in _events(matter)
         ],
         "feedback_form": FeedbackForm() if allowed.feedback else None,
@@ -404,54 +416,6 @@ def matter_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if allowed.merge:
         context["duplicates"] = _duplicates(user, matter)
     return render(request, "matters/matter_detail.html", context)
-
-
-EVENT_LABELS = {
-    "submit": gettext_lazy("submitted"),
-    "classify": gettext_lazy("classification confirmed"),
-    "acknowledge": gettext_lazy("acknowledged"),
-    "assign": gettext_lazy("assigned"),
-    "route": gettext_lazy("routed by the responsibility rules"),
-    "deliberate": gettext_lazy("sent to deliberation"),
-    "start": gettext_lazy("work started"),
-    "complete": gettext_lazy("completed"),
-    "feedback": gettext_lazy("feedback given"),
-    "reopen": gettext_lazy("reopened after dissatisfaction"),
-    "escalate": gettext_lazy("escalated after dissatisfaction"),
-    "close_unrated": gettext_lazy("closed without feedback"),
-    "merge": gettext_lazy("merged into another matter"),
-    "absorb": gettext_lazy("a duplicate was merged in"),
-    "refer": gettext_lazy("referred elsewhere"),
-    "reject": gettext_lazy("rejected"),
-    "withdraw": gettext_lazy("withdrawn"),
-    "photo": gettext_lazy("photo added"),
-}
-
-
-def _event_label(event: MatterEvent) -> str:
-    return str(EVENT_LABELS.get(event.action, event.action))
-
-
-def _moved_to(event: MatterEvent) -> str:
-    """The new status's label when the event changed it (and does not already say so)."""
-    if not event.from_status or event.to_status == event.from_status:
-        return ""
-    label = Status(event.to_status).label
-    return "" if label == _event_label(event) else label
-
-
-def _actor_label(viewer, event: MatterEvent) -> str:
-    """Who acted. Residents see roles, not other people's names."""
-    actor = event.actor
-    if actor is None:
-        return _("system")
-    if actor.pk == viewer.pk:
-        return _("you")
-    profile = getattr(actor, "profile", None) if hasattr(actor, "profile") else None
-    role = profile.get_role_display() if profile else _("administrator")
-    if is_resident(viewer):
-        return role
-    return f"{actor.get_full_name() or actor.username} · {role}"
 
 
 # ---- actions --------------------------------------------------------------------------------
@@ -518,6 +482,12 @@ def _act_complete(request, matter):
     return _("Completed; the resident is asked for feedback.")
 
 
+def _act_handle(request, matter):
+    note = _valid(NoteForm(request.POST))["note"]
+    services.matter_handle(actor=request.user, matter=matter, note=note)
+    return _("Handled; the resident is asked for feedback.")
+
+
 def _act_merge(request, matter):
     into_pk = _valid(MergeForm(request.POST))["into"]
     into = rules.matters_visible(request.user, Matter.objects.filter(pk=into_pk)).first()
@@ -578,6 +548,7 @@ ACTIONS: dict[str, Callable[[HttpRequest, Matter], str]] = {
     "deliberate": _act_deliberate,
     "start": _act_start,
     "complete": _act_complete,
+    "handle": _act_handle,
     "merge": _act_merge,
     "refer": _act_refer,
     "reject": _act_reject,
