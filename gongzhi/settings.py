@@ -162,6 +162,35 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 GONGZHI_OUTBOUND_BACKEND = env_str(
     "GONGZHI_OUTBOUND_BACKEND", "gongzhi.notifications.outbound.ConsoleBackend"
 )
+# Outbound messages per channel (docs/messages.md): each channel's backend, the providers'
+# credentials and endpoints (overridable for tests), SMS template codes per message kind.
+GONGZHI_SMS_BACKEND = env_str("GONGZHI_SMS_BACKEND", "console")
+GONGZHI_WECOM_ROBOT_BACKEND = env_str("GONGZHI_WECOM_ROBOT_BACKEND", "console")
+GONGZHI_WECOM_APP_BACKEND = env_str("GONGZHI_WECOM_APP_BACKEND", "console")
+GONGZHI_OUTBOX_MAX_ATTEMPTS = env_int("GONGZHI_OUTBOX_MAX_ATTEMPTS", 8)
+GONGZHI_NOTIFY_DEFAULT_CHANNEL = env_str("GONGZHI_NOTIFY_DEFAULT_CHANNEL", "sms")
+GONGZHI_SMS_TEMPLATES = env_json("GONGZHI_SMS_TEMPLATES", {})
+GONGZHI_ALIYUN_SMS = {
+    "access_key_id": env_str("GONGZHI_ALIYUN_ACCESS_KEY_ID", ""),
+    "access_key_secret": env_str("GONGZHI_ALIYUN_ACCESS_KEY_SECRET", ""),
+    "sign_name": env_str("GONGZHI_ALIYUN_SMS_SIGN_NAME", ""),
+    "endpoint": env_str("GONGZHI_ALIYUN_SMS_ENDPOINT", "https://dysmsapi.aliyuncs.com/"),
+}
+GONGZHI_TENCENT_SMS = {
+    "secret_id": env_str("GONGZHI_TENCENT_SECRET_ID", ""),
+    "secret_key": env_str("GONGZHI_TENCENT_SECRET_KEY", ""),
+    "sdk_app_id": env_str("GONGZHI_TENCENT_SMS_SDK_APP_ID", ""),
+    "sign_name": env_str("GONGZHI_TENCENT_SMS_SIGN_NAME", ""),
+    "region": env_str("GONGZHI_TENCENT_SMS_REGION", "ap-guangzhou"),
+    "endpoint": env_str("GONGZHI_TENCENT_SMS_ENDPOINT", "https://sms.tencentcloudapi.com/"),
+}
+GONGZHI_WECOM = {
+    "robot_key": env_str("GONGZHI_WECOM_ROBOT_KEY", ""),
+    "corp_id": env_str("GONGZHI_WECOM_CORP_ID", ""),
+    "corp_secret": env_str("GONGZHI_WECOM_CORP_SECRET", ""),
+    "agent_id": env_int("GONGZHI_WECOM_AGENT_ID", 0),
+    "api_base": env_str("GONGZHI_WECOM_API_BASE", "https://qyapi.weixin.qq.com/cgi-bin/"),
+}
 
 # Weights of the three rates, e.g. {"basic_weight": 0.9, "composite": {"response": 0.1,
 # "resolution": 0.5, "satisfaction": 0.4}} (see gongzhi/matters/rates.py).

@@ -50,6 +50,11 @@ def normalize_phone(value: str) -> str:
     )
 
 
+def is_mobile(value: str | None) -> bool:
+    """A mainland mobile number (one that can receive an SMS), already normalised."""
+    return bool(value) and bool(_MOBILE_RE.match(value))
+
+
 def mask_id_number(value: str | None) -> str:
     if not value:
         return ""
