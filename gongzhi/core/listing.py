@@ -8,6 +8,7 @@ so a filter the user can see on screen is exactly what they download.
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -16,7 +17,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from gongzhi.accounts.scope import directory_reach, restrict
+from gongzhi.accounts.scope import directory_reach, is_staff_like, restrict
 from gongzhi.core.excel import xlsx_response
 from gongzhi.core.naturalsort import natural_key, natural_sorted
 from gongzhi.core.places import Place
@@ -120,6 +121,20 @@ def place_options(user) -> list[PlaceGroup]:
     ]
 
 
+def can_export(user) -> bool:
+    """Excel exports are for the people who run the community's work and report upward (staff,
+    grid workers, officials). Residents and partners use the app on a phone; a list they may
+    read on screen is still not a file to pass around (residents could download the partners
+    registry)."""
+    return is_staff_like(user)
+
+
+def require_export(user) -> None:
+    """The one gate in front of every ``?format=xlsx`` answer: 403 for those who may not."""
+    if not can_export(user):
+        raise PermissionDenied
+
+
 def is_partial(request: HttpRequest) -> bool:
     """An htmx request for the results only (a history restore needs the whole page)."""
     return (
@@ -146,7 +161,8 @@ def render_list(
     filename: str = "",
     context: dict | None = None,
 ) -> HttpResponse:
-    """Render a list page, its htmx partial, or (``?format=xlsx``) its Excel export.
+    """Render a list page, its htmx partial, or (``?format=xlsx``, for ``can_export`` users
+    only) its Excel export.
 
     ``rows`` builds the queryset; it may raise ``BadFilter`` for a parameter it cannot use,
     which becomes a 400 page with the message instead of an error.
@@ -156,10 +172,17 @@ def render_list(
     except BadFilter as error:
         return render_bad_filter(request, error)
     if request.GET.get("format") == "xlsx" and export is not None:
+        require_export(request.user)
         return xlsx_response(filename, export(qs))
     page = paginate(request, qs)
     partial_only = is_partial(request)
-    ctx = {"page": page, "rows": page.object_list, "results_template": partial, **(context or {})}
+    ctx = {
+        "page": page,
+        "rows": page.object_list,
+        "results_template": partial,
+        "can_export": export is not None and can_export(request.user),
+        **(context or {}),
+    }
     if not partial_only:
         ctx["place_groups"] = place_options(request.user)
     response = render(request, partial if partial_only else template, ctx)

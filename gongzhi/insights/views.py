@@ -17,7 +17,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gongzhi.core.excel import workbook_bytes, xlsx_response
-from gongzhi.core.listing import BadFilter, place_options, place_param, render_bad_filter
+from gongzhi.core.listing import (
+    BadFilter,
+    place_options,
+    place_param,
+    render_bad_filter,
+    require_export,
+)
 from gongzhi.core.naturalsort import natural_sorted
 from gongzhi.core.places import Place
 from gongzhi.insights import rules
@@ -201,6 +207,7 @@ def index_page(request: HttpRequest) -> HttpResponse:
         return render_bad_filter(request, error)
     span = Period(period.since, period.until)
     if request.GET.get("format") == "xlsx":
+        require_export(request.user)
         return _index_xlsx(stored_index(place, span, today), place, period)
     # Headline, trend and comparison from the stored rows (``index_store``), computed where
     # a row is missing or not valid for today.
@@ -241,6 +248,7 @@ def diagnostics_page(request: HttpRequest) -> HttpResponse:
         return render_bad_filter(request, error)
     findings = diagnostics_for(request.user, place, Period(period.since, period.until))
     if request.GET.get("format") == "xlsx":
+        require_export(request.user)
         content = workbook_bytes(
             "碎片化诊断",
             ["问题", "对象", "说明", "链接"],

@@ -15,7 +15,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gongzhi.core.excel import xlsx_response
-from gongzhi.core.listing import BadFilter, place_options, place_param, render_bad_filter
+from gongzhi.core.listing import (
+    BadFilter,
+    place_options,
+    place_param,
+    render_bad_filter,
+    require_export,
+)
 from gongzhi.insights import report
 from gongzhi.insights.dashboard import Period, dashboard_place, figures, year_to_date
 from gongzhi.matters.views_dashboard import PERIODS, period_param
@@ -138,6 +144,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         return render_bad_filter(request, error)
     result = figures(request.user, place, period)
     if request.GET.get("format") == "xlsx":
+        require_export(request.user)
         return xlsx_response(report.filename(result, "xlsx"), report.workbook(result))
     for section in result["sections"]:
         if section["chart"]:
@@ -167,6 +174,7 @@ def annual_report(request: HttpRequest) -> HttpResponse:
         return render_bad_filter(request, error)
     fmt = request.GET.get("format", "")
     if fmt in ("docx", "xlsx"):
+        require_export(request.user)
         result = figures(request.user, place, period)
         if fmt == "xlsx":
             return xlsx_response(report.filename(result, "xlsx"), report.workbook(result))

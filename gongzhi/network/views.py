@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gongzhi.core.excel import workbook_bytes, xlsx_response
-from gongzhi.core.listing import place_options
+from gongzhi.core.listing import place_options, require_export
 from gongzhi.network.models import NodeKind, WorkKind
 from gongzhi.network.rules import can_view_network
 from gongzhi.network.selectors import BadNetworkFilter, network_filters, network_view
@@ -164,6 +164,7 @@ def graph_page(request: HttpRequest) -> HttpResponse:
         return render(request, "gongzhi/bad_filter.html", {"message": str(error)}, status=400)
     network = network_view(request.user, filters)
     if request.GET.get("format") == "xlsx":
+        require_export(request.user)
         return _export(request.GET.get("table", "nodes"), *network.rows(None))
     metrics = network.metrics
     show_all = request.GET.get("all") == "1"
