@@ -27,6 +27,7 @@ from gongzhi.meetings.models import AgendaItem, Decision, Meeting, Participant
 from gongzhi.meetings.services import ActionSpec, MeetingError
 from gongzhi.partners.models import Organisation, Partner, Team
 from gongzhi.partners.selectors import organisation_list, partner_list, team_list
+from gongzhi.pickers.selectors import PickError, resolve
 from gongzhi.places.models import Building, Community, Compound
 
 router = Router(tags=["meetings"])
@@ -156,6 +157,26 @@ class ParticipantOut(Schema):
     is_voter: bool
     reply: str
     attended: bool
+
+
+class InviteIn(Schema):
+    invitees: list[str] = Field(
+        min_length=1,
+        max_length=500,
+        description="kind:id, as the picker gives them: partner:3, resident:8, organisation:5, "
+        "user:7 (staff), team_members:2 (a team's active members), building_partners:4",
+    )
+    is_voter: bool = False
+
+
+class InvitedOut(Schema):
+    invited: list[ParticipantOut]
+    skipped: list[ParticipantOut] = Field(description="Already invited before; left as they were")
+
+
+class AttendanceIn(Schema):
+    present: list[int] = Field([], description="Participant ids present; everyone else absent")
+    everyone: bool = Field(False, description="Everyone invited is present (全部到会)")
 
 
 class ItemOut(Schema):
@@ -359,6 +380,41 @@ def _meeting(request, meeting_id: int) -> Meeting:
 )
 def meetings_detail(request, meeting_id: int):
     return _meeting(request, meeting_id)
+
+
+@router.post(
+    "/{int:meeting_id}/participants",
+    response={201: InvitedOut, **REFUSED},
+    summary="Invite many people at once (all or nothing; those already invited are skipped)",
+)
+def participants_invite(request, meeting_id: int, data: InviteIn):
+    meeting = _meeting(request, meeting_id)
+    try:
+        people = resolve(request.auth, data.invitees, list(services.INVITEE_KINDS))
+    except PickError as error:
+        raise ApiError(400, "bad_participant", str(error)) from None
+    invited = _call(
+        services.meeting_invite_many,
+        actor=request.auth,
+        meeting=meeting,
+        people=people,
+        is_voter=data.is_voter,
+    )
+    return 201, {"invited": invited.created, "skipped": invited.skipped}
+
+
+@router.post(
+    "/{int:meeting_id}/attendance",
+    response={200: list[ParticipantOut], **REFUSED},
+    summary="Record who is present (the rest are absent)",
+)
+def attendance(request, meeting_id: int, data: AttendanceIn):
+    meeting = _meeting(request, meeting_id)
+    present = data.present
+    if data.everyone:
+        present = list(meeting.participants.values_list("pk", flat=True))
+    _call(services.meeting_attendance, actor=request.auth, meeting=meeting, present=present)
+    return list(meeting.participants.all())
 
 
 @router.post(

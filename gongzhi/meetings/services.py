@@ -49,6 +49,10 @@ from gongzhi.people.models import Resident
 from gongzhi.places.models import Building, Community, Compound
 
 GENERATE_WEEKS = 8
+# What the type-ahead picker (gongzhi.pickers) offers when inviting: people and bodies, and
+# groups (a team's members, a building's partners) that expand to partners.
+INVITEE_KINDS = ("partner", "user", "resident", "organisation", "team_members", "building_partners")
+OWNER_KINDS = ("partner", "team", "organisation")
 
 
 class MeetingError(Exception):
@@ -385,11 +389,25 @@ def _in_session(meeting: Meeting) -> None:
 
 
 @transaction.atomic
-def meeting_set_recorder(*, actor, meeting: Meeting, recorder) -> Meeting:
+def meeting_set_roles(*, actor, meeting: Meeting, convenor=None, recorder=None) -> Meeting:
+    """Who convenes (召集) and who records (记录) the meeting: staff who may run it. ``None``
+    leaves a role as it is."""
     meeting = _manage(actor, meeting)
     _not_closed(meeting)
-    meeting.recorder = recorder
-    meeting.save(update_fields=["recorder"])
+    fields = []
+    for field, person in (("convenor", convenor), ("recorder", recorder)):
+        if person is None:
+            continue
+        if not rules.can_manage(person, meeting):
+            raise MeetingError(
+                "bad_participant",
+                _("%(name)s does not run meetings of this community.")
+                % {"name": person.get_full_name() or person.username},
+            )
+        setattr(meeting, field, person)
+        fields.append(field)
+    if fields:
+        meeting.save(update_fields=fields)
     return meeting
 
 
@@ -450,6 +468,40 @@ def _user_of(participant: Participant):
     return None
 
 
+def _invitee(meeting: Meeting, obj) -> tuple[str, str, dict]:
+    """(kind, name, foreign key) of a partner, resident, organisation or staff user invited to
+    ``meeting``; refused for anyone outside the meeting's community."""
+    if isinstance(obj, Partner):
+        kind, field = ParticipantKind.PARTNER, "partner"
+        same_community = obj.community_id == meeting.community_id
+    elif isinstance(obj, Resident):
+        kind, field = ParticipantKind.RESIDENT, "resident"
+        same_community = obj.household.unit.building.compound.community_id == (meeting.community_id)
+    elif isinstance(obj, Organisation):
+        kind, field = ParticipantKind.ORGANISATION, "organisation"
+        same_community = obj.subdistrict_id == meeting.community.subdistrict_id
+    elif isinstance(obj, get_user_model()):
+        kind, field = ParticipantKind.STAFF, "user"
+        same_community = rules.can_manage(obj, meeting)
+    else:
+        raise MeetingError("bad_participant", _("Choose whom to invite."))
+    name = (obj.get_full_name() or obj.username) if field == "user" else obj.name
+    if not same_community:
+        raise MeetingError(
+            "bad_participant",
+            _("%(name)s is not of the meeting's community; invite people of its community.")
+            % {"name": name},
+        )
+    return kind, name, {field: obj}
+
+
+def _invitation_title(meeting: Meeting) -> str:
+    return _("You are invited: %(title)s, %(time)s") % {
+        "title": meeting.title,
+        "time": timezone.localtime(meeting.starts_at).strftime("%m-%d %H:%M"),
+    }
+
+
 @transaction.atomic
 def participant_invite(
     *,
@@ -470,39 +522,22 @@ def participant_invite(
     given = [x for x in (partner, resident, organisation, user) if x is not None]
     if len(given) > 1:
         raise MeetingError("bad_participant", _("Invite one person or organisation at a time."))
-    if partner is not None:
-        kind, name = ParticipantKind.PARTNER, partner.name
-        same_community = partner.community_id == meeting.community_id
-    elif resident is not None:
-        kind, name = ParticipantKind.RESIDENT, resident.name
-        same_community = resident.household.unit.building.compound.community_id == (
-            meeting.community_id
-        )
-    elif organisation is not None:
-        kind, name = ParticipantKind.ORGANISATION, organisation.name
-        same_community = organisation.subdistrict_id == meeting.community.subdistrict_id
-    elif user is not None:
-        kind, name = ParticipantKind.STAFF, user.get_full_name() or user.username
-        same_community = rules.can_manage(user, meeting)
+    if given:
+        kind, name, link = _invitee(meeting, given[0])
     else:
         name = name.strip()
         if not name or outsider_role not in OutsiderRole.values:
             raise MeetingError("bad_participant", _("Give the guest's name and what they come as."))
-        kind, same_community = ParticipantKind.OUTSIDER, True
-    if not same_community:
-        raise MeetingError("bad_participant", _("Invite people of the meeting's community."))
+        kind, link = ParticipantKind.OUTSIDER, {}
     try:
         with transaction.atomic():
             participant = Participant.objects.create(
                 meeting=meeting,
                 kind=kind,
-                partner=partner,
-                resident=resident,
-                organisation=organisation,
-                user=user,
                 name=name[:60],
                 outsider_role=outsider_role if kind == ParticipantKind.OUTSIDER else "",
                 is_voter=is_voter,
+                **link,
             )
     except IntegrityError:
         raise MeetingError(
@@ -511,14 +546,80 @@ def participant_invite(
     notify_users(
         users=[_user_of(participant)],
         kind="meeting_invitation",
-        title=_("You are invited: %(title)s, %(time)s")
-        % {
-            "title": meeting.title,
-            "time": timezone.localtime(meeting.starts_at).strftime("%m-%d %H:%M"),
-        },
+        title=_invitation_title(meeting),
         link=_link(meeting),
     )
     return participant
+
+
+@dataclass
+class Invited:
+    created: list[Participant]
+    skipped: list[Participant]  # already invited before
+
+
+@transaction.atomic
+def meeting_invite_many(
+    *, actor, meeting: Meeting, people: list, is_voter: bool = False
+) -> Invited:
+    """Invite many partners, residents, organisations or staff users at once (a whole team or
+    a building's partners, as the picker resolves them). All or nothing: anyone outside the
+    meeting's community refuses the whole batch; people already invited are skipped (and
+    returned as ``skipped``), duplicates in ``people`` count once. Invitees with an account
+    are notified, in one batch."""
+    meeting = _manage(actor, meeting)
+    _not_closed(meeting)
+    if not people:
+        raise MeetingError("bad_participant", _("Choose whom to invite."))
+    wanted: dict[tuple[str, int], tuple[str, str, dict]] = {}
+    for obj in people:
+        kind, name, link = _invitee(meeting, obj)
+        ((field, target),) = link.items()
+        wanted.setdefault((field, target.pk), (kind, name, link))
+    existing: dict[tuple[str, int], Participant] = {}
+    for field in ("partner", "resident", "organisation", "user"):
+        ids = [pk for f, pk in wanted if f == field]
+        if ids:
+            rows = meeting.participants.filter(**{f"{field}_id__in": ids})
+            existing |= {(field, getattr(row, f"{field}_id")): row for row in rows}
+    new = [
+        Participant(
+            meeting=meeting,
+            kind=kind,
+            name=name[:60],
+            is_voter=is_voter,
+            **link,
+        )
+        for key, (kind, name, link) in wanted.items()
+        if key not in existing
+    ]
+    try:
+        with transaction.atomic():
+            Participant.objects.bulk_create(new)
+    except IntegrityError:
+        # Someone invited one of them meanwhile: nothing of this batch is written.
+        raise MeetingError(
+            "already_invited", _("Someone was invited meanwhile; please try again.")
+        ) from None
+    notify_users(
+        users=_users_of(new),
+        kind="meeting_invitation",
+        title=_invitation_title(meeting),
+        link=_link(meeting),
+    )
+    return Invited(created=new, skipped=list(existing.values()))
+
+
+def _users_of(participants: list[Participant]) -> list:
+    """The accounts of ``participants`` (as ``_user_of``, in two queries for any number)."""
+    users = [p.user for p in participants if p.user_id]
+    partners = {p.partner_id for p in participants if p.partner_id}
+    residents = {p.resident_id for p in participants if p.resident_id}
+    if partners or residents:
+        users += get_user_model().objects.filter(
+            Q(profile__partner_id__in=partners) | Q(profile__resident_id__in=residents)
+        )
+    return users
 
 
 @transaction.atomic
@@ -541,6 +642,24 @@ def participant_attend(*, actor, participant: Participant, attended: bool = True
     participant.attended = attended
     participant.save(update_fields=["attended"])
     return participant
+
+
+@transaction.atomic
+def meeting_attendance(*, actor, meeting: Meeting, present: list[int]) -> int:
+    """Mark exactly the participants ``present`` (ids) as present and everyone else invited as
+    absent, in one step (a roll call, or 全部到会 with every id). Returns how many are present.
+    An id that is not a participant of this meeting refuses the whole roll call."""
+    meeting = _manage(actor, meeting)
+    _not_closed(meeting)
+    present = set(present)
+    known = set(meeting.participants.filter(pk__in=present).values_list("pk", flat=True))
+    if present - known:
+        raise MeetingError(
+            "not_a_participant", _("Mark only people invited to this meeting as present.")
+        )
+    meeting.participants.filter(pk__in=present, attended=False).update(attended=True)
+    meeting.participants.exclude(pk__in=present).filter(attended=True).update(attended=False)
+    return len(present)
 
 
 # ---- agenda -----------------------------------------------------------------------------------

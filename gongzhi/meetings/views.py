@@ -38,9 +38,7 @@ from gongzhi.meetings.models import (
 )
 from gongzhi.meetings.services import ActionSpec, MeetingError
 from gongzhi.partners.models import Organisation, Partner, Team
-from gongzhi.partners.selectors import organisation_list, partner_list, team_list
-from gongzhi.people.models import Resident
-from gongzhi.people.rules import residents_visible
+from gongzhi.pickers.selectors import PickError, resolve
 from gongzhi.places.models import Building, Community, Compound
 
 WEEKDAYS = [
@@ -273,63 +271,67 @@ def _decision_of(item: AgendaItem) -> Decision | None:
 def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = meeting_get(request.user, pk)
     manage = rules.can_manage(request.user, meeting)
-    participants = list(meeting.participants.select_related("partner", "resident", "organisation"))
+    participants = list(meeting.participants.all())
     items = list(
-        meeting.items.select_related("matter").prefetch_related(
-            "votes__participant",
+        meeting.items.prefetch_related(
+            "votes",
             "decisions__actions__partner",
             "decisions__actions__team",
             "decisions__actions__organisation",
         )
     )
+    voters_present = [p for p in participants if p.is_voter and p.attended]
     for item in items:
         item.decision = _decision_of(item)
         item.all_actions = [a for d in item.decisions.all() for a in d.actions.all()]
-        item.voted = {v.participant_id: v for v in item.votes.all()}
+        voted = {v.participant_id: v for v in item.votes.all()}
+        item.ballot = [(p, voted.get(p.pk)) for p in voters_present]
     mine = [p for p in participants if rules.is_participant_self(request.user, p)]
-    voters_present = [p for p in participants if p.is_voter and p.attended]
+    voters_total = sum(1 for p in participants if p.is_voter)
+    # People are chosen with the type-ahead picker (gongzhi.pickers): the page carries no
+    # list of the community's partners or residents, however many there are.
     context = {
         "meeting": meeting,
         "manage": manage,
         "participants": participants,
+        "present_count": sum(1 for p in participants if p.attended),
         "items": items,
         "mine": mine,
         "voters_present": voters_present,
-        "voters_total": sum(1 for p in participants if p.is_voter),
-        "quorum": services.quorum_needed(meeting, sum(1 for p in participants if p.is_voter)),
+        "voters_total": voters_total,
+        "quorum": services.quorum_needed(meeting, voters_total),
         "open": meeting.status in (MeetingStatus.PLANNED, MeetingStatus.IN_SESSION),
         "in_session": meeting.status == MeetingStatus.IN_SESSION,
-        "can_propose": rules.can_propose(request.user, meeting),
+        "can_propose": manage or rules.can_propose(request.user, meeting),
         "choices": VoteChoice.choices,
         "replies": [(Reply.ACCEPTED, Reply.ACCEPTED.label), (Reply.DECLINED, Reply.DECLINED.label)],
         "outsider_roles": OutsiderRole.choices,
         "scheduled": ItemStatus.SCHEDULED,
         "proposed": ItemStatus.PROPOSED,
+        "invitee_kinds": ",".join(services.INVITEE_KINDS),
+        "owner_kinds": ",".join(services.OWNER_KINDS),
     }
-    if manage:
-        context |= {
-            "partners": partner_list(request.user).filter(community=meeting.community_id),
-            "residents": residents_visible(request.user, Resident.objects.all())
-            .filter(household__unit__building__compound__community=meeting.community_id)
-            .select_related("household__unit__building__compound")[:300],
-            "organisations": organisation_list(request.user),
-            "teams": team_list(request.user).filter(community=meeting.community_id),
-        }
     return render(request, "meetings/meeting_detail.html", context)
 
 
-def _owner(user, value: str):
-    kind, _sep, raw = (value or "").partition(":")
-    sources = {
-        "partner": (Partner, partner_list),
-        "team": (Team, team_list),
-        "organisation": (Organisation, organisation_list),
-    }
-    if kind not in sources or not raw.isdigit():
-        return {}
-    model, selector = sources[kind]
-    obj = selector(user).filter(pk=int(raw)).first()
-    return {kind: obj} if obj is not None else {}
+OWNER_FIELDS = {Partner: "partner", Team: "team", Organisation: "organisation"}
+
+
+def _picked(user, values: list[str], kinds) -> list:
+    """The people or bodies chosen in a picker, within the user's reach (``MeetingError`` with
+    the picker's Chinese message for anything unknown or out of reach)."""
+    values = [v for v in values if v]
+    try:
+        return resolve(user, values, list(kinds)) if values else []
+    except PickError as error:
+        raise MeetingError("bad_participant", str(error)) from None
+
+
+def _owner(user, value: str) -> dict:
+    """An action item's owner from the picker: ``{"partner": …}``, ``{"team": …}`` or
+    ``{"organisation": …}``; empty when none was chosen."""
+    picked = _picked(user, [value], services.OWNER_KINDS)
+    return {OWNER_FIELDS[type(picked[0])]: picked[0]} if picked else {}
 
 
 def _item(meeting: Meeting, post) -> AgendaItem:
@@ -343,33 +345,48 @@ def _participant(meeting: Meeting, value) -> Participant:
 def _act_invite(request, meeting):
     post = request.POST
     voter = post.get("is_voter") == "on"
-    kind, _sep, raw = post.get("who", "").partition(":")
-    kwargs: dict = {}
-    if kind == "resident" and raw.isdigit():
-        kwargs["resident"] = get_object_or_404(
-            residents_visible(request.user, Resident.objects.all()), pk=int(raw)
+    people = _picked(request.user, post.getlist("invitees"), services.INVITEE_KINDS)
+    if people:
+        invited = services.meeting_invite_many(
+            actor=request.user, meeting=meeting, people=people, is_voter=voter
         )
-    elif kind in ("partner", "organisation") and raw.isdigit():
-        kwargs = _owner(request.user, post.get("who"))
-        if not kwargs:
-            raise Http404
-    elif post.get("name"):
-        kwargs = {"name": post.get("name", ""), "outsider_role": post.get("outsider_role", "")}
-    else:
-        raise MeetingError("bad_participant", _("Choose whom to invite."))
-    services.participant_invite(actor=request.user, meeting=meeting, is_voter=voter, **kwargs)
-    return _("Invited.")
+        message = _("Invited %(n)d.") % {"n": len(invited.created)}
+        if invited.skipped:
+            message += " " + _("Already invited: %(names)s.") % {
+                "names": "、".join(p.name for p in invited.skipped[:10])
+            }
+        return message
+    if post.get("name", "").strip():
+        services.participant_invite(
+            actor=request.user,
+            meeting=meeting,
+            is_voter=voter,
+            name=post.get("name", ""),
+            outsider_role=post.get("outsider_role", ""),
+        )
+        return _("Invited.")
+    raise MeetingError("bad_participant", _("Choose whom to invite."))
 
 
 def _act_attend(request, meeting):
-    present = set(request.POST.getlist("present"))
-    for participant in meeting.participants.all():
-        attended = str(participant.pk) in present
-        if attended != participant.attended:
-            services.participant_attend(
-                actor=request.user, participant=participant, attended=attended
-            )
-    return _("Attendance saved.")
+    if request.POST.get("go") == "all":
+        present = list(meeting.participants.values_list("pk", flat=True))
+    else:
+        present = [_int(v, "participant") for v in request.POST.getlist("present")]
+    n = services.meeting_attendance(actor=request.user, meeting=meeting, present=present)
+    return _("Attendance saved: %(n)d present.") % {"n": n}
+
+
+def _act_roles(request, meeting):
+    roles = {}
+    for role in ("convenor", "recorder"):
+        picked = _picked(request.user, request.POST.getlist(role), ["user"])
+        if picked:
+            roles[role] = picked[0]
+    if not roles:
+        raise MeetingError("bad_participant", _("Choose the convenor or the recorder."))
+    services.meeting_set_roles(actor=request.user, meeting=meeting, **roles)
+    return _("Saved.")
 
 
 def _act_reply(request, meeting):
@@ -494,6 +511,7 @@ def _act_cancel(request, meeting):
 ACTIONS = {
     "invite": _act_invite,
     "attend": _act_attend,
+    "roles": _act_roles,
     "reply": _act_reply,
     "propose": _act_propose,
     "accept": _act_accept,

@@ -1,0 +1,138 @@
+"""The meeting, matter and mediation detail pages on the demo database, for the demo's staff.
+
+    .venv/bin/python bench/detail_pages.py [--requests 30] [--data DIR]
+
+Reads the database that ``gongzhi seed_demo`` wrote (``./data`` unless ``--data`` or
+``DATABASE_URL`` says otherwise) and changes nothing in it: the session lives in a signed
+cookie and the login does not stamp ``last_login``. For each page it picks the most realistic
+(largest) object the demo's community staff (``staff``) can see: the meeting with the most
+participants, the matter with the most history events, the mediation case with the most
+events. Through Django's test client in one warm process it prints, per page, the median and
+p95 in milliseconds of ``--requests`` requests after one warm-up, the number of SQL queries of
+one request and the size of the HTML.
+"""
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _pick(user):
+    """(name, url) of the largest meeting, matter and mediation case ``user`` sees."""
+    from django.db.models import Count
+    from django.urls import reverse
+
+    from gongzhi.matters import rules as matter_rules
+    from gongzhi.matters.models import Matter
+    from gongzhi.mediation.models import MediationCase
+    from gongzhi.meetings import rules as meeting_rules
+    from gongzhi.meetings.models import Meeting
+
+    meeting = (
+        meeting_rules.visible(user, Meeting.objects.all())
+        .annotate(n=Count("participants"))
+        .order_by("-n", "-pk")
+        .first()
+    )
+    matter = (
+        matter_rules.matters_visible(user, Matter.objects.all())
+        .annotate(n=Count("events"))
+        .order_by("-n", "-pk")
+        .first()
+    )
+    case = MediationCase.objects.annotate(n=Count("events")).order_by("-n", "-pk").first()
+    pages = []
+    if meeting is not None:
+        pages.append(
+            (
+                f"meeting {meeting.pk} ({meeting.n} participants)",
+                reverse("meetings:detail", args=[meeting.pk]),
+            )
+        )
+    if matter is not None:
+        pages.append(
+            (f"matter {matter.pk} ({matter.n} events)", reverse("matters:detail", args=[matter.pk]))
+        )
+    if case is not None:
+        pages.append(
+            (f"mediation {case.pk} ({case.n} events)", reverse("mediation:detail", args=[case.pk]))
+        )
+    return pages
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument("--data", default="", help="the demo's data folder (default ./data)")
+    parser.add_argument("--user", default="staff")
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
+    if args.data:
+        os.environ["GONGZHI_DATA_DIR"] = args.data
+    os.environ.setdefault("GONGZHI_DEBUG", "true")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gongzhi.settings")
+    import django
+    from django.conf import settings
+
+    django.setup()
+    from django.contrib.auth import get_user_model, user_logged_in
+    from django.contrib.auth.models import update_last_login
+    from django.db import connection
+    from django.test import Client
+
+    # Read-only: no session row, no last_login stamp; the test client's host is allowed.
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    user_logged_in.disconnect(update_last_login, dispatch_uid="update_last_login")
+    user = get_user_model().objects.get(username=args.user)
+    client = Client()
+    client.force_login(user)
+    print(
+        f"{platform.node()} · {platform.processor() or platform.machine()} · "
+        f"{os.cpu_count()} cores · load {os.getloadavg()[0]:.1f} · {connection.vendor} · "
+        f"user {args.user}"
+    )
+    results = []
+    for name, url in _pick(user):
+        queries: list[str] = []
+
+        def count(execute, sql, *params, queries=queries):
+            queries.append(sql)
+            return execute(sql, *params)
+
+        # Not CaptureQueriesContext: the request_started signal empties its log.
+        with connection.execute_wrapper(count):
+            response = client.get(url)
+        if response.status_code != 200:
+            raise SystemExit(f"{url}: HTTP {response.status_code}")
+        times = []
+        for _n in range(args.requests):
+            began = time.perf_counter()
+            client.get(url)
+            times.append((time.perf_counter() - began) * 1000)
+        times.sort()
+        row = {
+            "page": name,
+            "url": url,
+            "median_ms": round(statistics.median(times), 1),
+            "p95_ms": round(times[max(0, int(len(times) * 0.95) - 1)], 1),
+            "queries": len(queries),
+            "html_kb": round(len(response.content) / 1024, 1),
+        }
+        results.append(row)
+        print(
+            f"{row['page']:<40} {row['url']:<22} median {row['median_ms']:>7} ms  "
+            f"p95 {row['p95_ms']:>7} ms  {row['queries']:>3} queries  {row['html_kb']:>6} KB"
+        )
+    print(json.dumps(results, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
