@@ -102,6 +102,7 @@ def _register_routers() -> None:
     api.add_router("/experiences", "gongzhi.experiences.api.router")
     api.add_router("/network", "gongzhi.network.api.router")
     api.add_router("/insights", "gongzhi.insights.api.router")
+    api.add_router("/me", "gongzhi.todo.api.router")
     api.add_router("/pick", "gongzhi.pickers.api.router")
 
 

@@ -10,6 +10,7 @@ from gongzhi.core.places import Place
 from gongzhi.partners.models import PartnerKind, PartnerStatus
 from gongzhi.partners.selectors import organisation_list, partner_list, team_list
 from gongzhi.people.selectors import household_list, resident_list
+from gongzhi.todo.views import HOME_ITEMS, todo_context
 
 
 def _registry_summary(user) -> dict:
@@ -52,7 +53,8 @@ def _resident_home(user, profile) -> dict:
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     profile = getattr(user, "profile", None) if hasattr(user, "profile") else None
-    context: dict = {}
+    # The first screen of every role answers "what do I do now"; the rest comes below.
+    context: dict = todo_context(user, limit=HOME_ITEMS)
     if is_staff_like(user):
         context["summary"] = _registry_summary(user)
     elif profile is not None and profile.role == UserRole.PARTNER:

@@ -1,0 +1,887 @@
+"""The to-do list (待办): what waits for the user now, across every app.
+
+``todo_for(user)`` answers each role's first question of the day, "what do I do now" (see
+``docs/todo.md``); the home page, the /todo/ page, ``GET /api/v1/me/todo`` and the navigation
+badge all read it. It writes nothing and adds no visibility rule of its own: every part starts
+from the scope helpers of the app that owns the rows (``matters.rules.matters_visible``,
+``meetings.rules.visible``, ``volunteering.rules.records_visible`` …).
+
+A *part* answers one or more kinds with at most two queries — one counts everything, one reads
+the most urgent rows (at most ``LIMIT``) — so the number of queries depends on the role, never
+on the amount of data. Items are ordered by urgency: overdue first, then by due time (soonest
+first, none last), then newest. ``counts`` are full counts of the items of each kind before
+the cap; kinds that group rows (claims and records per activity, orders per shop item,
+communities) count groups, and the item's title says how many rows it holds.
+"""
+
+import datetime as dt
+import functools
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    Count,
+    DateTimeField,
+    Exists,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    Value,
+    When,
+)
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext, pgettext_lazy
+
+from gongzhi.accounts.models import UserRole
+from gongzhi.honours import rules as honours_rules
+from gongzhi.honours.models import Election, ElectionStatus, Participation, ResidentVerification
+from gongzhi.matters import rules as matter_rules
+from gongzhi.matters.models import WORKING_STATUSES, Matter, MatterEvent, MatterOwner, Status, Tier
+from gongzhi.matters.rates import rate_counts, rates_from_counts
+from gongzhi.matters.selectors import day_start, late_q
+from gongzhi.mediation import rules as mediation_rules
+from gongzhi.mediation.models import CaseStatus, FollowUp, MediationCase
+from gongzhi.meetings import rules as meeting_rules
+from gongzhi.meetings.models import Meeting, MeetingStatus, Participant, Reply
+from gongzhi.people.models import Resident
+from gongzhi.points import selectors as points_selectors
+from gongzhi.points.models import RedemptionStatus
+from gongzhi.projects.models import PreVote, Stage
+from gongzhi.projects.rules import projects_visible
+from gongzhi.volunteering import rules as volunteering_rules
+from gongzhi.volunteering import selectors as volunteering_selectors
+from gongzhi.volunteering.models import ClaimStatus, RecordStatus, ServiceRecord
+
+LIMIT = 50
+INVITE_DAYS = 14
+MEETING_DAYS = 7
+RATES_DAYS = 90
+LOW_RATES = 3
+TEXT_CHARS = 40
+
+KINDS = {
+    "matter_overdue": pgettext_lazy("todo kind", "Overdue"),
+    "whistle_unanswered": pgettext_lazy("todo kind", "Whistle unanswered"),
+    "community_overdue_hard": pgettext_lazy("todo kind", "Hard matters overdue"),
+    "matter_triage": pgettext_lazy("todo kind", "To triage"),
+    "matter_ack": pgettext_lazy("todo kind", "To acknowledge"),
+    "matter_due_today": pgettext_lazy("todo kind", "Due today"),
+    "matter_handle": pgettext_lazy("todo kind", "To handle"),
+    "matter_feedback": pgettext_lazy("todo kind", "Feedback to give"),
+    "mediation_followup": pgettext_lazy("todo kind", "Follow-up visit"),
+    "meeting_invite": pgettext_lazy("todo kind", "Meeting invitation"),
+    "meeting_week": pgettext_lazy("todo kind", "Coming meeting"),
+    "service_confirm": pgettext_lazy("todo kind", "Hours to confirm"),
+    "points_claim": pgettext_lazy("todo kind", "Points claims"),
+    "shop_order": pgettext_lazy("todo kind", "Orders to hand out"),
+    "order_pickup": pgettext_lazy("todo kind", "To pick up"),
+    "vote_open": pgettext_lazy("todo kind", "Vote open"),
+    "community_low_rates": pgettext_lazy("todo kind", "Lowest rates"),
+    "matter_waiting": pgettext_lazy("todo kind", "Waiting for others"),
+}
+# Kinds that keep the user informed rather than ask them to act: listed, not in the badge.
+FOLLOW_KINDS = frozenset({"matter_waiting", "meeting_week", "community_low_rates"})
+
+
+@dataclass(frozen=True)
+class _Ctx:
+    user: object
+    profile: object
+    now: dt.datetime
+
+    @property
+    def today(self) -> dt.date:
+        return timezone.localdate(self.now)
+
+    @property
+    def role(self) -> str | None:
+        return matter_rules.role(self.user)
+
+    @property
+    def wide(self) -> bool:
+        """The user looks across communities: places name their community."""
+        return self.role in ("superuser", UserRole.SUBDISTRICT_OFFICIAL)
+
+
+@dataclass(frozen=True)
+class _Entry:
+    kind: str
+    title: str
+    link: str
+    place: str
+    due_at: dt.datetime | None
+    overdue: bool
+    at: dt.datetime | None = None
+
+    def urgency(self) -> tuple:
+        newest = -self.at.timestamp() if self.at else 0.0
+        due = self.due_at.timestamp() if self.due_at else 0.0
+        return (not self.overdue, self.due_at is None, due, newest)
+
+    def item(self) -> dict:
+        return {
+            "kind": self.kind,
+            "title": self.title,
+            "link": self.link,
+            "place": self.place,
+            "due_at": self.due_at,
+            "overdue": self.overdue,
+        }
+
+
+@dataclass(frozen=True)
+class _Part:
+    """Some kinds of to-do: ``count()`` → {kind: n}; ``read(kind, limit)`` → entries."""
+
+    kinds: tuple[str, ...]
+    count: Callable[[], dict[str, int]]
+    read: Callable[[str | None, int], list[_Entry]]
+
+
+def _short(text: str) -> str:
+    return Truncator(" ".join(text.split())).chars(TEXT_CHARS)
+
+
+def _place(ctx: _Ctx, community, compound=None, building=None) -> str:
+    if building is not None:
+        lower = str(building)
+    elif compound is not None:
+        lower = compound.name
+    else:
+        return community.name
+    return f"{community.name} · {lower}" if ctx.wide else lower
+
+
+def _names(ctx: _Ctx, community: str, compound: str | None) -> str:
+    """The place of a grouped row, from the names it was read with."""
+    if not compound:
+        return community
+    return f"{community} · {compound}" if ctx.wide else compound
+
+
+def _grouped(qs, *fields: str):
+    return qs.order_by().values(*fields)
+
+
+# ---- matters ---------------------------------------------------------------------------------
+
+# (kind, filter, the matter's field holding its due time or None). The first match wins, so a
+# matter is listed once, under its most urgent kind.
+_MatterRule = tuple[str, Q, str | None]
+
+
+def _matter_titles() -> dict[str, str]:
+    return {
+        "matter_overdue": pgettext("to-do title", "Finish it now: %(text)s"),
+        "matter_triage": pgettext("to-do title", "Check and assign: %(text)s"),
+        "matter_ack": pgettext("to-do title", "Acknowledge: %(text)s"),
+        "matter_due_today": pgettext("to-do title", "Finish it today: %(text)s"),
+        "matter_handle": pgettext("to-do title", "Handle: %(text)s"),
+        "matter_feedback": pgettext("to-do title", "Give your feedback: %(text)s"),
+        # What the resident (or the reporter on the grid) waits for: the matter's status.
+        "matter_waiting": pgettext("to-do title", "%(status)s: %(text)s"),
+    }
+
+
+def _matter_part(ctx: _Ctx, rules: list[_MatterRule]) -> _Part:
+    kinds = tuple(kind for kind, _q, _field in rules)
+    base = matter_rules.matters_visible(ctx.user, Matter.objects.all())
+    qs = base.filter(functools.reduce(operator.or_, (q for _kind, q, _field in rules))).annotate(
+        todo_kind=Case(
+            *[When(q, then=Value(kind)) for kind, q, _field in rules],
+            default=Value(""),
+            output_field=CharField(),
+        )
+    )
+
+    def count() -> dict[str, int]:
+        rows = _grouped(qs, "todo_kind").annotate(n=Count("pk")).values_list("todo_kind", "n")
+        return dict(rows)
+
+    def read(kind: str | None, limit: int) -> list[_Entry]:
+        rows = qs.filter(todo_kind=kind) if kind else qs
+        due = Case(
+            *[When(q, then=F(field) if field else Value(None)) for _kind, q, field in rules],
+            output_field=DateTimeField(),
+        )
+        late = Case(
+            When(todo_kind="matter_overdue", then=Value(True)),
+            When(todo_due__lt=ctx.now, then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        )
+        rows = (
+            rows.annotate(todo_due=due)
+            .annotate(todo_late=late)
+            .select_related("community", "compound", "building__compound")
+            .order_by("-todo_late", F("todo_due").asc(nulls_last=True), "-created_at", "-pk")
+        )
+        titles = _matter_titles()
+        return [
+            _Entry(
+                kind=m.todo_kind,
+                title=titles[m.todo_kind]
+                % {"text": _short(m.text), "status": m.get_status_display()},
+                link=reverse("matters:detail", args=[m.pk]),
+                place=_place(ctx, m.community, m.compound, m.building),
+                due_at=m.todo_due,
+                overdue=m.todo_late,
+                at=m.created_at,
+            )
+            for m in rows[:limit]
+        ]
+
+    return _Part(kinds, count, read)
+
+
+def _late(ctx: _Ctx) -> Q:
+    return late_q(ctx.now) & Q(status__in=WORKING_STATUSES)
+
+
+def _owned_by_user(ctx: _Ctx) -> Exists:
+    """The user's own account is an active owner of the matter (a grid worker or staff)."""
+    return Exists(
+        MatterOwner.objects.filter(matter=OuterRef("pk"), active=True, user_id=ctx.user.pk)
+    )
+
+
+_HANDLING = (Status.ACKNOWLEDGED, Status.ASSIGNED, Status.IN_PROGRESS)
+
+
+def _grid_matters(ctx: _Ctx) -> _Part:
+    unowned = ~Exists(MatterOwner.objects.filter(matter=OuterRef("pk"), active=True))
+    return _matter_part(
+        ctx,
+        [
+            ("matter_overdue", _late(ctx), "due_at"),
+            ("matter_ack", Q(status=Status.RECEIVED), "ack_due_at"),
+            (
+                "matter_handle",
+                Q(status__in=_HANDLING) & (Q(_owned_by_user(ctx)) | Q(unowned)),
+                "due_at",
+            ),
+            ("matter_waiting", Q(entered_by=ctx.user, status__in=WORKING_STATUSES), None),
+        ],
+    )
+
+
+def _staff_matters(ctx: _Ctx) -> _Part:
+    tomorrow = day_start(ctx.today + dt.timedelta(days=1))
+    received = Q(status=Status.RECEIVED)
+    return _matter_part(
+        ctx,
+        [
+            ("matter_overdue", _late(ctx), "due_at"),
+            ("matter_triage", received & Q(classification_confirmed=False), "ack_due_at"),
+            ("matter_ack", received, "ack_due_at"),
+            (
+                "matter_due_today",
+                Q(status__in=WORKING_STATUSES, due_at__gte=ctx.now, due_at__lt=tomorrow),
+                "due_at",
+            ),
+            ("matter_handle", Q(status__in=WORKING_STATUSES) & Q(_owned_by_user(ctx)), "due_at"),
+        ],
+    )
+
+
+def _partner_matters(ctx: _Ctx) -> _Part:
+    # matters_visible gives a partner exactly the matters they or their teams own.
+    return _matter_part(
+        ctx,
+        [
+            ("matter_overdue", _late(ctx), "due_at"),
+            ("matter_ack", Q(status=Status.RECEIVED), "ack_due_at"),
+            ("matter_handle", Q(status__in=WORKING_STATUSES), "due_at"),
+        ],
+    )
+
+
+def _resident_matters(ctx: _Ctx) -> _Part:
+    # matters_visible gives a resident exactly the matters they reported or joined.
+    return _matter_part(
+        ctx,
+        [
+            ("matter_feedback", Q(status=Status.DONE), None),
+            ("matter_waiting", Q(status__in=WORKING_STATUSES), None),
+        ],
+    )
+
+
+def _whistles(ctx: _Ctx) -> _Part:
+    """Summoned departments (吹哨) past their response time without a recorded response."""
+    visible = matter_rules.matters_visible(ctx.user, Matter.objects.all())
+    responded = MatterEvent.objects.filter(
+        matter_id=OuterRef("matter_id"), action="whistle_response", data__owner=OuterRef("pk")
+    )
+    qs = MatterOwner.objects.filter(
+        is_whistle=True,
+        active=True,
+        respond_by__lt=ctx.now,
+        matter__status__in=WORKING_STATUSES,
+        matter__in=visible.values("pk"),
+    ).exclude(Exists(responded))
+
+    def count() -> dict[str, int]:
+        return {"whistle_unanswered": qs.count()}
+
+    def read(kind: str | None, limit: int) -> list[_Entry]:
+        rows = qs.select_related(
+            "organisation",
+            "matter__community",
+            "matter__compound",
+            "matter__building__compound",
+        ).order_by("respond_by", "pk")
+        return [
+            _Entry(
+                kind="whistle_unanswered",
+                title=pgettext(
+                    "to-do title", "%(organisation)s has not answered the whistle: %(text)s"
+                )
+                % {"organisation": owner.actor, "text": _short(owner.matter.text)},
+                link=reverse("matters:detail", args=[owner.matter_id]),
+                place=_place(
+                    ctx, owner.matter.community, owner.matter.compound, owner.matter.building
+                ),
+                due_at=owner.respond_by,
+                overdue=True,
+                at=owner.assigned_at,
+            )
+            for owner in rows[:limit]
+        ]
+
+    return _Part(("whistle_unanswered",), count, read)
+
+
+def _communities_overdue_hard(ctx: _Ctx) -> _Part:
+    """Communities of the official's reach with hard matters past their deadline. One row
+    per community, so one query reads them all."""
+    matters = matter_rules.matters_visible(ctx.user, Matter.objects.all())
+    qs = matters.filter(_late(ctx), tier=Tier.HARD)
+
+    @functools.cache
+    def rows() -> list[dict]:
+        grouped = _grouped(qs, "community", "community__name").annotate(
+            n=Count("pk"), due=Min("due_at")
+        )
+        return list(grouped.order_by("-n", "community__name"))
+
+    def read(kind: str | None, limit: int) -> list[_Entry]:
+        return [
+            _Entry(
+                kind="community_overdue_hard",
+                title=ngettext("%(n)s hard matter overdue", "%(n)s hard matters overdue", row["n"])
+                % {"n": row["n"]},
+                link=reverse("matters:list")
+                + f"?place=community:{row['community']}&tier=hard&overdue=1",
+                place=row["community__name"],
+                due_at=row["due"],
+                overdue=True,
+            )
+            for row in rows()[:limit]
+        ]
+
+    return _Part(("community_overdue_hard",), lambda: {"community_overdue_hard": len(rows())}, read)
+
+
+def _percent(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate:.0%}"
+
+
+def _communities_low_rates(ctx: _Ctx) -> _Part:
+    """The communities with the lowest composite of the three rates (``matters.rates``) over
+    the matters submitted in the last ``RATES_DAYS`` days: one grouped query."""
+    since = ctx.now - dt.timedelta(days=RATES_DAYS)
+    matters = matter_rules.matters_visible(ctx.user, Matter.objects.all())
+
+    @functools.cache
+    def worst() -> list[tuple[dict, dict]]:
+        grouped = _grouped(
+            matters.filter(created_at__gte=since), "community", "community__name"
+        ).annotate(**rate_counts(ctx.now))
+        rated = [(row, rates_from_counts(row)) for row in grouped]
+        rated = [pair for pair in rated if pair[1]["composite"] is not None]
+        rated.sort(key=lambda pair: (pair[1]["composite"], pair[0]["community__name"]))
+        return rated[:LOW_RATES]
+
+    def read(kind: str | None, limit: int) -> list[_Entry]:
+        return [
+            _Entry(
+                kind="community_low_rates",
+                title=_(
+                    "Composite %(composite)s (response %(response)s, resolution "
+                    "%(resolution)s, satisfaction %(satisfaction)s)"
+                )
+                % {name: _percent(value) for name, value in rates.items()},
+                link=reverse("dashboard:dashboard") + f"?place=community:{row['community']}",
+                place=row["community__name"],
+                due_at=None,
+                overdue=False,
+            )
+            for row, rates in worst()[:limit]
+        ]
+
+    return _Part(("community_low_rates",), lambda: {"community_low_rates": len(worst())}, read)
+
+
+# ---- meetings --------------------------------------------------------------------------------
+
+
+def _meeting_place(ctx: _Ctx, meeting: Meeting) -> str:
+    if meeting.venue_id:
+        return meeting.venue.name
+    return _place(ctx, meeting.community, meeting.compound, meeting.building)
+
+
+def _self_participant_q(ctx: _Ctx) -> Q:
+    """Invitations addressed to the user (the rows ``meetings.rules.is_participant_self``
+    accepts): their account, their partner or their resident record."""
+    q = Q(user_id=ctx.user.pk)
+    if ctx.profile is not None and ctx.profile.partner_id:
+        q |= Q(partner_id=ctx.profile.partner_id)
+    if ctx.profile is not None and ctx.profile.resident_id:
+        q |= Q(resident_id=ctx.profile.resident_id)
+    return q
+
+
+def _invitations(ctx: _Ctx) -> _Part:
+    """Meetings of the next ``INVITE_DAYS`` days the user is invited to and has not declined."""
+    meetings = meeting_rules.visible(
+        ctx.user,
+        Meeting.objects.upcoming(ctx.now).filter(
+            starts_at__lt=ctx.now + dt.timedelta(days=INVITE_DAYS)
+        ),
+    )
+    qs = Participant.objects.filter(
+        _self_participant_q(ctx), meeting__in=meetings.values("pk")
+    ).exclude(reply=Reply.DECLINED)
+
+    def read(kind: str | None, limit: int) -> list[_Entry]:
+        rows = qs.select_related(
+            "meeting__venue", "meeting__community", "meeting__compound", "meeting__building"
+        ).order_by("meeting__starts_at", "pk")
+        entries = []
+        for invitation in rows[:limit]:
+            meeting = invitation.meeting
+            title = (
+                pgettext("to-do title", "Reply to the invitation: %(title)s")
+                if invitation.reply == Reply.PENDING
+                else pgettext("to-do title", "Attend: %(title)s")
+            )
+            entries.append(
+                _Entry(
+                    kind="meeting_invite",
+                    title=title % {"title": meeting.title},
+                    link=reverse("meetings:detail", args=[meeting.pk]),
+                    place=_meeting_place(ctx, meeting),
+                    due_at=meeting.starts_at,
+                    overdue=False,
+                )
+            )
+        return entries
+
+    return _Part(("meeting_invite",), lambda: {"meeting_invite": qs.count()}, read)
+
+
+def _meetings_week(ctx: _Ctx) -> _Part:
+    """Meetings of the coming ``MEETING_DAYS`` days that staff run (their invitations are
+    listed as such, not twice)."""
+    qs = (
+        meeting_rules.visible(ctx.user, Meeting.objects.all())
+        .filter(
+            status=MeetingStatus.PLANNED,
+            starts_at__gte=ctx.now,
+            starts_at__lt=ctx.now + dt.timedelta(days=MEETING_DAYS),
+        )
+        .exclude(Exists(Participant.objects.filter(meeting=OuterRef("pk"), user_id=ctx.user.pk)))
+    )
+
+    def read(kind: str | None, limit: int) -> list[_Entry]:
+        rows = qs.select_related("venue", "community", "compound", "building").order_by(
+            "starts_at", "pk"
+        )
+        return [
+            _Entry(
+                kind="meeting_week",
+                title=meeting.title,
+                link=reverse("meetings:detail", args=[meeting.pk]),
+                place=_meeting_place(ctx, meeting),
+                due_at=meeting.starts_at,
+                overdue=False,
+            )
+            for meeting in rows[:limit]
+        ]
+
+    return _Part(("meeting_week",), lambda: {"meeting_week": qs.count()}, read)
+
+
+# ---- volunteering and points -----------------------------------------------------------------
+
+
+def _per_activity(ctx: _Ctx, kind: str, qs, prefix: str, title: Callable, link: Callable) -> _Part:
+    """``qs`` (records or claims) grouped per activity: one item per activity."""
+    activity = f"{prefix}activity"
+    fields = (
+        activity,
+        f"{activity}__title",
+        f"{activity}__community__name",
+        f"{activity}__compound__name",
+    )
+
+    def count() -> dict[str, int]:
+        return {kind: _grouped(qs, activity).distinct().count()}
+
+    def read(_kind: str | None, limit: int) -> list[_Entry]:
+        rows = (
+            _grouped(qs, *fields)
+            .annotate(n=Count("pk", distinct=True), latest=Max(f"{activity}__date"))
+            .order_by("-latest", f"-{activity}")
+        )
+        return [
+            _Entry(
+                kind=kind,
+                title=title(row["n"]) % {"n": row["n"], "activity": row[fields[1]]},
+                link=link(row),
+                place=_names(ctx, row[fields[2]], row[fields[3]]),
+                due_at=None,
+                overdue=False,
+                at=day_start(row["latest"]),
+            )
+            for row in rows[:limit]
+        ]
+
+    return _Part((kind,), count, read)
+
+
+def _service_to_confirm(ctx: _Ctx) -> _Part:
+    """Hours participants claimed, for the organising side to confirm (谁组织谁记录):
+    the activity's organiser, or community staff of its community."""
+    organiser = Q(activity__organised_by_id=ctx.user.pk)
+    if ctx.role == "superuser":
+        organiser = Q()
+    elif ctx.role == UserRole.COMMUNITY_STAFF:
+        organiser |= Q(activity__community_id=ctx.profile.community_id_resolved)
+    qs = volunteering_rules.records_visible(
+        ctx.user, ServiceRecord.objects.filter(organiser, status=RecordStatus.CLAIMED)
+    )
+    return _per_activity(
+        ctx,
+        "service_confirm",
+        qs,
+        "",
+        lambda n: ngettext(
+            "Confirm %(n)s service record: %(activity)s",
+            "Confirm %(n)s service records: %(activity)s",
+            n,
+        ),
+        lambda row: reverse("volunteering:detail", args=[row["activity"]]),
+    )
+
+
+def _claims_to_review(ctx: _Ctx) -> _Part:
+    """Points claims waiting for community staff: new ones to approve, objections to settle."""
+    qs = volunteering_selectors.claim_list(ctx.user).filter(
+        status__in=(ClaimStatus.APPLIED, ClaimStatus.OBJECTED)
+    )
+    if ctx.role != "superuser":
+        qs = qs.filter(record__activity__community_id=ctx.profile.community_id_resolved)
+    return _per_activity(
+        ctx,
+        "points_claim",
+        qs,
+        "record__",
+        lambda n: ngettext(
+            "Review %(n)s points claim: %(activity)s",
+            "Review %(n)s points claims: %(activity)s",
+            n,
+        ),
+        lambda row: reverse("volunteering:claims") + f"?q={row['record__activity__title']}",
+    )
+
+
+def _orders_to_hand_out(ctx: _Ctx) -> _Part:
+    """Shop orders awaiting pickup at the community's desk, one item per shop item."""
+    qs = points_selectors.redemption_list(ctx.user, status=RedemptionStatus.HELD)
+    if ctx.role != "superuser":
+        qs = qs.filter(item__community_id=ctx.profile.community_id_resolved)
+
+    def read(kind: str | None, limit: int) -> list[_Entry]:
+        rows = (
+            _grouped(qs, "item", "item__name", "item__community__name")
+            .annotate(n=Count("pk"), due=Min("expires_at"), latest=Max("ordered_at"))
+            .order_by("due", "item")
+        )
+        return [
+            _Entry(
+                kind="shop_order",
+                title=ngettext(
+                    "%(n)s order to hand out: %(item)s",
+                    "%(n)s orders to hand out: %(item)s",
+                    row["n"],
+                )
+                % {"n": row["n"], "item": row["item__name"]},
+                link=reverse("points:desk") + "?status=held",
+                place=row["item__community__name"],
+                due_at=row["due"],
+                overdue=False,
+                at=row["latest"],
+            )
+            for row in rows[:limit]
+        ]
+
+    return _Part(
+        ("shop_order",),
+        lambda: {"shop_order": _grouped(qs, "item").distinct().count()},
+        read,
+    )
+
+
+def _orders_to_pick_up(ctx: _Ctx) -> _Part:
+    qs = points_selectors.redemption_list(ctx.user, status=RedemptionStatus.HELD, mine=True)
+
+    def read(kind: str | None, limit: int) -> list[_Entry]:
+        rows = qs.select_related("item__community").order_by("expires_at", "pk")
+        return [
+            _Entry(
+                kind="order_pickup",
+                title=pgettext("to-do title", "Pick up: %(item)s × %(quantity)s")
+                % {"item": order.item.name, "quantity": order.quantity},
+                link=reverse("points:mine"),
+                place=order.item.community.name,
+                due_at=order.expires_at,
+                overdue=False,
+                at=order.ordered_at,
+            )
+            for order in rows[:limit]
+        ]
+
+    return _Part(("order_pickup",), lambda: {"order_pickup": qs.count()}, read)
+
+
+# ---- mediation -------------------------------------------------------------------------------
+
+
+def _follow_ups(ctx: _Ctx) -> _Part:
+    """Follow-up visits (回访) due by today, for those who may record them: the case's
+    mediators and its authorised staff (``mediation.rules.full_q``)."""
+    qs = FollowUp.objects.filter(
+        done_at__isnull=True, case__status=CaseStatus.FOLLOWING_UP, due_on__lte=ctx.today
+    )
+    full = mediation_rules.full_q(ctx.user)
+    if full is not None:
+        # Joins through mediators and staff can repeat a case: filter by id.
+        qs = qs.filter(case__in=MediationCase.objects.filter(full).values("pk"))
+
+    def read(kind: str | None, limit: int) -> list[_Entry]:
+        rows = qs.select_related(
+            "case__community", "case__compound", "case__building__compound"
+        ).order_by("due_on", "pk")
+        return [
+            _Entry(
+                kind="mediation_followup",
+                title=pgettext("to-do title", "Follow-up visit: case #%(id)s (%(kind)s)")
+                % {"id": visit.case_id, "kind": visit.case.get_kind_display()},
+                link=reverse("mediation:detail", args=[visit.case_id]),
+                place=_place(ctx, visit.case.community, visit.case.compound, visit.case.building),
+                due_at=day_start(visit.due_on),
+                overdue=visit.due_on < ctx.today,
+            )
+            for visit in rows[:limit]
+        ]
+
+    return _Part(("mediation_followup",), lambda: {"mediation_followup": qs.count()}, read)
+
+
+# ---- votes -----------------------------------------------------------------------------------
+
+
+def _home_of(ctx: _Ctx) -> tuple[int, int, int] | None:
+    """(building, compound, community) of the resident's home."""
+    return (
+        Resident.objects.filter(pk=ctx.profile.resident_id)
+        .values_list(
+            "household__unit__building",
+            "household__unit__building__compound",
+            "household__unit__building__compound__community",
+        )
+        .first()
+    )
+
+
+def _elections(ctx: _Ctx, home) -> _Part:
+    """Elections of the resident's community open for voting today, if staff verified them
+    and they have not voted yet (``honours.services.ballot_cast`` checks the same)."""
+    resident_id = ctx.profile.resident_id
+    qs = (
+        honours_rules.elections_visible(ctx.user, Election.objects.all())
+        .filter(
+            community_id=home[2],
+            status=ElectionStatus.VOTING,
+            vote_from__lte=ctx.today,
+            vote_to__gte=ctx.today,
+        )
+        .filter(Exists(ResidentVerification.objects.filter(resident_id=resident_id)))
+        .exclude(
+            Exists(Participation.objects.filter(election=OuterRef("pk"), resident_id=resident_id))
+        )
+        .select_related("community")
+    )
+
+    def read(kind: str | None, limit: int) -> list[_Entry]:
+        return [
+            _Entry(
+                kind="vote_open",
+                title=pgettext("to-do title", "Vote: %(title)s") % {"title": election.title},
+                link=reverse("honours:election", args=[election.pk]),
+                place=election.community.name,
+                due_at=day_start(election.vote_to + dt.timedelta(days=1)),
+                overdue=False,
+            )
+            for election in qs.order_by("vote_to", "pk")[:limit]
+        ]
+
+    return _Part(("vote_open",), lambda: {"vote_open": qs.count()}, read)
+
+
+def _pre_evaluations(ctx: _Ctx, home) -> _Part:
+    """Projects in pre-evaluation whose scope holds the resident's home and that they have not
+    voted on (the scope test of ``projects.rules.voter``, for all projects at once)."""
+    building, compound, community = home
+    in_scope = (
+        Q(building_id=building)
+        | Q(building__isnull=True, compound_id=compound)
+        | Q(compound__isnull=True, community_id=community)
+    )
+    qs = (
+        projects_visible(ctx.user)
+        .filter(in_scope, stage=Stage.PRE_EVALUATION)
+        .exclude(
+            Exists(
+                PreVote.objects.filter(project=OuterRef("pk"), resident_id=ctx.profile.resident_id)
+            )
+        )
+    )
+
+    def read(kind: str | None, limit: int) -> list[_Entry]:
+        rows = qs.select_related("community", "compound", "building__compound").order_by(
+            "-proposed_at", "-pk"
+        )
+        return [
+            _Entry(
+                kind="vote_open",
+                title=pgettext("to-do title", "Say whether you support: %(title)s")
+                % {"title": project.title},
+                link=reverse("projects:detail", args=[project.pk]),
+                place=_place(ctx, project.community, project.compound, project.building),
+                due_at=None,
+                overdue=False,
+                at=project.proposed_at,
+            )
+            for project in rows[:limit]
+        ]
+
+    return _Part(("vote_open",), lambda: {"vote_open": qs.count()}, read)
+
+
+# ---- per role --------------------------------------------------------------------------------
+
+
+def _resident_parts(ctx: _Ctx) -> list[_Part]:
+    parts = [_resident_matters(ctx), _orders_to_pick_up(ctx)]
+    home = _home_of(ctx)
+    if home is not None and home[0] is not None:
+        parts += [_elections(ctx, home), _pre_evaluations(ctx, home)]
+    return [*parts, _invitations(ctx)]
+
+
+def _staff_parts(ctx: _Ctx) -> list[_Part]:
+    return [
+        _whistles(ctx),
+        _staff_matters(ctx),
+        _follow_ups(ctx),
+        _claims_to_review(ctx),
+        _orders_to_hand_out(ctx),
+        _service_to_confirm(ctx),
+        _invitations(ctx),
+        _meetings_week(ctx),
+    ]
+
+
+_ROLE_PARTS: dict[str, Callable[[_Ctx], list[_Part]]] = {
+    UserRole.GRID_WORKER: lambda ctx: [
+        _grid_matters(ctx),
+        _invitations(ctx),
+        _service_to_confirm(ctx),
+    ],
+    UserRole.PARTNER: lambda ctx: [
+        _partner_matters(ctx),
+        _follow_ups(ctx),
+        _invitations(ctx),
+        _service_to_confirm(ctx),
+    ],
+    UserRole.COMMUNITY_STAFF: _staff_parts,
+    UserRole.SUBDISTRICT_OFFICIAL: lambda ctx: [
+        _communities_overdue_hard(ctx),
+        _whistles(ctx),
+        _invitations(ctx),
+        _communities_low_rates(ctx),
+    ],
+    UserRole.RESIDENT: _resident_parts,
+    "superuser": _staff_parts,
+}
+
+
+def _parts(user, now: dt.datetime | None) -> list[_Part]:
+    if not getattr(user, "is_authenticated", False):
+        return []
+    profile = getattr(user, "profile", None) if hasattr(user, "profile") else None
+    ctx = _Ctx(user=user, profile=profile, now=now or timezone.now())
+    build = _ROLE_PARTS.get(ctx.role)
+    return build(ctx) if build else []
+
+
+def role_kinds(user) -> list[str]:
+    """The kinds the user's to-do can hold, in ``KINDS`` order (no query)."""
+    kinds = {kind for part in _parts(user, None) for kind in part.kinds}
+    return [kind for kind in KINDS if kind in kinds]
+
+
+def todo_for(user, *, now: dt.datetime | None = None, kind: str | None = None) -> dict:
+    """``{"items": [...], "counts": {kind: n}}``: the user's to-do, most urgent first.
+
+    ``items`` holds at most ``LIMIT`` items, only of ``kind`` when given; ``counts`` counts
+    every kind the user's role can have (zeros included), whatever ``kind`` is."""
+    counts: dict[str, int] = {}
+    entries: list[_Entry] = []
+    for part in _parts(user, now):
+        counts.update({name: counts.get(name, 0) for name in part.kinds})
+        for name, n in part.count().items():
+            counts[name] = counts.get(name, 0) + n
+        if kind is None or kind in part.kinds:
+            entries += part.read(kind, LIMIT)
+    entries.sort(key=_Entry.urgency)
+    return {
+        "items": [entry.item() for entry in entries[:LIMIT]],
+        "counts": {name: counts.get(name, 0) for name in KINDS if name in counts},
+    }
+
+
+def badge(counts: dict[str, int]) -> int:
+    """How many things ask the user to act: the counts, ``FOLLOW_KINDS`` left out."""
+    return sum(n for name, n in counts.items() if name not in FOLLOW_KINDS)
+
+
+def todo_count(user, *, now: dt.datetime | None = None) -> int:
+    """The navigation badge (``badge``), counting only: no rows read, and the parts that hold
+    only ``FOLLOW_KINDS`` not queried at all."""
+    return sum(
+        badge(part.count()) for part in _parts(user, now) if not FOLLOW_KINDS.issuperset(part.kinds)
+    )
