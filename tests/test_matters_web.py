@@ -404,7 +404,7 @@ def test_assign_offers_candidates_and_assigns_in_one_click(client, world):
     page = html(client.get(reverse("matters:detail", args=[matter.pk])))
     value = f"partner:{world.p_neighbour.pk}"
     assert f'data-owner="{value}"' in page
-    response = act(client, world.users.staff_a, matter, "assign", owner=value)
+    response = act(client, world.users.staff_a, matter, "assign", owners=value)
     matter.refresh_from_db()
     assert matter.status == Status.ASSIGNED
     assert matter.owners.get(active=True).partner == world.p_neighbour
@@ -415,10 +415,10 @@ def test_assign_offers_candidates_and_assigns_in_one_click(client, world):
 def test_assign_to_an_owner_of_another_community_is_refused(client, world):
     matter = submit(world)
     before = unchanged(matter)
-    response = act(client, world.users.staff_a, matter, "assign", owner=f"team:{world.team_b.pk}")
+    response = act(client, world.users.staff_a, matter, "assign", owners=f"team:{world.team_b.pk}")
     assert messages_of(response) and unchanged(matter) == before
-    response = act(client, world.users.staff_a, matter, "assign", owner="nobody:1")
-    assert "Choose an owner from the list." in messages_of(response)
+    response = act(client, world.users.staff_a, matter, "assign", owners="nobody:1")
+    assert "One of the chosen entries cannot be chosen here." in messages_of(response)
     assert unchanged(matter) == before
 
 
@@ -466,7 +466,7 @@ def test_grid_worker_cannot_assign(client, world):
     matter = submit(world)
     before = unchanged(matter)
     response = act(
-        client, world.users.grid_a1, matter, "assign", owner=f"partner:{world.p_neighbour.pk}"
+        client, world.users.grid_a1, matter, "assign", owners=f"partner:{world.p_neighbour.pk}"
     )
     assert "You may not do this with this matter." in messages_of(response)
     assert unchanged(matter) == before

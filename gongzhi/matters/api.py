@@ -49,6 +49,7 @@ from gongzhi.partners.models import Organisation, Partner, Team
 from gongzhi.partners.rules import organisations_visible, partners_visible, teams_visible
 from gongzhi.people.models import Resident
 from gongzhi.people.rules import residents_visible
+from gongzhi.pickers.selectors import users_visible
 
 router = Router(tags=["matters"])
 
@@ -529,7 +530,7 @@ def matter_assign(request, matter_id: int, payload: AssignIn):
             _("organisation"),
         ),
         *_visible_by_id(
-            selectors.owner_accounts(user).select_related("profile"),
+            users_visible(user),
             payload.user_ids,
             _("grid worker or staff member"),
         ),

@@ -105,10 +105,34 @@ class IntakeForm(PhotoMixin, forms.Form):
     priority = forms.ChoiceField(
         label=_("Priority"), choices=Priority.choices, initial=Priority.NORMAL
     )
+    handled_on_spot = forms.BooleanField(
+        label=_("Already handled on the spot"),
+        required=False,
+        help_text=_("A small matter you have dealt with yourself: it is recorded as done."),
+    )
+    resolution_note = forms.CharField(
+        label=_("What was done"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
     photo = photo_field()
 
-    def __init__(self, *args, communities, compounds, buildings, households, residents, **kw):
+    def __init__(
+        self,
+        *args,
+        communities,
+        compounds,
+        buildings,
+        households,
+        residents,
+        on_spot: bool = False,
+        **kw,
+    ):
+        """``on_spot``: offer on-the-spot handling (grid workers and community staff)."""
         super().__init__(*args, **kw)
+        if not on_spot:
+            del self.fields["handled_on_spot"], self.fields["resolution_note"]
         self.fields["community"].queryset = communities
         self.fields["compound"].queryset = compounds
         self.fields["building"].queryset = buildings
@@ -143,13 +167,14 @@ class IntakeForm(PhotoMixin, forms.Form):
 
 
 class ReportForm(PhotoMixin, forms.Form):
-    """A resident reports a matter: where (their building, their compound or the community)."""
+    """A resident reports a matter: where (any building or compound of their community)."""
 
     text = text_field()
     where = forms.ChoiceField(label=_("Where"))
     photo = photo_field()
 
-    def __init__(self, *args, places: list[tuple[str, str]], **kwargs):
+    def __init__(self, *args, places: list, **kwargs):
+        """``places``: choices, grouped as (group label, [(value, label), …])."""
         super().__init__(*args, **kwargs)
         self.fields["where"].choices = places
         self.fields["where"].error_messages["invalid_choice"] = _(
@@ -163,19 +188,13 @@ class ClassifyForm(forms.Form):
 
 
 class AssignForm(forms.Form):
-    """``owner`` is "partner:<id>", "team:<id>" or "organisation:<id>"."""
+    """The owners come from the type-ahead picker as repeated ``owners`` fields ("partner:12",
+    "user:7" …); the view resolves them with ``pickers.selectors.resolve``."""
 
-    owner = forms.CharField(max_length=30)
     working_mode = forms.ChoiceField(
         label=_("Working mode"), choices=[("", "—"), *WorkingMode.choices], required=False
     )
     note = forms.CharField(label=_("Note"), max_length=500, required=False)
-
-    def clean_owner(self):
-        kind, _sep, raw_id = self.cleaned_data["owner"].partition(":")
-        if kind not in ("partner", "team", "organisation") or not raw_id.isdigit():
-            raise ValidationError(gettext("Choose an owner from the list."))
-        return kind, int(raw_id)
 
 
 class NoteForm(forms.Form):

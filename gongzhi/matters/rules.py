@@ -103,6 +103,12 @@ def can_acknowledge(user, matter: Matter) -> bool:
     return role(user) == UserRole.GRID_WORKER and in_reach(user, matter)
 
 
+def can_handle_on_spot(user) -> bool:
+    """Record a small matter as already handled (当场办结): grid workers and community staff,
+    who then own it (``services.user_serves_community``)."""
+    return role(user) in (UserRole.GRID_WORKER, UserRole.COMMUNITY_STAFF)
+
+
 def can_manage(user, matter: Matter) -> bool:
     """Classify, assign, route to deliberation, merge, refer, reject: staff of the place."""
     return is_staff(user) and in_reach(user, matter)

@@ -7,7 +7,6 @@ does not grow with the number of matters.
 
 import datetime as dt
 
-from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
@@ -184,27 +183,6 @@ def rates_by_compound(matters: QuerySet, compounds: QuerySet) -> list[tuple[Comp
         (compound, {**rates_from_counts(counts[compound.pk]), "counts": counts[compound.pk]})
         for compound in compounds.filter(pk__in=list(counts)).order_by("community_id", "name")
     ]
-
-
-def owner_accounts(viewer) -> QuerySet:
-    """Accounts that may be chosen as a matter's owner, within the viewer's directory reach:
-    active grid workers and community staff (their community is checked again on assign)."""
-    reach = directory_reach(viewer)
-    users = get_user_model().objects.filter(
-        is_active=True,
-        profile__role__in=(UserRole.GRID_WORKER, UserRole.COMMUNITY_STAFF),
-    )
-    if reach.everywhere:
-        return users
-    if reach.nowhere:
-        return users.none()
-    paths = ("profile__community", "profile__compound__community", "profile__grid__community")
-    if reach.place.level == "subdistrict":
-        paths = tuple(f"{path}__subdistrict" for path in paths)
-    in_reach = Q()
-    for path in paths:
-        in_reach |= Q(**{path: reach.place.id})
-    return users.filter(in_reach)
 
 
 def actor_label(viewer, event) -> str:

@@ -244,7 +244,8 @@ def _matter_submit(
     matter they already handled, with ``resolution_note`` saying what was done. See
     ``_handle_on_spot``; every refusal is raised before anything is written.
     """
-    if not rules.can_submit(actor):
+    # actor=None: an anonymous scan-to-report whose phone accounts.scan verified by SMS code.
+    if actor is not None and not rules.can_submit(actor):
         raise _forbidden()
     if idempotency_key:
         existing = SubmitKey.objects.filter(user=actor, key=idempotency_key[:80]).first()
@@ -253,7 +254,8 @@ def _matter_submit(
     text = clean_text(text)
     if channel not in dict(Matter._meta.get_field("channel").choices):
         raise MatterError("invalid_channel", _("Unknown channel."))
-    _check_place_for(actor, place)
+    if actor is not None:
+        _check_place_for(actor, place)
     if handled_on_spot:
         resolution_note = _check_on_spot(actor, place, resolution_note)
     if rules.role(actor) == UserRole.RESIDENT:
@@ -298,7 +300,7 @@ def _matter_submit(
             raise _KeyTaken from None
     if handled_on_spot:
         return _handle_on_spot(actor=actor, matter=matter, note=resolution_note, now=now)
-    if rules.role(actor) == UserRole.RESIDENT:
+    if actor is None or rules.role(actor) == UserRole.RESIDENT:
         _tell_staff_new(matter)
     from gongzhi.matters.routing import route  # routing builds on these services
 
@@ -326,7 +328,7 @@ def _check_on_spot(actor, place: dict, note: str) -> str:
     record); a grid worker only at a building of their own grid, since that is where they walk.
     """
     role = rules.role(actor)
-    if role not in (UserRole.GRID_WORKER, UserRole.COMMUNITY_STAFF):
+    if not rules.can_handle_on_spot(actor):
         raise MatterError(
             "forbidden", _("Only grid workers and community staff handle matters on the spot.")
         )

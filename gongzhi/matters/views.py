@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 from gongzhi.accounts.models import UserRole
 from gongzhi.accounts.scope import is_staff_like
 from gongzhi.core.listing import BadFilter, choice_param, place_param, render_list, text_param
+from gongzhi.core.naturalsort import natural_sorted
 from gongzhi.core.places import Place
 from gongzhi.matters import rules, services
 from gongzhi.matters.duplicates import similar_open_matters
@@ -52,6 +53,7 @@ from gongzhi.matters.models import (
     MatterOwner,
     Status,
     Tier,
+    owner_label,
 )
 from gongzhi.matters.routing import candidates
 from gongzhi.matters.rules import allowed_actions
@@ -65,11 +67,10 @@ from gongzhi.matters.selectors import (
     moved_to,
 )
 from gongzhi.matters.services import MatterError
-from gongzhi.partners.models import PartnerStatus
-from gongzhi.partners.selectors import organisation_list, partner_list, team_list
 from gongzhi.people.models import Resident
 from gongzhi.people.rules import residents_visible
 from gongzhi.people.selectors import resident_list
+from gongzhi.pickers.selectors import PickError, resolve
 from gongzhi.places.models import Building, Community, Compound, Household
 from gongzhi.places.rules import households_visible, places_visible
 
@@ -183,6 +184,7 @@ def _intake_form(request: HttpRequest, data=None, files=None) -> IntakeForm:
         buildings=places_visible(user, Building.objects.select_related("compound")),
         households=households_visible(user, Household.objects.with_place()),
         residents=residents_visible(user, Resident.objects.with_place()),
+        on_spot=rules.can_handle_on_spot(user),
         initial={"channel": Channel.GRID_VISIT},
     )
 
@@ -238,6 +240,8 @@ def matter_new(request: HttpRequest) -> HttpResponse:
                     reporter_name=data["reporter_name"],
                     reporter_contact=data["reporter_contact"],
                     priority=data["priority"],
+                    handled_on_spot=data.get("handled_on_spot", False),
+                    resolution_note=data.get("resolution_note", ""),
                 )
                 if data["photo"]:
                     services.matter_add_photo(
@@ -246,7 +250,11 @@ def matter_new(request: HttpRequest) -> HttpResponse:
         except MatterError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, _("Matter #%(id)d was taken in.") % {"id": matter.pk})
+            if data.get("handled_on_spot"):
+                done = _("Matter #%(id)d was recorded as handled on the spot.")
+            else:
+                done = _("Matter #%(id)d was taken in.")
+            messages.success(request, done % {"id": matter.pk})
             return redirect("matters:detail", pk=matter.pk)
     return render(request, "matters/matter_new.html", _intake_context(request, form), status=400)
 
@@ -319,30 +327,13 @@ def _owner_value(owner) -> str:
     return f"{owner._meta.model_name}:{owner.pk}"
 
 
-def _owner_choices(user, matter: Matter) -> tuple[list[OwnerChoice], list[OwnerChoice]]:
-    """(ranked candidates from the responsibility rules, every owner of the community)."""
-    ranked = [
+def _candidate_choices(matter: Matter) -> list[OwnerChoice]:
+    """The owners the responsibility rules propose, best first: one-click choices beside the
+    picker."""
+    return [
         OwnerChoice(_owner_value(c.owner), str(c.owner), " · ".join(c.reasons))
         for c in candidates(matter, limit=8)
     ]
-    community = Place("community", matter.community_id)
-    everyone = [
-        *(
-            OwnerChoice(_owner_value(p), f"{p.name} · {p.get_kind_display()}")
-            for p in partner_list(
-                user, place=community, status=PartnerStatus.ACTIVE
-            ).prefetch_related(None)
-        ),
-        *(
-            OwnerChoice(_owner_value(t), f"{t.name} · {t.get_kind_display()}")
-            for t in team_list(user, place=community)
-        ),
-        *(
-            OwnerChoice(_owner_value(o), f"{o.name} · {o.get_kind_display()}")
-            for o in organisation_list(user).filter(community__in=[None, matter.community_id])
-        ),
-    ]
-    return ranked, everyone
 
 
 def _duplicates(user, matter: Matter) -> list[tuple[Matter, float]]:
@@ -411,7 +402,7 @@ def matter_detail(request: HttpRequest, pk: int) -> HttpResponse:
             == (matter.suggested_category, matter.suggested_tier),
         }
     if allowed.assign:
-        context["candidates"], context["all_owners"] = _owner_choices(user, matter)
+        context["candidates"] = _candidate_choices(matter)
         context["assign_form"] = AssignForm()
     if allowed.merge:
         context["duplicates"] = _duplicates(user, matter)
@@ -428,13 +419,18 @@ def _valid(form) -> dict:
     return form.cleaned_data
 
 
-def _owner_from(user, value: tuple[str, int]):
-    kind, pk = value
-    visible = {"partner": partner_list, "team": team_list, "organisation": organisation_list}
-    owner = visible[kind](user).filter(pk=pk).first()
-    if owner is None:
-        raise MatterError("invalid_owner", _("Choose an owner from the list."))
-    return owner
+OWNER_KINDS = "partner,team,organisation,user"
+
+
+def _owners_from(user, values: list[str]) -> list:
+    """The owners chosen in the picker (or a candidate's one-click button), within reach; the
+    service then checks that each serves the matter's community."""
+    if not values:
+        raise MatterError("invalid_owner", _("Choose at least one owner."))
+    try:
+        return resolve(user, values, OWNER_KINDS)
+    except PickError as error:
+        raise MatterError("invalid_owner", error.message) from None
 
 
 def _act_acknowledge(request, matter):
@@ -453,15 +449,15 @@ def _act_classify(request, matter):
 
 def _act_assign(request, matter):
     data = _valid(AssignForm(request.POST))
-    owner = _owner_from(request.user, data["owner"])
+    owners = _owners_from(request.user, request.POST.getlist("owners"))
     services.matter_assign(
         actor=request.user,
         matter=matter,
-        owners=[owner],
+        owners=owners,
         working_mode=data["working_mode"],
         note=data["note"],
     )
-    return _("Assigned to %(owner)s.") % {"owner": owner}
+    return _("Assigned to %(owner)s.") % {"owner": "、".join(owner_label(o) for o in owners)}
 
 
 def _act_deliberate(request, matter):
@@ -623,26 +619,65 @@ def my_matters(request: HttpRequest) -> HttpResponse:
     return render(request, "matters/mine.html", {"page": page, "rows": page.object_list})
 
 
-def _resident_places(user) -> dict[str, tuple[str, dict]]:
-    """Where a resident may report: their building, their compound, their community."""
-    building = Building.objects.select_related("compound__community").get(
+def _resident_places(user) -> tuple[dict[str, dict], list]:
+    """Where a resident may report: any building or public spot (compound) of their community.
+
+    Returns the place of each choice value, and the choices for a grouped select: their own
+    building, compound and community first, then each compound's common areas and buildings
+    (compounds and buildings in natural order: 2栋 before 10栋). A community has about a
+    hundred buildings, so one grouped select stays short enough to scroll on a phone.
+    """
+    own = Building.objects.select_related("compound__community").get(
         units__households__residents=user.profile.resident_id
     )
-    compound, community = building.compound, building.compound.community
-    return {
-        str(Place("building", building.pk)): (
-            _("My building: %(place)s") % {"place": building},
-            {"building": building},
-        ),
-        str(Place("compound", compound.pk)): (
-            _("My compound (common areas): %(place)s") % {"place": compound.name},
-            {"compound": compound},
-        ),
-        str(Place("community", community.pk)): (
-            _("The whole community: %(place)s") % {"place": community.name},
-            {"community": community},
-        ),
-    }
+    community = own.compound.community
+    compounds = natural_sorted(community.compounds.all(), lambda c: c.name)
+    buildings: dict[int, list[Building]] = {c.pk: [] for c in compounds}
+    for building in Building.objects.filter(compound__community=community):
+        buildings[building.compound_id].append(building)
+    places: dict[str, dict] = {}
+
+    def choice(place: Place, label: str, kwargs: dict) -> tuple[str, str]:
+        places[str(place)] = kwargs
+        return str(place), label
+
+    groups = [
+        (
+            _("Where I live"),
+            [
+                choice(
+                    Place("building", own.pk),
+                    _("My building: %(place)s") % {"place": own},
+                    {"building": own},
+                ),
+                choice(
+                    Place("compound", own.compound_id),
+                    _("My compound (common areas): %(place)s") % {"place": own.compound.name},
+                    {"compound": own.compound},
+                ),
+                choice(
+                    Place("community", community.pk),
+                    _("The whole community: %(place)s") % {"place": community.name},
+                    {"community": community},
+                ),
+            ],
+        )
+    ]
+    for compound in compounds:
+        options = [
+            choice(
+                Place("compound", compound.pk),
+                _("%(compound)s: common areas") % {"compound": compound.name},
+                {"compound": compound},
+            )
+        ]
+        for building in sorted(buildings[compound.pk], key=Building.sort_key):
+            building.compound = compound
+            options.append(
+                choice(Place("building", building.pk), str(building), {"building": building})
+            )
+        groups.append((compound.name, options))
+    return places, groups
 
 
 @login_required
@@ -651,10 +686,9 @@ def matter_report(request: HttpRequest) -> HttpResponse:
     """A resident reports a matter from their phone: text, place, optional photo."""
     if not is_resident(request.user):
         return redirect("matters:new")
-    places = _resident_places(request.user)
-    choices = [(value, label) for value, (label, _place) in places.items()]
+    places, choices = _resident_places(request.user)
     if request.method != "POST":
-        form = ReportForm(places=choices, initial={"where": choices[0][0]})
+        form = ReportForm(places=choices, initial={"where": choices[0][1][0][0]})
         return render(request, "matters/report.html", {"form": form})
     form = ReportForm(
         request.POST, request.FILES, places=choices, refused_photo=_photo_refused(request)
@@ -667,7 +701,7 @@ def matter_report(request: HttpRequest) -> HttpResponse:
                     actor=request.user,
                     text=data["text"],
                     channel=Channel.ONLINE_WEB,
-                    place=services.resolve_place(**places[data["where"]][1]),
+                    place=services.resolve_place(**places[data["where"]]),
                 )
                 if data["photo"]:
                     services.matter_add_photo(
