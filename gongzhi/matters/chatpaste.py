@@ -1,4 +1,4 @@
-"""WeChat group paste (线上集访): turn a pasted group chat into draft matters.
+"""WeChat group paste (线上反映·微信群): turn a pasted group chat into draft matters.
 
 Staff copy a stretch of a residents' group chat and paste it. We split it into messages
 (nickname, time, text), set aside what is not a request — system lines, pictures and stickers,

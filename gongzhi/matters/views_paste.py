@@ -1,4 +1,4 @@
-"""线上集访: paste a WeChat group chat, get draft matters, create each with one click.
+"""线上反映·微信群: paste a WeChat group chat, get draft matters, create each with one click.
 
 GET shows the form. POST with the chat shows the drafts and what was set aside. POST with
 ``action=create`` (one draft, sent by htmx) submits that draft through ``matter_submit`` on the
