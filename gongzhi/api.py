@@ -88,6 +88,7 @@ def _register_routers() -> None:
     from gongzhi.places.api import router as places_router
 
     api.add_router("/places", places_router)
+    api.add_router("/auth", "gongzhi.accounts.api.router")
     api.add_router("/", people_router)
     api.add_router("/", partners_router)
     # Before the matters router: /matters/rules must not be read as /matters/{matter_id}.

@@ -125,6 +125,11 @@ def _database(url: str | None) -> dict:
 DATABASES = {"default": _database(env_str("DATABASE_URL"))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Residents who signed up themselves log in with their mobile number.
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "gongzhi.accounts.backends.PhoneBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -137,6 +142,8 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 # Failed logins allowed per username (and per address) within the window before refusing.
 GONGZHI_LOGIN_MAX_FAILURES = env_int("GONGZHI_LOGIN_MAX_FAILURES", 5)
 GONGZHI_LOGIN_WINDOW_SECONDS = env_int("GONGZHI_LOGIN_WINDOW_SECONDS", 900)
+# The address printed on QR posters and invitation letters (empty: the address of the request).
+GONGZHI_PUBLIC_URL = env_str("GONGZHI_PUBLIC_URL", "")
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]

@@ -6,6 +6,7 @@ from gongzhi.api import api
 urlpatterns = [
     path("", include("gongzhi.core.urls")),
     path("accounts/", include("gongzhi.accounts.urls")),
+    path("r/", include("gongzhi.accounts.urls_scan")),
     path("places/", include("gongzhi.places.urls")),
     path("people/", include("gongzhi.people.urls")),
     path("partners/", include("gongzhi.partners.urls")),

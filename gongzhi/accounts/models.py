@@ -11,10 +11,12 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from gongzhi.core.fields import EncryptedTextField
+from gongzhi.core.identity import mask_phone
 from gongzhi.core.places import Place
 from gongzhi.partners.models import Partner
 from gongzhi.people.models import Resident
-from gongzhi.places.models import Community, Compound, Grid, Subdistrict
+from gongzhi.places.models import Building, Community, Compound, Grid, Household, Subdistrict
 
 
 class UserRole(models.TextChoices):
@@ -156,3 +158,162 @@ class ApiToken(models.Model):
     def issue(cls, *, user, name: str) -> tuple["ApiToken", str]:
         raw = "gz_" + secrets.token_urlsafe(32)
         return cls.objects.create(user=user, name=name, digest=cls.hash(raw)), raw
+
+
+class CodePurpose(models.TextChoices):
+    """What a one-time SMS code may be used for; a code is good for its purpose only."""
+
+    SIGN_UP = "signup", _("sign-up")
+    RESET = "reset", _("password reset")
+    REPORT = "report", _("scan-to-report")
+
+
+class PhoneCode(models.Model):
+    """A six-digit code sent by SMS. Neither the number nor the code is stored in clear: the
+    number as the project's keyed digest (to find and rate-limit it), the code as an HMAC bound
+    to the number and purpose (so a code sent to one number is useless for another)."""
+
+    phone_digest = models.CharField(max_length=64, db_index=True)
+    purpose = models.CharField(max_length=8, choices=CodePurpose.choices)
+    code_hash = models.CharField(max_length=64)
+    address = models.GenericIPAddressField(null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(db_index=True)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("SMS code")
+        verbose_name_plural = _("SMS codes")
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} @ {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class UserPhone(models.Model):
+    """The mobile number an account signs in and resets its password with (one account each)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="phone"
+    )
+    phone = EncryptedTextField(_("phone"))
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+
+    class Meta:
+        verbose_name = _("account phone")
+        verbose_name_plural = _("account phones")
+
+    def __str__(self) -> str:
+        return mask_phone(self.phone)
+
+
+class SignUpStatus(models.TextChoices):
+    PENDING = "pending", _("waiting for staff")
+    LINKED = "linked", _("linked")
+    REJECTED = "rejected", _("rejected")
+
+
+class SignUp(models.Model):
+    """A resident's own sign-up. Linked at once when the registry knows the person; otherwise
+    it waits in the queue of the chosen community's staff, who link it to a resident or
+    reject it."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="signup"
+    )
+    name = models.CharField(_("name"), max_length=40)
+    community = models.ForeignKey(
+        Community, on_delete=models.PROTECT, related_name="signups", verbose_name=_("community")
+    )
+    # Set when an invitation letter named the household but no member had this name.
+    household = models.ForeignKey(
+        Household, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("household")
+    )
+    status = models.CharField(
+        _("status"), max_length=8, choices=SignUpStatus.choices, default=SignUpStatus.PENDING
+    )
+    created_at = models.DateTimeField(_("signed up"), auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("sign-up")
+        verbose_name_plural = _("sign-ups")
+        indexes = [models.Index(fields=["community", "status"], name="signup_queue_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class InvitationCode(models.Model):
+    """One household's code on a printed letter. Stored as a digest; printing the building's
+    letters again revokes the codes not used yet."""
+
+    household = models.ForeignKey(
+        Household, on_delete=models.CASCADE, related_name="invitation_codes"
+    )
+    building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="+")
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    used_at = models.DateTimeField(null=True, blank=True)
+    used_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invitation code")
+        verbose_name_plural = _("invitation codes")
+        indexes = [models.Index(fields=["building", "used_at"], name="invitation_building_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.household_id} @ {self.created_at:%Y-%m-%d}"
+
+
+class AccountAction(models.TextChoices):
+    SIGNED_UP = "signed_up", _("signed up")
+    LINKED = "linked", _("linked to a resident")
+    REJECTED = "rejected", _("sign-up rejected")
+    LETTER_USED = "letter_used", _("invitation letter used")
+    LETTERS_PRINTED = "letters_printed", _("invitation letters printed")
+    PASSWORD_CHANGED = "password_changed", _("password changed")
+    PASSWORD_RESET = "password_reset", _("password reset by SMS code")
+    ACCESS_RESET = "access_reset", _("access reset by staff")
+
+
+class AccountEvent(models.Model):
+    """Append-only history of an account: sign-up, linking, staff decisions, password resets,
+    letters printed — who did what to whom, and when."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="account_events",
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(max_length=20, choices=AccountAction.choices)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("account event")
+        verbose_name_plural = _("account events")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} @ {self.at:%Y-%m-%d %H:%M}"

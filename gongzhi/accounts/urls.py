@@ -6,4 +6,14 @@ app_name = "accounts"
 urlpatterns = [
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
+    path("sign-up/", views.sign_up, name="sign_up"),
+    path("waiting/", views.waiting, name="waiting"),
+    path("join/<str:code>/", views.join, name="join"),
+    path("letter/", views.letter_use, name="letter"),
+    path("pending/", views.pending, name="pending"),
+    path("pending/<int:pk>/", views.pending_detail, name="pending_detail"),
+    path("letters/<int:building_pk>/", views.letters_download, name="letters"),
+    path("residents/<int:resident_pk>/access/", views.resident_access, name="resident_access"),
+    path("password/", views.PasswordChange.as_view(), name="password_change"),
+    path("password/reset/", views.password_reset, name="password_reset"),
 ]

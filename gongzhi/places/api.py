@@ -150,3 +150,23 @@ def building_detail(request, building_id: int):
             for unit in selectors.building_units(building)
         ],
     }
+
+
+class ReportLinkOut(Schema):
+    url: str
+
+
+@router.get(
+    "/buildings/{building_id}/report-link",
+    response={200: ReportLinkOut, 404: ErrorOut},
+    summary="The building's stable scan-to-report link (the URL in its QR poster)",
+)
+def building_report_link(request, building_id: int):
+    # Imported here: posters pull in reportlab, which the rest of the API does not need.
+    from django.conf import settings
+
+    from gongzhi.places.posters import report_url
+
+    building = selectors.building_get(request.auth, building_id)
+    base = settings.GONGZHI_PUBLIC_URL or request.build_absolute_uri("/")
+    return {"url": report_url(base, building)}
