@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "gongzhi.experiences",
     "gongzhi.network",
     "gongzhi.insights",
+    "gongzhi.configuration",
     "gongzhi.todo",
     "gongzhi.pickers",
     "gongzhi.configuration",

@@ -1,0 +1,456 @@
+"""The settings pages (社区设置): one list-and-add page and one edit page per kind of setting,
+the team members and join requests, and the change log.
+
+Every kind of setting is described once in ``SECTIONS`` (its form, its rows, its services);
+the same three views serve all of them. Staff see and change their community; officials see
+their subdistrict (and keep the holiday calendar); everyone else gets a 403.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from gongzhi.accounts.scope import directory_reach, restrict
+from gongzhi.configuration import forms, rules, selectors, services
+from gongzhi.configuration.services import ConfigError
+from gongzhi.core.listing import paginate as page_of
+from gongzhi.matters.views import _photo_refused, _with_photo_limit
+from gongzhi.partners.models import Organisation, Partner
+from gongzhi.pickers.selectors import PickError, resolve
+from gongzhi.places.models import Community, Compound
+from gongzhi.points.models import ShopItem
+
+
+def _viewer(request: HttpRequest) -> None:
+    if not rules.can_view(request.user):
+        raise PermissionDenied(_("Only community staff may see the settings."))
+
+
+def _community(request: HttpRequest) -> Community | None:
+    """The community new settings go to: the staff member's own."""
+    community_id = rules.own_community_id(request.user)
+    return Community.objects.filter(pk=community_id).first() if community_id else None
+
+
+def _form_kwargs(section_slug: str, community: Community | None) -> dict:
+    """Choices that depend on the community (its compounds, partners, organisations)."""
+    if community is None:
+        return {}
+    if section_slug == "rules":
+        orgs = Organisation.objects.filter(community=community) | Organisation.objects.filter(
+            community__isnull=True, subdistrict_id=community.subdistrict_id
+        )
+        return {"organisations": orgs.order_by("name")}
+    compounds = Compound.objects.filter(community=community).order_by("name")
+    if section_slug == "teams":
+        partners = Partner.objects.active().filter(community=community).order_by("name")
+        return {"compounds": compounds, "partners": partners}
+    if section_slug == "venues":
+        return {"compounds": compounds}
+    return {}
+
+
+def _fields(names):
+    return lambda obj: {name: getattr(obj, name) for name in names}
+
+
+@dataclass(frozen=True)
+class Section:
+    slug: str
+    title: Callable
+    form: type
+    rows: Callable
+    create: Callable
+    update: Callable
+    delete: Callable
+    initial: Callable
+    columns: tuple = field(default=())
+    national: bool = False  # the holiday calendar: no community, officials edit it
+
+
+def _rule_row(rule):
+    return [
+        rule.get_tier_display(),
+        rule.get_category_display() if rule.category else _("all categories"),
+        rule.get_working_mode_display(),
+        "、".join(r.name for r in rule.roles.all()),
+        _("yes") if rule.auto_assign else "",
+    ]
+
+
+SECTIONS = {
+    section.slug: section
+    for section in (
+        Section(
+            slug="rules",
+            title=gettext_lazy("Responsibility list (责任清单)"),
+            form=forms.RuleForm,
+            rows=selectors.responsibility_rules,
+            create=services.responsibility_rule_create,
+            update=lambda **kw: services.responsibility_rule_update(
+                actor=kw["actor"], rule=kw["obj"], changes=kw["values"]
+            ),
+            delete=lambda **kw: services.responsibility_rule_delete(
+                actor=kw["actor"], rule=kw["obj"]
+            ),
+            initial=services._rule_current,
+            columns=(
+                gettext_lazy("Tier"),
+                gettext_lazy("Category"),
+                gettext_lazy("Working mode"),
+                gettext_lazy("Roles"),
+                gettext_lazy("Automatic"),
+            ),
+        ),
+        Section(
+            slug="deadlines",
+            title=gettext_lazy("Deadlines"),
+            form=forms.PolicyForm,
+            rows=selectors.deadline_policies,
+            create=services.deadline_policy_create,
+            update=lambda **kw: services.deadline_policy_update(
+                actor=kw["actor"], policy=kw["obj"], changes=kw["values"]
+            ),
+            delete=lambda **kw: services.deadline_policy_delete(
+                actor=kw["actor"], policy=kw["obj"]
+            ),
+            initial=_fields(services.POLICY_FIELDS),
+            columns=(
+                gettext_lazy("Tier"),
+                gettext_lazy("Category"),
+                gettext_lazy("Acknowledge within (hours)"),
+                gettext_lazy("Resolve within (days)"),
+            ),
+        ),
+        Section(
+            slug="earning",
+            title=gettext_lazy("Points-earning rules"),
+            form=forms.EarningForm,
+            rows=selectors.earning_rules,
+            create=services.earning_rule_create,
+            update=lambda **kw: services.earning_rule_update(
+                actor=kw["actor"], rule=kw["obj"], changes=kw["values"]
+            ),
+            delete=lambda **kw: services.earning_rule_delete(actor=kw["actor"], rule=kw["obj"]),
+            initial=_fields(services.EARNING_FIELDS),
+            columns=(
+                gettext_lazy("Activity kind"),
+                gettext_lazy("Points per unit"),
+                gettext_lazy("Valid from"),
+                gettext_lazy("Valid to"),
+            ),
+        ),
+        Section(
+            slug="stars",
+            title=gettext_lazy("Star levels"),
+            form=forms.StarForm,
+            rows=selectors.star_schemes,
+            create=services.star_scheme_create,
+            update=lambda **kw: services.star_scheme_update(
+                actor=kw["actor"], scheme=kw["obj"], changes=kw["values"]
+            ),
+            delete=lambda **kw: services.star_scheme_delete(actor=kw["actor"], scheme=kw["obj"]),
+            initial=lambda s: {
+                "thresholds": ", ".join(str(h) for h in s.thresholds),
+                "publicity_days": s.publicity_days,
+            },
+            columns=(gettext_lazy("Hours for each star, in order"), gettext_lazy("Publicity days")),
+        ),
+        Section(
+            slug="teams",
+            title=gettext_lazy("Teams"),
+            form=forms.TeamForm,
+            rows=selectors.teams,
+            create=services.team_create,
+            update=lambda **kw: services.team_update(
+                actor=kw["actor"], team=kw["obj"], changes=kw["values"]
+            ),
+            delete=lambda **kw: services.team_dissolve(actor=kw["actor"], team=kw["obj"]),
+            initial=_fields(("name", "kind", "compound_id", "leader_id", "focus")),
+            columns=(gettext_lazy("Name"), gettext_lazy("Kind"), gettext_lazy("Members")),
+        ),
+        Section(
+            slug="shop",
+            title=gettext_lazy("Shop items"),
+            form=forms.ItemForm,
+            rows=selectors.shop_items,
+            create=services.shop_item_create,
+            update=lambda **kw: services.shop_item_update(
+                actor=kw["actor"], item=kw["obj"], changes=kw["values"], photo=kw.get("photo")
+            ),
+            delete=lambda **kw: services.shop_item_delete(actor=kw["actor"], item=kw["obj"]),
+            initial=_fields(services.ITEM_FIELDS),
+            columns=(
+                gettext_lazy("Name"),
+                gettext_lazy("Price in points"),
+                gettext_lazy("Stock"),
+                gettext_lazy("Limit per person"),
+                gettext_lazy("On sale"),
+            ),
+        ),
+        Section(
+            slug="venues",
+            title=gettext_lazy("Venues"),
+            form=forms.VenueForm,
+            rows=selectors.venues,
+            create=services.venue_create,
+            update=lambda **kw: services.venue_update(
+                actor=kw["actor"], venue=kw["obj"], changes=kw["values"]
+            ),
+            delete=lambda **kw: services.venue_delete(actor=kw["actor"], venue=kw["obj"]),
+            initial=_fields(services.VENUE_FIELDS),
+            columns=(gettext_lazy("Name"), gettext_lazy("Compound"), gettext_lazy("Seats")),
+        ),
+        Section(
+            slug="holidays",
+            title=gettext_lazy("Public holidays and working weekends"),
+            form=forms.HolidayForm,
+            rows=selectors.public_holidays,
+            create=lambda **kw: services.public_holiday_create(
+                actor=kw["actor"], values=kw["values"]
+            ),
+            update=lambda **kw: services.public_holiday_update(
+                actor=kw["actor"], holiday=kw["obj"], changes=kw["values"]
+            ),
+            delete=lambda **kw: services.public_holiday_delete(
+                actor=kw["actor"], holiday=kw["obj"]
+            ),
+            initial=_fields(services.HOLIDAY_FIELDS),
+            columns=(gettext_lazy("Date"), gettext_lazy("Name"), gettext_lazy("Working day")),
+            national=True,
+        ),
+    )
+}
+
+
+def _row(section: Section, obj) -> list:
+    """The cells of one row of a section's list."""
+    if section.slug == "rules":
+        return _rule_row(obj)
+    if section.slug == "deadlines":
+        return [
+            obj.get_tier_display(),
+            obj.get_category_display() if obj.category else _("all categories"),
+            obj.acknowledge_hours,
+            obj.resolve_days,
+        ]
+    if section.slug == "earning":
+        return [
+            obj.get_kind_display(),
+            f"{obj.points} {obj.get_unit_display()}",
+            obj.valid_from,
+            obj.valid_to or "",
+        ]
+    if section.slug == "stars":
+        return [" / ".join(str(h) for h in obj.thresholds), obj.publicity_days]
+    if section.slug == "teams":
+        return [obj.name, obj.get_kind_display(), obj.member_count]
+    if section.slug == "shop":
+        return [
+            obj.name,
+            obj.price,
+            obj.stock,
+            obj.per_person_limit or "",
+            _("yes") if obj.active else _("no"),
+        ]
+    if section.slug == "venues":
+        return [obj.name, obj.compound.name if obj.compound else "", obj.capacity or ""]
+    return [obj.date, obj.name, _("yes") if obj.is_workday else ""]
+
+
+def _section(slug: str) -> Section:
+    section = SECTIONS.get(slug)
+    if section is None:
+        raise Http404
+    return section
+
+
+def _may_edit(request, section: Section, community_id: int | None) -> bool:
+    if section.national:
+        return rules.can_edit_holidays(request.user)
+    return rules.can_configure(request.user, community_id)
+
+
+def _form(section: Section, request: HttpRequest, community, **kwargs):
+    return section.form(**_form_kwargs(section.slug, community), **kwargs)
+
+
+def _save(http: HttpRequest, call: Callable, **kwargs) -> bool:
+    """Run one service; a refusal is shown on the page and changes nothing."""
+    try:
+        call(actor=http.user, **kwargs)
+    except ConfigError as exc:
+        messages.error(http, exc.message)
+        return False
+    messages.success(http, _("Saved."))
+    return True
+
+
+@login_required
+def index(request: HttpRequest) -> HttpResponse:
+    _viewer(request)
+    pending = selectors.join_requests(request.user, pending_only=True).count()
+    return render(
+        request,
+        "configuration/index.html",
+        {"sections": SECTIONS.values(), "pending": pending},
+    )
+
+
+@_with_photo_limit
+@login_required
+def section_list(request: HttpRequest, slug: str) -> HttpResponse:
+    _viewer(request)
+    section = _section(slug)
+    community = _community(request)
+    may_add = _may_edit(request, section, community.pk if community else None)
+    form = _form(section, request, community)
+    if request.method == "POST":
+        if not may_add:
+            raise PermissionDenied(_("You may not change the settings of this community."))
+        form = _form(section, request, community, data=request.POST, files=request.FILES)
+        if _photo_refused(request):
+            messages.error(request, _("A photo may be at most 2 MB."))
+        elif form.is_valid():
+            kwargs = {"values": form.values()}
+            if not section.national:
+                kwargs["community"] = community
+            if section.slug == "shop" and form.cleaned_data.get("photo"):
+                kwargs["photo"] = form.cleaned_data["photo"]
+            if _save(request, section.create, **kwargs):
+                return redirect("configuration:section", slug=slug)
+    rows = page_of(request, section.rows(request.user))
+    return render(
+        request,
+        "configuration/section.html",
+        {
+            "section": section,
+            "page": rows,
+            "rows": [(obj, _row(section, obj)) for obj in rows.object_list],
+            "form": form,
+            "may_add": may_add,
+        },
+    )
+
+
+def _object(request, section: Section, pk: int):
+    return get_object_or_404(section.rows(request.user), pk=pk)
+
+
+@_with_photo_limit
+@login_required
+def section_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    _viewer(request)
+    section = _section(slug)
+    obj = _object(request, section, pk)
+    community = getattr(obj, "community", None)
+    may_edit = _may_edit(request, section, getattr(obj, "community_id", None))
+    form = _form(section, request, community, initial=section.initial(obj))
+    if not may_edit:
+        for form_field in form.fields.values():
+            form_field.disabled = True
+    if request.method == "POST":
+        if not may_edit:
+            raise PermissionDenied(_("You may not change the settings of this community."))
+        form = _form(section, request, community, data=request.POST, files=request.FILES)
+        if _photo_refused(request):
+            messages.error(request, _("A photo may be at most 2 MB."))
+        elif form.is_valid():
+            kwargs = {"obj": obj, "values": form.values()}
+            if section.slug == "shop":
+                kwargs["photo"] = form.cleaned_data.get("photo")
+            if _save(request, section.update, **kwargs):
+                return redirect("configuration:section", slug=slug)
+    context = {"section": section, "obj": obj, "form": form, "may_edit": may_edit}
+    if section.slug == "teams":
+        context["members"] = obj.memberships.all()
+        context["requests"] = selectors.join_requests(request.user, pending_only=True).filter(
+            team=obj
+        )
+    return render(request, "configuration/edit.html", context)
+
+
+@require_POST
+@login_required
+def section_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    _viewer(request)
+    section = _section(slug)
+    obj = _object(request, section, pk)
+    _save(request, section.delete, obj=obj)
+    return redirect("configuration:section", slug=slug)
+
+
+@require_POST
+@login_required
+def team_member_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """Add the partners chosen in the picker (kind "partner", the team's community)."""
+    _viewer(request)
+    team = _object(request, SECTIONS["teams"], pk)
+    try:
+        partners = resolve(
+            request.user, request.POST.getlist("partner"), "partner", community=team.community
+        )
+    except PickError as exc:
+        messages.error(request, exc.message)
+        return redirect("configuration:edit", slug="teams", pk=pk)
+    if not partners:
+        messages.error(request, _("Choose a partner."))
+    for partner in partners:
+        if not _save(request, services.team_member_add, team=team, partner_id=partner.pk):
+            break
+    return redirect("configuration:edit", slug="teams", pk=pk)
+
+
+@require_POST
+@login_required
+def team_member_remove(request: HttpRequest, pk: int, partner_pk: int) -> HttpResponse:
+    _viewer(request)
+    team = _object(request, SECTIONS["teams"], pk)
+    _save(request, services.team_member_remove, team=team, partner_id=partner_pk)
+    return redirect("configuration:edit", slug="teams", pk=pk)
+
+
+@require_POST
+@login_required
+def join_request_answer(request: HttpRequest, pk: int, rid: int, action: str) -> HttpResponse:
+    _viewer(request)
+    if action not in ("accept", "decline"):
+        raise Http404
+    team = _object(request, SECTIONS["teams"], pk)
+    join = get_object_or_404(selectors.join_requests(request.user).filter(team=team), pk=rid)
+    call = (
+        services.team_join_request_accept
+        if action == "accept"
+        else services.team_join_request_decline
+    )
+    _save(request, call, request=join)
+    return redirect("configuration:edit", slug="teams", pk=pk)
+
+
+@login_required
+def change_log(request: HttpRequest) -> HttpResponse:
+    _viewer(request)
+    return render(
+        request,
+        "configuration/log.html",
+        {"page": page_of(request, selectors.changes(request.user))},
+    )
+
+
+@login_required
+def shop_photo(request: HttpRequest, pk: int) -> FileResponse:
+    """A shop item's photo, for everyone who may see the community's shop."""
+    item = get_object_or_404(restrict(ShopItem.objects.all(), directory_reach(request.user)), pk=pk)
+    if not item.photo:
+        raise Http404
+    response = FileResponse(item.photo.open("rb"))
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
