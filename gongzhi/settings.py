@@ -55,7 +55,6 @@ INSTALLED_APPS = [
     "gongzhi.experiences",
     "gongzhi.network",
     "gongzhi.insights",
-    "gongzhi.configuration",
     "gongzhi.todo",
     "gongzhi.pickers",
     "gongzhi.configuration",

@@ -23,7 +23,6 @@ urlpatterns = [
     path("insights/", include("gongzhi.insights.urls")),
     path("pick/", include("gongzhi.pickers.urls")),
     path("dashboard/", include("gongzhi.insights.urls_dashboard")),
-    path("settings/", include("gongzhi.configuration.urls")),
     path("todo/", include("gongzhi.todo.urls")),
     path("settings/", include("gongzhi.configuration.urls")),
     path("api/v1/", api.urls),
