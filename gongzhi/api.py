@@ -104,6 +104,7 @@ def _register_routers() -> None:
     api.add_router("/network", "gongzhi.network.api.router")
     api.add_router("/insights", "gongzhi.insights.api.router")
     api.add_router("/me", "gongzhi.todo.api.router")
+    api.add_router("/me", "gongzhi.notifications.api.router")
     api.add_router("/pick", "gongzhi.pickers.api.router")
 
 
