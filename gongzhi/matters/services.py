@@ -700,12 +700,13 @@ def matter_handle(*, actor, matter: Matter, note: str, now=None) -> Matter:
     matter nobody owns yet gets the acting grid worker or staff member as its owner on record.
     """
     matter = _locked(matter)
-    if not rules.can_handle(actor, matter):
-        raise _forbidden()
+    # The tier first: a grid worker may handle only small matters, and should hear why.
     if matter.tier != Tier.SMALL:
         raise MatterError(
             "not_small", _("Only a small matter is handled in one step; assign this one.")
         )
+    if not rules.can_handle(actor, matter):
+        raise _forbidden()
     note = (note or "").strip()
     if not note:
         raise MatterError("resolution_required", _("Say what was done."))
