@@ -6,7 +6,7 @@ Reads the database that ``gongzhi seed_demo`` wrote (``./data`` unless ``--data`
 ``DATABASE_URL`` says otherwise) and changes nothing in it: the session lives in a signed
 cookie and the login does not stamp ``last_login``. For each page it picks the most realistic
 (largest) object the demo's community staff (``staff``) can see: the meeting with the most
-participants, the matter with the most history events, the mediation case with the most
+participants (and the largest one still planned or in session), the matter with the most history events, the mediation case with the most
 events. Through Django's test client in one warm process it prints, per page, the median and
 p95 in milliseconds of ``--requests`` requests after one warm-up, the number of SQL queries of
 one request and the size of the HTML.
@@ -35,27 +35,32 @@ def _pick(user):
     from gongzhi.meetings import rules as meeting_rules
     from gongzhi.meetings.models import Meeting
 
-    meeting = (
-        meeting_rules.visible(user, Meeting.objects.all())
+    # Counted over the visible ids: the visibility filters join tables of their own, which
+    # would multiply an annotation's count. Two meetings: the largest one staff still run
+    # (planned or in session: the page with the invite, roll-call and decision forms) and the
+    # largest one overall (usually closed: the record everyone reads).
+    meetings = (
+        Meeting.objects.filter(
+            pk__in=meeting_rules.visible(user, Meeting.objects.all()).values("pk")
+        )
         .annotate(n=Count("participants"))
         .order_by("-n", "-pk")
-        .first()
     )
+    running = meetings.filter(status__in=("planned", "in_session")).first()
+    largest = meetings.first()
     matter = (
-        matter_rules.matters_visible(user, Matter.objects.all())
+        Matter.objects.filter(
+            pk__in=matter_rules.matters_visible(user, Matter.objects.all()).values("pk")
+        )
         .annotate(n=Count("events"))
         .order_by("-n", "-pk")
         .first()
     )
     case = MediationCase.objects.annotate(n=Count("events")).order_by("-n", "-pk").first()
     pages = []
-    if meeting is not None:
-        pages.append(
-            (
-                f"meeting {meeting.pk} ({meeting.n} participants)",
-                reverse("meetings:detail", args=[meeting.pk]),
-            )
-        )
+    for meeting in dict.fromkeys(m for m in (running, largest) if m is not None):
+        label = f"meeting {meeting.pk} ({meeting.get_status_display()}, {meeting.n} invited)"
+        pages.append((label, reverse("meetings:detail", args=[meeting.pk])))
     if matter is not None:
         pages.append(
             (f"matter {matter.pk} ({matter.n} events)", reverse("matters:detail", args=[matter.pk]))

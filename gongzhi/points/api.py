@@ -111,6 +111,12 @@ class OrderIn(Schema):
     )
 
 
+class FulfilManyIn(Schema):
+    ids: list[int] = Field(
+        min_length=1, max_length=services.MAX_BATCH, description="Orders awaiting pickup"
+    )
+
+
 class CancelIn(Schema):
     reason: str = Field("", max_length=200)
 
@@ -253,6 +259,21 @@ def _resolve(request, redemption_id: int, service: Callable, **kwargs) -> dict:
     redemption = get_or_404(qs, redemption_id, _("Unknown order."))
     _call(service, redemption=redemption, actor=user, **kwargs)
     return _redemption_out(qs.get(pk=redemption_id))
+
+
+@router.post(
+    "/redemptions/fulfil",
+    response={200: list[RedemptionOut], **REFUSED},
+    summary="Hand over several orders at once (staff; all or nothing)",
+)
+def fulfil_many(request, payload: FulfilManyIn):
+    user = request.auth
+    qs = selectors.redemption_list(user)
+    chosen = list(qs.filter(pk__in=payload.ids))
+    if len(chosen) != len(set(payload.ids)):
+        raise ApiError(404, "not_found", _("Unknown order."))
+    _call(services.redemptions_fulfil_many, redemptions=chosen, actor=user)
+    return [_redemption_out(row) for row in qs.filter(pk__in=payload.ids).order_by("pk")]
 
 
 @router.post(

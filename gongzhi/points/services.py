@@ -578,6 +578,33 @@ def redemption_fulfil(*, redemption: Redemption, actor) -> Redemption:
     )
 
 
+MAX_BATCH = 100
+
+
+@transaction.atomic
+def redemptions_fulfil_many(*, redemptions: list[Redemption], actor) -> list[Redemption]:
+    """Hand over several orders at once (the pickup desk's batch), each through
+    ``redemption_fulfil``. All or nothing: the first order that cannot be handed over refuses
+    the whole batch, with its number in the message."""
+    if not redemptions:
+        raise PointsError("nothing_chosen", _("Choose the orders to hand over."))
+    if len(redemptions) > MAX_BATCH:
+        raise PointsError(
+            "too_many", _("Hand over at most %(n)d orders at once.") % {"n": MAX_BATCH}
+        )
+    done = []
+    for redemption in sorted({r.pk: r for r in redemptions}.values(), key=lambda r: r.pk):
+        try:
+            done.append(redemption_fulfil(redemption=redemption, actor=actor))
+        except PointsError as exc:
+            raise PointsError(
+                exc.code,
+                _("Order #%(id)d: %(message)s Nothing was handed over.")
+                % {"id": redemption.pk, "message": exc.message},
+            ) from None
+    return done
+
+
 def _release(redemption: Redemption, *, status, actor, reason: str, now) -> Redemption:
     account = redemption.account
     redemption.note = reason[:200]

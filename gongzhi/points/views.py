@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -122,13 +123,14 @@ def resolve(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             raise Http404
     except PointsError as exc:
         messages.error(request, exc.message)
-    return redirect(request.POST.get("next") or "points:mine")
+    return redirect(_safe_next(request) or "points:mine")
 
 
 @login_required
 def desk(request: HttpRequest) -> HttpResponse:
     if not is_staff_like(request.user):
         raise PermissionDenied
+    community_id = rules.shop_community_id(request.user)
     return render_list(
         request,
         rows=lambda: selectors.redemption_list(
@@ -140,8 +142,43 @@ def desk(request: HttpRequest) -> HttpResponse:
         partial="points/_desk_rows.html",
         export=redemptions_export,
         filename="积分兑换.xlsx",
-        context={"statuses": RedemptionStatus.choices},
+        context={
+            "statuses": RedemptionStatus.choices,
+            # Grid workers and officials look at the desk; only the community's staff run the
+            # shop, so only they get the hand-over controls and the link to the items.
+            "runs_shop": community_id is not None
+            and rules.can_run_shop(request.user, community_id),
+        },
     )
+
+
+def _chosen_ids(request: HttpRequest, name: str) -> list[int]:
+    try:
+        return [int(value) for value in request.POST.getlist(name)]
+    except ValueError:
+        raise PointsError("bad_input", _("Choose the orders from the list.")) from None
+
+
+@login_required
+@require_POST
+def handout(request: HttpRequest) -> HttpResponse:
+    """Hand over the orders ticked on the desk, all or none."""
+    try:
+        ids = _chosen_ids(request, "orders")
+        chosen = list(selectors.redemption_list(request.user).filter(pk__in=ids))
+        if len(chosen) != len(set(ids)):
+            raise PointsError("unknown_order", _("One of the chosen orders is not in your list."))
+        done = services.redemptions_fulfil_many(redemptions=chosen, actor=request.user)
+    except PointsError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Handed over: %(n)d orders.") % {"n": len(done)})
+    return redirect(_safe_next(request) or "points:desk")
+
+
+def _safe_next(request: HttpRequest) -> str:
+    target = request.POST.get("next", "")
+    return target if url_has_allowed_host_and_scheme(target, allowed_hosts=None) else ""
 
 
 @login_required
