@@ -46,7 +46,7 @@ from gongzhi.honours import rules as honours_rules
 from gongzhi.honours.models import Election, ElectionStatus, Participation, ResidentVerification
 from gongzhi.matters import rules as matter_rules
 from gongzhi.matters.models import WORKING_STATUSES, Matter, MatterEvent, MatterOwner, Status, Tier
-from gongzhi.matters.rates import rate_counts, rates_from_counts
+from gongzhi.matters.rates import rate_counts, rate_settings, rates_from_counts
 from gongzhi.matters.selectors import day_start, late_q
 from gongzhi.mediation import rules as mediation_rules
 from gongzhi.mediation.models import CaseStatus, FollowUp, MediationCase
@@ -396,6 +396,18 @@ def _percent(rate: float | None) -> str:
     return "—" if rate is None else f"{rate:.0%}"
 
 
+def _score(rates: dict) -> float | None:
+    """The composite; when a rate has no denominator yet (nothing rated, say), the composite
+    of the rates there are, their weights rescaled — a community nobody rated still ranks."""
+    if rates["composite"] is not None:
+        return rates["composite"]
+    weights = rate_settings()["composite"]
+    known = {name: weight for name, weight in weights.items() if rates[name] is not None}
+    if not known or not sum(known.values()):
+        return None
+    return sum(weight * rates[name] for name, weight in known.items()) / sum(known.values())
+
+
 def _communities_low_rates(ctx: _Ctx) -> _Part:
     """The communities with the lowest composite of the three rates (``matters.rates``) over
     the matters submitted in the last ``RATES_DAYS`` days: one grouped query."""
@@ -407,10 +419,11 @@ def _communities_low_rates(ctx: _Ctx) -> _Part:
         grouped = _grouped(
             matters.filter(created_at__gte=since), "community", "community__name"
         ).annotate(**rate_counts(ctx.now))
-        rated = [(row, rates_from_counts(row)) for row in grouped]
-        rated = [pair for pair in rated if pair[1]["composite"] is not None]
-        rated.sort(key=lambda pair: (pair[1]["composite"], pair[0]["community__name"]))
-        return rated[:LOW_RATES]
+        scored = [(row, rates_from_counts(row)) for row in grouped]
+        scored = [(row, rates, _score(rates)) for row, rates in scored]
+        scored = [entry for entry in scored if entry[2] is not None]
+        scored.sort(key=lambda entry: (entry[2], entry[0]["community__name"]))
+        return [(row, rates) for row, rates, _score_ in scored[:LOW_RATES]]
 
     def read(kind: str | None, limit: int) -> list[_Entry]:
         return [
