@@ -79,6 +79,7 @@ class CaseOut(Schema):
     outcome_label: str | None
     agreement_text: str | None = Field(description="For full and party access")
     referred_to: str | None = Field(description="committee, department or court")
+    referred_to_label: str | None = Field(description="Where the case went, in words")
     description: str | None = Field(description=CONFIDENTIAL)
     parties: list[str] | None = Field(description=CONFIDENTIAL)
     mediators: list[str] | None = Field(description=CONFIDENTIAL)

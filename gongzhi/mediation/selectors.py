@@ -81,6 +81,7 @@ class CaseView:
     mediators: list[str] | None = None
     agreement_text: str | None = None
     referred_to: str | None = None
+    referred_to_label: str | None = None
     referral_note: str | None = None
     matter_id: int | None = None
     sessions: list[dict] | None = None
@@ -106,6 +107,7 @@ def case_view(case: MediationCase, level: str, *, with_records: bool = False) ->
         view.outcome_label = case.get_outcome_display()
         view.agreement_text = case.agreement_text
         view.referred_to = case.referred_to
+        view.referred_to_label = case.get_referred_to_display() if case.referred_to else None
     if level == rules.FULL:
         view.description = case.description
         view.parties = [party.label for party in case.parties.all()]

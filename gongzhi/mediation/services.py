@@ -469,12 +469,9 @@ def case_record_follow_up(
     return follow_up
 
 
-def qualified_mediators(community_id: int):
-    """Active partners of the community who may mediate (for choosers)."""
-    return (
-        Partner.objects.active()
-        .filter(community_id=community_id)
-        .filter(Q(skills__name=MEDIATION_SKILL) | Q(roles__code__in=MEDIATOR_ROLES))
-        .distinct()
-        .order_by("name", "pk")
+def only_qualified_mediators(qs):
+    """Of a partner queryset, those who may mediate (the mediator picker's filter)."""
+    qualified = Partner.objects.filter(
+        Q(skills__name=MEDIATION_SKILL) | Q(roles__code__in=MEDIATOR_ROLES)
     )
+    return qs.filter(pk__in=qualified.values("pk"))

@@ -6,7 +6,6 @@ POST calls one service and shows its ``MediationError`` message without changing
 """
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -23,7 +22,7 @@ from gongzhi.mediation.excel import cases_export
 from gongzhi.mediation.forms import CaseForm, FollowUpForm, OutcomeForm, SessionForm
 from gongzhi.mediation.models import CaseKind, CaseStatus, FollowUp
 from gongzhi.mediation.services import MediationError
-from gongzhi.partners.models import Partner
+from gongzhi.pickers.selectors import PickError, options_for, resolve
 from gongzhi.places.models import Building, Compound
 
 
@@ -143,24 +142,10 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             follow_up_open=case.status == CaseStatus.FOLLOWING_UP,
         )
         if rules.can_manage(request.user, case):
-            chosen = set(case.mediators.values_list("pk", flat=True))
-            context["mediator_choices"] = [
-                (p, p.pk in chosen) for p in services.qualified_mediators(case.community_id)
-            ]
-            context["staff_choices"] = (
-                get_user_model()
-                .objects.filter(
-                    is_active=True,
-                    profile__role="staff",
-                )
-                .exclude(pk__in=case.authorised_staff.values("pk"))
-                .order_by("username")
-            )
-            context["staff_choices"] = [
-                u
-                for u in context["staff_choices"]
-                if rules.is_community_staff_of(u, case.community_id)
-            ]
+            # Pickers, not lists: a community has hundreds of partners (docs/pickers.md).
+            context["can_manage"] = True
+            context["case_community_id"] = case.community_id
+            context["mediators_initial"] = options_for(case.mediators.all())
     return render(request, "mediation/case_detail.html", context)
 
 
@@ -199,23 +184,30 @@ def _act_follow_up(request, case):
     return _("Follow-up visit recorded.")
 
 
+def _picked(request, case, name: str, kinds: list[str], **kwargs) -> list:
+    try:
+        return resolve(
+            request.user,
+            request.POST.getlist(name),
+            kinds,
+            community=case.community_id,
+            **kwargs,
+        )
+    except PickError as error:
+        raise MediationError("invalid_choice", error.message) from None
+
+
 def _act_mediators(request, case):
-    ids = [int(v) for v in request.POST.getlist("partner") if v.isdigit()]
-    partners = list(Partner.objects.filter(pk__in=ids))
-    if len(partners) != len(set(ids)):
-        raise MediationError("invalid_mediator", _("Unknown partner."))
+    partners = _picked(request, case, "mediators", ["partner"], only="mediators")
     services.case_set_mediators(actor=request.user, case=case, mediators=partners)
     return _("Mediators saved.")
 
 
 def _act_authorise(request, case):
-    value = request.POST.get("user", "")
-    user = get_user_model().objects.filter(pk=int(value)).first() if value.isdigit() else None
-    if user is None:
-        raise MediationError(
-            "invalid_staff", _("Only community staff of this community can be authorised.")
-        )
-    services.case_authorise_staff(actor=request.user, case=case, user=user)
+    users = _picked(request, case, "user", ["user"])
+    if len(users) != 1:
+        raise MediationError("invalid_staff", _("Choose one staff member of this community."))
+    services.case_authorise_staff(actor=request.user, case=case, user=users[0])
     return _("Staff member authorised.")
 
 

@@ -12,6 +12,7 @@ class PickIn(Schema):
     kinds: str = Field(description="Comma-separated: " + ", ".join(KINDS))
     q: str = Field("", max_length=40, description="What was typed: part of a name")
     community: int | None = Field(None, description="Only this community (narrows, never widens)")
+    only: str | None = Field(None, description='A named narrowing of partners, e.g. "mediators"')
 
 
 class OptionOut(Schema):
@@ -27,7 +28,9 @@ class PickOut(Schema):
 @router.get("", response={200: PickOut, 400: ErrorOut}, summary="Search people to choose")
 def pick(request, params: Query[PickIn]):
     try:
-        items = search(request.auth, params.q, params.kinds, community=params.community)
+        items = search(
+            request.auth, params.q, params.kinds, community=params.community, only=params.only
+        )
     except PickError as error:
         raise ApiError(400, "bad_kind", error.message) from None
     return {"items": items}

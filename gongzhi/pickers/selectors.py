@@ -12,10 +12,11 @@ Every search costs a fixed number of queries per kind, whatever the number of ma
 """
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet, prefetch_related_objects
 from django.utils.translation import gettext as _
 
 from gongzhi.accounts.models import UserRole
@@ -34,6 +35,9 @@ PERSON_KINDS = ("partner", "team", "organisation", "user", "resident")
 GROUP_KINDS = ("team_members", "building_partners")
 KINDS = PERSON_KINDS + GROUP_KINDS
 USER_ROLES = (UserRole.COMMUNITY_STAFF, UserRole.GRID_WORKER)
+# Named narrowings of the partners a picker offers, registered by the app that needs them
+# (mediation registers "mediators" in its AppConfig.ready): name -> f(partner queryset).
+PARTNER_FILTERS: dict[str, Callable[[QuerySet], QuerySet]] = {}
 
 
 @dataclass(frozen=True)
@@ -99,8 +103,14 @@ def _load_text(n: int) -> str:
 # Partners -----------------------------------------------------------------------------------
 
 
-def _partners_visible(user, community_id):
-    return partner_list(user, place=_community_place(community_id))
+def _partners_visible(user, community_id, only=None):
+    qs = partner_list(user, place=_community_place(community_id))
+    return PARTNER_FILTERS[only](qs) if only else qs
+
+
+def _check_only(only: str | None) -> None:
+    if only and only not in PARTNER_FILTERS:
+        raise PickError(_("This picker cannot choose that kind of entry."))
 
 
 def _phone_tail_ids(qs, digits: str) -> list[int]:
@@ -109,8 +119,8 @@ def _phone_tail_ids(qs, digits: str) -> list[int]:
     return [pk for pk, phone in qs.values_list("pk", "phone") if phone and phone.endswith(digits)]
 
 
-def _search_partners(user, q, community_id, limit):
-    qs = _partners_visible(user, community_id).filter(status=PartnerStatus.ACTIVE)
+def _search_partners(user, q, community_id, limit, only=None):
+    qs = _partners_visible(user, community_id, only).filter(status=PartnerStatus.ACTIVE)
     match = Q(name__contains=q)
     if len(q) == 4 and q.isdigit() and is_staff_like(user):
         match |= Q(pk__in=_phone_tail_ids(qs, q))
@@ -118,6 +128,8 @@ def _search_partners(user, q, community_id, limit):
 
 
 def _partner_options(partners) -> list[Option]:
+    # Partners may come from anywhere (``options_for``): load what the hint needs in bulk.
+    prefetch_related_objects(partners, "community", "compound", "building__compound", "roles")
     ids = [p.pk for p in partners]
     teams = defaultdict(list)
     for membership in TeamMembership.objects.filter(partner_id__in=ids).select_related("team"):
@@ -145,6 +157,7 @@ def _search_teams(user, q, community_id, limit):
 
 
 def _team_options(teams) -> list[Option]:
+    prefetch_related_objects(teams, "community", "compound")
     load = _load("team_id", [t.pk for t in teams])
     options = []
     for team in teams:
@@ -165,6 +178,7 @@ def _search_organisations(user, q, community_id, limit):
 
 
 def _organisation_options(organisations) -> list[Option]:
+    prefetch_related_objects(organisations, "subdistrict", "community", "compound")
     return [
         Option(
             f"organisation:{o.pk}",
@@ -215,6 +229,7 @@ def user_label(account) -> str:
 
 
 def _user_options(accounts) -> list[Option]:
+    prefetch_related_objects(accounts, "profile__community", "profile__compound", "profile__grid")
     load = _load("user_id", [a.pk for a in accounts])
     options = []
     for account in accounts:
@@ -234,6 +249,7 @@ def _search_residents(user, q, community_id, limit):
 
 
 def _resident_options(residents) -> list[Option]:
+    prefetch_related_objects(residents, "household__unit__building__compound")
     return [
         Option(f"resident:{r.pk}", r.name, _hint(r.household.label, r.get_gender_display()))
         for r in residents
@@ -310,18 +326,27 @@ _SEARCHES = {
 }
 
 
-def search(user, q: str, kinds, *, community=None, limit: int = 20) -> list[Option]:
+def search(
+    user, q: str, kinds, *, community=None, limit: int = 20, only: str | None = None
+) -> list[Option]:
     """At most ``limit`` options matching ``q`` among ``kinds``, all within the user's reach.
 
     Each kind gets a fair share: options are taken in turn from each kind's matches, then shown
-    grouped by kind in the order asked for.
+    grouped by kind in the order asked for. ``only`` names a registered narrowing of partners
+    (``PARTNER_FILTERS``).
     """
     kinds = parse_kinds(kinds)
+    _check_only(only)
     q = (q or "").strip()[:40]
     if not q or limit <= 0:
         return []
     community_id = _community_id(community)
-    found = [_SEARCHES[kind](user, q, community_id, limit) for kind in kinds]
+    found = [
+        _search_partners(user, q, community_id, limit, only)
+        if kind == "partner"
+        else _SEARCHES[kind](user, q, community_id, limit)
+        for kind in kinds
+    ]
     taken = [0] * len(found)
     total = 0
     while total < limit and any(taken[i] < len(rows) for i, rows in enumerate(found)):
@@ -354,11 +379,11 @@ def options_for(objects) -> list[Option]:
 # Resolving submitted values -----------------------------------------------------------------
 
 
-def _fetch(user, kind, ids, community_id):
+def _fetch(user, kind, ids, community_id, only):
     """The instances of ``kind`` with these ids that the user may choose, by id."""
     place = _community_place(community_id)
     if kind == "partner":
-        qs = _partners_visible(user, community_id)
+        qs = _partners_visible(user, community_id, only)
     elif kind == "team":
         qs = team_list(user, place=place)
     elif kind == "organisation":
@@ -374,9 +399,9 @@ def _fetch(user, kind, ids, community_id):
     return qs.in_bulk(ids)
 
 
-def _expand(user, kind, group_ids, community_id) -> dict[int, list[Partner]]:
+def _expand(user, kind, group_ids, community_id, only) -> dict[int, list[Partner]]:
     """The active, visible partners of each team or building."""
-    visible = _partners_visible(user, community_id).filter(status=PartnerStatus.ACTIVE)
+    visible = _partners_visible(user, community_id, only).filter(status=PartnerStatus.ACTIVE)
     members = defaultdict(list)
     if kind == "team_members":
         memberships = TeamMembership.objects.filter(
@@ -390,11 +415,12 @@ def _expand(user, kind, group_ids, community_id) -> dict[int, list[Partner]]:
     return members
 
 
-def resolve(user, values, kinds, *, community=None) -> list:
+def resolve(user, values, kinds, *, community=None, only: str | None = None) -> list:
     """Model instances for submitted ``values``, in order and each once; group values expand to
     their partners. Anything unknown, of a kind not allowed here or outside the user's reach
     raises ``PickError`` and nothing is returned."""
     kinds = parse_kinds(kinds)
+    _check_only(only)
     community_id = _community_id(community)
     parsed = []
     for value in values:
@@ -407,12 +433,12 @@ def resolve(user, values, kinds, *, community=None) -> list:
         wanted[kind].add(pk)
     found = {}
     for kind, ids in wanted.items():
-        objs = _fetch(user, kind, list(ids), community_id)
+        objs = _fetch(user, kind, list(ids), community_id, only)
         if len(objs) != len(ids):
             raise PickError(_("One of the chosen entries is not within your reach."))
         found[kind] = objs
     groups = {
-        kind: _expand(user, kind, list(wanted[kind]), community_id)
+        kind: _expand(user, kind, list(wanted[kind]), community_id, only)
         for kind in GROUP_KINDS
         if kind in wanted
     }

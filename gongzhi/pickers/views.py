@@ -24,6 +24,7 @@ def pick(request: HttpRequest) -> HttpResponse:
             q,
             request.GET.get("kinds", ""),
             community=community_param(request),
+            only=request.GET.get("only") or None,
         )
     except PickError as error:
         context["error"] = error.message
