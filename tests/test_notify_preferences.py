@@ -185,3 +185,97 @@ def test_page_explains_a_refusal_and_keeps_the_old_choice(client, world):
     assert response.status_code == 200
     assert "手机号" in response.content.decode()
     assert not NotificationPreference.objects.exists()
+
+
+# ---- told at the right moment ---------------------------------------------------------------
+
+
+def test_a_proposer_is_told_when_the_proposal_is_accepted_and_decided(world):
+    from gongzhi.meetings import services as meetings
+    from tests.factories_meetings import make_meeting, voters_present
+
+    resident = world.users.resident_a
+    meeting = make_meeting(world)
+    voters_present(world, meeting, present=3)
+    item = meetings.agenda_propose(actor=resident, meeting=meeting, title="小区增设充电桩")
+    assert not Notification.objects.filter(user=resident, kind="agenda_proposal").exists()
+    meetings.agenda_accept(actor=world.users.staff_a, item=item)
+    meetings.meeting_open(actor=world.users.staff_a, meeting=meeting)
+    meetings.decision_record(
+        actor=world.users.staff_a, item=item, method="consensus", text="同意增设"
+    )
+    titles = list(
+        Notification.objects.filter(user=resident, kind="agenda_proposal")
+        .order_by("pk")
+        .values_list("title", flat=True)
+    )
+    assert titles == [
+        "您的提议已列入居民议事会议程:小区增设充电桩",
+        "您的提议在居民议事会上获得通过:小区增设充电桩",
+    ]
+    # …and by SMS to the number on record, after quiet hours.
+    assert Outbox.objects.filter(user=resident, kind="agenda_proposal").count() == 2
+
+
+def test_a_volunteer_is_told_when_a_claim_is_approved_and_points_arrive(world):
+    from gongzhi.volunteering import services as volunteering
+    from gongzhi.volunteering.models import (
+        ActivityKind,
+        EarningRule,
+        EarningUnit,
+        PointsClaim,
+    )
+
+    EarningRule.objects.create(
+        community=world.a,
+        kind=ActivityKind.SERVICE,
+        unit=EarningUnit.PER_HOUR,
+        points=2,
+        cap_per_activity=10,
+        publicity_days=7,
+        valid_from=dt.date(2026, 1, 1),
+    )
+    activity = volunteering.activity_create(
+        title="楼道清扫",
+        kind=ActivityKind.SERVICE,
+        organiser=world.team_a,
+        actor=world.users.partner_a,
+        date=dt.date(2026, 3, 14),
+        compound=world.yujia,
+    )
+    record = volunteering.service_record_add(
+        activity=activity,
+        participant=world.p_construction,
+        minutes=120,
+        actor=world.users.partner_a,
+    )
+    volunteering.service_record_confirm(record=record, actor=world.users.partner_a)
+    claim = PointsClaim.objects.get(record=record)
+    # 孙立 has no account: nobody to tell, and nothing breaks.
+    now = timezone.now()
+    volunteering.points_claim_approve(claim=claim, actor=world.users.staff_a, now=now)
+    assert not Notification.objects.filter(kind="points").exists()
+
+    record = volunteering.service_record_add(
+        activity=activity, participant=world.p_neighbour, minutes=120, actor=world.users.partner_a
+    )
+    volunteering.service_record_confirm(record=record, actor=world.users.partner_a)
+    claim = PointsClaim.objects.get(record=record)
+    volunteering.points_claim_approve(claim=claim, actor=world.users.staff_a, now=now)
+    volunteering.points_claim_issue(
+        claim=claim, actor=world.users.staff_a, now=now + dt.timedelta(days=8)
+    )
+    # 王建国 is both a resident (resident_a) and the neighbour partner (partner_a).
+    told = Notification.objects.filter(kind="points").values_list("user__username", "title")
+    assert sorted(told) == [
+        ("partner_a", "您的志愿服务积分4分已到账。"),
+        (
+            "partner_a",
+            f"您的积分申请已审核通过,公示至{timezone.localtime(now + dt.timedelta(days=7)):%Y-%m-%d}。",
+        ),
+        ("resident_a", "您的志愿服务积分4分已到账。"),
+        (
+            "resident_a",
+            f"您的积分申请已审核通过,公示至{timezone.localtime(now + dt.timedelta(days=7)):%Y-%m-%d}。",
+        ),
+    ]

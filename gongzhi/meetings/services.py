@@ -46,6 +46,7 @@ from gongzhi.meetings.models import (
 from gongzhi.notifications.services import notify_users
 from gongzhi.partners.models import Organisation, Partner, Team
 from gongzhi.people.models import Resident
+from gongzhi.pickers.selectors import user_label
 from gongzhi.places.models import Building, Community, Compound
 
 GENERATE_WEEKS = 8
@@ -402,7 +403,7 @@ def meeting_set_roles(*, actor, meeting: Meeting, convenor=None, recorder=None) 
             raise MeetingError(
                 "bad_participant",
                 _("%(name)s does not run meetings of this community.")
-                % {"name": person.get_full_name() or person.username},
+                % {"name": user_label(person)},
             )
         setattr(meeting, field, person)
         fields.append(field)
@@ -485,7 +486,7 @@ def _invitee(meeting: Meeting, obj) -> tuple[str, str, dict]:
         same_community = rules.can_manage(obj, meeting)
     else:
         raise MeetingError("bad_participant", _("Choose whom to invite."))
-    name = (obj.get_full_name() or obj.username) if field == "user" else obj.name
+    name = user_label(obj) if field == "user" else obj.name
     if not same_community:
         raise MeetingError(
             "bad_participant",
@@ -800,7 +801,18 @@ def agenda_accept(*, actor, item: AgendaItem) -> AgendaItem:
         raise MeetingError("bad_state", _("Only a proposal can be put on the agenda."))
     item.status = ItemStatus.SCHEDULED
     item.save(update_fields=["status"])
+    _tell_proposer(item, meeting, _("Your proposal is on the agenda of %(meeting)s: %(title)s"))
     return item
+
+
+def _tell_proposer(item: AgendaItem, meeting: Meeting, title: str) -> None:
+    if item.proposed_by_id:
+        notify_users(
+            users=[item.proposed_by],
+            kind="agenda_proposal",
+            title=title % {"meeting": meeting.title, "title": item.title},
+            link=_link(meeting),
+        )
 
 
 @transaction.atomic
@@ -1024,6 +1036,13 @@ def decision_record(
         _create_action(decision, spec)
     item.status = ItemStatus.DECIDED
     item.save(update_fields=["status"])
+    _tell_proposer(
+        item,
+        meeting,
+        _("Your proposal was adopted in %(meeting)s: %(title)s")
+        if adopted
+        else _("Your proposal was rejected in %(meeting)s: %(title)s"),
+    )
     if actions and item.matter_id:
         matter = Matter.objects.get(pk=item.matter_id)
         if matter.status == MatterStatus.DELIBERATING:

@@ -19,12 +19,14 @@ and a translated message, and change nothing.
 import datetime as dt
 from collections.abc import Iterable
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from gongzhi.notifications.services import notify_users
 from gongzhi.partners.models import Organisation, Partner, Team
 from gongzhi.people.models import Resident
 from gongzhi.places.models import Building, Community, Compound
@@ -227,6 +229,28 @@ def service_record_add(
     return record
 
 
+@transaction.atomic
+def service_records_add_batch(
+    *, activity: Activity, participants, minutes: int, actor, confirm: bool = False, now=None
+) -> list[ServiceRecord]:
+    """Record one activity's hours for many volunteers in one step: every row or none. Each
+    participant goes through ``service_record_add`` (and ``service_record_confirm`` when
+    ``confirm``), so the single and the batch path refuse the same things; the first refusal
+    (naming the volunteer) undoes the whole batch."""
+    unique = list({(type(p), p.pk): p for p in participants}.values())
+    if not unique:
+        raise VolunteeringError("participants_required", _("Choose at least one volunteer."))
+    records = []
+    for participant in unique:
+        record = service_record_add(
+            activity=activity, participant=participant, minutes=minutes, actor=actor, now=now
+        )
+        if confirm:
+            record = service_record_confirm(record=record, actor=actor, now=now)
+        records.append(record)
+    return records
+
+
 def _locked_record(record: ServiceRecord) -> ServiceRecord:
     return (
         ServiceRecord.objects.select_for_update(of=("self",))
@@ -408,7 +432,45 @@ def points_claim_approve(*, claim: PointsClaim, actor, now=None) -> PointsClaim:
     claim.save(update_fields=["status", "reviewed_by", "reviewed_at", "publicity_until"])
     _set_record_status(claim.record, RecordStatus.PUBLICISED)
     _event(f"claim:{claim.pk}", "approved", actor=actor, now=now, publicity_days=days)
+    _tell_volunteer(
+        claim.record,
+        _("Your points claim was approved; it is publicised until %(until)s.")
+        % {"until": timezone.localtime(claim.publicity_until).strftime("%Y-%m-%d")},
+        link="/volunteering/mine/",
+    )
     return claim
+
+
+@transaction.atomic
+def points_claims_approve_batch(*, claims, actor, now=None) -> list[PointsClaim]:
+    """Approve many claims at once through ``points_claim_approve``: all or none. A refusal
+    names the claim (number and volunteer) and undoes the approvals before it."""
+    claims = list({claim.pk: claim for claim in claims}.values())
+    if not claims:
+        raise VolunteeringError("claims_required", _("Choose at least one claim."))
+    approved = []
+    for claim in claims:
+        try:
+            approved.append(points_claim_approve(claim=claim, actor=actor, now=now))
+        except VolunteeringError as exc:
+            message = _("Claim #%(id)s (%(name)s): %(reason)s Nothing was approved.") % {
+                "id": claim.pk,
+                "name": claim.record.person_name,
+                "reason": exc.message,
+            }
+            raise VolunteeringError(exc.code, message) from None
+    return approved
+
+
+def _tell_volunteer(record: ServiceRecord, title: str, *, link: str) -> None:
+    people = Q(pk__in=[])
+    if record.resident_id:
+        people |= Q(profile__resident_id=record.resident_id)
+    if record.partner_id:
+        people |= Q(profile__partner_id=record.partner_id)
+    notify_users(
+        users=get_user_model().objects.filter(people), kind="points", title=title, link=link
+    )
 
 
 @transaction.atomic
@@ -514,6 +576,12 @@ def points_claim_issue(*, claim: PointsClaim, actor=None, now=None) -> PointsCla
     claim.save(update_fields=["status", "issued_at", "journal"])
     _set_record_status(record, RecordStatus.APPROVED)
     _event(f"claim:{claim.pk}", "issued", actor=actor, now=now, points=claim.points)
+    if claim.points:
+        _tell_volunteer(
+            record,
+            _("%(points)d points have arrived for your service.") % {"points": claim.points},
+            link="/points/",
+        )
     star_awards_refresh(
         community=record.activity.community, person=record.person, actor=actor, now=now
     )
