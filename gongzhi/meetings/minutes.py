@@ -14,6 +14,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt
 
 from gongzhi.meetings.models import Decision, Meeting, Method, Outcome
+from gongzhi.pickers.selectors import user_label
 
 
 @dataclass
@@ -40,7 +41,7 @@ class Minutes:
 
 
 def _person(user) -> str:
-    return (user.get_full_name() or user.username) if user else ""
+    return user_label(user) if user else ""
 
 
 def _result(decision: Decision | None) -> str:

@@ -38,7 +38,7 @@ from gongzhi.meetings.models import (
 )
 from gongzhi.meetings.services import ActionSpec, MeetingError
 from gongzhi.partners.models import Organisation, Partner, Team
-from gongzhi.pickers.selectors import PickError, resolve
+from gongzhi.pickers.selectors import PickError, resolve, user_label
 from gongzhi.places.models import Building, Community, Compound
 
 WEEKDAYS = [
@@ -54,7 +54,8 @@ WEEKDAYS = [
 
 def meeting_get(user, pk: int) -> Meeting:
     """The meeting, if the user may see it (404 otherwise)."""
-    return get_object_or_404(rules.visible(user, Meeting.objects.with_place()), pk=pk)
+    qs = Meeting.objects.with_place().select_related("convenor__profile", "recorder__profile")
+    return get_object_or_404(rules.visible(user, qs), pk=pk)
 
 
 def _day_start(day: dt.date) -> dt.datetime:
@@ -295,6 +296,8 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "manage": manage,
         "participants": participants,
         "present_count": sum(1 for p in participants if p.attended),
+        "convenor": user_label(meeting.convenor) if meeting.convenor_id else "",
+        "recorder": user_label(meeting.recorder) if meeting.recorder_id else "",
         "items": items,
         "mine": mine,
         "voters_present": voters_present,

@@ -24,6 +24,13 @@ def _post(page, action: str) -> None:
     page.wait_for_load_state("load")
 
 
+def _pick(picker, text: str, value: str) -> None:
+    """Type into a type-ahead picker and choose the option with ``value``."""
+    picker.locator(".picker-q").fill(text)
+    picker.locator(f".picker-option[data-value='{value}']").click()
+    expect(picker.locator(f"input[type=hidden][value='{value}']")).to_have_count(1)
+
+
 def test_the_loop_closes_in_the_browser(page, world, artifacts):
     meeting = make_meeting(world, place=world.yujia, venue=make_venue(world), title="渔家苑议事会")
     matter = make_matter(
@@ -44,17 +51,19 @@ def test_the_loop_closes_in_the_browser(page, world, artifacts):
     page.goto(reverse("meetings:detail", args=[meeting.pk]))
     expect(page.locator("#agenda")).to_contain_text("1栋外墙渗水")
 
-    # Invite three residents as voters, mark them present, open the meeting.
+    # Invite three residents as voters in one step with the picker, all present, open.
+    page.locator("#invite summary").click()
     for resident in (world.res_a, world.res_y1b, world.res_a_spouse):
-        page.locator("#participants summary").click()
-        page.locator("select[name=who]").select_option(f"resident:{resident.pk}")
-        page.locator("input[name=is_voter]").check()
-        page.locator("form[action$='/invite/'] button").click()
-        page.wait_for_load_state("load")
+        _pick(
+            page.locator("#invite [data-name=invitees]"), resident.name, f"resident:{resident.pk}"
+        )
+    page.locator("#invite input[name=is_voter]").first.check()
+    page.screenshot(path=artifacts / "meeting-invite.png", full_page=True)
+    page.locator("#invite button[name=go][value=invite]").click()
+    page.wait_for_load_state("load")
     expect(page.locator("#participants tbody tr")).to_have_count(3)
-    for box in page.locator("input[name=present]").all():
-        box.check()
-    _post(page, "attend")
+    page.locator("form[action$='/attend/'] button[value=all]").click()
+    page.wait_for_load_state("load")
     _post(page, "open")
 
     # Vote: two for, one against; then the decision with one action item.
@@ -66,7 +75,7 @@ def test_the_loop_closes_in_the_browser(page, world, artifacts):
     decide.locator("select[name=method]").select_option("vote")
     decide.locator("textarea[name=text]").fill("物业牵头维修1栋外墙，申请维修资金")
     decide.locator("input[name=action_title_1]").fill("外墙防水维修")
-    decide.locator("select[name=action_owner_1]").select_option(f"organisation:{world.org_a.pk}")
+    _pick(decide.locator("[data-name=action_owner_1]"), "居委会", f"organisation:{world.org_a.pk}")
     deadline = timezone.localdate() + dt.timedelta(days=20)
     decide.locator("input[name=action_due_1]").fill(deadline.isoformat())
     _post(page, "decide")
