@@ -279,3 +279,15 @@ def test_a_volunteer_is_told_when_a_claim_is_approved_and_points_arrive(world):
             f"您的积分申请已审核通过,公示至{timezone.localtime(now + dt.timedelta(days=7)):%Y-%m-%d}。",
         ),
     ]
+
+
+def test_the_accounts_own_number_comes_before_the_registry(world):
+    from gongzhi.accounts.models import UserPhone
+    from gongzhi.core import crypto
+
+    u = world.users
+    UserPhone.objects.create(
+        user=u.resident_a, phone="13700007777", digest=crypto.digest("13700007777")
+    )
+    notify_users(users=[u.resident_a], kind="matter_status", title="已受理", urgent=True)
+    assert Outbox.objects.get().to == "13700007777"

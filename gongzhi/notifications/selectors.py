@@ -2,23 +2,26 @@
 
 from django.conf import settings
 
-from gongzhi.accounts.models import Profile
+from gongzhi.accounts.models import Profile, UserPhone
 from gongzhi.core.identity import is_mobile
 from gongzhi.notifications.models import NotificationPreference
 
 
 def phones_of(users) -> dict[int, str]:
-    """User id → mobile number, from the resident or partner record the account is linked to
-    (the registry is the one place phone numbers are kept). Users without one are left out."""
+    """User id → mobile number: the account's own number (verified by SMS at sign-up) first,
+    else that of the resident or partner record the account is linked to. Users without one
+    are left out."""
+    ids = [u.pk for u in users]
     phones = {}
-    profiles = Profile.objects.filter(user__in=[u.pk for u in users]).select_related(
-        "resident", "partner"
-    )
+    profiles = Profile.objects.filter(user__in=ids).select_related("resident", "partner")
     for profile in profiles:
         for record in (profile.resident, profile.partner):
             if record is not None and is_mobile(record.phone):
                 phones[profile.user_id] = record.phone
                 break
+    for own in UserPhone.objects.filter(user__in=ids):
+        if is_mobile(own.phone):
+            phones[own.user_id] = own.phone
     return phones
 
 
