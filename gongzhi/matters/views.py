@@ -372,7 +372,7 @@ def matter_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "reporters": reporters,
         "others": len(reporters) - 1,
         "owners": matter.owners.filter(active=True).select_related(
-            "partner", "team", "organisation"
+            "partner", "team", "organisation", "user__profile"
         ),
         "photos": matter.photos.all(),
         "events": [
