@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
+from gongzhi.accounts.models import SignUp
 from gongzhi.honours.models import Participation
 from gongzhi.matters.models import Matter, MatterEvent, MatterOwner, Status
 from gongzhi.matters.selectors import day_start
@@ -225,6 +226,21 @@ def test_service_hours_to_confirm_then_claims_to_review(world, service_activity)
     assert todo_for(world.users.staff_b, now=NOW)["counts"]["points_claim"] == 0
 
 
+def test_staff_see_their_community_sign_ups_waiting(world):
+    def signed_up(username, name, community, status="pending"):
+        user = get_user_model().objects.create_user(username)  # no profile until linked
+        return SignUp.objects.create(user=user, name=name, community=community, status=status)
+
+    waiting = signed_up("new_resident", "刘新", world.a)
+    signed_up("linked_resident", "钱多", world.a, status="linked")
+    signed_up("b_resident", "吴新", world.b)
+    found = [item for item in items(world.users.staff_a) if item["kind"] == "signup_pending"]
+    assert [(item["title"], item["place"]) for item in found] == [("核对注册：刘新", "X社区")]
+    assert found[0]["link"] == reverse("accounts:pending_detail", args=[waiting.pk])
+    assert todo_for(world.users.staff_b, now=NOW)["counts"]["signup_pending"] == 1
+    assert "signup_pending" not in todo_for(world.users.grid_a1, now=NOW)["counts"]
+
+
 # ---- partner ----------------------------------------------------------------------------------
 
 
@@ -393,10 +409,10 @@ def _grow(world):
 QUERIES = {
     "grid_a1": 9,
     "partner_a": 12,
-    "staff_a": 18,
+    "staff_a": 20,
     "official": 8,
     "resident_a": 13,
-    "admin": 18,
+    "admin": 20,
 }
 
 

@@ -41,7 +41,8 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext, pgettext_lazy
 
-from gongzhi.accounts.models import UserRole
+from gongzhi.accounts import rules as account_rules
+from gongzhi.accounts.models import SignUp, SignUpStatus, UserRole
 from gongzhi.honours import rules as honours_rules
 from gongzhi.honours.models import Election, ElectionStatus, Participation, ResidentVerification
 from gongzhi.matters import rules as matter_rules
@@ -72,6 +73,7 @@ KINDS = {
     "matter_overdue": pgettext_lazy("todo kind", "Overdue"),
     "whistle_unanswered": pgettext_lazy("todo kind", "Whistle unanswered"),
     "community_overdue_hard": pgettext_lazy("todo kind", "Hard matters overdue"),
+    "signup_pending": pgettext_lazy("todo kind", "Accounts to confirm"),
     "matter_triage": pgettext_lazy("todo kind", "To triage"),
     "matter_ack": pgettext_lazy("todo kind", "To acknowledge"),
     "matter_due_today": pgettext_lazy("todo kind", "Due today"),
@@ -713,6 +715,35 @@ def _follow_ups(ctx: _Ctx) -> _Part:
     return _Part(("mediation_followup",), lambda: {"mediation_followup": qs.count()}, read)
 
 
+# ---- accounts --------------------------------------------------------------------------------
+
+
+def _signups(ctx: _Ctx) -> _Part:
+    """Residents' own sign-ups the registry could not match, waiting for the community's staff
+    to link them to a resident or reject them (``accounts.rules.signups_visible``)."""
+    qs = account_rules.signups_visible(ctx.user, SignUp.objects.filter(status=SignUpStatus.PENDING))
+
+    def read(kind: str | None, limit: int) -> list[_Entry]:
+        rows = qs.select_related("community", "household__unit__building__compound").order_by(
+            "created_at", "pk"
+        )
+        return [
+            _Entry(
+                kind="signup_pending",
+                title=pgettext("to-do title", "Confirm who signed up: %(name)s")
+                % {"name": signup.name},
+                link=reverse("accounts:pending_detail", args=[signup.pk]),
+                place=signup.household.label if signup.household_id else signup.community.name,
+                due_at=None,
+                overdue=False,
+                at=signup.created_at,
+            )
+            for signup in rows[:limit]
+        ]
+
+    return _Part(("signup_pending",), lambda: {"signup_pending": qs.count()}, read)
+
+
 # ---- votes -----------------------------------------------------------------------------------
 
 
@@ -819,6 +850,7 @@ def _staff_parts(ctx: _Ctx) -> list[_Part]:
     return [
         _whistles(ctx),
         _staff_matters(ctx),
+        _signups(ctx),
         _follow_ups(ctx),
         _claims_to_review(ctx),
         _orders_to_hand_out(ctx),
