@@ -24,6 +24,7 @@ from gongzhi.core.apischema import (
 )
 from gongzhi.partners.models import Organisation, Partner, Team
 from gongzhi.people.models import Resident
+from gongzhi.pickers.selectors import PickError, resolve
 from gongzhi.volunteering import rules, selectors, services
 from gongzhi.volunteering.models import PointsClaim
 from gongzhi.volunteering.services import VolunteeringError
@@ -203,6 +204,41 @@ def record_add(request, pk: int, body: RecordIn):
     return 201, record
 
 
+class BatchRecordsIn(Schema):
+    participants: list[str] = Field(
+        description='Picker values (docs/pickers.md): "partner:12", "resident:3", '
+        '"team_members:4" (all active members of a team), "building_partners:7"',
+        min_length=1,
+        max_length=500,
+    )
+    minutes: int
+    confirm: bool = False
+
+
+@router.post("/activities/{pk}/records/batch", response={201: list[RecordOut], **REFUSED})
+def record_add_batch(request, pk: int, body: BatchRecordsIn):
+    """Record one activity's minutes for many volunteers: every record is written or none."""
+    activity = get_or_404(selectors.activity_list(request.auth), pk, _("No such activity"))
+    try:
+        participants = resolve(
+            request.auth,
+            body.participants,
+            ["partner", "resident", "team_members", "building_partners"],
+            community=activity.community_id,
+        )
+    except PickError as error:
+        raise ApiError(400, "invalid_participant", error.message) from None
+    records = _call(
+        services.service_records_add_batch,
+        activity=activity,
+        participants=participants,
+        minutes=body.minutes,
+        actor=request.auth,
+        confirm=body.confirm,
+    )
+    return 201, records
+
+
 def _record(request, pk: int):
     return get_or_404(selectors.record_list(request.auth), pk, _("No such service record"))
 
@@ -268,6 +304,25 @@ def _claim(request, pk: int) -> PointsClaim:
 @router.post("/claims/{pk}/approve", response={200: ClaimOut, **REFUSED})
 def claim_approve(request, pk: int):
     return _call(services.points_claim_approve, claim=_claim(request, pk), actor=request.auth)
+
+
+class ClaimIdsIn(Schema):
+    ids: list[int] = Field(min_length=1, max_length=500)
+
+
+@router.post("/claims/approve", response={200: list[ClaimOut], **REFUSED})
+def claims_approve(request, body: ClaimIdsIn):
+    """Approve many claims at once: all or none; a refusal names the claim that failed."""
+    found = selectors.claim_list(request.auth).filter(pk__in=body.ids)
+    claims = {claim.pk: claim for claim in PointsClaim.objects.filter(pk__in=found.values("pk"))}
+    missing = [pk for pk in body.ids if pk not in claims]
+    if missing:
+        raise ApiError(404, "not_found", _("No such claim: #%(id)s") % {"id": missing[0]})
+    return _call(
+        services.points_claims_approve_batch,
+        claims=[claims[pk] for pk in body.ids],
+        actor=request.auth,
+    )
 
 
 @router.post("/claims/{pk}/issue", response={200: ClaimOut, **REFUSED})

@@ -14,5 +14,6 @@ urlpatterns = [
     path("certificate/", views.certificate, name="certificate"),
     path("certificate/<str:key>/", views.certificate, name="certificate_of"),
     path("claims/", views.claim_list_view, name="claims"),
+    path("claims/approve/", views.claims_approve, name="claims_approve"),
     path("claims/<int:pk>/<slug:action>/", views.claim_action, name="claim_action"),
 ]

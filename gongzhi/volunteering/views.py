@@ -18,6 +18,7 @@ from gongzhi.accounts.scope import directory_reach, is_staff_like, restrict
 from gongzhi.core.listing import choice_param, place_param, render_list, text_param
 from gongzhi.partners.models import Organisation, Partner, Team
 from gongzhi.people.models import Resident
+from gongzhi.pickers.selectors import PickError, resolve
 from gongzhi.volunteering import rules, selectors, services
 from gongzhi.volunteering.excel import activities_export, claims_export, records_export
 from gongzhi.volunteering.models import (
@@ -115,11 +116,6 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
     activity = _activity(request.user, pk)
     organiser = rules.is_organiser(request.user, activity)
     records = selectors.record_list(request.user).filter(activity=activity)
-    candidates = (
-        Partner.objects.active().filter(community_id=activity.community_id).order_by("name")
-        if organiser
-        else Partner.objects.none()
-    )
     return render(
         request,
         "volunteering/activity_detail.html",
@@ -127,42 +123,52 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "activity": activity,
             "records": records.select_related("claim"),
             "is_organiser": organiser,
-            "candidates": candidates.only("pk", "name", "kind"),
             "claimable": not records.filter(rules.own_q(request.user)).exists()
             and rules.person_of(request.user) is not None,
         },
     )
 
 
+VOLUNTEER_KINDS = ["partner", "resident", "team_members", "building_partners"]
+
+
+def _participants(request, activity) -> list:
+    """Who the form records: the user themself ("I took part"), or the volunteers chosen in
+    the picker (a team or a building expands to its partners)."""
+    if request.POST.get("partner") == "me":
+        person = rules.person_of(request.user)
+        return [person] if person is not None else []
+    try:
+        return resolve(
+            request.user,
+            request.POST.getlist("volunteers"),
+            VOLUNTEER_KINDS,
+            community=activity.community_id,
+        )
+    except PickError as error:
+        raise VolunteeringError("invalid_participant", error.message) from None
+
+
 @login_required
 @require_POST
 def record_add(request: HttpRequest, pk: int) -> HttpResponse:
     activity = _activity(request.user, pk)
-    raw = request.POST.get("partner", "")
-    if raw == "me":
-        participant = rules.person_of(request.user)
-    else:
-        participant = (
-            Partner.objects.filter(community_id=activity.community_id, pk=int(raw)).first()
-            if raw.isdigit()
-            else None
-        )
-    if participant is None:
-        messages.error(request, _("Choose a participant."))
-        return redirect("volunteering:detail", pk=pk)
     try:
-        record = services.service_record_add(
+        records = services.service_records_add_batch(
             activity=activity,
-            participant=participant,
+            participants=_participants(request, activity),
             minutes=_minutes(request.POST.get("hours")),
             actor=request.user,
+            confirm=bool(request.POST.get("confirm"))
+            and rules.is_organiser(request.user, activity),
         )
-        if request.POST.get("confirm") and rules.is_organiser(request.user, activity):
-            services.service_record_confirm(record=record, actor=request.user)
     except VolunteeringError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("Recorded: %(name)s.") % {"name": participant.name})
+        names = "、".join(record.person_name for record in records[:5])
+        if len(records) > 5:
+            names += _(" and %(n)s more") % {"n": len(records) - 5}
+        messages.success(request, _("Recorded: %(name)s.") % {"name": names})
     return redirect("volunteering:detail", pk=pk)
 
 
@@ -269,6 +275,14 @@ def certificate(request: HttpRequest, key: str = "") -> HttpResponse:
     )
 
 
+def _reviews_claims(user) -> bool:
+    """Whether the claims list offers batch approval: reviewers of the user's own community."""
+    profile = getattr(user, "profile", None) if user.is_authenticated else None
+    if user.is_superuser:
+        return True
+    return profile is not None and rules.can_review(user, profile.community_id_resolved)
+
+
 @login_required
 def claim_list_view(request: HttpRequest) -> HttpResponse:
     return render_list(
@@ -283,7 +297,34 @@ def claim_list_view(request: HttpRequest) -> HttpResponse:
         partial="volunteering/_claim_rows.html",
         export=claims_export,
         filename="积分申请.xlsx",
-        context={"statuses": ClaimStatus.choices, "now": timezone.now()},
+        context={
+            "statuses": ClaimStatus.choices,
+            "now": timezone.now(),
+            "can_review": _reviews_claims(request.user),
+        },
+    )
+
+
+@login_required
+@require_POST
+def claims_approve(request: HttpRequest) -> HttpResponse:
+    """Approve the claims ticked on one page of the list (at most one page: 20)."""
+    ids = [int(v) for v in request.POST.getlist("claim") if v.isdigit()]
+    found = selectors.claim_list(request.user).filter(pk__in=ids)
+    claims = list(PointsClaim.objects.filter(pk__in=found.values("pk")).order_by("pk"))
+    try:
+        if len(claims) != len(set(ids)):
+            raise VolunteeringError("invalid_claim", _("A chosen claim is not within your reach."))
+        approved = services.points_claims_approve_batch(claims=claims, actor=request.user)
+    except VolunteeringError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("Approved %(n)s claims: they are publicised.") % {"n": len(approved)}
+        )
+    target = request.POST.get("next", "")
+    return redirect(
+        target if target.startswith("/") and not target.startswith("//") else "volunteering:claims"
     )
 
 
