@@ -6,7 +6,7 @@ Reads the database that ``gongzhi seed_demo`` wrote (``./data`` unless ``--data`
 ``DATABASE_URL`` says otherwise) and changes nothing in it: the session lives in a signed
 cookie and the login does not stamp ``last_login``. For each page it picks the most realistic
 (largest) object the demo's community staff (``staff``) can see: the meeting with the most
-participants (and the largest one still planned or in session), the matter with the most history events, the mediation case with the most
+participants (and the largest one still planned or in session), the matter with the most history events (and the open one staff still assign), the mediation case with the most
 events. Through Django's test client in one warm process it prints, per page, the median and
 p95 in milliseconds of ``--requests`` requests after one warm-up, the number of SQL queries of
 one request and the size of the HTML.
@@ -48,23 +48,25 @@ def _pick(user):
     )
     running = meetings.filter(status__in=("planned", "in_session")).first()
     largest = meetings.first()
-    matter = (
+    matters = (
         Matter.objects.filter(
             pk__in=matter_rules.matters_visible(user, Matter.objects.all()).values("pk")
         )
         .annotate(n=Count("events"))
         .order_by("-n", "-pk")
-        .first()
     )
+    matter = matters.first()
+    # An open matter staff still assign: the page with the candidates, the owner picker, the
+    # classification and the duplicates (a closed matter shows only its record).
+    open_matter = matters.filter(status__in=("received", "acknowledged")).first()
     case = MediationCase.objects.annotate(n=Count("events")).order_by("-n", "-pk").first()
     pages = []
     for meeting in dict.fromkeys(m for m in (running, largest) if m is not None):
         label = f"meeting {meeting.pk} ({meeting.get_status_display()}, {meeting.n} invited)"
         pages.append((label, reverse("meetings:detail", args=[meeting.pk])))
-    if matter is not None:
-        pages.append(
-            (f"matter {matter.pk} ({matter.n} events)", reverse("matters:detail", args=[matter.pk]))
-        )
+    for one in dict.fromkeys(m for m in (open_matter, matter) if m is not None):
+        label = f"matter {one.pk} ({one.get_status_display()}, {one.n} events)"
+        pages.append((label, reverse("matters:detail", args=[one.pk])))
     if case is not None:
         pages.append(
             (f"mediation {case.pk} ({case.n} events)", reverse("mediation:detail", args=[case.pk]))
