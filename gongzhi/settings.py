@@ -210,6 +210,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 60 * 60 * 12
 CSRF_COOKIE_SAMESITE = "Lax"
+# A stale or foreign form gets a Chinese page in the site's layout, not Django's English one.
+CSRF_FAILURE_VIEW = "gongzhi.core.errors.csrf_failure"
 SESSION_COOKIE_SECURE = env_bool("GONGZHI_SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
