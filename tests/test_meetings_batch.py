@@ -89,7 +89,7 @@ def test_someone_out_of_reach_refuses_the_whole_batch(client, world, team):
     login(client, world.users.staff_a)
     page = _invite(client, meeting, [f"team_members:{team.pk}", f"partner:{world.p_b.pk}"])
     assert Participant.objects.count() == 0
-    assert "不在您的范围" in page.content.decode() or "范围" in page.content.decode()
+    assert "不在您的工作范围内" in page.content.decode()
 
 
 def test_the_service_refuses_people_of_another_community_by_name(world, team):
@@ -189,8 +189,12 @@ def test_api_batch_invite_and_attendance(client, world, team):
     assert refused.status_code == 400 and refused.json()["code"] == "bad_participant"
     assert meeting.participants.count() == 4
 
-    roll = _post(client, f"/api/v1/meetings/{meeting.pk}/attendance", {"everyone": True})
+    roll_url = f"/api/v1/meetings/{meeting.pk}/attendance"
+    roll = _post(client, roll_url, {"everyone": True})
     assert roll.status_code == 200 and all(p["attended"] for p in roll.json())
+    stranger = _post(client, roll_url, {"present": [999999]})
+    assert stranger.status_code == 400 and stranger.json()["code"] == "not_a_participant"
+    assert meeting.participants.filter(attended=True).count() == 4
     client.force_login(world.users.staff_b)
     assert _post(client, url, {"invitees": [f"partner:{world.p_b.pk}"]}).status_code == 404
 
@@ -228,6 +232,28 @@ def test_action_owner_comes_from_the_picker(client, world):
         },
     )
     assert item.decisions.get().actions.get().team == world.team_a
+
+
+def test_an_action_owner_out_of_reach_is_refused(client, world):
+    meeting = make_meeting(world)
+    voters_present(world, meeting)
+    item = services.agenda_propose(actor=world.users.staff_a, meeting=meeting, title="停车")
+    services.meeting_open(actor=world.users.staff_a, meeting=meeting)
+    login(client, world.users.staff_a)
+    due = (timezone.localdate() + dt.timedelta(days=3)).isoformat()
+    page = client.post(
+        reverse("meetings:act", args=[meeting.pk, "decide"]),
+        {
+            "item": item.pk,
+            "method": "consensus",
+            "text": "划线停车",
+            "action_title_1": "划线",
+            "action_owner_1": f"team:{world.team_b.pk}",  # community B's team
+            "action_due_1": due,
+        },
+        follow=True,
+    ).content.decode()
+    assert not item.decisions.exists() and "不在您的工作范围内" in page
 
 
 # ---- the page --------------------------------------------------------------------------------

@@ -25,8 +25,6 @@ from gongzhi.core.apischema import (
 from gongzhi.meetings import selectors, services
 from gongzhi.meetings.models import AgendaItem, Decision, Meeting, Participant
 from gongzhi.meetings.services import ActionSpec, MeetingError
-from gongzhi.partners.models import Organisation, Partner, Team
-from gongzhi.partners.selectors import organisation_list, partner_list, team_list
 from gongzhi.pickers.selectors import PickError, resolve
 from gongzhi.places.models import Building, Community, Compound
 
@@ -460,18 +458,10 @@ def votes_create(request, data: VoteIn):
 
 
 def _owner(request, text: str | None) -> dict:
-    kind, _sep, raw = (text or "").partition(":")
-    sources = {
-        "partner": (Partner, partner_list),
-        "team": (Team, team_list),
-        "organisation": (Organisation, organisation_list),
-    }
-    if kind not in sources or not raw.isdigit():
-        return {}
-    obj = sources[kind][1](request.auth).filter(pk=int(raw)).first()
-    if obj is None:
-        raise ApiError(400, "bad_owner", _("Unknown owner %(owner)s") % {"owner": text})
-    return {kind: obj}
+    try:
+        return selectors.action_owner(request.auth, text)
+    except PickError:
+        raise ApiError(400, "bad_owner", _("Unknown owner %(owner)s") % {"owner": text}) from None
 
 
 @router.get("/decisions", response={200: Page[DecisionOut], 400: ErrorOut}, summary="Decisions")

@@ -21,6 +21,8 @@ from gongzhi.meetings.models import (
     Series,
     Venue,
 )
+from gongzhi.partners.models import Organisation, Partner, Team
+from gongzhi.pickers.selectors import resolve
 
 
 def venue_list(user, *, place: Place | None = None) -> QuerySet:
@@ -72,6 +74,21 @@ def action_list(user, *, place: Place | None = None) -> QuerySet:
     return ActionItem.objects.filter(decision__in=decisions.values("pk")).select_related(
         "partner", "team", "organisation", "decision__item"
     )
+
+
+OWNER_KINDS = ("partner", "team", "organisation")
+OWNER_FIELDS = {Partner: "partner", Team: "team", Organisation: "organisation"}
+
+
+def action_owner(user, value: str | None) -> dict:
+    """An action item's owner from a picker value (``partner:3``, ``team:2``,
+    ``organisation:5``) as ``ActionSpec`` keywords; empty when nothing was chosen (the service
+    then asks for an owner). Anything unknown or outside the user's reach raises the picker's
+    ``PickError``."""
+    if not (value or "").strip():
+        return {}
+    (owner,) = resolve(user, [value], OWNER_KINDS)
+    return {OWNER_FIELDS[type(owner)]: owner}
 
 
 def meetings_section(place: Place | None) -> dict:

@@ -51,9 +51,9 @@ from gongzhi.places.models import Building, Community, Compound
 
 GENERATE_WEEKS = 8
 # What the type-ahead picker (gongzhi.pickers) offers when inviting: people and bodies, and
-# groups (a team's members, a building's partners) that expand to partners.
+# groups (a team's members, a building's partners) that expand to partners. Action-item owners:
+# ``selectors.OWNER_KINDS``.
 INVITEE_KINDS = ("partner", "user", "resident", "organisation", "team_members", "building_partners")
-OWNER_KINDS = ("partner", "team", "organisation")
 
 
 class MeetingError(Exception):

@@ -37,7 +37,6 @@ from gongzhi.meetings.models import (
     VoteChoice,
 )
 from gongzhi.meetings.services import ActionSpec, MeetingError
-from gongzhi.partners.models import Organisation, Partner, Team
 from gongzhi.pickers.selectors import PickError, resolve, user_label
 from gongzhi.places.models import Building, Community, Compound
 
@@ -312,12 +311,9 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "scheduled": ItemStatus.SCHEDULED,
         "proposed": ItemStatus.PROPOSED,
         "invitee_kinds": ",".join(services.INVITEE_KINDS),
-        "owner_kinds": ",".join(services.OWNER_KINDS),
+        "owner_kinds": ",".join(selectors.OWNER_KINDS),
     }
     return render(request, "meetings/meeting_detail.html", context)
-
-
-OWNER_FIELDS = {Partner: "partner", Team: "team", Organisation: "organisation"}
 
 
 def _picked(user, values: list[str], kinds) -> list:
@@ -330,11 +326,11 @@ def _picked(user, values: list[str], kinds) -> list:
         raise MeetingError("bad_participant", str(error)) from None
 
 
-def _owner(user, value: str) -> dict:
-    """An action item's owner from the picker: ``{"partner": …}``, ``{"team": …}`` or
-    ``{"organisation": …}``; empty when none was chosen."""
-    picked = _picked(user, [value], services.OWNER_KINDS)
-    return {OWNER_FIELDS[type(picked[0])]: picked[0]} if picked else {}
+def _action_owner(user, value: str) -> dict:
+    try:
+        return selectors.action_owner(user, value)
+    except PickError as error:
+        raise MeetingError("bad_owner", error.message) from None
 
 
 def _item(meeting: Meeting, post) -> AgendaItem:
@@ -460,7 +456,7 @@ def _act_decide(request, meeting):
             ActionSpec(
                 title=title,
                 due_on=_date(post.get(f"action_due_{n}"), _("Deadline"), required=False),
-                **_owner(request.user, post.get(f"action_owner_{n}", "")),
+                **_action_owner(request.user, post.get(f"action_owner_{n}", "")),
             )
         )
     services.decision_record(
