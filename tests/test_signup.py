@@ -263,7 +263,8 @@ def test_the_sign_up_page_works_on_a_phone(world, client):
         },
     )
     assert response.status_code == 302
-    assert client.get("/").wsgi_request.user.profile.resident == world.res_a_spouse
+    user = get_user_model().objects.get(pk=client.session["_auth_user_id"])
+    assert user.profile.resident == world.res_a_spouse
 
 
 def test_the_sign_up_page_shows_errors_in_chinese(world, client):
