@@ -132,4 +132,6 @@ def test_residents_and_partners_cannot_export_points_lists(client, world, orders
         response = client.get(reverse(name), {"format": "xlsx"})
         assert response.status_code == 403, name
         assert "xlsx" not in response.get("Content-Type", "")
+        body = response.content.decode()
+        assert "Forbidden" not in body and re.search("[\u4e00-\u9fff]", body), name
     assert "format=xlsx" not in client.get(reverse("points:shop")).content.decode()
