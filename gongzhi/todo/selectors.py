@@ -35,6 +35,8 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
@@ -194,6 +196,9 @@ def _matter_titles() -> dict[str, str]:
     }
 
 
+_NO_DUE = Cast(Value(None), DateTimeField())
+
+
 def _matter_part(ctx: _Ctx, rules: list[_MatterRule]) -> _Part:
     kinds = tuple(kind for kind, _q, _field in rules)
     base = matter_rules.matters_visible(ctx.user, Matter.objects.all())
@@ -212,7 +217,8 @@ def _matter_part(ctx: _Ctx, rules: list[_MatterRule]) -> _Part:
     def read(kind: str | None, limit: int) -> list[_Entry]:
         rows = qs.filter(todo_kind=kind) if kind else qs
         due = Case(
-            *[When(q, then=F(field) if field else Value(None)) for _kind, q, field in rules],
+            # A typed NULL: PostgreSQL reads a CASE of bare NULLs as text.
+            *[When(q, then=F(field) if field else _NO_DUE) for _kind, q, field in rules],
             output_field=DateTimeField(),
         )
         late = Case(
@@ -321,8 +327,14 @@ def _resident_matters(ctx: _Ctx) -> _Part:
 def _whistles(ctx: _Ctx) -> _Part:
     """Summoned departments (吹哨) past their response time without a recorded response."""
     visible = matter_rules.matters_visible(ctx.user, Matter.objects.all())
-    responded = MatterEvent.objects.filter(
-        matter_id=OuterRef("matter_id"), action="whistle_response", data__owner=OuterRef("pk")
+    # The response names its owner in the event's JSON: compared as text, which reads the
+    # same on SQLite and PostgreSQL (jsonb has no "=" with a bigint).
+    responded = MatterEvent.objects.annotate(
+        owner_text=Cast(KT("data__owner"), CharField())
+    ).filter(
+        matter_id=OuterRef("matter_id"),
+        action="whistle_response",
+        owner_text=Cast(OuterRef("pk"), CharField()),
     )
     qs = MatterOwner.objects.filter(
         is_whistle=True,
