@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "gongzhi.todo",
     "gongzhi.pickers",
     "gongzhi.configuration",
+    "gongzhi.hotline",
     "gongzhi.demo",
 ]
 
@@ -205,6 +206,13 @@ GONGZHI_WECOM = {
 # "resolution": 0.5, "satisfaction": 0.4}} (see gongzhi/matters/rates.py).
 GONGZHI_RATES = env_json("GONGZHI_RATES", {})
 GONGZHI_INDEX_WEIGHTS = env_json("GONGZHI_INDEX_WEIGHTS", {})
+# 12345 hotline work orders (docs/hotline.md): deadlines over the defaults, the adapter that
+# answers the hotline (http or spreadsheet), its URL and signing secret, gateway calls a minute.
+GONGZHI_HOTLINE_DEADLINES = env_json("GONGZHI_HOTLINE_DEADLINES", {})
+GONGZHI_HOTLINE_ADAPTER = env_str("GONGZHI_HOTLINE_ADAPTER", "spreadsheet")
+GONGZHI_HOTLINE_URL = env_str("GONGZHI_HOTLINE_URL", "")
+GONGZHI_HOTLINE_SECRET = env_str("GONGZHI_HOTLINE_SECRET", "")
+GONGZHI_HOTLINE_CALLS_PER_MINUTE = env_int("GONGZHI_HOTLINE_CALLS_PER_MINUTE", 120)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

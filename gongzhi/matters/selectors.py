@@ -212,6 +212,7 @@ EVENT_LABELS = {
     "handle": gettext_lazy("handled"),
     "handle_on_spot": gettext_lazy("handled on the spot"),
     "feedback": gettext_lazy("feedback given"),
+    "hotline_callback": gettext_lazy("12345 hotline callback"),
     "reopen": gettext_lazy("reopened after dissatisfaction"),
     "escalate": gettext_lazy("escalated"),
     "close_unrated": gettext_lazy("closed without feedback"),
@@ -252,9 +253,8 @@ def event_detail(event) -> str:
         return str(_REASONS[data["reason"]])
     if action == "close_unrated" and data.get("reason") in _REASONS:
         return str(_REASONS[data["reason"]])
-    if action in ("feedback", "reopen", "escalate") and data.get("satisfaction") in (
-        Satisfaction.values
-    ):
+    rated = ("feedback", "reopen", "escalate", "hotline_callback")
+    if action in rated and data.get("satisfaction") in Satisfaction.values:
         return str(Satisfaction(data["satisfaction"]).label)
     if action == "assign":
         return "、".join([*data.get("owners", []), *data.get("whistle", [])])

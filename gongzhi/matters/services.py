@@ -841,6 +841,62 @@ def matter_close_unrated(*, actor, matter: Matter, waited_days: int = 7, now=Non
 
 
 @transaction.atomic
+def matter_hotline_callback(
+    *, matter: Matter, satisfaction: str, note: str = "", now=None
+) -> Matter:
+    """The 12345 hotline called the resident back (回访) and recorded their satisfaction.
+
+    It counts in the three rates like a resident's own feedback, so it is written into the
+    same columns — unless a resident already rated the matter: their own word wins, and the
+    callback is only recorded in the history. A satisfied or basically satisfied callback
+    closes a done matter; a dissatisfied one leaves it open for its owners (the hotline
+    usually dispatches it again). The acting party is the hotline, not a user.
+    """
+    matter = _locked(matter)
+    if satisfaction not in Satisfaction.values:
+        raise MatterError(
+            "invalid_satisfaction", _("Choose satisfied, basically satisfied or dissatisfied.")
+        )
+    now = _now(now)
+    data = {"satisfaction": satisfaction}
+    rated_by_resident = matter.events.filter(action__in=("feedback", "reopen", "escalate"))
+    if rated_by_resident.exists():
+        record_event(matter, actor=None, action="hotline_callback", note=note, data=data, now=now)
+        return matter
+    matter.satisfaction, matter.feedback_comment, matter.feedback_at = (
+        satisfaction,
+        note[:1000],
+        now,
+    )
+    fields = ["satisfaction", "feedback_comment", "feedback_at"]
+    if matter.status == Status.DONE and satisfaction != Satisfaction.DISSATISFIED:
+        matter.closed_at = now
+        return _move(
+            matter,
+            to=Status.CLOSED,
+            actor=None,
+            action="hotline_callback",
+            allowed=(Status.DONE,),
+            verb=_("rated"),
+            now=now,
+            note=note,
+            data=data,
+            fields=[*fields, "closed_at"],
+        )
+    matter.save(update_fields=fields)
+    record_event(
+        matter,
+        actor=None,
+        action="hotline_callback",
+        from_status=matter.status,
+        note=note,
+        data=data,
+        now=now,
+    )
+    return matter
+
+
+@transaction.atomic
 def matter_merge(*, actor, matter: Matter, into: Matter, now=None) -> Matter:
     """Merge a duplicate into an open matter: its reporters follow the target from now on."""
     matter = _locked(matter)

@@ -134,8 +134,12 @@ def _due(now: dt.datetime) -> Q:
     )
 
 
-def claim_due(*, limit: int, now: dt.datetime | None = None) -> list[Outbox]:
+def claim_due(*, limit: int, now: dt.datetime | None = None, rows=None) -> list[Outbox]:
     """Claim up to ``limit`` due rows for this sender and return them.
+
+    ``rows`` (default: every outbox row) is a queryset of another queue with the same claim
+    columns (``status``, ``next_try_at``, ``claimed_until``, ``claim``, ``urgent``): the 12345
+    hotline's answers are claimed the same way (``gongzhi.hotline.adapters``).
 
     The UPDATE repeats the "due and unclaimed" condition, so of two senders that picked the
     same row only one changes it (SQLite runs one writer at a time; PostgreSQL re-checks the
@@ -144,15 +148,16 @@ def claim_due(*, limit: int, now: dt.datetime | None = None) -> list[Outbox]:
     """
     now = now or timezone.now()
     token = secrets.token_hex(16)
-    candidates = Outbox.objects.filter(_due(now)).order_by("-urgent", "next_try_at", "pk")
+    rows = Outbox.objects.all() if rows is None else rows
+    candidates = rows.filter(_due(now)).order_by("-urgent", "next_try_at", "pk")
     with transaction.atomic():
         if connection.features.has_select_for_update_skip_locked:
             candidates = candidates.select_for_update(skip_locked=True)
         ids = list(candidates.values_list("pk", flat=True)[:limit])
-        Outbox.objects.filter(_due(now), pk__in=ids).update(
+        rows.model.objects.filter(_due(now), pk__in=ids).update(
             claim=token, claimed_until=now + CLAIM_LEASE
         )
-    return list(Outbox.objects.filter(pk__in=ids, claim=token).order_by("-urgent", "pk"))
+    return list(rows.model.objects.filter(pk__in=ids, claim=token).order_by("-urgent", "pk"))
 
 
 @dataclass
