@@ -146,6 +146,38 @@ def test_everyone_present_in_one_step_then_toggle_one_off(client, world):
     assert set(meeting.participants.filter(attended=True).values_list("pk", flat=True)) == set(keep)
 
 
+def test_a_large_roll_is_called_a_page_at_a_time(client, world):
+    Partner.objects.bulk_create(
+        Partner(
+            name=f"队员{n}",
+            kind=PartnerKind.NEIGHBOUR,
+            community=world.a,
+            compound=world.yujia,
+            building=world.y1,
+            joined_on=dt.date(2023, 3, 1),
+        )
+        for n in range(130)
+    )
+    meeting = make_meeting(world)
+    people = list(Partner.objects.filter(community=world.a).order_by("pk"))
+    services.meeting_invite_many(actor=world.users.staff_a, meeting=meeting, people=people)
+    ids = list(meeting.participants.values_list("pk", flat=True))
+    login(client, world.users.staff_a)
+    url = reverse("meetings:detail", args=[meeting.pk])
+    first = client.get(url).content.decode()
+    assert_no_walls(first)
+    assert first.count('name="present"') == 100 and "?people=2" in first
+    attend = reverse("meetings:act", args=[meeting.pk, "attend"])
+    client.post(attend, {"go": "all"})
+    # Page 2 unticks all but one of its people; page 1 stays present.
+    client.post(attend, {"go": "attend", "people": "2", "present": [ids[-1]]})
+    present = set(meeting.participants.filter(attended=True).values_list("pk", flat=True))
+    assert present == set(ids[:100]) | {ids[-1]}
+    # A tick from page 1 sent as page 2 is refused; nothing changes.
+    client.post(attend, {"go": "attend", "people": "2", "present": [ids[0]]})
+    assert set(meeting.participants.filter(attended=True).values_list("pk", flat=True)) == present
+
+
 def test_attendance_refuses_someone_of_another_meeting(client, world):
     meeting, other = make_meeting(world), make_meeting(world, days=3)
     mine = voters_present(world, meeting, present=0, absent=1)[0]

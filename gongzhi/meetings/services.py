@@ -646,20 +646,26 @@ def participant_attend(*, actor, participant: Participant, attended: bool = True
 
 
 @transaction.atomic
-def meeting_attendance(*, actor, meeting: Meeting, present: list[int]) -> int:
-    """Mark exactly the participants ``present`` (ids) as present and everyone else invited as
-    absent, in one step (a roll call, or 全部到会 with every id). Returns how many are present.
-    An id that is not a participant of this meeting refuses the whole roll call."""
+def meeting_attendance(
+    *, actor, meeting: Meeting, present: list[int], among: list[int] | None = None
+) -> int:
+    """A roll call: of the participants ``among`` (ids; everyone invited when ``None``), mark
+    exactly those in ``present`` as present and the others as absent, in one step (全部到会 is
+    every id). Returns how many of ``among`` are present. An id that is not a participant of
+    this meeting, or present but not among those called, refuses the whole roll call."""
     meeting = _manage(actor, meeting)
     _not_closed(meeting)
     present = set(present)
-    known = set(meeting.participants.filter(pk__in=present).values_list("pk", flat=True))
+    called = meeting.participants.all()
+    if among is not None:
+        called = called.filter(pk__in=set(among))
+    known = set(called.filter(pk__in=present).values_list("pk", flat=True))
     if present - known:
         raise MeetingError(
             "not_a_participant", _("Mark only people invited to this meeting as present.")
         )
-    meeting.participants.filter(pk__in=present, attended=False).update(attended=True)
-    meeting.participants.exclude(pk__in=present).filter(attended=True).update(attended=False)
+    called.filter(pk__in=present, attended=False).update(attended=True)
+    called.exclude(pk__in=present).filter(attended=True).update(attended=False)
     return len(present)
 
 

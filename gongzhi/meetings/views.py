@@ -10,6 +10,7 @@ import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -49,6 +50,9 @@ WEEKDAYS = [
     gettext_lazy("Saturday"),
     gettext_lazy("Sunday"),
 ]
+
+
+ROLL_PAGE = 100
 
 
 def meeting_get(user, pk: int) -> Meeting:
@@ -289,11 +293,14 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     mine = [p for p in participants if rules.is_participant_self(request.user, p)]
     voters_total = sum(1 for p in participants if p.is_voter)
     # People are chosen with the type-ahead picker (gongzhi.pickers): the page carries no
-    # list of the community's partners or residents, however many there are.
+    # list of the community's partners or residents, however many there are. The roll shows
+    # ROLL_PAGE people a page (a whole team may be 100 or more), so its ticks never become a
+    # wall; 全部到会 covers every page.
     context = {
         "meeting": meeting,
         "manage": manage,
         "participants": participants,
+        "roll": Paginator(participants, ROLL_PAGE).get_page(request.GET.get("people")),
         "present_count": sum(1 for p in participants if p.attended),
         "convenor": user_label(meeting.convenor) if meeting.convenor_id else "",
         "recorder": user_label(meeting.recorder) if meeting.recorder_id else "",
@@ -368,11 +375,15 @@ def _act_invite(request, meeting):
 
 
 def _act_attend(request, meeting):
+    ids = list(meeting.participants.values_list("pk", flat=True))
     if request.POST.get("go") == "all":
-        present = list(meeting.participants.values_list("pk", flat=True))
-    else:
-        present = [_int(v, "participant") for v in request.POST.getlist("present")]
-    n = services.meeting_attendance(actor=request.user, meeting=meeting, present=present)
+        n = services.meeting_attendance(actor=request.user, meeting=meeting, present=ids)
+        return _("Attendance saved: %(n)d present.") % {"n": n}
+    # The ticks of one page of the roll (``people``): the other pages stay as they were.
+    among = list(Paginator(ids, ROLL_PAGE).get_page(request.POST.get("people")))
+    present = [_int(v, "participant") for v in request.POST.getlist("present")]
+    services.meeting_attendance(actor=request.user, meeting=meeting, present=present, among=among)
+    n = meeting.participants.filter(attended=True).count()
     return _("Attendance saved: %(n)d present.") % {"n": n}
 
 
