@@ -223,6 +223,10 @@ def test_service_hours_to_confirm_then_claims_to_review(world, service_activity)
     assert todo_for(partner, now=NOW)["counts"]["service_confirm"] == 0
     claims = [item for item in items(world.users.staff_a) if item["kind"] == "points_claim"]
     assert len(claims) == 1 and "2" in claims[0]["title"]
+    assert (
+        claims[0]["link"]
+        == reverse("volunteering:claims") + "?q=%E6%A5%BC%E9%81%93%E6%B8%85%E6%89%AB"
+    )
     assert todo_for(world.users.staff_b, now=NOW)["counts"]["points_claim"] == 0
 
 

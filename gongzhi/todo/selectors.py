@@ -19,6 +19,7 @@ import functools
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.db.models import (
     BooleanField,
@@ -630,7 +631,9 @@ def _claims_to_review(ctx: _Ctx) -> _Part:
             "Review %(n)s points claims: %(activity)s",
             n,
         ),
-        lambda row: reverse("volunteering:claims") + f"?q={row['record__activity__title']}",
+        lambda row: (
+            reverse("volunteering:claims") + "?" + urlencode({"q": row["record__activity__title"]})
+        ),
     )
 
 
