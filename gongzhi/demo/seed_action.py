@@ -796,7 +796,7 @@ class _Seeder:
                 Status.DONE,
                 times["complete"],
                 staff,
-                "All action items of the meeting's decision are done.",
+                _("All action items of the meeting's decision are done."),
                 {},
             ),
             (
