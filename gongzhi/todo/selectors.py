@@ -174,6 +174,8 @@ def _names(ctx: _Ctx, community: str, compound: str | None) -> str:
 
 
 def _grouped(qs, *fields: str):
+    """``values`` for a GROUP BY: without the model's default ordering, whose columns would
+    join the grouping."""
     return qs.order_by().values(*fields)
 
 
@@ -906,12 +908,6 @@ def _parts(user, now: dt.datetime | None) -> list[_Part]:
     ctx = _Ctx(user=user, profile=profile, now=now or timezone.now())
     build = _ROLE_PARTS.get(ctx.role)
     return build(ctx) if build else []
-
-
-def role_kinds(user) -> list[str]:
-    """The kinds the user's to-do can hold, in ``KINDS`` order (no query)."""
-    kinds = {kind for part in _parts(user, None) for kind in part.kinds}
-    return [kind for kind in KINDS if kind in kinds]
 
 
 def todo_for(user, *, now: dt.datetime | None = None, kind: str | None = None) -> dict:
