@@ -106,6 +106,8 @@ def _register_routers() -> None:
     api.add_router("/me", "gongzhi.todo.api.router")
     api.add_router("/me", "gongzhi.notifications.api.router")
     api.add_router("/pick", "gongzhi.pickers.api.router")
+    api.add_router("/open311", "gongzhi.open311.api.router")
+    api.add_router("/hotline", "gongzhi.hotline.api.router")
 
 
 _register_routers()

@@ -59,6 +59,15 @@ def _now(now: dt.datetime | None) -> dt.datetime:
     return now or timezone.now()
 
 
+def _on_matter(service, **kwargs):
+    """Call a matters service; its refusal becomes ours, with the same code and message."""
+    try:
+        return service(**kwargs)
+    except matter_services.MatterError as exc:
+        status = 403 if exc.code == "forbidden" else 409 if exc.code == "bad_state" else 400
+        raise HotlineError(exc.code, exc.message, status) from None
+
+
 # ---- intake ---------------------------------------------------------------------------------
 
 # The hotline's words for a kind of demand and for urgency, as they appear in its files.
@@ -221,7 +230,7 @@ def _existing(data: OrderIn) -> HotlineOrder | None:
     return HotlineOrder.objects.filter(hotline=data.hotline, order_no=data.order_no).first()
 
 
-def _conflict(data: OrderIn) -> HotlineError:
+def conflict_error(data: OrderIn) -> HotlineError:
     return HotlineError(
         "order_conflict",
         _(
@@ -249,11 +258,12 @@ def order_receive(
     existing = _existing(data)
     if existing is not None:
         if existing.content_digest != digest:
-            raise _conflict(data)
+            raise conflict_error(data)
         return existing, False
     now = _now(now)
     place = match_place(community, data.address)
-    matter = matter_services.matter_submit(
+    matter = _on_matter(
+        matter_services.matter_submit,
         actor=actor,
         text=_matter_text(data, place),
         channel=Channel.ONLINE_PHONE,
@@ -379,7 +389,7 @@ def order_sign(*, actor, order: HotlineOrder, now=None) -> HotlineOrder:
         send={},
     )
     if order.matter.status == Status.RECEIVED:
-        matter_services.matter_acknowledge(actor=actor, matter=order.matter, now=now)
+        _on_matter(matter_services.matter_acknowledge, actor=actor, matter=order.matter, now=now)
     return order
 
 
@@ -451,7 +461,8 @@ def order_return(*, actor, order: HotlineOrder, reason: str, now=None) -> Hotlin
         note=reason[:1000],
         send={"reason": reason[:1000]},
     )
-    matter_services.matter_refer(
+    _on_matter(
+        matter_services.matter_refer,
         actor=actor,
         matter=order.matter,
         to=order.dispatching_unit or _("12345 hotline"),
@@ -531,8 +542,12 @@ def order_callback(
         data={"satisfaction": satisfaction, "solved": solved},
         fields=["callback_satisfaction", "callback_solved", "callback_note", "callback_at"],
     )
-    matter_services.matter_hotline_callback(
-        matter=order.matter, satisfaction=satisfaction, note=note, now=now
+    _on_matter(
+        matter_services.matter_hotline_callback,
+        matter=order.matter,
+        satisfaction=satisfaction,
+        note=note,
+        now=now,
     )
     return order, True
 
