@@ -84,6 +84,7 @@ def test_grid_worker_sees_own_grid_to_acknowledge_handle_overdue_and_waiting(wor
     mine = matter("一号楼派给我", status=Status.ASSIGNED, building=world.y1)
     own(mine, user=grid)
     matter("一号楼超期", status=Status.ACKNOWLEDGED, building=world.y1, due_at=NOW - DAY)
+    matter("一号楼今日到期", status=Status.IN_PROGRESS, building=world.y1, due_at=NOW + HOUR)
     entered = matter("我录入的", status=Status.IN_PROGRESS, building=world.y1, entered_by=grid)
     own(entered, partner=world.p_neighbour)
     matter("二号楼新报", building=world.y2)  # grid A2
@@ -94,6 +95,7 @@ def test_grid_worker_sees_own_grid_to_acknowledge_handle_overdue_and_waiting(wor
     assert kinds_of(grid, "一号楼无人认领") == ["matter_handle"]
     assert kinds_of(grid, "一号楼派给我") == ["matter_handle"]
     assert kinds_of(grid, "一号楼超期") == ["matter_overdue"]
+    assert kinds_of(grid, "一号楼今日到期") == ["matter_due_today"]
     assert kinds_of(grid, "我录入的") == ["matter_waiting"]
     for other in ("一号楼合伙人在办", "二号楼新报", "江南新报", "一号楼已办结"):
         assert kinds_of(grid, other) == []
@@ -101,13 +103,14 @@ def test_grid_worker_sees_own_grid_to_acknowledge_handle_overdue_and_waiting(wor
     assert todo["counts"] == {
         "matter_overdue": 1,
         "matter_ack": 1,
+        "matter_due_today": 1,
         "matter_handle": 2,
         "meeting_invite": 0,
         "service_confirm": 0,
         "matter_waiting": 1,
     }
     # Waiting for others informs; it is not in the badge.
-    assert todo_count(grid, now=NOW) == 4
+    assert todo_count(grid, now=NOW) == 5
 
 
 def test_grid_worker_sees_a_matter_owned_in_person_outside_the_grid(world):

@@ -268,25 +268,28 @@ def _owned_by_user(ctx: _Ctx) -> Exists:
 _HANDLING = (Status.ACKNOWLEDGED, Status.ASSIGNED, Status.IN_PROGRESS)
 
 
+def _due_today(ctx: _Ctx) -> Q:
+    """Still being worked on, to be resolved between now and midnight."""
+    tomorrow = day_start(ctx.today + dt.timedelta(days=1))
+    return Q(status__in=WORKING_STATUSES, due_at__gte=ctx.now, due_at__lt=tomorrow)
+
+
 def _grid_matters(ctx: _Ctx) -> _Part:
     unowned = ~Exists(MatterOwner.objects.filter(matter=OuterRef("pk"), active=True))
+    theirs = Q(status__in=_HANDLING) & (Q(_owned_by_user(ctx)) | Q(unowned))
     return _matter_part(
         ctx,
         [
             ("matter_overdue", _late(ctx), "due_at"),
             ("matter_ack", Q(status=Status.RECEIVED), "ack_due_at"),
-            (
-                "matter_handle",
-                Q(status__in=_HANDLING) & (Q(_owned_by_user(ctx)) | Q(unowned)),
-                "due_at",
-            ),
+            ("matter_due_today", theirs & _due_today(ctx), "due_at"),
+            ("matter_handle", theirs, "due_at"),
             ("matter_waiting", Q(entered_by=ctx.user, status__in=WORKING_STATUSES), None),
         ],
     )
 
 
 def _staff_matters(ctx: _Ctx) -> _Part:
-    tomorrow = day_start(ctx.today + dt.timedelta(days=1))
     received = Q(status=Status.RECEIVED)
     return _matter_part(
         ctx,
@@ -294,11 +297,7 @@ def _staff_matters(ctx: _Ctx) -> _Part:
             ("matter_overdue", _late(ctx), "due_at"),
             ("matter_triage", received & Q(classification_confirmed=False), "ack_due_at"),
             ("matter_ack", received, "ack_due_at"),
-            (
-                "matter_due_today",
-                Q(status__in=WORKING_STATUSES, due_at__gte=ctx.now, due_at__lt=tomorrow),
-                "due_at",
-            ),
+            ("matter_due_today", _due_today(ctx), "due_at"),
             ("matter_handle", Q(status__in=WORKING_STATUSES) & Q(_owned_by_user(ctx)), "due_at"),
         ],
     )
