@@ -145,7 +145,7 @@ def test_page_renders_links_and_charts(client, world):
     response = login(client, world, "staff_a").get(URL)
     assert response.status_code == 200
     html = response.content.decode()
-    assert 'id="chart-category"' in html and "chart-heatmap-links" in html
+    assert 'id="chart-category"' in html and "chart-heatmap-option" in html
     assert f"/matters/?place=community%3A{world.a.pk}" in html
     assert "/partners/?place=" in html
 

@@ -156,9 +156,10 @@ def test_every_number_links_to_the_filtered_list(client, world, mix):
     assert f'href="{base}&amp;status=received"' in page
     assert f'href="{base}&amp;status=resolved"' in page
     assert f'href="{base}&amp;category=parking"' in page
-    links = json.loads(
-        page.split('id="chart-category-links" type="application/json">')[1].split("</script>")[0]
+    option = json.loads(
+        page.split('id="chart-category-option" type="application/json">')[1].split("</script>")[0]
     )
+    links = {str(i): point["link"] for i, point in enumerate(option["series"][0]["data"])}
     assert sorted(url.rsplit("&", 1)[1] for url in links.values()) == [
         "category=facilities",
         "category=parking",

@@ -572,11 +572,19 @@ def index_section(place: Place | None, period: Period) -> dict:
                 value["weight"],
             ]
         )
+    # Every row opens the index page of the same place and period, which explains it.
+    page = Links(place, period)(
+        "/insights/index/",
+        period="custom",
+        since=period.since.isoformat(),
+        until=period.until.isoformat(),
+    )
     return _section(
         "index",
         _("Holistic-governance index"),
         [pgettext("table column", "Item"), _("Value"), _("Counted"), _("Weight")],
         rows,
+        [page] * len(rows),
         chart={
             "kind": "bar",
             "labels": [str(label) for label in DIMENSIONS.values()],

@@ -16,6 +16,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from gongzhi.core.charts import link_points
 from gongzhi.core.excel import workbook_bytes, xlsx_response
 from gongzhi.core.listing import (
     BadFilter,
@@ -79,8 +80,13 @@ def _value(value: float | None) -> float | None:
     return None if value is None else round(value * 100, 1)
 
 
-def _charts(result: dict, trend: list[tuple[str, dict]], comparison: list) -> list[dict]:
+def _charts(
+    result: dict, trend: list[tuple[str, dict]], comparison: list, trend_links: dict[str, str]
+) -> list[dict]:
+    """The index page's charts; a click on the score or a dimension opens the indicators
+    table, on a month that month's index, on a place that place's index."""
     names = {key: str(label) for key, label in DIMENSIONS.items()}
+    to_indicators = {str(_("Index")): "#indicators"}
     gauge = {
         "series": [
             {
@@ -135,21 +141,30 @@ def _charts(result: dict, trend: list[tuple[str, dict]], comparison: list) -> li
         ],
     }
     trend_rows = [{"label": label, **r} for label, r in trend]
+    compare_links = {row["label"]: row["link"] for row in comparison}
     return [
-        {"id": "chart-score", "title": _("Index"), "option": gauge, "links": {}, "rows": [1]},
-        {"id": "chart-radar", "title": _("Dimensions"), "option": radar, "links": {}, "rows": [1]},
+        {
+            "id": "chart-score",
+            "title": _("Index"),
+            "option": link_points(gauge, to_indicators),
+            "rows": [1],
+        },
+        {
+            "id": "chart-radar",
+            "title": _("Dimensions"),
+            "option": link_points(radar, to_indicators),
+            "rows": [1],
+        },
         {
             "id": "chart-index-trend",
             "title": _("Index per month"),
-            "option": trend_option,
-            "links": {},
+            "option": link_points(trend_option, trend_links),
             "rows": trend_rows,
         },
         {
             "id": "chart-comparison",
             "title": _("Comparison"),
-            "option": compare_option,
-            "links": {row["label"]: row["link"] for row in comparison},
+            "option": link_points(compare_option, compare_links),
             "rows": comparison,
         },
     ]
@@ -217,6 +232,12 @@ def index_page(request: HttpRequest) -> HttpResponse:
     result = stored[(str(place or ""), span)]
     stored |= stored_indexes([child for child, _label in kids], [span], today)
     trend = [(month.since.strftime("%Y-%m"), stored[(str(place or ""), month)]) for month in months]
+    trend_links = {
+        month.since.strftime("%Y-%m"): (
+            f"?period=custom&since={month.since}&until={month.until}&place={place or ''}"
+        )
+        for month in months
+    }
     base = f"?period={period.key}&since={period.since}&until={period.until}"
     comparison = [
         {"label": label, "link": f"{base}&place={child}", **stored[(str(child), span)]}
@@ -232,7 +253,7 @@ def index_page(request: HttpRequest) -> HttpResponse:
             {"key": key, "label": label, "value": result[key]} for key, label in DIMENSIONS.items()
         ],
         "indicators": indicator_rows(result),
-        "charts": _charts(result, trend, comparison),
+        "charts": _charts(result, trend, comparison, trend_links),
         "export": f"{base}&place={place or ''}&format=xlsx",
     }
     return render(request, "insights/index.html", context)

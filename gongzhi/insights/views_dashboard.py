@@ -14,6 +14,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from gongzhi.core.charts import link_points
 from gongzhi.core.excel import xlsx_response
 from gongzhi.core.listing import (
     BadFilter,
@@ -148,8 +149,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         return xlsx_response(report.filename(result, "xlsx"), report.workbook(result))
     for section in result["sections"]:
         if section["chart"]:
-            section["option"] = echarts_option(section["chart"])
-            section["chart_links"] = _chart_links(section)
+            section["option"] = link_points(echarts_option(section["chart"]), _chart_links(section))
         section["cells"] = [
             {"row": row, "link": link}
             for row, link in zip(section["rows"], section["links"], strict=True)

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from gongzhi.accounts.scope import directory_reach, is_staff_like, restrict
+from gongzhi.core.charts import link_points
 from gongzhi.core.listing import BadFilter, place_options, place_param, render_bad_filter
 from gongzhi.core.places import Place
 from gongzhi.matters import selectors
@@ -130,17 +131,17 @@ def _pie(rows: list[dict], name: str) -> dict:
 
 
 def _chart(chart_id: str, title: str, option: dict, rows: list[dict]) -> dict:
-    """One chart: its ECharts option and, for clicks, the list link of each label."""
-    return {
-        "id": chart_id,
-        "title": title,
-        "option": option,
-        "links": {row["label"]: row["link"] for row in rows if "link" in row},
-        "rows": rows,
-    }
+    """One chart: its ECharts option, each point carrying the list behind it (a click opens
+    it), and its rows for the numbers table."""
+    links = {row["label"]: row["link"] for row in rows if "link" in row}
+    return {"id": chart_id, "title": title, "option": link_points(option, links), "rows": rows}
 
 
-def _trend_chart(matters: QuerySet, until: dt.date) -> dict:
+def _month_end(first: dt.date) -> dt.date:
+    return (first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+
+
+def _trend_chart(matters: QuerySet, until: dt.date, links: Links) -> dict:
     months = _months(until)
     trend = selectors.monthly_trend(matters, months=months)
     labels = [month.strftime("%Y-%m") for month in months]
@@ -156,9 +157,17 @@ def _trend_chart(matters: QuerySet, until: dt.date) -> dict:
             {"type": "line", "name": closed, "data": trend["closed"]},
         ],
     }
+    # A month's point opens the matters submitted in that month (the place kept).
     rows = [
-        {"label": label, "submitted": s, "closed": c}
-        for label, s, c in zip(labels, trend["submitted"], trend["closed"], strict=True)
+        {
+            "label": label,
+            "submitted": s,
+            "closed": c,
+            "link": links(since=month.isoformat(), until=_month_end(month).isoformat()),
+        }
+        for label, month, s, c in zip(
+            labels, months, trend["submitted"], trend["closed"], strict=True
+        )
     ]
     return _chart("chart-trend", _("Submitted and closed per month"), option, rows)
 
@@ -287,7 +296,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             _chart("chart-tier", _("By tier"), _pie(by_tier, _("Matters")), by_tier),
             _chart("chart-channel", _("By channel"), _pie(by_channel, _("Matters")), by_channel),
             _chart("chart-status", _("By status"), _bar(by_status, _("Matters")), by_status),
-            _trend_chart(trend_scope, period.until),
+            _trend_chart(trend_scope, period.until, links),
             _compound_chart(matters, request.user, links),
         ],
     }
