@@ -6,7 +6,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from gongzhi.core.listing import BadFilter, render_bad_filter
-from gongzhi.todo.selectors import KINDS, LIMIT, badge, todo_for
+from gongzhi.todo.selectors import KINDS, LIMIT, todo_for
 
 HOME_ITEMS = 8
 
@@ -24,9 +24,6 @@ def todo_context(user, *, kind: str | None = None, limit: int = LIMIT) -> dict:
         "todo_total": sum(counts.values()),
         "todo_more": max(shown - len(items), 0),
         "todo_kind": kind or "",
-        # The navigation badge from the counts already read (it wins over the context
-        # processor's, which would count everything again).
-        "todo_count": badge(counts),
     }
 
 
