@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "gongzhi.pickers",
     "gongzhi.configuration",
     "gongzhi.hotline",
+    "gongzhi.open311",
     "gongzhi.demo",
 ]
 
