@@ -15,6 +15,10 @@ from playwright.sync_api import expect
 
 PHONE_WIDTH = 390
 STEP_BUDGET_MS = 1000
+# The suite shares two cores with other work: one step of a journey may be caught behind a
+# neighbour's burst, a slow page is slow at every step. So one step may run over the budget, up
+# to twice it; a second step over budget, or any over twice it, fails the journey.
+STEP_HARD_LIMIT_MS = 2 * STEP_BUDGET_MS
 # Latin words allowed on a Chinese page: the language switch in the footer names its language,
 # and photo fields name the file formats as Chinese apps do (支持 JPEG、PNG、WebP).
 ALLOWED_WORDS = {"English", "Gongzhi", "JPEG", "WebP"}
@@ -66,8 +70,7 @@ class Journey:
             "() => { const nav = performance.getEntriesByType('navigation')[0];"
             " return nav.loadEventEnd - nav.startTime; }"
         )
-        self.timings.append((label, round(ms, 1)))
-        assert ms < STEP_BUDGET_MS, f"{self.name}/{label}: {page.url} took {ms:.0f} ms"
+        self._timed(label, ms)
         assert_chinese(page, f"{self.name}/{label}")
         if self.phone:
             assert_fits_phone(page, f"{self.name}/{label}")
@@ -79,11 +82,17 @@ class Journey:
         action()
         ready()
         ms = self.page.evaluate("performance.now()") - started
-        self.timings.append((label, round(ms, 1)))
-        assert ms < STEP_BUDGET_MS, f"{self.name}/{label} took {ms:.0f} ms"
+        self._timed(label, ms)
         return ms
 
+    def _timed(self, label: str, ms: float) -> None:
+        self.timings.append((label, round(ms, 1)))
+        assert ms < STEP_HARD_LIMIT_MS, f"{self.name}/{label}: {self.page.url} took {ms:.0f} ms"
+
     def shot(self, label: str) -> None:
+        """A screenshot at a key moment; on a phone the filled-in page must still fit."""
+        if self.phone:
+            assert_fits_phone(self.page, f"{self.name}/{label}")
         self.page.screenshot(
             path=self.artifacts / f"journey-{self.name}-{label}.png", full_page=True
         )
@@ -96,11 +105,14 @@ class Journey:
         """A click on the desktop's top menu."""
         self.page.locator("nav.main-nav a", has_text=text).first.click()
 
-    def save_timings(self) -> None:
+    def finish(self) -> None:
+        """Write the journey's timings, then hold them to the budget."""
         path = self.artifacts / "journey-timings.json"
         data = json.loads(path.read_text()) if path.exists() else {}
         data[self.name] = dict(self.timings)
         path.write_text(json.dumps(data, ensure_ascii=False, indent=1))
+        slow = [(label, ms) for label, ms in self.timings if ms >= STEP_BUDGET_MS]
+        assert len(slow) <= 1, f"{self.name}: steps over {STEP_BUDGET_MS} ms: {slow}"
 
 
 def visible_english(page) -> list[str]:
@@ -113,9 +125,32 @@ def assert_chinese(page, where: str) -> None:
     assert not words, f"{where}: English on a Chinese page ({page.url}): {words}"
 
 
+# Below 640 px the stylesheet sets `overflow-x: hidden` on html and body, so scrollWidth stays
+# 390 even when a form field runs off the screen: look for elements reaching past the edge
+# instead, except inside a box that scrolls sideways on purpose (a wide table's wrapper).
+OFF_SCREEN = """(width) => {
+  const scrolls = (el) => ["auto", "scroll"].includes(getComputedStyle(el).overflowX);
+  const out = [];
+  for (const el of document.body.querySelectorAll("*")) {
+    const box = el.getBoundingClientRect();
+    if (box.width === 0 || box.height === 0 || box.right <= width + 0.5) continue;
+    if (el.closest("#menu:not(:target)") || getComputedStyle(el).visibility === "hidden") continue;
+    let parent = el.parentElement, inScroller = false;
+    while (parent && parent !== document.body) {
+      if (scrolls(parent)) { inScroller = true; break; }
+      parent = parent.parentElement;
+    }
+    if (!inScroller) out.push(`${el.tagName.toLowerCase()}.${el.className} ${Math.round(box.right)}px`);
+  }
+  return out.slice(0, 5);
+}"""
+
+
 def assert_fits_phone(page, where: str) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE_WIDTH, f"{where}: {page.url} is {width} px wide"
+    wide = page.evaluate(OFF_SCREEN, PHONE_WIDTH)
+    assert not wide, f"{where}: {page.url} runs past the {PHONE_WIDTH} px screen: {wide}"
 
 
 def pick(picker, text: str, value: str) -> None:

@@ -82,4 +82,4 @@ def test_resident_reports_elsewhere_follows_and_gives_feedback(phone_page, world
     page.wait_for_url(lambda url: url.endswith("/"))
     day.step("home-after")
     expect(page.locator(".todo-home a.todo-card", has_text=TEXT[:8])).to_have_count(0)
-    day.save_timings()
+    day.finish()
