@@ -114,3 +114,29 @@ def test_index_page_charts_open_indicators_months_and_places(client, world, matt
         f"community:{world.b.pk}",
     }
     assert client.get("/insights/index/" + places[0]["link"]).status_code == 200
+
+
+def _english_sentences(html: str) -> list[str]:
+    """Runs of four or more English words outside tags and scripts."""
+    text = re.sub(r"<script.*?</script>|<style.*?</style>|<[^>]+>", " ", html, flags=re.S)
+    return re.findall(r"[A-Za-z]+(?:[ ,.'-]+[A-Za-z]+){3,}", text)
+
+
+def test_network_figures_each_have_a_plain_chinese_sentence(client, world, matters):
+    client.force_login(world.users.official)
+    html = client.get("/network/").content.decode()
+    explained = re.findall(r'<small class="explain">([^<]+)</small>', html)
+    assert len(explained) == 8
+    assert any("越高说明各方联系越紧密" in sentence for sentence in explained)  # 网络密度
+    assert any("连成了一张网" in sentence for sentence in explained)  # 连通分量
+    assert "中介中心度" in html and "桥梁作用" in html
+    assert _english_sentences(html) == []
+
+
+def test_index_figures_each_have_a_plain_chinese_sentence(client, world, matters):
+    client.force_login(world.users.staff_a)
+    html = client.get("/insights/index/").content.decode()
+    explained = re.findall(r'<small class="explain">([^<]+)</small>', html)
+    assert len(explained) == 5  # the score and the four dimensions
+    assert "拧成一股绳" in explained[0] and "推来推去" in html
+    assert _english_sentences(html) == []

@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from gongzhi.core.charts import link_points
 from gongzhi.core.excel import workbook_bytes, xlsx_response
@@ -35,6 +36,32 @@ from gongzhi.matters.views_dashboard import PERIODS, period_param
 from gongzhi.places.models import Building, Community, Compound
 
 TREND_MONTHS = 12
+
+
+# One plain sentence per figure of the index page, for officials: what it says about the
+# community and which way is good.
+EXPLAIN = {
+    "score": gettext_lazy(
+        "The four parts below in one score from 0 to 100: whether the community's actors pull "
+        "together and get things done. Higher is better; compare it with last month and with "
+        "other communities."
+    ),
+    "subjects": gettext_lazy(
+        "Whether the actors are joined up: matters handled by several kinds of actor, "
+        "buildings with a neighbour partner, teams that work with others."
+    ),
+    "responsibility": gettext_lazy(
+        "Whether matters reach the right person and are dealt with in time, without being "
+        "passed from one owner to another."
+    ),
+    "goals": gettext_lazy(
+        "Whether residents take part and are satisfied, and volunteers keep serving."
+    ),
+    "action": gettext_lazy(
+        "Whether what is decided gets done: meeting decisions carried out, mediations that "
+        "hold, projects rated by residents."
+    ),
+}
 
 
 def insight_filters(request: HttpRequest, today: dt.date) -> tuple[Place | None, object]:
@@ -250,8 +277,10 @@ def index_page(request: HttpRequest) -> HttpResponse:
         "place_groups": place_options(request.user),
         "result": result,
         "dimensions": [
-            {"key": key, "label": label, "value": result[key]} for key, label in DIMENSIONS.items()
+            {"key": key, "label": label, "value": result[key], "explanation": EXPLAIN[key]}
+            for key, label in DIMENSIONS.items()
         ],
+        "score_explanation": EXPLAIN["score"],
         "indicators": indicator_rows(result),
         "charts": _charts(result, trend, comparison, trend_links),
         "export": f"{base}&place={place or ''}&format=xlsx",

@@ -138,6 +138,74 @@ def _percent(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.1f}%"
 
 
+def _figures(metrics: dict) -> list[tuple[str, object, str]]:
+    """Each figure with one plain sentence for officials: what it means for the community and
+    which way is good (网络密度 0.0051 alone tells them nothing)."""
+    return [
+        (
+            _("Actors"),
+            metrics["nodes"],
+            _("Partners, teams and organisations counted in the network."),
+        ),
+        (
+            _("Links"),
+            metrics["edges"],
+            _(
+                "Pairs of actors who did at least one thing together (a matter, a meeting, "
+                "a project…); more means more working together."
+            ),
+        ),
+        (
+            _("Density"),
+            _percent(metrics["density"]) if metrics["density"] else "0",
+            _(
+                "Of all the pairs who could work together, the share who actually did. It is "
+                "always small when there are many actors; what matters is that it rises."
+            ),
+        ),
+        (
+            _("Components"),
+            metrics["components"],
+            _(
+                "Groups with no working link to each other; an actor who worked with nobody "
+                "counts as one. Fewer is better: the community works as one network."
+            ),
+        ),
+        (
+            _("Share in the largest component"),
+            _percent(metrics["largest_share"]),
+            _(
+                "How many actors belong to the biggest connected group. Near 100% means "
+                "almost everyone can reach everyone through people they work with."
+            ),
+        ),
+        (
+            _("Links across circles"),
+            _percent(metrics["cross_circle_share"]),
+            _(
+                "Share of links between the neighbourhood, living and service circles. "
+                "Higher means the three circles work together, not side by side."
+            ),
+        ),
+        (
+            _("Links across kinds of actor"),
+            _percent(metrics["cross_kind_share"]),
+            _(
+                "Share of links between different kinds of actor, such as party members "
+                "with the property company. Higher means fewer silos."
+            ),
+        ),
+        (
+            _("Isolated teams"),
+            len(metrics["isolated_teams"]),
+            _(
+                "Teams that did nothing with anyone outside the team in this period. "
+                "The goal is none; each one is a team to bring in."
+            ),
+        ),
+    ]
+
+
 @login_required
 def graph_page(request: HttpRequest) -> HttpResponse:
     if not can_view_network(request.user):
@@ -179,16 +247,7 @@ def graph_page(request: HttpRequest) -> HttpResponse:
         "work_choices": WorkKind.choices,
         "kind_choices": NodeKind.choices,
         "metrics": metrics,
-        "figures": [
-            (_("Actors"), metrics["nodes"]),
-            (_("Links"), metrics["edges"]),
-            (_("Density"), f"{metrics['density']:.4f}"),
-            (_("Components"), metrics["components"]),
-            (_("Share in the largest component"), _percent(metrics["largest_share"])),
-            (_("Links across circles"), _percent(metrics["cross_circle_share"])),
-            (_("Links across kinds of actor"), _percent(metrics["cross_kind_share"])),
-            (_("Isolated teams"), len(metrics["isolated_teams"])),
-        ],
+        "figures": _figures(metrics),
         "isolated": [network.graph.nodes[key]["name"] for key in metrics["isolated_teams"]],
         "option": graph_option(nodes, edges),
         "shown": len(nodes),
