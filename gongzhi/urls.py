@@ -25,6 +25,7 @@ urlpatterns = [
     path("dashboard/", include("gongzhi.insights.urls_dashboard")),
     path("todo/", include("gongzhi.todo.urls")),
     path("settings/", include("gongzhi.configuration.urls")),
+    path("hotline/", include("gongzhi.hotline.urls")),
     path("open311/", include("gongzhi.open311.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),

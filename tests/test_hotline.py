@@ -247,3 +247,55 @@ def test_import_brings_callback_results(world):
     assert result.callbacks == 1
     order.refresh_from_db()
     assert order.callback_satisfaction == "satisfied" and order.callback_solved is True
+
+
+# ---- the to-do and the pages --------------------------------------------------------------------
+
+
+def test_orders_near_or_past_their_deadline_are_in_the_todo(world, django_assert_num_queries):
+    from gongzhi.todo.selectors import todo_for
+
+    staff = world.users.staff_a
+    late = receive(world, no="D1")
+    HotlineOrder.objects.filter(pk=late.pk).update(
+        sign_due_at=timezone.now() - dt.timedelta(hours=1)
+    )
+    far = receive(world, no="D2")  # signed: its reply deadline is days away
+    services.order_sign(actor=staff, order=far)
+    items = [i for i in todo_for(staff)["items"] if i["kind"] == "hotline_due"]
+    assert len(items) == 1 and items[0]["overdue"] and "D1" in items[0]["title"]
+    assert items[0]["link"] == f"/hotline/{late.pk}/"
+    HotlineOrder.objects.filter(pk=far.pk).update(
+        reply_due_at=timezone.now() + dt.timedelta(hours=5)
+    )
+    todo = todo_for(staff)
+    assert todo["counts"]["hotline_due"] == 2
+    assert todo_for(world.users.staff_b)["counts"].get("hotline_due") == 0
+
+
+def test_order_pages_for_staff_only(client, world):
+    from tests.conftest import login
+
+    order = receive(world, no="P1")
+    login(client, world.users.staff_a)
+    page = client.get("/hotline/?status=received")
+    assert page.status_code == 200 and "P1" in page.content.decode()
+    detail = client.get(f"/hotline/{order.pk}/")
+    assert "139****5678" in detail.content.decode()
+    assert "13912345678" not in detail.content.decode()
+    refused = client.post(f"/hotline/{order.pk}/reply/", {"text": "好了"}, follow=True)
+    assert "签收" in refused.content.decode()
+    client.post(f"/hotline/{order.pk}/sign/")
+    order.refresh_from_db()
+    assert order.status == OrderStatus.SIGNED
+    export = client.get("/hotline/?format=xlsx")
+    assert export.status_code == 200
+    answers = client.post("/hotline/answers.xlsx")
+    assert answers.status_code == 200
+    assert not OutboundAction.objects.filter(status="queued").exists()
+    keys = client.post("/hotline/credentials/", {"name": "区平台"})
+    assert "gzh_" in keys.content.decode()
+    login(client, world.users.staff_b)
+    assert client.get(f"/hotline/{order.pk}/").status_code == 404
+    login(client, world.users.resident_a)
+    assert client.get("/hotline/").status_code == 403

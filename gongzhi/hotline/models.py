@@ -122,6 +122,15 @@ class HotlineOrder(models.Model):
         return self.sign_due_at if self.status == OrderStatus.RECEIVED else self.reply_due_at
 
 
+class OrderAction(models.TextChoices):
+    RECEIVE = "receive", _("received from the hotline")
+    SIGN = "sign", _("signed for")
+    REPLY = "reply", _("replied with the result")
+    RETURN = "return", _("returned")
+    EXTEND = "extend", _("extension requested")
+    CALLBACK = "callback", _("hotline callback")
+
+
 class OrderEvent(models.Model):
     """One row of an order's history of exchanges. Never updated or deleted."""
 
@@ -130,7 +139,7 @@ class OrderEvent(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    action = models.CharField(max_length=16)
+    action = models.CharField(max_length=16, choices=OrderAction.choices)
     from_status = models.CharField(max_length=20, blank=True)
     to_status = models.CharField(max_length=20, blank=True)
     note = models.TextField(blank=True)

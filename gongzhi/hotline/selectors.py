@@ -17,13 +17,16 @@ ORDER_PLACE = PlacePaths(
 )
 
 
-def order_list(user, *, place: Place | None = None, status: str = "") -> QuerySet:
-    """The orders the user may see, newest first, narrowed to ``place`` and ``status``."""
+def order_list(user, *, place: Place | None = None, status: str = "", number: str = "") -> QuerySet:
+    """The orders the user may see, newest first, narrowed to ``place``, ``status`` and an
+    order number containing ``number``."""
     qs = rules.orders_visible(user, HotlineOrder.objects.all())
     if place is not None:
         qs = qs.filter(place_q(place, ORDER_PLACE))
     if status:
         qs = qs.filter(status=status)
+    if number:
+        qs = qs.filter(order_no__icontains=number)
     return qs.select_related(
         "community", "matter__compound", "matter__building__compound"
     ).order_by("-received_at", "-pk")

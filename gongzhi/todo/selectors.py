@@ -48,6 +48,9 @@ from gongzhi.accounts import rules as account_rules
 from gongzhi.accounts.models import SignUp, SignUpStatus, UserRole
 from gongzhi.honours import rules as honours_rules
 from gongzhi.honours.models import Election, ElectionStatus, Participation, ResidentVerification
+from gongzhi.hotline import rules as hotline_rules
+from gongzhi.hotline.models import OPEN_STATUSES as HOTLINE_OPEN
+from gongzhi.hotline.models import HotlineOrder, OrderStatus
 from gongzhi.matters import rules as matter_rules
 from gongzhi.matters.models import WORKING_STATUSES, Matter, MatterEvent, MatterOwner, Status, Tier
 from gongzhi.matters.rates import rate_counts, rate_settings, rates_from_counts
@@ -75,6 +78,7 @@ TEXT_CHARS = 40
 KINDS = {
     "matter_overdue": pgettext_lazy("todo kind", "Overdue"),
     "whistle_unanswered": pgettext_lazy("todo kind", "Whistle unanswered"),
+    "hotline_due": pgettext_lazy("todo kind", "12345 deadline"),
     "community_overdue_hard": pgettext_lazy("todo kind", "Hard matters overdue"),
     "signup_pending": pgettext_lazy("todo kind", "Accounts to confirm"),
     "matter_triage": pgettext_lazy("todo kind", "To triage"),
@@ -375,6 +379,56 @@ def _whistles(ctx: _Ctx) -> _Part:
         ]
 
     return _Part(("whistle_unanswered",), count, read)
+
+
+HOTLINE_SOON = dt.timedelta(hours=24)
+
+
+def _hotline_orders(ctx: _Ctx, *, owned_only: bool) -> _Part:
+    """12345 orders within ``HOTLINE_SOON`` of their hotline deadline or past it: signing for
+    an order not yet signed, replying otherwise. Staff see their place's orders; grid workers
+    and partners (``owned_only``) the orders of matters they own."""
+    matters = matter_rules.matters_visible(ctx.user, Matter.objects.all())
+    if owned_only and ctx.role == UserRole.GRID_WORKER:
+        matters = matters.filter(_owned_by_user(ctx))
+    qs = (
+        HotlineOrder.objects.filter(status__in=HOTLINE_OPEN, matter__in=matters.values("pk"))
+        .annotate(
+            todo_due=Case(
+                When(status=OrderStatus.RECEIVED, then=F("sign_due_at")),
+                default=F("reply_due_at"),
+                output_field=DateTimeField(),
+            )
+        )
+        .filter(todo_due__lt=ctx.now + HOTLINE_SOON)
+    )
+    staff_page = hotline_rules.can_view_orders(ctx.user)
+
+    def read(kind: str | None, limit: int) -> list[_Entry]:
+        rows = qs.select_related(
+            "matter__community", "matter__compound", "matter__building__compound"
+        ).order_by("todo_due", "pk")
+        sign = pgettext("to-do title", "Sign 12345 order %(no)s: %(text)s")
+        reply = pgettext("to-do title", "Reply to 12345 order %(no)s: %(text)s")
+        return [
+            _Entry(
+                kind="hotline_due",
+                title=(sign if order.status == OrderStatus.RECEIVED else reply)
+                % {"no": order.order_no, "text": _short(order.matter.text)},
+                link=reverse("hotline:detail", args=[order.pk])
+                if staff_page
+                else reverse("matters:detail", args=[order.matter_id]),
+                place=_place(
+                    ctx, order.matter.community, order.matter.compound, order.matter.building
+                ),
+                due_at=order.todo_due,
+                overdue=order.todo_due < ctx.now,
+                at=order.received_at,
+            )
+            for order in rows[:limit]
+        ]
+
+    return _Part(("hotline_due",), lambda: {"hotline_due": qs.count()}, read)
 
 
 def _communities_overdue_hard(ctx: _Ctx) -> _Part:
@@ -865,6 +919,7 @@ def _resident_parts(ctx: _Ctx) -> list[_Part]:
 def _staff_parts(ctx: _Ctx) -> list[_Part]:
     return [
         _whistles(ctx),
+        _hotline_orders(ctx, owned_only=False),
         _staff_matters(ctx),
         _signups(ctx),
         _follow_ups(ctx),
@@ -878,11 +933,13 @@ def _staff_parts(ctx: _Ctx) -> list[_Part]:
 
 _ROLE_PARTS: dict[str, Callable[[_Ctx], list[_Part]]] = {
     UserRole.GRID_WORKER: lambda ctx: [
+        _hotline_orders(ctx, owned_only=True),
         _grid_matters(ctx),
         _invitations(ctx),
         _service_to_confirm(ctx),
     ],
     UserRole.PARTNER: lambda ctx: [
+        _hotline_orders(ctx, owned_only=True),
         _partner_matters(ctx),
         _follow_ups(ctx),
         _invitations(ctx),
