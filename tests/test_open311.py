@@ -226,6 +226,7 @@ def test_request_detail_and_token(client, world, key):
     assert row["service_code"] == "greening"
     errors_both(client, "GET", f"requests/{matter.pk}", 404, jurisdiction_id="Y社区")
     errors_both(client, "GET", "requests/999999", 404)
+    errors_both(client, "GET", "requests/99999999999999999999", 404)  # never a database error
     answer = client.post(
         f"{BASE}requests.json",
         {
@@ -264,6 +265,8 @@ def test_request_detail_and_token(client, world, key):
         ({"service_code": "potholes"}, 404, "potholes"),
         ({"service_request_id": "1,abc"}, 400, "service_request_id"),
         ({"jurisdiction_id": "Z社区"}, 404, "Z社区"),
+        ({"jurisdiction_id": "99999999999999999999"}, 404, "9999"),
+        ({"service_request_id": "99999999999999999999"}, 400, "service_request_id"),
     ],
 )
 def test_requests_bad_filters_refused_in_spec_format(client, world, params, status, words):
@@ -405,6 +408,7 @@ def test_post_by_coordinates_inside_the_community_area(client, world, key):
         ({"jurisdiction_id": ""}, 400),  # two communities on this server
         ({"address_id": "", "address_string": ""}, 400),
         ({"address_id": "999999"}, 400),
+        ({"address_id": "99999999999999999999"}, 400),
         ({"address_id": "", "address_string": "江南小区1栋"}, 400),  # Y社区's building
         ({"address_id": "", "address_string": "", "lat": "abc", "long": "114"}, 400),
         ({"description": "   "}, 400),

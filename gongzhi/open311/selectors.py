@@ -102,6 +102,13 @@ def w3c(value: dt.datetime | None) -> str | None:
     return timezone.localtime(value).isoformat(timespec="seconds") if value else None
 
 
+def as_id(value: str) -> int | None:
+    """A row id from text, or None: digits only, and small enough for any database's integer
+    (a 20-digit "id" must be a 404, not a database error)."""
+    value = (value or "").strip()
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 9 else None
+
+
 def jurisdictions(jurisdiction_id: str | None) -> QuerySet[Community]:
     """The communities a call is about: the one named (name or id) or, without one, all."""
     communities = Community.objects.all()
@@ -109,7 +116,7 @@ def jurisdictions(jurisdiction_id: str | None) -> QuerySet[Community]:
     if not value:
         return communities
     matching = (
-        communities.filter(pk=int(value)) if value.isdigit() else communities.filter(name=value)
+        communities.filter(pk=as_id(value)) if value.isdigit() else communities.filter(name=value)
     )
     found = list(matching[:2])
     if not found:
@@ -219,10 +226,10 @@ def request_list(communities: QuerySet[Community], params, *, now: dt.datetime) 
     matters = _requests_qs(communities)
     ids = _split(params.get("service_request_id"))
     if ids:
-        if not all(part.isdigit() for part in ids):
+        if any(as_id(part) is None for part in ids):
             raise Open311Error(400, "bad_request_id", _("service_request_id is a list of numbers."))
         return [
-            request_dict(m) for m in matters.filter(pk__in=[int(i) for i in ids])[:MAX_REQUESTS]
+            request_dict(m) for m in matters.filter(pk__in=[as_id(i) for i in ids])[:MAX_REQUESTS]
         ]
     codes = _split(params.get("service_code"))
     unknown = [code for code in codes if code not in Category.values]
@@ -243,11 +250,8 @@ def request_list(communities: QuerySet[Community], params, *, now: dt.datetime) 
 
 
 def request_one(communities: QuerySet[Community], request_id: str) -> list[dict]:
-    matter = (
-        _requests_qs(communities).filter(pk=int(request_id)).first()
-        if request_id.isdigit()
-        else None
-    )
+    request_pk = as_id(request_id)
+    matter = _requests_qs(communities).filter(pk=request_pk).first() if request_pk else None
     if matter is None:
         raise Open311Error(
             404, "unknown_request", _("There is no request %(id)s.") % {"id": request_id}

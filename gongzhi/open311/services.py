@@ -182,7 +182,7 @@ def _place(community: Community, data: Mapping) -> tuple[dict, float | None, flo
     if address_id:
         building = (
             Building.objects.select_related("compound__community")
-            .filter(pk=int(address_id) if address_id.isdigit() else None)
+            .filter(pk=selectors.as_id(address_id))
             .filter(compound__community=community)
             .first()
         )
