@@ -20,8 +20,8 @@ STEP_BUDGET_MS = 1000
 # to twice it; a second step over budget, or any over twice it, fails the journey.
 STEP_HARD_LIMIT_MS = 2 * STEP_BUDGET_MS
 # Latin words allowed on a Chinese page: the language switch in the footer names its language,
-# and photo fields name the file formats as Chinese apps do (支持 JPEG、PNG、WebP).
-ALLOWED_WORDS = {"English", "Gongzhi", "JPEG", "WebP"}
+# file formats are named as Chinese software names them (JPEG、WebP、Excel、.docx).
+ALLOWED_WORDS = {"English", "Gongzhi", "JPEG", "WebP", "Excel", "docx", "xlsx"}
 ENGLISH_WORD = re.compile(r"[A-Za-z]{4,}")
 
 # Full names the persona world leaves empty: a Chinese page shows people by name, and the
@@ -76,6 +76,12 @@ class Journey:
             assert_fits_phone(page, f"{self.name}/{label}")
         return ms
 
+    def go(self, locator, label: str) -> float:
+        """Click a link or submit button and take the step on the page it leads to."""
+        with self.page.expect_navigation():
+            locator.click()
+        return self.step(label)
+
     def timed(self, label: str, action, ready) -> float:
         """An in-page request (htmx): from the action until ``ready`` holds."""
         started = self.page.evaluate("performance.now()")
@@ -103,7 +109,8 @@ class Journey:
 
     def menu(self, text: str) -> None:
         """A click on the desktop's top menu."""
-        self.page.locator("nav.main-nav a", has_text=text).first.click()
+        with self.page.expect_navigation():
+            self.page.locator("nav.main-nav a", has_text=text).first.click()
 
     def finish(self) -> None:
         """Write the journey's timings, then hold them to the budget."""
