@@ -46,7 +46,7 @@ def test_dashboard_drill_down_network_and_annual_report(page, world, artifacts, 
           const option = chart.getOption();
           const labels = option.xAxis[0].data;
           const values = option.series[0].data;
-          const index = values.indexOf(4);
+          const index = values.findIndex((point) => (point.value ?? point) === 4);
           return chart.convertToPixel({seriesIndex: 0}, [labels[index], 2]);
         }"""
     )
