@@ -46,6 +46,8 @@ def test_resident_list_is_usable_on_a_phone(phone_page, world, artifacts):
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390
     search = page.locator("input[name=q]")
+    expect(search).to_be_hidden()  # on a phone the filters fold behind 筛选
+    page.locator("details.filters-fold > summary").click()
     expect(search).to_be_in_viewport()
     search.fill("秀英")
     search.press("Enter")
