@@ -97,3 +97,36 @@ def test_ordering_from_a_card_updates_the_balance_on_top(client, world, shop):
     html = response.content.decode()
     assert response.status_code == 200
     assert '<span id="balance" hx-swap-oob="true">您的余额：15 积分</span>' in html
+
+
+PAGES = [
+    "/",
+    "/places/",
+    "/people/",
+    "/people/households/",
+    "/partners/",
+    "/partners/teams/",
+    "/partners/organisations/",
+    "/insights/index/",
+    "/insights/diagnostics/",
+    "/dashboard/",
+    "/network/",
+    "/matters/dashboard/",
+    "/points/shop/",
+]
+
+
+@pytest.mark.parametrize("persona", ["staff_a", "official", "grid_a1"])
+def test_registry_and_insight_pages_speak_chinese_and_show_names(client, world, persona):
+    user = getattr(world.users, persona)
+    user.first_name = "陈社工"
+    user.save(update_fields=["first_name"])
+    make_matter(building=world.y1)
+    client.force_login(user)
+    for url in PAGES:
+        html = client.get(url).content.decode()
+        text = re.sub(r"<script.*?</script>|<style.*?</style>|<[^>]+>", " ", html, flags=re.S)
+        # Only the footer's language name and the file format staff download (导出 Excel).
+        english = set(re.findall(r"[A-Za-z_]{3,}", text)) - {"English", "Excel"}
+        assert not english, (url, english)
+        assert "陈社工" in text  # the person's name, never the username
