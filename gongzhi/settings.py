@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "gongzhi.hotline",
     "gongzhi.open311",
     "gongzhi.party",
+    "gongzhi.visits",
     "gongzhi.demo",
 ]
 

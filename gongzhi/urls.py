@@ -24,6 +24,7 @@ urlpatterns = [
     path("pick/", include("gongzhi.pickers.urls")),
     path("dashboard/", include("gongzhi.insights.urls_dashboard")),
     path("todo/", include("gongzhi.todo.urls")),
+    path("visits/", include("gongzhi.visits.urls")),
     path("settings/", include("gongzhi.configuration.urls")),
     path("hotline/", include("gongzhi.hotline.urls")),
     path("open311/", include("gongzhi.open311.urls")),

@@ -1,0 +1,100 @@
+"""Who may see and record which visits and care subjects.
+
+* **Visits.** Staff and officials see the visits in their registry reach, grid workers those
+  in their grid; a partner (building leader) only the visits they made themselves; residents
+  none. A visit may be recorded at a household in the visitor's *visiting reach*: the registry
+  reach for staff, officials and grid workers, the partner's own building for a partner.
+* **Care subjects.** Staff and officials see the register in their reach, grid workers their
+  grid's; a partner only the people they are assigned to visit; residents nothing.
+* **Care reasons** (独居, 残疾, 低保 … are sensitive personal data) are shown only to staff,
+  officials and the subject's assigned visitors: a grid worker sees who in the grid is on the
+  register and when a visit is due, but the reason only for the people assigned to them. Lists
+  and the API blank the reason for everyone else; the coverage export carries no reasons.
+  There is no audit trail of reads in Gongzhi yet, so views of reasons are not logged.
+* Only community staff (and superusers) edit the register; staff and officials export.
+"""
+
+from django.db.models import BooleanField, Exists, OuterRef, QuerySet, Value
+
+from gongzhi.accounts.models import UserRole
+from gongzhi.accounts.scope import can_manage_registry, registry_reach, restrict
+from gongzhi.matters.rules import role
+from gongzhi.places.models import Household
+
+STAFF_ROLES = ("superuser", UserRole.COMMUNITY_STAFF, UserRole.SUBDISTRICT_OFFICIAL)
+VISITOR_ROLES = (
+    "superuser",
+    UserRole.COMMUNITY_STAFF,
+    UserRole.SUBDISTRICT_OFFICIAL,
+    UserRole.GRID_WORKER,
+    UserRole.PARTNER,
+)
+
+
+def is_staff(user) -> bool:
+    return role(user) in STAFF_ROLES
+
+
+def can_visit(user) -> bool:
+    return role(user) in VISITOR_ROLES
+
+
+def can_manage_care(user) -> bool:
+    return can_manage_registry(user)
+
+
+def can_export(user) -> bool:
+    return is_staff(user)
+
+
+def can_see_coverage(user) -> bool:
+    """Coverage is about households: the registry's people (not partners, not residents)."""
+    return role(user) in (*STAFF_ROLES, UserRole.GRID_WORKER)
+
+
+def visit_households(user, qs: QuerySet | None = None) -> QuerySet:
+    """Households the user may record a visit at."""
+    qs = Household.objects.all() if qs is None else qs
+    who = role(user)
+    if who == UserRole.PARTNER:
+        building_id = user.profile.partner.building_id
+        return qs.filter(unit__building_id=building_id) if building_id else qs.none()
+    if who in VISITOR_ROLES:
+        return restrict(qs, registry_reach(user))
+    return qs.none()
+
+
+def visits_visible(user, qs: QuerySet) -> QuerySet:
+    who = role(user)
+    if who == UserRole.PARTNER:
+        return qs.filter(visitor=user)
+    if who in VISITOR_ROLES:
+        return restrict(qs, registry_reach(user))
+    return qs.none()
+
+
+def care_visible(user, qs: QuerySet) -> QuerySet:
+    who = role(user)
+    if who == UserRole.PARTNER:
+        return qs.filter(_assigned(qs, user))
+    if who in VISITOR_ROLES:
+        return restrict(qs, registry_reach(user))
+    return qs.none()
+
+
+def with_reason_visible(user, qs: QuerySet) -> QuerySet:
+    """Annotate ``reason_visible``: may this user read the subject's reason?"""
+    if is_staff(user):
+        return qs.annotate(reason_visible=Value(True, output_field=BooleanField()))
+    return qs.annotate(reason_visible=_assigned(qs, user))
+
+
+def may_see_reason(user, subject) -> bool:
+    if is_staff(user):
+        return True
+    return subject.visitors.filter(pk=user.pk).exists()
+
+
+def _assigned(qs: QuerySet, user) -> Exists:
+    # Exists, not a join: a subject with several visitors must stay one row.
+    return Exists(qs.model.visitors.through.objects.filter(caresubject=OuterRef("pk"), user=user))

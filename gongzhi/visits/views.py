@@ -1,0 +1,189 @@
+"""Pages for the visitor's phone (today's list, recording a visit) and for staff (coverage,
+the care register). Every read goes through ``selectors``, every write through ``services``."""
+
+import re
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from gongzhi.core.excel import workbook_bytes, xlsx_response
+from gongzhi.core.listing import BadFilter, paginate, place_param, render_bad_filter
+from gongzhi.core.listing import place_options as place_groups
+from gongzhi.visits import rules, selectors, services
+from gongzhi.visits.models import VisitKind
+from gongzhi.visits.services import VisitError
+
+SEARCH_LIMIT = 10
+
+
+def _visitor(request: HttpRequest) -> None:
+    if not rules.can_visit(request.user):
+        raise PermissionDenied
+
+
+@login_required
+def today(request: HttpRequest) -> HttpResponse:
+    _visitor(request)
+    items = selectors.day_list(request.user)
+    return render(
+        request,
+        "visits/today.html",
+        {
+            "items": items,
+            "care_count": sum(1 for item in items if item.care),
+            "can_see_coverage": rules.can_see_coverage(request.user),
+            "is_staff": rules.is_staff(request.user),
+        },
+    )
+
+
+def _households(user, q: str):
+    """Households in the visiting reach matching every typed piece ("3栋502" → 3, 栋, 502)."""
+    qs = rules.visit_households(user).with_place()
+    for token in re.findall(r"\d+|[^\d\s]+", q)[:6]:
+        qs = qs.filter(
+            Q(room__contains=token)
+            | Q(unit__name__contains=token)
+            | Q(unit__building__name__contains=token)
+            | Q(unit__building__compound__name__contains=token)
+        )
+    return qs.order_by("unit__building__compound__name", "unit__building__number", "pk")
+
+
+@login_required
+def household_search(request: HttpRequest) -> HttpResponse:
+    """The type-ahead's options: a few households as big radio choices (htmx fragment)."""
+    _visitor(request)
+    q = request.GET.get("q", "").strip()[:40]
+    rows = list(_households(request.user, q)[:SEARCH_LIMIT]) if q else []
+    return render(request, "visits/_household_options.html", {"rows": rows, "q": q})
+
+
+@login_required
+def visit_new(request: HttpRequest) -> HttpResponse:
+    _visitor(request)
+    data = request.POST if request.method == "POST" else request.GET
+    household = None
+    if data.get("household", "").isdigit():
+        household = (
+            rules.visit_households(request.user).with_place().filter(pk=data["household"]).first()
+        )
+    error = ""
+    if request.method == "POST":
+        try:
+            visit = services.visit_record(
+                actor=request.user,
+                household=household,
+                kind=data.get("kind", ""),
+                found=data.get("found", ""),
+                photo=request.FILES.get("photo"),
+                raise_matter=data.get("raise_matter") == "1",
+                matter_text=data.get("matter_text", ""),
+                client_key=data.get("client_key", ""),
+            )
+        except VisitError as exc:
+            error = exc.message
+        else:
+            if visit.matter_id:
+                messages.success(
+                    request,
+                    _("Visit recorded; matter #%(id)s reported.") % {"id": visit.matter_id},
+                )
+            else:
+                messages.success(request, _("Visit recorded."))
+            return redirect("visits:today")
+    return render(
+        request,
+        "visits/visit_new.html",
+        {
+            "household": household,
+            "kinds": VisitKind.choices,
+            "kind": data.get("kind") or VisitKind.ROUTINE,
+            "data": data,
+            "error": error,
+            # A new key per form shown; a resend of the same form reuses it.
+            "client_key": data.get("client_key") or uuid.uuid4().hex,
+        },
+        status=400 if error else 200,
+    )
+
+
+@login_required
+def visit_log(request: HttpRequest) -> HttpResponse:
+    _visitor(request)
+    try:
+        place = place_param(request)
+    except BadFilter as exc:
+        return render_bad_filter(request, exc)
+    qs = selectors.visit_list(request.user, place=place)
+    return render(
+        request,
+        "visits/visit_log.html",
+        {"page": paginate(request, qs), "place_groups": place_groups(request.user)},
+    )
+
+
+@login_required
+def coverage(request: HttpRequest) -> HttpResponse:
+    if not rules.can_see_coverage(request.user):
+        raise PermissionDenied
+    try:
+        place = place_param(request)
+    except BadFilter as exc:
+        return render_bad_filter(request, exc)
+    data = selectors.coverage(request.user, place=place)
+    if request.GET.get("format") == "xlsx":
+        if not rules.can_export(request.user):
+            raise PermissionDenied
+        return _coverage_export(data)
+    return render(
+        request,
+        "visits/coverage.html",
+        {
+            "data": data,
+            "place_groups": place_groups(request.user),
+            "can_export": rules.can_export(request.user),
+        },
+    )
+
+
+def _coverage_export(data: dict) -> HttpResponse:
+    """Counts per grid and building only: no names, no care reasons."""
+    headers = [_("Level"), _("Name"), _("Households"), _("Visited in 30 days")]
+    headers += [_("Visited in 90 days"), _("Never visited"), _("Coverage (90 days)")]
+    rows = [
+        [level, row.label, row.households, row.visited_30, row.visited_90, row.never, row.rate_90]
+        for level, group in ((_("Grid"), data["grids"]), (_("Building"), data["buildings"]))
+        for row in group
+    ]
+    day = timezone.localdate().isoformat()
+    content = workbook_bytes(_("Visit coverage"), headers, rows)
+    return xlsx_response(f"{_('Visit coverage')}-{day}.xlsx", content)
+
+
+@login_required
+def care(request: HttpRequest) -> HttpResponse:
+    """The care register the user may see; reasons only where ``rules`` allow."""
+    if not rules.can_visit(request.user):
+        raise PermissionDenied
+    try:
+        place = place_param(request)
+    except BadFilter as exc:
+        return render_bad_filter(request, exc)
+    qs = selectors.care_list(request.user, place=place)
+    return render(
+        request,
+        "visits/care.html",
+        {
+            "page": paginate(request, qs),
+            "place_groups": place_groups(request.user),
+            "today": timezone.localdate(),
+        },
+    )
