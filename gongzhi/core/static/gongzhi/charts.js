@@ -21,24 +21,30 @@
     return String(label).length * CHAR;
   }
 
+  /* Lays out a category axis's labels; returns how far a turned first label reaches left of
+     the plot (0 when the labels stay level). */
   function fitAxis(axis, room) {
-    if (!axis || axis.type !== "category" || !axis.data || !axis.data.length) return;
+    if (!axis || axis.type !== "category" || !axis.data || !axis.data.length) return 0;
     var slot = room / axis.data.length;
     var longest = Math.max.apply(null, axis.data.map(textWidth));
+    // Two balanced lines ("琴湖" over "新村"), never one character alone on the second.
+    var half = Math.ceil(longest / CHAR / 2) * CHAR + 2;
     var label = Object.assign({}, axis.axisLabel, { interval: 0, hideOverlap: false });
     if (longest <= slot - 4) {
       label.rotate = 0;
-    } else if (slot >= 2.5 * CHAR && longest <= 2 * (slot - 4)) {
-      // Two lines of characters fit under each bar.
+    } else if (longest >= 3 * CHAR && half <= slot - 4) {
       label.rotate = 0;
-      label.width = slot - 4;
+      label.width = half;
       label.overflow = "break";
     } else {
       label.rotate = 40;
       label.overflow = "none";
       delete label.width;
+      axis.axisLabel = label;
+      return Math.min(80, textWidth(axis.data[0]) * 0.77 - slot / 2);
     }
     axis.axisLabel = label;
+    return 0;
   }
 
   function fit(option, el) {
@@ -55,16 +61,21 @@
       grid.bottom = 8;
       grid.top = legendShown ? 36 : 16;
     });
-    list(option.xAxis).forEach(function (axis) { fitAxis(axis, width - 70); });
+    var reach = 0;
+    list(option.xAxis).forEach(function (axis) { reach = Math.max(reach, fitAxis(axis, width - 70)); });
+    // containLabel leaves out part of a long turned first label: give it the room.
+    list(option.grid).forEach(function (grid) { grid.left = Math.max(grid.left, reach); });
     list(option.series).forEach(function (series) {
       if (series.type === "pie") {
         series.radius = series.radius || ["30%", "55%"];
         series.center = ["50%", "55%"];
         series.avoidLabelOverlap = true;
+        // Labels line up along the chart's sides, each wrapping within the room it has there.
         series.label = Object.assign(
-          { formatter: "{b}\n{c}", overflow: "break", width: Math.max(60, width / 4) },
+          { formatter: "{b}\n{c}", alignTo: "edge", edgeDistance: 6, minMargin: 4, overflow: "break" },
           series.label
         );
+        series.labelLine = Object.assign({ length: 10, length2: 0, maxSurfaceAngle: 80 }, series.labelLine);
       }
     });
     if (option.radar) {
