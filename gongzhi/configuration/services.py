@@ -19,13 +19,17 @@ What already happened keeps the rule it was made under:
 import datetime as dt
 import json
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
-from django.db.models import ProtectedError, Q
+from django.db.models import Model, ProtectedError, Q
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from gongzhi.configuration import rules
 from gongzhi.configuration.models import (
@@ -141,13 +145,6 @@ def _text(value, message: str, *, max_length: int, required: bool = True) -> str
     return value[:max_length]
 
 
-def _delete_or_refuse(obj, message: str) -> None:
-    try:
-        obj.delete()
-    except ProtectedError:
-        raise ConfigError("in_use", message, 409) from None
-
-
 def _unique(fn, message: str):
     """Run a write that may hit a unique constraint; a clash becomes a refused change."""
     try:
@@ -157,22 +154,148 @@ def _unique(fn, message: str):
         raise ConfigError("duplicate", message, 409) from None
 
 
-# ---- responsibility rules (责任清单) ----------------------------------------------------------
+# ---- one flow for every kind of setting ------------------------------------------------------
 
-RULE_FIELDS = {
-    "tier",
-    "category",
-    "partner_kinds",
-    "role_codes",
-    "team_kinds",
-    "organisation_kinds",
-    "whistle_organisation_ids",
-    "whistle_response_hours",
-    "match_skill",
-    "working_mode",
-    "propose_meeting",
-    "auto_assign",
-}
+
+@dataclass(frozen=True)
+class Setting:
+    """What one kind of setting brings to the shared create / update / delete flow.
+
+    ``clean`` turns the submitted values (all of them: an update passes the current values
+    with the changes on top) into the model's fields; many-to-many fields are set after the
+    row is saved. Messages are lazy so that they are translated when a change is refused.
+    """
+
+    model: type[Model]
+    entity: Entity
+    fields: frozenset[str]
+    clean: Callable[[Community | None, dict], dict]
+    taken: Promise | None = None  # a unique constraint clashed
+    in_use: Promise | None = None  # rows elsewhere protect the object from deletion
+    current: Callable[[Model], dict] | None = None  # values as ``clean`` takes them
+    insert: Callable[..., Model] | None = None  # create through another app's service
+    retire: Callable[[Model], bool] | None = None  # True: retired instead of deleted
+    national: bool = False  # no community: officials keep it, see ``rules``
+
+
+def _authorise(setting: Setting, actor, community_id: int | None) -> None:
+    if setting.national:
+        if not rules.can_edit_holidays(actor):
+            raise ConfigError(
+                "forbidden",
+                _("Public holidays are national: subdistrict officials keep the calendar."),
+                403,
+            )
+    elif not rules.can_configure(actor, community_id):
+        raise _forbidden()
+
+
+def setting_values(setting: Setting, obj) -> dict:
+    """The object's values in the shape ``clean`` (and the settings form) takes."""
+    if setting.current is not None:
+        return setting.current(obj)
+    return {name: getattr(obj, name) for name in setting.fields}
+
+
+def _write(setting: Setting, obj, fields: dict, attach: Callable | None = None) -> None:
+    many = {f.name for f in obj._meta.many_to_many}
+    for name, value in fields.items():
+        if name not in many:
+            setattr(obj, name, value)
+    if attach is not None:
+        attach(obj)
+    if setting.taken is None:
+        obj.save()
+    else:
+        _unique(obj.save, str(setting.taken))
+    for name in many & set(fields):
+        getattr(obj, name).set(fields[name])
+
+
+def _lock(setting: Setting, obj):
+    return setting.model.objects.select_for_update().get(pk=obj.pk)
+
+
+@transaction.atomic
+def setting_create(
+    setting: Setting, *, actor, community: Community | None, values: dict, attach=None
+):
+    """Create one setting of ``community`` (None for a national one) and log it.
+    ``attach(obj)`` runs just before the row is saved (a shop item's photo)."""
+    community_id = None if setting.national else community.pk
+    _authorise(setting, actor, community_id)
+    _known(values, setting.fields)
+    fields = setting.clean(community, values)
+    if setting.insert is not None:
+        obj = setting.insert(actor=actor, community=community, **fields)
+    else:
+        obj = setting.model() if setting.national else setting.model(community=community)
+        _write(setting, obj, fields, attach)
+    _record(
+        actor=actor,
+        community_id=community_id,
+        entity=setting.entity,
+        object_id=obj.pk,
+        action=Action.CREATE,
+        after=snapshot(obj),
+    )
+    return obj
+
+
+def _apply(setting: Setting, *, actor, obj, changes: dict, attach=None):
+    """Update a row already authorised and locked."""
+    before = snapshot(obj)
+    community = None if setting.national else obj.community
+    fields = setting.clean(community, setting_values(setting, obj) | changes)
+    _write(setting, obj, fields, attach)
+    _record(
+        actor=actor,
+        community_id=getattr(obj, "community_id", None),
+        entity=setting.entity,
+        object_id=obj.pk,
+        action=Action.UPDATE,
+        before=before,
+        after=snapshot(obj),
+    )
+    return obj
+
+
+@transaction.atomic
+def setting_update(setting: Setting, *, actor, obj, changes: dict, attach=None):
+    """Change only the fields named in ``changes``; the others keep their values."""
+    _authorise(setting, actor, getattr(obj, "community_id", None))
+    _known(changes, setting.fields)
+    return _apply(setting, actor=actor, obj=_lock(setting, obj), changes=changes, attach=attach)
+
+
+@transaction.atomic
+def setting_delete(setting: Setting, *, actor, obj) -> None:
+    """Delete, or retire where ``setting.retire`` says the object is in use; an object that
+    other rows protect is refused with ``setting.in_use``."""
+    community_id = getattr(obj, "community_id", None)
+    _authorise(setting, actor, community_id)
+    obj = _lock(setting, obj)
+    before, pk = snapshot(obj), obj.pk
+    if setting.retire is not None and setting.retire(obj):
+        action, after = Action.RETIRE, snapshot(obj)
+    else:
+        try:
+            obj.delete()
+        except ProtectedError:
+            raise ConfigError("in_use", str(setting.in_use), 409) from None
+        action, after = Action.DELETE, None
+    _record(
+        actor=actor,
+        community_id=community_id,
+        entity=setting.entity,
+        object_id=pk,
+        action=action,
+        before=before,
+        after=after,
+    )
+
+
+# ---- responsibility rules (责任清单) ----------------------------------------------------------
 
 
 def _rule_current(rule: ResponsibilityRule) -> dict:
@@ -192,7 +315,7 @@ def _rule_current(rule: ResponsibilityRule) -> dict:
     }
 
 
-def _rule_clean(community: Community, values: dict) -> tuple[dict, list, list]:
+def _rule_clean(community: Community, values: dict) -> dict:
     tier = _choice(values.get("tier"), Tier, _("Unknown tier: %(value)s"))
     category = values.get("category") or ""
     if category:
@@ -214,7 +337,7 @@ def _rule_clean(community: Community, values: dict) -> tuple[dict, list, list]:
             _("Whistle only to organisations of this community or of its subdistrict."),
         )
     default = next(d for d in default_rules() if d["tier"] == tier)
-    fields = {
+    return {
         "tier": tier,
         "category": category,
         "partner_kinds": _kinds(
@@ -238,84 +361,55 @@ def _rule_clean(community: Community, values: dict) -> tuple[dict, list, list]:
         ),
         "propose_meeting": bool(values.get("propose_meeting")),
         "auto_assign": bool(values.get("auto_assign")),
+        "roles": roles,
+        "whistle_organisations": organisations,
     }
-    return fields, roles, organisations
 
 
-def _rule_taken() -> str:
-    return _("This community already has a rule for that tier and category.")
+RESPONSIBILITY_RULE = Setting(
+    model=ResponsibilityRule,
+    entity=Entity.RESPONSIBILITY_RULE,
+    fields=frozenset(
+        {
+            "tier",
+            "category",
+            "partner_kinds",
+            "role_codes",
+            "team_kinds",
+            "organisation_kinds",
+            "whistle_organisation_ids",
+            "whistle_response_hours",
+            "match_skill",
+            "working_mode",
+            "propose_meeting",
+            "auto_assign",
+        }
+    ),
+    clean=_rule_clean,
+    taken=gettext_lazy("This community already has a rule for that tier and category."),
+    current=_rule_current,
+)
 
 
-def _rule_save(rule: ResponsibilityRule, fields: dict, roles, organisations) -> None:
-    for name, value in fields.items():
-        setattr(rule, name, value)
-    _unique(rule.save, _rule_taken())
-    rule.roles.set(roles)
-    rule.whistle_organisations.set(organisations)
-
-
-@transaction.atomic
 def responsibility_rule_create(*, actor, community: Community, values: dict) -> ResponsibilityRule:
-    _require(actor, community.pk)
-    _known(values, RULE_FIELDS)
-    fields, roles, organisations = _rule_clean(community, values)
-    rule = ResponsibilityRule(community=community)
-    _rule_save(rule, fields, roles, organisations)
-    _record(
-        actor=actor,
-        community_id=community.pk,
-        entity=Entity.RESPONSIBILITY_RULE,
-        object_id=rule.pk,
-        action=Action.CREATE,
-        after=snapshot(rule),
-    )
-    return rule
+    return setting_create(RESPONSIBILITY_RULE, actor=actor, community=community, values=values)
 
 
-@transaction.atomic
 def responsibility_rule_update(
     *, actor, rule: ResponsibilityRule, changes: dict
 ) -> ResponsibilityRule:
-    _require(actor, rule.community_id)
-    _known(changes, RULE_FIELDS)
-    rule = ResponsibilityRule.objects.select_for_update().get(pk=rule.pk)
-    before = snapshot(rule)
-    fields, roles, organisations = _rule_clean(rule.community, _rule_current(rule) | changes)
-    _rule_save(rule, fields, roles, organisations)
-    _record(
-        actor=actor,
-        community_id=rule.community_id,
-        entity=Entity.RESPONSIBILITY_RULE,
-        object_id=rule.pk,
-        action=Action.UPDATE,
-        before=before,
-        after=snapshot(rule),
-    )
-    return rule
+    return setting_update(RESPONSIBILITY_RULE, actor=actor, obj=rule, changes=changes)
 
 
-@transaction.atomic
 def responsibility_rule_delete(*, actor, rule: ResponsibilityRule) -> None:
     """Matters routed by the rule keep its id in their history; nothing else refers to it."""
-    _require(actor, rule.community_id)
-    before, pk = snapshot(rule), rule.pk
-    rule.delete()
-    _record(
-        actor=actor,
-        community_id=rule.community_id,
-        entity=Entity.RESPONSIBILITY_RULE,
-        object_id=pk,
-        action=Action.DELETE,
-        before=before,
-    )
+    setting_delete(RESPONSIBILITY_RULE, actor=actor, obj=rule)
 
 
 # ---- deadline policies -----------------------------------------------------------------------
 
-POLICY_FIELDS = {"tier", "category", "acknowledge_hours", "resolve_days", "working_days"}
 
-
-def _policy_clean(values: dict) -> dict:
+def _policy_clean(community: Community, values: dict) -> dict:
     category = values.get("category") or ""
     if category:
         _choice(category, Category, _("Unknown category: %(value)s"))
@@ -334,76 +428,29 @@ def _policy_clean(values: dict) -> dict:
     }
 
 
-def _policy_save(policy: DeadlinePolicy, fields: dict) -> None:
-    for name, value in fields.items():
-        setattr(policy, name, value)
-    _unique(policy.save, _("This community already has a deadline for that tier and category."))
+DEADLINE_POLICY = Setting(
+    model=DeadlinePolicy,
+    entity=Entity.DEADLINE_POLICY,
+    fields=frozenset({"tier", "category", "acknowledge_hours", "resolve_days", "working_days"}),
+    clean=_policy_clean,
+    taken=gettext_lazy("This community already has a deadline for that tier and category."),
+)
 
 
-@transaction.atomic
 def deadline_policy_create(*, actor, community: Community, values: dict) -> DeadlinePolicy:
-    _require(actor, community.pk)
-    _known(values, POLICY_FIELDS)
-    policy = DeadlinePolicy(community=community)
-    _policy_save(policy, _policy_clean(values))
-    _record(
-        actor=actor,
-        community_id=community.pk,
-        entity=Entity.DEADLINE_POLICY,
-        object_id=policy.pk,
-        action=Action.CREATE,
-        after=snapshot(policy),
-    )
-    return policy
+    return setting_create(DEADLINE_POLICY, actor=actor, community=community, values=values)
 
 
-@transaction.atomic
 def deadline_policy_update(*, actor, policy: DeadlinePolicy, changes: dict) -> DeadlinePolicy:
     """Only the next matters get the new deadline: submitted ones stored theirs."""
-    _require(actor, policy.community_id)
-    _known(changes, POLICY_FIELDS)
-    policy = DeadlinePolicy.objects.select_for_update().get(pk=policy.pk)
-    before = snapshot(policy)
-    current = {name: getattr(policy, name) for name in POLICY_FIELDS}
-    _policy_save(policy, _policy_clean(current | changes))
-    _record(
-        actor=actor,
-        community_id=policy.community_id,
-        entity=Entity.DEADLINE_POLICY,
-        object_id=policy.pk,
-        action=Action.UPDATE,
-        before=before,
-        after=snapshot(policy),
-    )
-    return policy
+    return setting_update(DEADLINE_POLICY, actor=actor, obj=policy, changes=changes)
 
 
-@transaction.atomic
 def deadline_policy_delete(*, actor, policy: DeadlinePolicy) -> None:
-    _require(actor, policy.community_id)
-    before, pk = snapshot(policy), policy.pk
-    policy.delete()
-    _record(
-        actor=actor,
-        community_id=policy.community_id,
-        entity=Entity.DEADLINE_POLICY,
-        object_id=pk,
-        action=Action.DELETE,
-        before=before,
-    )
+    setting_delete(DEADLINE_POLICY, actor=actor, obj=policy)
 
 
 # ---- points-earning rules and star schemes ---------------------------------------------------
-
-EARNING_FIELDS = {
-    "kind",
-    "unit",
-    "points",
-    "cap_per_activity",
-    "publicity_days",
-    "valid_from",
-    "valid_to",
-}
 
 
 def _date(value, message: str, *, optional: bool = False) -> dt.date | None:
@@ -419,7 +466,7 @@ def _date(value, message: str, *, optional: bool = False) -> dt.date | None:
     return value
 
 
-def _earning_clean(values: dict) -> dict:
+def _earning_clean(community: Community, values: dict) -> dict:
     fields = {
         "kind": _choice(values.get("kind"), ActivityKind, _("Unknown activity kind: %(value)s")),
         "unit": _choice(values.get("unit"), EarningUnit, _("Unknown unit: %(value)s")),
@@ -451,29 +498,11 @@ def _earning_clean(values: dict) -> dict:
     return fields
 
 
-def _earning_record(actor, rule, action, before=None):
-    _record(
-        actor=actor,
-        community_id=rule.community_id,
-        entity=Entity.EARNING_RULE,
-        object_id=rule.pk,
-        action=action,
-        before=before,
-        after=snapshot(rule),
-    )
-
-
-@transaction.atomic
-def earning_rule_create(*, actor, community: Community, values: dict) -> EarningRule:
-    _require(actor, community.pk)
-    _known(values, EARNING_FIELDS)
-    rule = EarningRule.objects.create(community=community, **_earning_clean(values))
-    _earning_record(actor, rule, Action.CREATE)
-    return rule
-
-
-def _end_yesterday(actor, rule: EarningRule) -> None:
-    """End a rule that claims refer to: it keeps its values for them (see the module doc)."""
+def _end_yesterday(rule: EarningRule) -> bool:
+    """Retire a rule that claims refer to by ending it yesterday: it keeps its values for
+    them (see the module doc). False when no claim uses it, so it may simply go."""
+    if not rule.pointsclaim_set.exists():
+        return False
     yesterday = timezone.localdate() - dt.timedelta(days=1)
     if rule.valid_from > yesterday:
         raise ConfigError(
@@ -481,63 +510,52 @@ def _end_yesterday(actor, rule: EarningRule) -> None:
             _("Claims already use this rule since today; add a new rule from a later day instead."),
             409,
         )
-    before = snapshot(rule)
     rule.valid_to = min(rule.valid_to or yesterday, yesterday)
     rule.save(update_fields=["valid_to"])
-    _earning_record(actor, rule, Action.RETIRE, before)
+    return True
+
+
+EARNING_RULE = Setting(
+    model=EarningRule,
+    entity=Entity.EARNING_RULE,
+    fields=frozenset(
+        {"kind", "unit", "points", "cap_per_activity", "publicity_days", "valid_from", "valid_to"}
+    ),
+    clean=_earning_clean,
+    retire=_end_yesterday,
+)
+
+
+def earning_rule_create(*, actor, community: Community, values: dict) -> EarningRule:
+    return setting_create(EARNING_RULE, actor=actor, community=community, values=values)
 
 
 @transaction.atomic
 def earning_rule_update(*, actor, rule: EarningRule, changes: dict) -> EarningRule:
     """Edit in place while no claim refers to the rule; otherwise end it and start a new one
     today with the changes (returned), so past claims keep theirs."""
-    _require(actor, rule.community_id)
-    _known(changes, EARNING_FIELDS)
-    rule = EarningRule.objects.select_for_update().get(pk=rule.pk)
-    current = {name: getattr(rule, name) for name in EARNING_FIELDS}
+    _authorise(EARNING_RULE, actor, rule.community_id)
+    _known(changes, EARNING_RULE.fields)
+    rule = _lock(EARNING_RULE, rule)
     if not rule.pointsclaim_set.exists():
-        fields = _earning_clean(current | changes)
-        before = snapshot(rule)
-        for name, value in fields.items():
-            setattr(rule, name, value)
-        rule.save()
-        _earning_record(actor, rule, Action.UPDATE, before)
-        return rule
+        return _apply(EARNING_RULE, actor=actor, obj=rule, changes=changes)
     today = timezone.localdate()
-    fields = _earning_clean(current | {"valid_from": today} | changes)
+    current = setting_values(EARNING_RULE, rule)
+    fields = _earning_clean(rule.community, current | {"valid_from": today} | changes)
     fields["valid_from"] = max(fields["valid_from"], today)
     if fields["valid_to"] is not None and fields["valid_to"] < fields["valid_from"]:
         raise ConfigError("invalid", _("The last day must not be before the first day."))
-    _end_yesterday(actor, rule)
-    successor = EarningRule.objects.create(community_id=rule.community_id, **fields)
-    _earning_record(actor, successor, Action.CREATE)
-    return successor
+    # Claims use the rule, so "deleting" it ends it yesterday (logged as retired).
+    setting_delete(EARNING_RULE, actor=actor, obj=rule)
+    return setting_create(EARNING_RULE, actor=actor, community=rule.community, values=fields)
 
 
-@transaction.atomic
 def earning_rule_delete(*, actor, rule: EarningRule) -> None:
     """Deleted while unused; a rule claims refer to is ended yesterday instead."""
-    _require(actor, rule.community_id)
-    rule = EarningRule.objects.select_for_update().get(pk=rule.pk)
-    if rule.pointsclaim_set.exists():
-        _end_yesterday(actor, rule)
-        return
-    before, pk = snapshot(rule), rule.pk
-    rule.delete()
-    _record(
-        actor=actor,
-        community_id=rule.community_id,
-        entity=Entity.EARNING_RULE,
-        object_id=pk,
-        action=Action.DELETE,
-        before=before,
-    )
+    setting_delete(EARNING_RULE, actor=actor, obj=rule)
 
 
-STAR_FIELDS = {"thresholds", "publicity_days"}
-
-
-def _star_clean(values: dict) -> dict:
+def _star_clean(community: Community, values: dict) -> dict:
     scheme = StarScheme(thresholds=values.get("thresholds"))
     try:
         scheme.clean()
@@ -553,69 +571,30 @@ def _star_clean(values: dict) -> dict:
     }
 
 
-@transaction.atomic
+STAR_SCHEME = Setting(
+    model=StarScheme,
+    entity=Entity.STAR_SCHEME,
+    fields=frozenset({"thresholds", "publicity_days"}),
+    clean=_star_clean,
+    taken=gettext_lazy("This community already has star levels; change them instead."),
+    in_use=gettext_lazy("Stars were already awarded under these levels; change them instead."),
+)
+
+
 def star_scheme_create(*, actor, community: Community, values: dict) -> StarScheme:
-    _require(actor, community.pk)
-    _known(values, STAR_FIELDS)
-    fields = _star_clean(values)
-    scheme = _unique(
-        lambda: StarScheme.objects.create(community=community, **fields),
-        _("This community already has star levels; change them instead."),
-    )
-    _record(
-        actor=actor,
-        community_id=community.pk,
-        entity=Entity.STAR_SCHEME,
-        object_id=scheme.pk,
-        action=Action.CREATE,
-        after=snapshot(scheme),
-    )
-    return scheme
+    return setting_create(STAR_SCHEME, actor=actor, community=community, values=values)
 
 
-@transaction.atomic
 def star_scheme_update(*, actor, scheme: StarScheme, changes: dict) -> StarScheme:
     """New thresholds count from the next review; stars already awarded keep their level."""
-    _require(actor, scheme.community_id)
-    _known(changes, STAR_FIELDS)
-    scheme = StarScheme.objects.select_for_update().get(pk=scheme.pk)
-    before = snapshot(scheme)
-    current = {"thresholds": scheme.thresholds, "publicity_days": scheme.publicity_days}
-    for name, value in _star_clean(current | changes).items():
-        setattr(scheme, name, value)
-    scheme.save()
-    _record(
-        actor=actor,
-        community_id=scheme.community_id,
-        entity=Entity.STAR_SCHEME,
-        object_id=scheme.pk,
-        action=Action.UPDATE,
-        before=before,
-        after=snapshot(scheme),
-    )
-    return scheme
+    return setting_update(STAR_SCHEME, actor=actor, obj=scheme, changes=changes)
 
 
-@transaction.atomic
 def star_scheme_delete(*, actor, scheme: StarScheme) -> None:
-    _require(actor, scheme.community_id)
-    before, pk = snapshot(scheme), scheme.pk
-    _delete_or_refuse(
-        scheme, _("Stars were already awarded under these levels; change them instead.")
-    )
-    _record(
-        actor=actor,
-        community_id=scheme.community_id,
-        entity=Entity.STAR_SCHEME,
-        object_id=pk,
-        action=Action.DELETE,
-        before=before,
-    )
+    setting_delete(STAR_SCHEME, actor=actor, obj=scheme)
 
 
 # ---- teams and their members -----------------------------------------------------------------
-
-TEAM_FIELDS = {"name", "kind", "compound_id", "building_id", "leader_id", "focus"}
 
 
 def _team_clean(community: Community, values: dict) -> dict:
@@ -654,57 +633,30 @@ def _partner_of(community: Community, partner_id) -> Partner:
     return partner
 
 
-def _team_save(team: Team, fields: dict) -> None:
-    for name, value in fields.items():
-        setattr(team, name, value)
-    _unique(team.save, _("This community already has a team of that name."))
+TEAM = Setting(
+    model=Team,
+    entity=Entity.TEAM,
+    fields=frozenset({"name", "kind", "compound_id", "building_id", "leader_id", "focus"}),
+    clean=_team_clean,
+    taken=gettext_lazy("This community already has a team of that name."),
+    in_use=gettext_lazy(
+        "This team has a work history and cannot be dissolved; remove its members instead."
+    ),
+)
 
 
-def _team_record(actor, team, action, *, object_id=None, before=None, after=None, entity=None):
-    _record(
-        actor=actor,
-        community_id=team.community_id,
-        entity=entity or Entity.TEAM,
-        object_id=object_id or team.pk,
-        action=action,
-        before=before,
-        after=after,
-    )
-
-
-@transaction.atomic
 def team_create(*, actor, community: Community, values: dict) -> Team:
-    _require(actor, community.pk)
-    _known(values, TEAM_FIELDS)
-    team = Team(community=community)
-    _team_save(team, _team_clean(community, values))
-    _team_record(actor, team, Action.CREATE, after=snapshot(team))
-    return team
+    return setting_create(TEAM, actor=actor, community=community, values=values)
 
 
-@transaction.atomic
 def team_update(*, actor, team: Team, changes: dict) -> Team:
-    _require(actor, team.community_id)
-    _known(changes, TEAM_FIELDS)
-    team = Team.objects.select_for_update().get(pk=team.pk)
-    before = snapshot(team)
-    current = {name: getattr(team, name) for name in TEAM_FIELDS}
-    _team_save(team, _team_clean(team.community, current | changes))
-    _team_record(actor, team, Action.UPDATE, before=before, after=snapshot(team))
-    return team
+    return setting_update(TEAM, actor=actor, obj=team, changes=changes)
 
 
-@transaction.atomic
 def team_dissolve(*, actor, team: Team) -> None:
     """Dissolve a team without a history. A team that owned matters, organised activities or
     took meeting actions stays (those records name it); staff remove its members instead."""
-    _require(actor, team.community_id)
-    before, pk = snapshot(team), team.pk
-    _delete_or_refuse(
-        team,
-        _("This team has a work history and cannot be dissolved; remove its members instead."),
-    )
-    _team_record(actor, team, Action.DELETE, object_id=pk, before=before)
+    setting_delete(TEAM, actor=actor, obj=team)
 
 
 def _membership_add(actor, team: Team, partner: Partner) -> TeamMembership:
@@ -714,12 +666,12 @@ def _membership_add(actor, team: Team, partner: Partner) -> TeamMembership:
         ),
         _("This partner is already a member of the team."),
     )
-    _team_record(
-        actor,
-        team,
-        Action.CREATE,
+    _record(
+        actor=actor,
+        community_id=team.community_id,
         entity=Entity.TEAM_MEMBERSHIP,
         object_id=membership.pk,
+        action=Action.CREATE,
         after=snapshot(membership),
     )
     return membership
@@ -739,8 +691,13 @@ def team_member_remove(*, actor, team: Team, partner_id: int) -> None:
         raise ConfigError("not_member", _("This partner is not a member of the team."), 404)
     before, pk = snapshot(membership), membership.pk
     membership.delete()
-    _team_record(
-        actor, team, Action.DELETE, entity=Entity.TEAM_MEMBERSHIP, object_id=pk, before=before
+    _record(
+        actor=actor,
+        community_id=team.community_id,
+        entity=Entity.TEAM_MEMBERSHIP,
+        object_id=pk,
+        action=Action.DELETE,
+        before=before,
     )
 
 
@@ -792,16 +749,6 @@ def team_join_request_decline(*, actor, request: TeamJoinRequest) -> TeamJoinReq
 
 # ---- shop items ------------------------------------------------------------------------------
 
-ITEM_FIELDS = {
-    "name",
-    "description",
-    "price",
-    "stock",
-    "per_person_limit",
-    "pickup_days",
-    "active",
-}
-
 
 def check_photo(upload) -> str:
     """A shop photo: a JPEG, PNG or WebP that Pillow can read, at most 2 MB. Returns the file
@@ -823,7 +770,7 @@ def check_photo(upload) -> str:
     return PHOTO_FORMATS[kind]
 
 
-def _item_clean(values: dict) -> dict:
+def _item_clean(community: Community, values: dict) -> dict:
     return {
         "name": _text(values.get("name"), _("Give the item a name."), max_length=60),
         "description": _text(values.get("description"), "", max_length=200, required=False),
@@ -844,80 +791,58 @@ def _item_clean(values: dict) -> dict:
     }
 
 
-def _item_save(item: ShopItem, fields: dict, photo) -> None:
-    extension = check_photo(photo) if photo is not None else None
-    for name, value in fields.items():
-        setattr(item, name, value)
-    if extension:
-        item.photo.save(f"{uuid.uuid4().hex}.{extension}", photo, save=False)
-    _unique(item.save, _("This community already has an item of that name."))
+def photo_attachment(photo) -> Callable | None:
+    """Store an uploaded photo under a random name, once the item's values have passed
+    (``None`` when nothing was uploaded)."""
+    if not photo:
+        return None
+
+    def attach(item: ShopItem) -> None:
+        item.photo.save(f"{uuid.uuid4().hex}.{check_photo(photo)}", photo, save=False)
+
+    return attach
 
 
-@transaction.atomic
+def _off_sale(item: ShopItem) -> bool:
+    """Orders keep their item: an item with orders is taken off sale instead of deleted."""
+    if not item.redemptions.exists():
+        return False
+    item.active = False
+    item.save(update_fields=["active"])
+    return True
+
+
+SHOP_ITEM = Setting(
+    model=ShopItem,
+    entity=Entity.SHOP_ITEM,
+    fields=frozenset(
+        {"name", "description", "price", "stock", "per_person_limit", "pickup_days", "active"}
+    ),
+    clean=_item_clean,
+    taken=gettext_lazy("This community already has an item of that name."),
+    retire=_off_sale,
+)
+
+
 def shop_item_create(*, actor, community: Community, values: dict, photo=None) -> ShopItem:
-    _require(actor, community.pk)
-    _known(values, ITEM_FIELDS)
-    item = ShopItem(community=community)
-    _item_save(item, _item_clean(values), photo)
-    _record(
-        actor=actor,
-        community_id=community.pk,
-        entity=Entity.SHOP_ITEM,
-        object_id=item.pk,
-        action=Action.CREATE,
-        after=snapshot(item),
+    return setting_create(
+        SHOP_ITEM, actor=actor, community=community, values=values, attach=photo_attachment(photo)
     )
-    return item
 
 
-@transaction.atomic
 def shop_item_update(*, actor, item: ShopItem, changes: dict, photo=None) -> ShopItem:
     """Orders already placed keep their unit price."""
-    _require(actor, item.community_id)
-    _known(changes, ITEM_FIELDS)
-    item = ShopItem.objects.select_for_update().get(pk=item.pk)
-    before = snapshot(item)
-    current = {name: getattr(item, name) for name in ITEM_FIELDS}
-    _item_save(item, _item_clean(current | changes), photo)
-    _record(
-        actor=actor,
-        community_id=item.community_id,
-        entity=Entity.SHOP_ITEM,
-        object_id=item.pk,
-        action=Action.UPDATE,
-        before=before,
-        after=snapshot(item),
+    return setting_update(
+        SHOP_ITEM, actor=actor, obj=item, changes=changes, attach=photo_attachment(photo)
     )
-    return item
 
 
-@transaction.atomic
 def shop_item_delete(*, actor, item: ShopItem) -> None:
     """Deleted while never ordered; an item with orders is taken off sale instead."""
-    _require(actor, item.community_id)
-    item = ShopItem.objects.select_for_update().get(pk=item.pk)
-    before, pk = snapshot(item), item.pk
-    if item.redemptions.exists():
-        item.active = False
-        item.save(update_fields=["active"])
-        action, after = Action.RETIRE, snapshot(item)
-    else:
-        item.delete()
-        action, after = Action.DELETE, None
-    _record(
-        actor=actor,
-        community_id=item.community_id,
-        entity=Entity.SHOP_ITEM,
-        object_id=pk,
-        action=action,
-        before=before,
-        after=after,
-    )
+    setting_delete(SHOP_ITEM, actor=actor, obj=item)
 
 
 # ---- venues and public holidays --------------------------------------------------------------
-
-VENUE_FIELDS = {"name", "compound_id", "address", "capacity"}
 
 
 def _venue_clean(community: Community, values: dict) -> dict:
@@ -938,77 +863,38 @@ def _venue_clean(community: Community, values: dict) -> dict:
     }
 
 
-@transaction.atomic
-def venue_create(*, actor, community: Community, values: dict) -> Venue:
-    _require(actor, community.pk)
-    _known(values, VENUE_FIELDS)
+def _venue_insert(**kwargs) -> Venue:
+    """New venues go through the meetings service, which also checks the actor's reach."""
     try:
-        venue = meeting_services.venue_create(
-            actor=actor, community=community, **_venue_clean(community, values)
-        )
+        return meeting_services.venue_create(**kwargs)
     except meeting_services.MeetingError as exc:
         raise ConfigError(exc.code, exc.message) from None
-    _record(
-        actor=actor,
-        community_id=community.pk,
-        entity=Entity.VENUE,
-        object_id=venue.pk,
-        action=Action.CREATE,
-        after=snapshot(venue),
-    )
-    return venue
 
 
-@transaction.atomic
+VENUE = Setting(
+    model=Venue,
+    entity=Entity.VENUE,
+    fields=frozenset({"name", "compound_id", "address", "capacity"}),
+    clean=_venue_clean,
+    taken=gettext_lazy("This community already has a venue of that name."),
+    in_use=gettext_lazy("Meetings are held at this venue; it cannot be deleted."),
+    insert=_venue_insert,
+)
+
+
+def venue_create(*, actor, community: Community, values: dict) -> Venue:
+    return setting_create(VENUE, actor=actor, community=community, values=values)
+
+
 def venue_update(*, actor, venue: Venue, changes: dict) -> Venue:
-    _require(actor, venue.community_id)
-    _known(changes, VENUE_FIELDS)
-    venue = Venue.objects.select_for_update().get(pk=venue.pk)
-    before = snapshot(venue)
-    current = {name: getattr(venue, name) for name in VENUE_FIELDS}
-    for name, value in _venue_clean(venue.community, current | changes).items():
-        setattr(venue, name, value)
-    _unique(venue.save, _("This community already has a venue of that name."))
-    _record(
-        actor=actor,
-        community_id=venue.community_id,
-        entity=Entity.VENUE,
-        object_id=venue.pk,
-        action=Action.UPDATE,
-        before=before,
-        after=snapshot(venue),
-    )
-    return venue
+    return setting_update(VENUE, actor=actor, obj=venue, changes=changes)
 
 
-@transaction.atomic
 def venue_delete(*, actor, venue: Venue) -> None:
-    _require(actor, venue.community_id)
-    before, pk = snapshot(venue), venue.pk
-    _delete_or_refuse(venue, _("Meetings are held at this venue; it cannot be deleted."))
-    _record(
-        actor=actor,
-        community_id=venue.community_id,
-        entity=Entity.VENUE,
-        object_id=pk,
-        action=Action.DELETE,
-        before=before,
-    )
+    setting_delete(VENUE, actor=actor, obj=venue)
 
 
-HOLIDAY_FIELDS = {"date", "name", "is_workday"}
-
-
-def _holiday_require(actor) -> None:
-    if not rules.can_edit_holidays(actor):
-        raise ConfigError(
-            "forbidden",
-            _("Public holidays are national: subdistrict officials keep the calendar."),
-            403,
-        )
-
-
-def _holiday_clean(values: dict) -> dict:
+def _holiday_clean(community: None, values: dict) -> dict:
     return {
         "date": _date(values.get("date"), _("Give the day as a date, for example 2025-10-01.")),
         "name": _text(values.get("name"), _("Give the holiday a name."), max_length=30),
@@ -1016,59 +902,24 @@ def _holiday_clean(values: dict) -> dict:
     }
 
 
-def _holiday_save(holiday: PublicHoliday, fields: dict) -> None:
-    for name, value in fields.items():
-        setattr(holiday, name, value)
-    _unique(holiday.save, _("That day is already in the calendar."))
+PUBLIC_HOLIDAY = Setting(
+    model=PublicHoliday,
+    entity=Entity.PUBLIC_HOLIDAY,
+    fields=frozenset({"date", "name", "is_workday"}),
+    clean=_holiday_clean,
+    taken=gettext_lazy("That day is already in the calendar."),
+    national=True,
+)
 
 
-@transaction.atomic
 def public_holiday_create(*, actor, values: dict) -> PublicHoliday:
     """A day off (``is_workday`` false) or a weekend working day (调休, true)."""
-    _holiday_require(actor)
-    _known(values, HOLIDAY_FIELDS)
-    holiday = PublicHoliday()
-    _holiday_save(holiday, _holiday_clean(values))
-    _record(
-        actor=actor,
-        community_id=None,
-        entity=Entity.PUBLIC_HOLIDAY,
-        object_id=holiday.pk,
-        action=Action.CREATE,
-        after=snapshot(holiday),
-    )
-    return holiday
+    return setting_create(PUBLIC_HOLIDAY, actor=actor, community=None, values=values)
 
 
-@transaction.atomic
 def public_holiday_update(*, actor, holiday: PublicHoliday, changes: dict) -> PublicHoliday:
-    _holiday_require(actor)
-    _known(changes, HOLIDAY_FIELDS)
-    before = snapshot(holiday)
-    current = {name: getattr(holiday, name) for name in HOLIDAY_FIELDS}
-    _holiday_save(holiday, _holiday_clean(current | changes))
-    _record(
-        actor=actor,
-        community_id=None,
-        entity=Entity.PUBLIC_HOLIDAY,
-        object_id=holiday.pk,
-        action=Action.UPDATE,
-        before=before,
-        after=snapshot(holiday),
-    )
-    return holiday
+    return setting_update(PUBLIC_HOLIDAY, actor=actor, obj=holiday, changes=changes)
 
 
-@transaction.atomic
 def public_holiday_delete(*, actor, holiday: PublicHoliday) -> None:
-    _holiday_require(actor)
-    before, pk = snapshot(holiday), holiday.pk
-    holiday.delete()
-    _record(
-        actor=actor,
-        community_id=None,
-        entity=Entity.PUBLIC_HOLIDAY,
-        object_id=pk,
-        action=Action.DELETE,
-        before=before,
-    )
+    setting_delete(PUBLIC_HOLIDAY, actor=actor, obj=holiday)

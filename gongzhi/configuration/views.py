@@ -7,7 +7,7 @@ their subdistrict (and keep the holiday calendar); everyone else gets a 403.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -58,31 +58,29 @@ def _form_kwargs(section_slug: str, community: Community | None) -> dict:
     return {}
 
 
-def _fields(names):
-    return lambda obj: {name: getattr(obj, name) for name in names}
-
-
 @dataclass(frozen=True)
 class Section:
+    """One kind of setting on the pages: the service's ``Setting`` plus how it is shown."""
+
     slug: str
     title: Callable
     form: type
-    rows: Callable
-    create: Callable
-    update: Callable
-    delete: Callable
-    initial: Callable
-    columns: tuple = field(default=())
-    national: bool = False  # the holiday calendar: no community, officials edit it
+    rows: Callable  # user -> the queryset the page lists (and finds objects in)
+    setting: services.Setting
+    columns: tuple
+    cells: Callable  # object -> the cells of its row
+    initial: Callable | None = None  # object -> the edit form's values, if not the service's
+
+    def values(self, obj) -> dict:
+        if self.initial is not None:
+            return self.initial(obj)
+        return services.setting_values(self.setting, obj)
 
 
-def _rule_row(rule):
+def _tier_cells(obj) -> list:
     return [
-        rule.get_tier_display(),
-        rule.get_category_display() if rule.category else _("all categories"),
-        rule.get_working_mode_display(),
-        "、".join(r.name for r in rule.roles.all()),
-        _("yes") if rule.auto_assign else "",
+        obj.get_tier_display(),
+        obj.get_category_display() if obj.category else _("all categories"),
     ]
 
 
@@ -94,14 +92,7 @@ SECTIONS = {
             title=gettext_lazy("Responsibility list (责任清单)"),
             form=forms.RuleForm,
             rows=selectors.responsibility_rules,
-            create=services.responsibility_rule_create,
-            update=lambda **kw: services.responsibility_rule_update(
-                actor=kw["actor"], rule=kw["obj"], changes=kw["values"]
-            ),
-            delete=lambda **kw: services.responsibility_rule_delete(
-                actor=kw["actor"], rule=kw["obj"]
-            ),
-            initial=services._rule_current,
+            setting=services.RESPONSIBILITY_RULE,
             columns=(
                 gettext_lazy("Tier"),
                 gettext_lazy("Category"),
@@ -109,85 +100,78 @@ SECTIONS = {
                 gettext_lazy("Roles"),
                 gettext_lazy("Automatic"),
             ),
+            cells=lambda rule: [
+                *_tier_cells(rule),
+                rule.get_working_mode_display(),
+                "、".join(r.name for r in rule.roles.all()),
+                _("yes") if rule.auto_assign else "",
+            ],
         ),
         Section(
             slug="deadlines",
             title=gettext_lazy("Deadlines"),
             form=forms.PolicyForm,
             rows=selectors.deadline_policies,
-            create=services.deadline_policy_create,
-            update=lambda **kw: services.deadline_policy_update(
-                actor=kw["actor"], policy=kw["obj"], changes=kw["values"]
-            ),
-            delete=lambda **kw: services.deadline_policy_delete(
-                actor=kw["actor"], policy=kw["obj"]
-            ),
-            initial=_fields(services.POLICY_FIELDS),
+            setting=services.DEADLINE_POLICY,
             columns=(
                 gettext_lazy("Tier"),
                 gettext_lazy("Category"),
                 gettext_lazy("Acknowledge within (hours)"),
                 gettext_lazy("Resolve within (days)"),
             ),
+            cells=lambda policy: [
+                *_tier_cells(policy),
+                policy.acknowledge_hours,
+                policy.resolve_days,
+            ],
         ),
         Section(
             slug="earning",
             title=gettext_lazy("Points-earning rules"),
             form=forms.EarningForm,
             rows=selectors.earning_rules,
-            create=services.earning_rule_create,
-            update=lambda **kw: services.earning_rule_update(
-                actor=kw["actor"], rule=kw["obj"], changes=kw["values"]
-            ),
-            delete=lambda **kw: services.earning_rule_delete(actor=kw["actor"], rule=kw["obj"]),
-            initial=_fields(services.EARNING_FIELDS),
+            setting=services.EARNING_RULE,
             columns=(
                 gettext_lazy("Activity kind"),
                 gettext_lazy("Points per unit"),
                 gettext_lazy("Valid from"),
                 gettext_lazy("Valid to"),
             ),
+            cells=lambda rule: [
+                rule.get_kind_display(),
+                f"{rule.points} {rule.get_unit_display()}",
+                rule.valid_from,
+                rule.valid_to or "",
+            ],
         ),
         Section(
             slug="stars",
             title=gettext_lazy("Star levels"),
             form=forms.StarForm,
             rows=selectors.star_schemes,
-            create=services.star_scheme_create,
-            update=lambda **kw: services.star_scheme_update(
-                actor=kw["actor"], scheme=kw["obj"], changes=kw["values"]
-            ),
-            delete=lambda **kw: services.star_scheme_delete(actor=kw["actor"], scheme=kw["obj"]),
+            setting=services.STAR_SCHEME,
+            columns=(gettext_lazy("Hours for each star, in order"), gettext_lazy("Publicity days")),
+            cells=lambda s: [" / ".join(str(h) for h in s.thresholds), s.publicity_days],
             initial=lambda s: {
                 "thresholds": ", ".join(str(h) for h in s.thresholds),
                 "publicity_days": s.publicity_days,
             },
-            columns=(gettext_lazy("Hours for each star, in order"), gettext_lazy("Publicity days")),
         ),
         Section(
             slug="teams",
             title=gettext_lazy("Teams"),
             form=forms.TeamForm,
             rows=selectors.teams,
-            create=services.team_create,
-            update=lambda **kw: services.team_update(
-                actor=kw["actor"], team=kw["obj"], changes=kw["values"]
-            ),
-            delete=lambda **kw: services.team_dissolve(actor=kw["actor"], team=kw["obj"]),
-            initial=_fields(("name", "kind", "compound_id", "leader_id", "focus")),
+            setting=services.TEAM,
             columns=(gettext_lazy("Name"), gettext_lazy("Kind"), gettext_lazy("Members")),
+            cells=lambda team: [team.name, team.get_kind_display(), team.member_count],
         ),
         Section(
             slug="shop",
             title=gettext_lazy("Shop items"),
             form=forms.ItemForm,
             rows=selectors.shop_items,
-            create=services.shop_item_create,
-            update=lambda **kw: services.shop_item_update(
-                actor=kw["actor"], item=kw["obj"], changes=kw["values"], photo=kw.get("photo")
-            ),
-            delete=lambda **kw: services.shop_item_delete(actor=kw["actor"], item=kw["obj"]),
-            initial=_fields(services.ITEM_FIELDS),
+            setting=services.SHOP_ITEM,
             columns=(
                 gettext_lazy("Name"),
                 gettext_lazy("Price in points"),
@@ -195,75 +179,34 @@ SECTIONS = {
                 gettext_lazy("Limit per person"),
                 gettext_lazy("On sale"),
             ),
+            cells=lambda item: [
+                item.name,
+                item.price,
+                item.stock,
+                item.per_person_limit or "",
+                _("yes") if item.active else _("no"),
+            ],
         ),
         Section(
             slug="venues",
             title=gettext_lazy("Venues"),
             form=forms.VenueForm,
             rows=selectors.venues,
-            create=services.venue_create,
-            update=lambda **kw: services.venue_update(
-                actor=kw["actor"], venue=kw["obj"], changes=kw["values"]
-            ),
-            delete=lambda **kw: services.venue_delete(actor=kw["actor"], venue=kw["obj"]),
-            initial=_fields(services.VENUE_FIELDS),
+            setting=services.VENUE,
             columns=(gettext_lazy("Name"), gettext_lazy("Compound"), gettext_lazy("Seats")),
+            cells=lambda v: [v.name, v.compound.name if v.compound else "", v.capacity or ""],
         ),
         Section(
             slug="holidays",
             title=gettext_lazy("Public holidays and working weekends"),
             form=forms.HolidayForm,
             rows=selectors.public_holidays,
-            create=lambda **kw: services.public_holiday_create(
-                actor=kw["actor"], values=kw["values"]
-            ),
-            update=lambda **kw: services.public_holiday_update(
-                actor=kw["actor"], holiday=kw["obj"], changes=kw["values"]
-            ),
-            delete=lambda **kw: services.public_holiday_delete(
-                actor=kw["actor"], holiday=kw["obj"]
-            ),
-            initial=_fields(services.HOLIDAY_FIELDS),
+            setting=services.PUBLIC_HOLIDAY,
             columns=(gettext_lazy("Date"), gettext_lazy("Name"), gettext_lazy("Working day")),
-            national=True,
+            cells=lambda h: [h.date, h.name, _("yes") if h.is_workday else ""],
         ),
     )
 }
-
-
-def _row(section: Section, obj) -> list:
-    """The cells of one row of a section's list."""
-    if section.slug == "rules":
-        return _rule_row(obj)
-    if section.slug == "deadlines":
-        return [
-            obj.get_tier_display(),
-            obj.get_category_display() if obj.category else _("all categories"),
-            obj.acknowledge_hours,
-            obj.resolve_days,
-        ]
-    if section.slug == "earning":
-        return [
-            obj.get_kind_display(),
-            f"{obj.points} {obj.get_unit_display()}",
-            obj.valid_from,
-            obj.valid_to or "",
-        ]
-    if section.slug == "stars":
-        return [" / ".join(str(h) for h in obj.thresholds), obj.publicity_days]
-    if section.slug == "teams":
-        return [obj.name, obj.get_kind_display(), obj.member_count]
-    if section.slug == "shop":
-        return [
-            obj.name,
-            obj.price,
-            obj.stock,
-            obj.per_person_limit or "",
-            _("yes") if obj.active else _("no"),
-        ]
-    if section.slug == "venues":
-        return [obj.name, obj.compound.name if obj.compound else "", obj.capacity or ""]
-    return [obj.date, obj.name, _("yes") if obj.is_workday else ""]
 
 
 def _section(slug: str) -> Section:
@@ -274,12 +217,12 @@ def _section(slug: str) -> Section:
 
 
 def _may_edit(request, section: Section, community_id: int | None) -> bool:
-    if section.national:
+    if section.setting.national:
         return rules.can_edit_holidays(request.user)
     return rules.can_configure(request.user, community_id)
 
 
-def _form(section: Section, request: HttpRequest, community, **kwargs):
+def _form(section: Section, community, **kwargs):
     return section.form(**_form_kwargs(section.slug, community), **kwargs)
 
 
@@ -292,6 +235,20 @@ def _save(http: HttpRequest, call: Callable, **kwargs) -> bool:
         return False
     messages.success(http, _("Saved."))
     return True
+
+
+def _posted(request: HttpRequest, section: Section, community):
+    """The posted form, and its values for the service when it passed (else None)."""
+    form = _form(section, community, data=request.POST, files=request.FILES)
+    if _photo_refused(request):
+        messages.error(request, _("A photo may be at most 2 MB."))
+        return form, None
+    return form, (form.values() if form.is_valid() else None)
+
+
+def _attachment(form):
+    """The shop item's uploaded photo, stored by the service once the values pass."""
+    return services.photo_attachment(form.cleaned_data.get("photo"))
 
 
 @login_required
@@ -312,21 +269,20 @@ def section_list(request: HttpRequest, slug: str) -> HttpResponse:
     section = _section(slug)
     community = _community(request)
     may_add = _may_edit(request, section, community.pk if community else None)
-    form = _form(section, request, community)
+    form = _form(section, community)
     if request.method == "POST":
         if not may_add:
             raise PermissionDenied(_("You may not change the settings of this community."))
-        form = _form(section, request, community, data=request.POST, files=request.FILES)
-        if _photo_refused(request):
-            messages.error(request, _("A photo may be at most 2 MB."))
-        elif form.is_valid():
-            kwargs = {"values": form.values()}
-            if not section.national:
-                kwargs["community"] = community
-            if section.slug == "shop" and form.cleaned_data.get("photo"):
-                kwargs["photo"] = form.cleaned_data["photo"]
-            if _save(request, section.create, **kwargs):
-                return redirect("configuration:section", slug=slug)
+        form, values = _posted(request, section, community)
+        if values is not None and _save(
+            request,
+            services.setting_create,
+            setting=section.setting,
+            community=community,
+            values=values,
+            attach=_attachment(form),
+        ):
+            return redirect("configuration:section", slug=slug)
     rows = page_of(request, section.rows(request.user))
     return render(
         request,
@@ -334,7 +290,7 @@ def section_list(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "section": section,
             "page": rows,
-            "rows": [(obj, _row(section, obj)) for obj in rows.object_list],
+            "rows": [(obj, section.cells(obj)) for obj in rows.object_list],
             "form": form,
             "may_add": may_add,
         },
@@ -353,22 +309,23 @@ def section_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     obj = _object(request, section, pk)
     community = getattr(obj, "community", None)
     may_edit = _may_edit(request, section, getattr(obj, "community_id", None))
-    form = _form(section, request, community, initial=section.initial(obj))
+    form = _form(section, community, initial=section.values(obj))
     if not may_edit:
         for form_field in form.fields.values():
             form_field.disabled = True
     if request.method == "POST":
         if not may_edit:
             raise PermissionDenied(_("You may not change the settings of this community."))
-        form = _form(section, request, community, data=request.POST, files=request.FILES)
-        if _photo_refused(request):
-            messages.error(request, _("A photo may be at most 2 MB."))
-        elif form.is_valid():
-            kwargs = {"obj": obj, "values": form.values()}
-            if section.slug == "shop":
-                kwargs["photo"] = form.cleaned_data.get("photo")
-            if _save(request, section.update, **kwargs):
-                return redirect("configuration:section", slug=slug)
+        form, values = _posted(request, section, community)
+        if values is not None and _save(
+            request,
+            services.setting_update,
+            setting=section.setting,
+            obj=obj,
+            changes=values,
+            attach=_attachment(form),
+        ):
+            return redirect("configuration:section", slug=slug)
     context = {"section": section, "obj": obj, "form": form, "may_edit": may_edit}
     if section.slug == "teams":
         context["members"] = obj.memberships.all()
@@ -384,7 +341,7 @@ def section_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     _viewer(request)
     section = _section(slug)
     obj = _object(request, section, pk)
-    _save(request, section.delete, obj=obj)
+    _save(request, services.setting_delete, setting=section.setting, obj=obj)
     return redirect("configuration:section", slug=slug)
 
 
