@@ -27,6 +27,7 @@ urlpatterns = [
     path("visits/", include("gongzhi.visits.urls")),
     path("settings/", include("gongzhi.configuration.urls")),
     path("hotline/", include("gongzhi.hotline.urls")),
+    path("party/", include("gongzhi.party.urls")),
     path("open311/", include("gongzhi.open311.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),

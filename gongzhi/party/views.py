@@ -1,0 +1,183 @@
+"""Pages: the tree with figures per branch, the roll, the reporting units with their quarterly
+feedback letter, the cadres' attendance and tasks per compound (staff and officials), and the
+cadre's phone check-in page with one big 签到 button.
+
+Writes call the same services as the API and the commands; a refusal is shown as a message and
+changes nothing.
+"""
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from gongzhi.core.excel import xlsx_response
+from gongzhi.party import feedback, rules, selectors, services
+from gongzhi.party.models import CadreAssignment
+from gongzhi.places.models import Building, Community
+
+DOCX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def _require_viewer(user) -> None:
+    if not rules.can_view(user):
+        raise PermissionDenied
+
+
+def _community_id(request) -> int | None:
+    """The community a page shows: staff their own, officials the one they pick."""
+    raw = request.GET.get("community", "")
+    if raw.isdigit():
+        return int(raw)
+    profile = getattr(request.user, "profile", None)
+    return profile.community_id_resolved if profile is not None else None
+
+
+def _communities(user):
+    return rules.visible(user, Community.objects.all()) if rules.can_view(user) else []
+
+
+@login_required
+@require_GET
+def tree(request):
+    _require_viewer(request.user)
+    since = timezone.localdate() - dt.timedelta(days=365)
+    community_id = _community_id(request)
+    rows = selectors.org_tree(request.user, community_id=community_id, since=since)
+    return render(
+        request,
+        "party/tree.html",
+        {"rows": rows, "since": since, "communities": _communities(request.user)},
+    )
+
+
+@login_required
+@require_GET
+def members(request):
+    _require_viewer(request.user)
+    qs = selectors.members_visible(request.user)
+    branch = request.GET.get("branch", "")
+    if branch.isdigit():
+        qs = qs.filter(branch_id=int(branch))
+    return render(request, "party/members.html", {"members": qs[:500], "total": qs.count()})
+
+
+@login_required
+@require_GET
+def units(request):
+    _require_viewer(request.user)
+    quarter = request.GET.get("quarter") or selectors.quarter_of(timezone.localdate())
+    try:
+        start, end = selectors.parse_quarter(quarter)
+    except ValueError as exc:
+        messages.error(request, str(exc))
+        quarter = selectors.quarter_of(timezone.localdate())
+        start, end = selectors.parse_quarter(quarter)
+    community_id = _community_id(request)
+    rows = (
+        selectors.unit_feedback(request.user, community_id=community_id, start=start, end=end)
+        if community_id
+        else []
+    )
+    return render(
+        request,
+        "party/units.html",
+        {
+            "rows": rows,
+            "quarter": quarter,
+            "community_id": community_id,
+            "communities": _communities(request.user),
+        },
+    )
+
+
+@login_required
+@require_GET
+def unit_feedback_export(request, fmt: str):
+    """The quarterly feedback letters (为单位反馈报到表现) of a community as .xlsx or .docx."""
+    _require_viewer(request.user)
+    if fmt not in ("xlsx", "docx"):
+        raise Http404
+    community_id = _community_id(request)
+    community = get_object_or_404(
+        rules.visible(request.user, Community.objects.all()), pk=community_id or 0
+    )
+    try:
+        start, end = selectors.parse_quarter(request.GET.get("quarter", ""))
+    except ValueError as exc:
+        messages.error(request, str(exc))
+        return redirect("party:units")
+    quarter = request.GET["quarter"].strip().upper()
+    rows = selectors.unit_feedback(request.user, community_id=community.pk, start=start, end=end)
+    name = f"{community.name}{quarter}双报到反馈"
+    if fmt == "xlsx":
+        return xlsx_response(f"{name}.xlsx", feedback.workbook(community, quarter, rows))
+    response = HttpResponse(
+        feedback.document(community, quarter, rows), content_type=DOCX_CONTENT_TYPE
+    )
+    response["Content-Disposition"] = 'attachment; filename="feedback.docx"'
+    return response
+
+
+@login_required
+@require_GET
+def cadres(request):
+    """The subdistrict's view of its dispatched cadres: per compound, each cadre's period,
+    check-ins of the last 90 days and the tasks dispatched to them."""
+    _require_viewer(request.user)
+    since = timezone.localdate() - dt.timedelta(days=90)
+    rows = selectors.cadre_rows(request.user, since=since)
+    by_compound = {}
+    for row in rows:
+        by_compound.setdefault(row.assignment.compound, []).append(row)
+    return render(request, "party/cadres.html", {"by_compound": by_compound, "since": since})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def check_in(request):
+    """The cadre's phone page: one big 签到 per current assignment."""
+    today = timezone.localdate()
+    assignments = selectors.own_assignments(request.user, today=today)
+    if request.method == "POST":
+        assignment = get_object_or_404(CadreAssignment, pk=request.POST.get("assignment", "0") or 0)
+        raw = request.POST.get("building", "")
+        building = Building.objects.filter(pk=int(raw)).first() if raw.isdigit() else None
+        try:
+            done = services.cadre_check_in(
+                actor=request.user,
+                assignment=assignment,
+                building=building,
+                note=request.POST.get("note", ""),
+            )
+        except services.PartyError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request,
+                _("Checked in at %(place)s, %(time)s.")
+                % {
+                    "place": done.building or assignment.compound,
+                    "time": timezone.localtime(done.at).strftime("%H:%M"),
+                },
+            )
+        return redirect("party:checkin")
+    recent = {a.pk: list(a.checkins.order_by("-at")[:3]) for a in assignments}
+    buildings = {
+        a.pk: ([a.building] if a.building else list(a.compound.buildings.all()))
+        for a in assignments
+    }
+    return render(
+        request,
+        "party/checkin.html",
+        {
+            "rows": [(a, buildings[a.pk], recent[a.pk]) for a in assignments],
+            "today": today,
+        },
+    )
