@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "gongzhi.configuration",
     "gongzhi.hotline",
     "gongzhi.open311",
+    "gongzhi.maps",
     "gongzhi.party",
     "gongzhi.visits",
     "gongzhi.demo",

@@ -29,6 +29,7 @@ urlpatterns = [
     path("hotline/", include("gongzhi.hotline.urls")),
     path("party/", include("gongzhi.party.urls")),
     path("open311/", include("gongzhi.open311.urls")),
+    path("maps/", include("gongzhi.maps.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -1,0 +1,35 @@
+/* Draws the community map: registers the community's own GeoJSON with ECharts (no online
+   tiles) and draws the option built on the server (maps/views.py). Tooltip lines and the
+   list behind each place come with it, by region name; a click opens that list. */
+(function () {
+  "use strict";
+
+  function escape(text) {
+    return String(text).replace(/[&<>"]/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c];
+    });
+  }
+
+  function draw(el) {
+    if (typeof echarts === "undefined" || el.dataset.drawn) return;
+    el.dataset.drawn = "1";
+    var data = JSON.parse(document.getElementById(el.dataset.map).textContent);
+    echarts.registerMap(data.name, data.geojson);
+    var option = data.option;
+    option.tooltip.formatter = function (params) {
+      var place = data.places[params.name];
+      return place ? place.tip.map(escape).join("<br>") : "";
+    };
+    var chart = echarts.init(el);
+    chart.setOption(option);
+    chart.on("click", function (params) {
+      var place = data.places[params.name];
+      if (place && place.link) window.location.href = place.link;
+    });
+    window.addEventListener("resize", function () { chart.resize(); });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-map]").forEach(draw);
+  });
+})();
