@@ -11,7 +11,9 @@ an object outside the user's reach is 404; a visible object the user may not cha
 """
 
 import datetime as dt
+import inspect
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
@@ -78,7 +80,112 @@ class CommunityIn(Schema):
     )
 
 
-# ---- responsibility rules --------------------------------------------------------------------
+# ---- the same four operations for every kind of setting ---------------------------------------
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One kind of setting over the API: its paths, its explicit schemas and its service spec.
+
+    ``name`` and ``id_name`` keep each generated operation's function name (hence its
+    operationId and URL name) and path parameter as they were when written by hand, so the
+    OpenAPI document does not change.
+    """
+
+    name: str  # rules -> rules_list, rules_create, rules_update, rules_delete
+    path: str
+    id_name: str
+    setting: services.Setting
+    rows: Callable  # user -> the scoped queryset listed, searched and answered from
+    schema_in: type[Schema]
+    schema_out: type[Schema]
+    summaries: dict = field(default_factory=dict)  # operation -> OpenAPI summary
+    router: Router = router
+    operations: tuple = ("list", "create", "update", "delete")
+    delete_name: str = "delete"
+    find: Callable | None = None  # (request, pk) -> the object, if not found in ``rows``
+
+    def get(self, request, pk: int):
+        if self.find is not None:
+            return self.find(request, pk)
+        return _one(request, self.rows(request.auth), pk)
+
+    def answer(self, request, obj):
+        """The object as the list shows it (annotations and prefetches included)."""
+        return self.rows(request.auth).get(pk=obj.pk)
+
+
+def _operation(fn: Callable, name: str, **params) -> Callable:
+    """Name a generated operation and declare its parameters (``request`` first) for
+    django-ninja, which reads them from the signature."""
+    fn.__name__ = fn.__qualname__ = name
+    kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    fn.__signature__ = inspect.Signature(
+        [inspect.Parameter("request", kind)]
+        + [inspect.Parameter(n, kind, annotation=t) for n, t in params.items()]
+    )
+    return fn
+
+
+def _register(ep: Endpoint) -> None:
+    one = f"{ep.path}/{{{ep.id_name}}}"
+
+    def list_(request, paging):
+        return _list(request, ep.rows(request.auth), paging)
+
+    def create(request, data):
+        if ep.setting.national:
+            _viewer(request)
+            community = None
+        else:
+            community = _community(request, data.community_id)
+        obj = _call(
+            services.setting_create,
+            setting=ep.setting,
+            actor=request.auth,
+            community=community,
+            values=_changes(data),
+        )
+        return 201, ep.answer(request, obj)
+
+    def update(request, data, **path):
+        obj = _call(
+            services.setting_update,
+            setting=ep.setting,
+            actor=request.auth,
+            obj=ep.get(request, path[ep.id_name]),
+            changes=_changes(data),
+        )
+        return ep.answer(request, obj)
+
+    def delete(request, **path):
+        obj = ep.get(request, path[ep.id_name])
+        _call(services.setting_delete, setting=ep.setting, actor=request.auth, obj=obj)
+        return 204, None
+
+    registrations = {
+        "list": lambda: ep.router.get(
+            ep.path,
+            response={200: Page[ep.schema_out], 403: ErrorOut},
+            summary=ep.summaries.get("list"),
+        )(_operation(list_, f"{ep.name}_list", paging=Query[PageIn])),
+        "create": lambda: ep.router.post(
+            ep.path,
+            response={201: ep.schema_out, **REFUSED},
+            summary=ep.summaries.get("create"),
+        )(_operation(create, f"{ep.name}_create", data=ep.schema_in)),
+        "update": lambda: ep.router.patch(
+            one, response={200: ep.schema_out, **REFUSED}, summary=ep.summaries.get("update")
+        )(_operation(update, f"{ep.name}_update", **{ep.id_name: int, "data": ep.schema_in})),
+        "delete": lambda: ep.router.delete(
+            one, response={204: None, **REFUSED}, summary=ep.summaries.get("delete")
+        )(_operation(delete, f"{ep.name}_{ep.delete_name}", **{ep.id_name: int})),
+    }
+    for operation in ep.operations:
+        registrations[operation]()
+
+
+# ---- the schemas of each kind of setting -----------------------------------------------------
 
 
 class RuleIn(CommunityIn):
@@ -131,42 +238,6 @@ class RuleOut(Schema):
         return list(obj.whistle_organisations.all())
 
 
-@router.get("/matters/rules", response={200: Page[RuleOut], 403: ErrorOut}, summary="责任清单")
-def rules_list(request, paging: Query[PageIn]):
-    return _list(request, selectors.responsibility_rules(request.auth), paging)
-
-
-@router.post("/matters/rules", response={201: RuleOut, **REFUSED}, summary="Add a rule")
-def rules_create(request, data: RuleIn):
-    community = _community(request, data.community_id)
-    rule = _call(
-        services.responsibility_rule_create,
-        actor=request.auth,
-        community=community,
-        values=_changes(data),
-    )
-    return 201, selectors.responsibility_rules(request.auth).get(pk=rule.pk)
-
-
-@router.patch("/matters/rules/{rule_id}", response={200: RuleOut, **REFUSED}, summary="Change")
-def rules_update(request, rule_id: int, data: RuleIn):
-    rule = _one(request, selectors.responsibility_rules(request.auth), rule_id)
-    _call(
-        services.responsibility_rule_update, actor=request.auth, rule=rule, changes=_changes(data)
-    )
-    return selectors.responsibility_rules(request.auth).get(pk=rule.pk)
-
-
-@router.delete("/matters/rules/{rule_id}", response={204: None, **REFUSED}, summary="Delete")
-def rules_delete(request, rule_id: int):
-    rule = _one(request, selectors.responsibility_rules(request.auth), rule_id)
-    _call(services.responsibility_rule_delete, actor=request.auth, rule=rule)
-    return 204, None
-
-
-# ---- deadline policies -----------------------------------------------------------------------
-
-
 class PolicyIn(CommunityIn):
     tier: str | None = None
     category: str | None = None
@@ -183,51 +254,6 @@ class PolicyOut(Schema):
     acknowledge_hours: int
     resolve_days: int
     working_days: bool
-
-
-@router.get(
-    "/matters/deadline-policies",
-    response={200: Page[PolicyOut], 403: ErrorOut},
-    summary="Deadline policies",
-)
-def policies_list(request, paging: Query[PageIn]):
-    return _list(request, selectors.deadline_policies(request.auth), paging)
-
-
-@router.post(
-    "/matters/deadline-policies", response={201: PolicyOut, **REFUSED}, summary="Add a policy"
-)
-def policies_create(request, data: PolicyIn):
-    community = _community(request, data.community_id)
-    policy = _call(
-        services.deadline_policy_create,
-        actor=request.auth,
-        community=community,
-        values=_changes(data),
-    )
-    return 201, policy
-
-
-@router.patch(
-    "/matters/deadline-policies/{policy_id}", response={200: PolicyOut, **REFUSED}, summary="Change"
-)
-def policies_update(request, policy_id: int, data: PolicyIn):
-    policy = _one(request, selectors.deadline_policies(request.auth), policy_id)
-    return _call(
-        services.deadline_policy_update, actor=request.auth, policy=policy, changes=_changes(data)
-    )
-
-
-@router.delete(
-    "/matters/deadline-policies/{policy_id}", response={204: None, **REFUSED}, summary="Delete"
-)
-def policies_delete(request, policy_id: int):
-    policy = _one(request, selectors.deadline_policies(request.auth), policy_id)
-    _call(services.deadline_policy_delete, actor=request.auth, policy=policy)
-    return 204, None
-
-
-# ---- points-earning rules and star schemes ---------------------------------------------------
 
 
 class EarningIn(CommunityIn):
@@ -252,45 +278,6 @@ class EarningOut(Schema):
     valid_to: dt.date | None
 
 
-@router.get(
-    "/points/earning-rules", response={200: Page[EarningOut], 403: ErrorOut}, summary="Earning"
-)
-def earning_list(request, paging: Query[PageIn]):
-    return _list(request, selectors.earning_rules(request.auth), paging)
-
-
-@router.post("/points/earning-rules", response={201: EarningOut, **REFUSED}, summary="Add")
-def earning_create(request, data: EarningIn):
-    community = _community(request, data.community_id)
-    rule = _call(
-        services.earning_rule_create, actor=request.auth, community=community, values=_changes(data)
-    )
-    return 201, rule
-
-
-@router.patch(
-    "/points/earning-rules/{rule_id}",
-    response={200: EarningOut, **REFUSED},
-    summary="Change (a rule claims use is ended and a new one returned)",
-)
-def earning_update(request, rule_id: int, data: EarningIn):
-    rule = _one(request, selectors.earning_rules(request.auth), rule_id)
-    return _call(
-        services.earning_rule_update, actor=request.auth, rule=rule, changes=_changes(data)
-    )
-
-
-@router.delete(
-    "/points/earning-rules/{rule_id}",
-    response={204: None, **REFUSED},
-    summary="Delete (a rule claims use is ended yesterday instead)",
-)
-def earning_delete(request, rule_id: int):
-    rule = _one(request, selectors.earning_rules(request.auth), rule_id)
-    _call(services.earning_rule_delete, actor=request.auth, rule=rule)
-    return 204, None
-
-
 class StarIn(CommunityIn):
     thresholds: list[int] | None = Field(None, description="Hours for ★1, ★2 … increasing")
     publicity_days: int | None = None
@@ -301,38 +288,6 @@ class StarOut(Schema):
     community: Ref
     thresholds: list[int]
     publicity_days: int
-
-
-@router.get("/points/star-schemes", response={200: Page[StarOut], 403: ErrorOut}, summary="Stars")
-def stars_list(request, paging: Query[PageIn]):
-    return _list(request, selectors.star_schemes(request.auth), paging)
-
-
-@router.post("/points/star-schemes", response={201: StarOut, **REFUSED}, summary="Add")
-def stars_create(request, data: StarIn):
-    community = _community(request, data.community_id)
-    scheme = _call(
-        services.star_scheme_create, actor=request.auth, community=community, values=_changes(data)
-    )
-    return 201, scheme
-
-
-@router.patch("/points/star-schemes/{scheme_id}", response={200: StarOut, **REFUSED})
-def stars_update(request, scheme_id: int, data: StarIn):
-    scheme = _one(request, selectors.star_schemes(request.auth), scheme_id)
-    return _call(
-        services.star_scheme_update, actor=request.auth, scheme=scheme, changes=_changes(data)
-    )
-
-
-@router.delete("/points/star-schemes/{scheme_id}", response={204: None, **REFUSED})
-def stars_delete(request, scheme_id: int):
-    scheme = _one(request, selectors.star_schemes(request.auth), scheme_id)
-    _call(services.star_scheme_delete, actor=request.auth, scheme=scheme)
-    return 204, None
-
-
-# ---- shop items ------------------------------------------------------------------------------
 
 
 class ItemIn(CommunityIn):
@@ -362,50 +317,6 @@ class ItemOut(Schema):
         return bool(obj.photo)
 
 
-@router.get("/points/shop-items", response={200: Page[ItemOut], 403: ErrorOut}, summary="Items")
-def items_list(request, paging: Query[PageIn]):
-    return _list(request, selectors.shop_items(request.auth), paging)
-
-
-@router.post("/points/shop-items", response={201: ItemOut, **REFUSED}, summary="Add an item")
-def items_create(request, data: ItemIn):
-    community = _community(request, data.community_id)
-    item = _call(
-        services.shop_item_create, actor=request.auth, community=community, values=_changes(data)
-    )
-    return 201, item
-
-
-@router.patch("/points/shop-items/{item_id}", response={200: ItemOut, **REFUSED})
-def items_update(request, item_id: int, data: ItemIn):
-    item = _one(request, selectors.shop_items(request.auth), item_id)
-    return _call(services.shop_item_update, actor=request.auth, item=item, changes=_changes(data))
-
-
-@router.post(
-    "/points/shop-items/{item_id}/photo",
-    response={200: ItemOut, **REFUSED},
-    summary="Upload the item's photo (JPEG, PNG or WebP, at most 2 MB)",
-)
-def items_photo(request, item_id: int, photo: File[UploadedFile]):
-    item = _one(request, selectors.shop_items(request.auth), item_id)
-    return _call(services.shop_item_update, actor=request.auth, item=item, changes={}, photo=photo)
-
-
-@router.delete(
-    "/points/shop-items/{item_id}",
-    response={204: None, **REFUSED},
-    summary="Delete (an item with orders is taken off sale instead)",
-)
-def items_delete(request, item_id: int):
-    item = _one(request, selectors.shop_items(request.auth), item_id)
-    _call(services.shop_item_delete, actor=request.auth, item=item)
-    return 204, None
-
-
-# ---- venues and public holidays --------------------------------------------------------------
-
-
 class VenueIn(CommunityIn):
     name: str | None = None
     compound_id: int | None = None
@@ -422,33 +333,6 @@ class VenueOut(Schema):
     capacity: int | None
 
 
-@router.get("/settings/venues", response={200: Page[VenueOut], 403: ErrorOut}, summary="Venues")
-def venues_list(request, paging: Query[PageIn]):
-    return _list(request, selectors.venues(request.auth), paging)
-
-
-@router.post("/settings/venues", response={201: VenueOut, **REFUSED}, summary="Add a venue")
-def venues_create(request, data: VenueIn):
-    community = _community(request, data.community_id)
-    venue = _call(
-        services.venue_create, actor=request.auth, community=community, values=_changes(data)
-    )
-    return 201, venue
-
-
-@router.patch("/settings/venues/{venue_id}", response={200: VenueOut, **REFUSED})
-def venues_update(request, venue_id: int, data: VenueIn):
-    venue = _one(request, selectors.venues(request.auth), venue_id)
-    return _call(services.venue_update, actor=request.auth, venue=venue, changes=_changes(data))
-
-
-@router.delete("/settings/venues/{venue_id}", response={204: None, **REFUSED})
-def venues_delete(request, venue_id: int):
-    venue = _one(request, selectors.venues(request.auth), venue_id)
-    _call(services.venue_delete, actor=request.auth, venue=venue)
-    return 204, None
-
-
 class HolidayIn(Schema):
     date: dt.date | None = None
     name: str | None = None
@@ -460,65 +344,6 @@ class HolidayOut(Schema):
     date: dt.date
     name: str
     is_workday: bool
-
-
-@router.get("/settings/holidays", response={200: Page[HolidayOut], 403: ErrorOut})
-def holidays_list(request, paging: Query[PageIn]):
-    return _list(request, selectors.public_holidays(request.auth), paging)
-
-
-@router.post("/settings/holidays", response={201: HolidayOut, **REFUSED})
-def holidays_create(request, data: HolidayIn):
-    _viewer(request)
-    holiday = _call(
-        services.public_holiday_create, actor=request.auth, values=data.dict(exclude_unset=True)
-    )
-    return 201, holiday
-
-
-@router.patch("/settings/holidays/{holiday_id}", response={200: HolidayOut, **REFUSED})
-def holidays_update(request, holiday_id: int, data: HolidayIn):
-    holiday = _one(request, selectors.public_holidays(request.auth), holiday_id)
-    return _call(
-        services.public_holiday_update,
-        actor=request.auth,
-        holiday=holiday,
-        changes=data.dict(exclude_unset=True),
-    )
-
-
-@router.delete("/settings/holidays/{holiday_id}", response={204: None, **REFUSED})
-def holidays_delete(request, holiday_id: int):
-    holiday = _one(request, selectors.public_holidays(request.auth), holiday_id)
-    _call(services.public_holiday_delete, actor=request.auth, holiday=holiday)
-    return 204, None
-
-
-# ---- the change log --------------------------------------------------------------------------
-
-
-class ChangeOut(Schema):
-    id: int
-    at: dt.datetime
-    actor: str
-    community: Ref | None
-    entity: str
-    object_id: int
-    action: str
-    before: dict | None
-    after: dict | None
-
-    @staticmethod
-    def resolve_actor(obj) -> str:
-        return obj.actor.get_full_name() or obj.actor.username
-
-
-@router.get("/settings/changes", response={200: Page[ChangeOut], 403: ErrorOut}, summary="Log")
-def changes_list(request, paging: Query[PageIn]):
-    return _list(request, selectors.changes(request.auth), paging)
-
-
-# ---- teams (on the partners router, see the module docstring) --------------------------------
 
 
 class TeamIn(CommunityIn):
@@ -552,37 +377,160 @@ def _team(request, team_id: int) -> Team:
     return get_or_404(team_list(request.auth), team_id, _("Team not found"))
 
 
-def _team_out(request, team: Team) -> Team:
-    return selectors.teams(request.auth).get(pk=team.pk)
-
-
-@directory_router.post("/teams", response={201: TeamOut, **REFUSED}, summary="Create a team")
-def team_create(request, data: TeamIn):
-    community = _community(request, data.community_id)
-    team = _call(
-        services.team_create, actor=request.auth, community=community, values=_changes(data)
-    )
-    return 201, _team_out(request, team)
-
-
-@directory_router.patch("/teams/{team_id}", response={200: TeamOut, **REFUSED})
-def team_update(request, team_id: int, data: TeamIn):
+def _visible_team(request, team_id: int) -> Team:
+    """A team the user may look at, for the staff operations on it."""
     _viewer(request)
-    team = _team(request, team_id)
-    team = _call(services.team_update, actor=request.auth, team=team, changes=_changes(data))
-    return _team_out(request, team)
+    return _team(request, team_id)
 
 
-@directory_router.delete(
-    "/teams/{team_id}",
-    response={204: None, **REFUSED},
-    summary="Dissolve a team without a work history",
+ENDPOINTS = (
+    Endpoint(
+        name="rules",
+        path="/matters/rules",
+        id_name="rule_id",
+        setting=services.RESPONSIBILITY_RULE,
+        rows=selectors.responsibility_rules,
+        schema_in=RuleIn,
+        schema_out=RuleOut,
+        summaries={
+            "list": "责任清单",
+            "create": "Add a rule",
+            "update": "Change",
+            "delete": "Delete",
+        },
+    ),
+    Endpoint(
+        name="policies",
+        path="/matters/deadline-policies",
+        id_name="policy_id",
+        setting=services.DEADLINE_POLICY,
+        rows=selectors.deadline_policies,
+        schema_in=PolicyIn,
+        schema_out=PolicyOut,
+        summaries={
+            "list": "Deadline policies",
+            "create": "Add a policy",
+            "update": "Change",
+            "delete": "Delete",
+        },
+    ),
+    Endpoint(
+        name="earning",
+        path="/points/earning-rules",
+        id_name="rule_id",
+        setting=services.EARNING_RULE,
+        rows=selectors.earning_rules,
+        schema_in=EarningIn,
+        schema_out=EarningOut,
+        summaries={
+            "list": "Earning",
+            "create": "Add",
+            "update": "Change (a rule claims use is ended and a new one returned)",
+            "delete": "Delete (a rule claims use is ended yesterday instead)",
+        },
+    ),
+    Endpoint(
+        name="stars",
+        path="/points/star-schemes",
+        id_name="scheme_id",
+        setting=services.STAR_SCHEME,
+        rows=selectors.star_schemes,
+        schema_in=StarIn,
+        schema_out=StarOut,
+        summaries={"list": "Stars", "create": "Add"},
+    ),
+    Endpoint(
+        name="items",
+        path="/points/shop-items",
+        id_name="item_id",
+        setting=services.SHOP_ITEM,
+        rows=selectors.shop_items,
+        schema_in=ItemIn,
+        schema_out=ItemOut,
+        summaries={
+            "list": "Items",
+            "create": "Add an item",
+            "delete": "Delete (an item with orders is taken off sale instead)",
+        },
+    ),
+    Endpoint(
+        name="venues",
+        path="/settings/venues",
+        id_name="venue_id",
+        setting=services.VENUE,
+        rows=selectors.venues,
+        schema_in=VenueIn,
+        schema_out=VenueOut,
+        summaries={"list": "Venues", "create": "Add a venue"},
+    ),
+    Endpoint(
+        name="holidays",
+        path="/settings/holidays",
+        id_name="holiday_id",
+        setting=services.PUBLIC_HOLIDAY,
+        rows=selectors.public_holidays,
+        schema_in=HolidayIn,
+        schema_out=HolidayOut,
+    ),
+    # Teams are listed by the partners router; only their changes are added here.
+    Endpoint(
+        name="team",
+        path="/teams",
+        id_name="team_id",
+        setting=services.TEAM,
+        rows=selectors.teams,
+        schema_in=TeamIn,
+        schema_out=TeamOut,
+        summaries={"create": "Create a team", "delete": "Dissolve a team without a work history"},
+        router=directory_router,
+        operations=("create", "update", "delete"),
+        delete_name="dissolve",
+        find=_visible_team,
+    ),
 )
-def team_dissolve(request, team_id: int):
-    _viewer(request)
-    team = _team(request, team_id)
-    _call(services.team_dissolve, actor=request.auth, team=team)
-    return 204, None
+
+for endpoint in ENDPOINTS:
+    _register(endpoint)
+
+
+# ---- a shop item's photo --------------------------------------------------------------------
+
+
+@router.post(
+    "/points/shop-items/{item_id}/photo",
+    response={200: ItemOut, **REFUSED},
+    summary="Upload the item's photo (JPEG, PNG or WebP, at most 2 MB)",
+)
+def items_photo(request, item_id: int, photo: File[UploadedFile]):
+    item = _one(request, selectors.shop_items(request.auth), item_id)
+    return _call(services.shop_item_update, actor=request.auth, item=item, changes={}, photo=photo)
+
+
+# ---- the change log --------------------------------------------------------------------------
+
+
+class ChangeOut(Schema):
+    id: int
+    at: dt.datetime
+    actor: str
+    community: Ref | None
+    entity: str
+    object_id: int
+    action: str
+    before: dict | None
+    after: dict | None
+
+    @staticmethod
+    def resolve_actor(obj) -> str:
+        return obj.actor.get_full_name() or obj.actor.username
+
+
+@router.get("/settings/changes", response={200: Page[ChangeOut], 403: ErrorOut}, summary="Log")
+def changes_list(request, paging: Query[PageIn]):
+    return _list(request, selectors.changes(request.auth), paging)
+
+
+# ---- team members and join requests (on the partners router, see the module docstring) ------
 
 
 @directory_router.get(
@@ -607,8 +555,7 @@ def team_members(request, team_id: int):
     "/teams/{team_id}/members", response={201: MemberOut, **REFUSED}, summary="Add a member"
 )
 def team_member_add(request, team_id: int, data: MemberIn):
-    _viewer(request)
-    team = _team(request, team_id)
+    team = _visible_team(request, team_id)
     membership = _call(
         services.team_member_add, actor=request.auth, team=team, partner_id=data.partner_id
     )
@@ -625,8 +572,7 @@ def team_member_add(request, team_id: int, data: MemberIn):
     "/teams/{team_id}/members/{partner_id}", response={204: None, **REFUSED}, summary="Remove"
 )
 def team_member_remove(request, team_id: int, partner_id: int):
-    _viewer(request)
-    team = _team(request, team_id)
+    team = _visible_team(request, team_id)
     _call(services.team_member_remove, actor=request.auth, team=team, partner_id=partner_id)
     return 204, None
 
@@ -637,8 +583,7 @@ def team_member_remove(request, team_id: int, partner_id: int):
     summary="Requests to join the team (staff)",
 )
 def team_join_requests(request, team_id: int, status: JoinStatus | None = None):
-    _viewer(request)
-    team = _team(request, team_id)
+    team = _visible_team(request, team_id)
     qs = selectors.join_requests(request.auth).filter(team=team)
     return list(qs.filter(status=status) if status else qs)
 
@@ -656,8 +601,7 @@ def team_join_request_create(request, team_id: int, data: JoinIn):
 
 
 def _join_request(request, team_id: int, request_id: int) -> TeamJoinRequest:
-    _viewer(request)
-    team = _team(request, team_id)
+    team = _visible_team(request, team_id)
     return get_or_404(
         selectors.join_requests(request.auth).filter(team=team), request_id, _("Not found")
     )
