@@ -46,7 +46,7 @@ def document(community, quarter: str, feedbacks) -> bytes:
         doc.add_paragraph(f"{item.unit.organisation.name}：")
         doc.add_paragraph(
             f"贵单位共有{len(item.lines)}名在职党员到{community.name}报到。{quarter[:4]}年第"
-            f"{quarter[-1]}季度，其中{item.active}人参加社区服务，累计服务{item.total_hours}小时。"
+            f"{quarter[-1]}季度，其中{item.active}人参加社区服务，累计服务{item.total_hours:g}小时。"
             "具体情况如下："
         )
         table = doc.add_table(rows=1, cols=4)
