@@ -154,7 +154,7 @@ def _register(ep: Endpoint) -> None:
             setting=ep.setting,
             actor=request.auth,
             obj=ep.get(request, path[ep.id_name]),
-            changes=_changes(data),
+            values=_changes(data),
         )
         return ep.answer(request, obj)
 
@@ -503,7 +503,15 @@ for endpoint in ENDPOINTS:
 )
 def items_photo(request, item_id: int, photo: File[UploadedFile]):
     item = _one(request, selectors.shop_items(request.auth), item_id)
-    return _call(services.shop_item_update, actor=request.auth, item=item, changes={}, photo=photo)
+    attach = services.photo_attachment(photo)
+    return _call(
+        services.setting_update,
+        setting=services.SHOP_ITEM,
+        actor=request.auth,
+        obj=item,
+        values={},
+        attach=attach,
+    )
 
 
 # ---- the change log --------------------------------------------------------------------------

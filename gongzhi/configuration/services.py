@@ -1,9 +1,13 @@
 """Every change to a community's settings: validate, write, append a ``ConfigChange``.
 
-Each service takes the acting user and either the community (create) or the object (update,
-delete); values come as a dict of field names, the same for the web form and the API, and
-are checked here so that both answer with the same Chinese message. A refused change raises
-``ConfigError`` before anything is written.
+Every kind of setting is described once by a ``Setting`` (its model, fields, clean function,
+unique and in-use messages, and any rule of its own: retire instead of delete, a successor
+instead of an edit, national); ``setting_create``, ``setting_update`` and ``setting_delete``
+run the one flow for all of them: check the actor, check the values, lock, write, log. Values
+come as a dict of field names, the same for the web form and the API, and are checked here so
+that both answer with the same Chinese message. A refused change raises ``ConfigError``
+before anything is written. The ``<entity>_<verb>`` functions are typed entry points for code
+that names one kind.
 
 What already happened keeps the rule it was made under:
 
@@ -13,7 +17,10 @@ What already happened keeps the rule it was made under:
 * a points claim stores its points, but an amendment of the service hours recomputes them with
   the claim's rule; so an earning rule that claims refer to is never edited: the change ends
   it yesterday and starts a new rule today (deleting it ends it yesterday too);
-* star awards store their level; shop orders store their unit price.
+* star awards store their level, so a scheme with awards is changed, never deleted; shop
+  orders store their unit price, so an item with orders is taken off sale, not deleted;
+* venues with meetings and teams with a work history (matters owned, activities organised,
+  meeting actions) are kept: those records name them.
 """
 
 import datetime as dt
@@ -175,6 +182,7 @@ class Setting:
     current: Callable[[Model], dict] | None = None  # values as ``clean`` takes them
     insert: Callable[..., Model] | None = None  # create through another app's service
     retire: Callable[[Model], bool] | None = None  # True: retired instead of deleted
+    supersede: Callable[..., Model | None] | None = None  # a successor instead of an edit
     national: bool = False  # no community: officials keep it, see ``rules``
 
 
@@ -242,15 +250,24 @@ def setting_create(
     return obj
 
 
-def _apply(setting: Setting, *, actor, obj, changes: dict, attach=None):
-    """Update a row already authorised and locked."""
+@transaction.atomic
+def setting_update(setting: Setting, *, actor, obj, values: dict, attach=None):
+    """Change the fields named in ``values``; the others keep theirs. Returns the object, or
+    the successor where ``setting.supersede`` replaced an object in use."""
+    community_id = getattr(obj, "community_id", None)
+    _authorise(setting, actor, community_id)
+    _known(values, setting.fields)
+    obj = _lock(setting, obj)
+    if setting.supersede is not None:
+        successor = setting.supersede(actor=actor, obj=obj, values=values)
+        if successor is not None:
+            return successor
     before = snapshot(obj)
     community = None if setting.national else obj.community
-    fields = setting.clean(community, setting_values(setting, obj) | changes)
-    _write(setting, obj, fields, attach)
+    _write(setting, obj, setting.clean(community, setting_values(setting, obj) | values), attach)
     _record(
         actor=actor,
-        community_id=getattr(obj, "community_id", None),
+        community_id=community_id,
         entity=setting.entity,
         object_id=obj.pk,
         action=Action.UPDATE,
@@ -258,14 +275,6 @@ def _apply(setting: Setting, *, actor, obj, changes: dict, attach=None):
         after=snapshot(obj),
     )
     return obj
-
-
-@transaction.atomic
-def setting_update(setting: Setting, *, actor, obj, changes: dict, attach=None):
-    """Change only the fields named in ``changes``; the others keep their values."""
-    _authorise(setting, actor, getattr(obj, "community_id", None))
-    _known(changes, setting.fields)
-    return _apply(setting, actor=actor, obj=_lock(setting, obj), changes=changes, attach=attach)
 
 
 @transaction.atomic
@@ -398,12 +407,7 @@ def responsibility_rule_create(*, actor, community: Community, values: dict) -> 
 def responsibility_rule_update(
     *, actor, rule: ResponsibilityRule, changes: dict
 ) -> ResponsibilityRule:
-    return setting_update(RESPONSIBILITY_RULE, actor=actor, obj=rule, changes=changes)
-
-
-def responsibility_rule_delete(*, actor, rule: ResponsibilityRule) -> None:
-    """Matters routed by the rule keep its id in their history; nothing else refers to it."""
-    setting_delete(RESPONSIBILITY_RULE, actor=actor, obj=rule)
+    return setting_update(RESPONSIBILITY_RULE, actor=actor, obj=rule, values=changes)
 
 
 # ---- deadline policies -----------------------------------------------------------------------
@@ -439,15 +443,6 @@ DEADLINE_POLICY = Setting(
 
 def deadline_policy_create(*, actor, community: Community, values: dict) -> DeadlinePolicy:
     return setting_create(DEADLINE_POLICY, actor=actor, community=community, values=values)
-
-
-def deadline_policy_update(*, actor, policy: DeadlinePolicy, changes: dict) -> DeadlinePolicy:
-    """Only the next matters get the new deadline: submitted ones stored theirs."""
-    return setting_update(DEADLINE_POLICY, actor=actor, obj=policy, changes=changes)
-
-
-def deadline_policy_delete(*, actor, policy: DeadlinePolicy) -> None:
-    setting_delete(DEADLINE_POLICY, actor=actor, obj=policy)
 
 
 # ---- points-earning rules and star schemes ---------------------------------------------------
@@ -515,6 +510,22 @@ def _end_yesterday(rule: EarningRule) -> bool:
     return True
 
 
+def _earning_supersede(*, actor, obj: EarningRule, values: dict) -> EarningRule | None:
+    """A rule that claims refer to is never edited: it ends yesterday and a new rule with the
+    changes starts today (returned), so past claims keep theirs. None while no claim uses it."""
+    if not obj.pointsclaim_set.exists():
+        return None
+    today = timezone.localdate()
+    current = setting_values(EARNING_RULE, obj)
+    fields = _earning_clean(obj.community, current | {"valid_from": today} | values)
+    fields["valid_from"] = max(fields["valid_from"], today)
+    if fields["valid_to"] is not None and fields["valid_to"] < fields["valid_from"]:
+        raise ConfigError("invalid", _("The last day must not be before the first day."))
+    # Claims use the rule, so "deleting" it ends it yesterday (logged as retired).
+    setting_delete(EARNING_RULE, actor=actor, obj=obj)
+    return setting_create(EARNING_RULE, actor=actor, community=obj.community, values=fields)
+
+
 EARNING_RULE = Setting(
     model=EarningRule,
     entity=Entity.EARNING_RULE,
@@ -523,6 +534,7 @@ EARNING_RULE = Setting(
     ),
     clean=_earning_clean,
     retire=_end_yesterday,
+    supersede=_earning_supersede,
 )
 
 
@@ -530,24 +542,9 @@ def earning_rule_create(*, actor, community: Community, values: dict) -> Earning
     return setting_create(EARNING_RULE, actor=actor, community=community, values=values)
 
 
-@transaction.atomic
 def earning_rule_update(*, actor, rule: EarningRule, changes: dict) -> EarningRule:
-    """Edit in place while no claim refers to the rule; otherwise end it and start a new one
-    today with the changes (returned), so past claims keep theirs."""
-    _authorise(EARNING_RULE, actor, rule.community_id)
-    _known(changes, EARNING_RULE.fields)
-    rule = _lock(EARNING_RULE, rule)
-    if not rule.pointsclaim_set.exists():
-        return _apply(EARNING_RULE, actor=actor, obj=rule, changes=changes)
-    today = timezone.localdate()
-    current = setting_values(EARNING_RULE, rule)
-    fields = _earning_clean(rule.community, current | {"valid_from": today} | changes)
-    fields["valid_from"] = max(fields["valid_from"], today)
-    if fields["valid_to"] is not None and fields["valid_to"] < fields["valid_from"]:
-        raise ConfigError("invalid", _("The last day must not be before the first day."))
-    # Claims use the rule, so "deleting" it ends it yesterday (logged as retired).
-    setting_delete(EARNING_RULE, actor=actor, obj=rule)
-    return setting_create(EARNING_RULE, actor=actor, community=rule.community, values=fields)
+    """Edit in place while no claim refers to the rule; otherwise its successor (above)."""
+    return setting_update(EARNING_RULE, actor=actor, obj=rule, values=changes)
 
 
 def earning_rule_delete(*, actor, rule: EarningRule) -> None:
@@ -579,19 +576,6 @@ STAR_SCHEME = Setting(
     taken=gettext_lazy("This community already has star levels; change them instead."),
     in_use=gettext_lazy("Stars were already awarded under these levels; change them instead."),
 )
-
-
-def star_scheme_create(*, actor, community: Community, values: dict) -> StarScheme:
-    return setting_create(STAR_SCHEME, actor=actor, community=community, values=values)
-
-
-def star_scheme_update(*, actor, scheme: StarScheme, changes: dict) -> StarScheme:
-    """New thresholds count from the next review; stars already awarded keep their level."""
-    return setting_update(STAR_SCHEME, actor=actor, obj=scheme, changes=changes)
-
-
-def star_scheme_delete(*, actor, scheme: StarScheme) -> None:
-    setting_delete(STAR_SCHEME, actor=actor, obj=scheme)
 
 
 # ---- teams and their members -----------------------------------------------------------------
@@ -643,20 +627,6 @@ TEAM = Setting(
         "This team has a work history and cannot be dissolved; remove its members instead."
     ),
 )
-
-
-def team_create(*, actor, community: Community, values: dict) -> Team:
-    return setting_create(TEAM, actor=actor, community=community, values=values)
-
-
-def team_update(*, actor, team: Team, changes: dict) -> Team:
-    return setting_update(TEAM, actor=actor, obj=team, changes=changes)
-
-
-def team_dissolve(*, actor, team: Team) -> None:
-    """Dissolve a team without a history. A team that owned matters, organised activities or
-    took meeting actions stays (those records name it); staff remove its members instead."""
-    setting_delete(TEAM, actor=actor, obj=team)
 
 
 def _membership_add(actor, team: Team, partner: Partner) -> TeamMembership:
@@ -824,24 +794,6 @@ SHOP_ITEM = Setting(
 )
 
 
-def shop_item_create(*, actor, community: Community, values: dict, photo=None) -> ShopItem:
-    return setting_create(
-        SHOP_ITEM, actor=actor, community=community, values=values, attach=photo_attachment(photo)
-    )
-
-
-def shop_item_update(*, actor, item: ShopItem, changes: dict, photo=None) -> ShopItem:
-    """Orders already placed keep their unit price."""
-    return setting_update(
-        SHOP_ITEM, actor=actor, obj=item, changes=changes, attach=photo_attachment(photo)
-    )
-
-
-def shop_item_delete(*, actor, item: ShopItem) -> None:
-    """Deleted while never ordered; an item with orders is taken off sale instead."""
-    setting_delete(SHOP_ITEM, actor=actor, obj=item)
-
-
 # ---- venues and public holidays --------------------------------------------------------------
 
 
@@ -882,18 +834,6 @@ VENUE = Setting(
 )
 
 
-def venue_create(*, actor, community: Community, values: dict) -> Venue:
-    return setting_create(VENUE, actor=actor, community=community, values=values)
-
-
-def venue_update(*, actor, venue: Venue, changes: dict) -> Venue:
-    return setting_update(VENUE, actor=actor, obj=venue, changes=changes)
-
-
-def venue_delete(*, actor, venue: Venue) -> None:
-    setting_delete(VENUE, actor=actor, obj=venue)
-
-
 def _holiday_clean(community: None, values: dict) -> dict:
     return {
         "date": _date(values.get("date"), _("Give the day as a date, for example 2025-10-01.")),
@@ -910,16 +850,3 @@ PUBLIC_HOLIDAY = Setting(
     taken=gettext_lazy("That day is already in the calendar."),
     national=True,
 )
-
-
-def public_holiday_create(*, actor, values: dict) -> PublicHoliday:
-    """A day off (``is_workday`` false) or a weekend working day (调休, true)."""
-    return setting_create(PUBLIC_HOLIDAY, actor=actor, community=None, values=values)
-
-
-def public_holiday_update(*, actor, holiday: PublicHoliday, changes: dict) -> PublicHoliday:
-    return setting_update(PUBLIC_HOLIDAY, actor=actor, obj=holiday, changes=changes)
-
-
-def public_holiday_delete(*, actor, holiday: PublicHoliday) -> None:
-    setting_delete(PUBLIC_HOLIDAY, actor=actor, obj=holiday)

@@ -8,6 +8,7 @@ their subdistrict (and keep the holiday calendar); everyone else gets a 403.
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -237,18 +238,23 @@ def _save(http: HttpRequest, call: Callable, **kwargs) -> bool:
     return True
 
 
-def _posted(request: HttpRequest, section: Section, community):
-    """The posted form, and its values for the service when it passed (else None)."""
+def _submitted(request: HttpRequest, section: Section, community, may_change: bool, write):
+    """Handle a posted add or edit form: None once ``write`` (``setting_create`` or
+    ``setting_update`` with the object bound) saved it, else the form to show again."""
+    if not may_change:
+        raise PermissionDenied(_("You may not change the settings of this community."))
     form = _form(section, community, data=request.POST, files=request.FILES)
     if _photo_refused(request):
         messages.error(request, _("A photo may be at most 2 MB."))
-        return form, None
-    return form, (form.values() if form.is_valid() else None)
-
-
-def _attachment(form):
-    """The shop item's uploaded photo, stored by the service once the values pass."""
-    return services.photo_attachment(form.cleaned_data.get("photo"))
+    elif form.is_valid() and _save(
+        request,
+        write,
+        setting=section.setting,
+        values=form.values(),
+        attach=services.photo_attachment(form.cleaned_data.get("photo")),
+    ):
+        return None
+    return form
 
 
 @login_required
@@ -271,17 +277,9 @@ def section_list(request: HttpRequest, slug: str) -> HttpResponse:
     may_add = _may_edit(request, section, community.pk if community else None)
     form = _form(section, community)
     if request.method == "POST":
-        if not may_add:
-            raise PermissionDenied(_("You may not change the settings of this community."))
-        form, values = _posted(request, section, community)
-        if values is not None and _save(
-            request,
-            services.setting_create,
-            setting=section.setting,
-            community=community,
-            values=values,
-            attach=_attachment(form),
-        ):
+        write = partial(services.setting_create, community=community)
+        form = _submitted(request, section, community, may_add, write)
+        if form is None:
             return redirect("configuration:section", slug=slug)
     rows = page_of(request, section.rows(request.user))
     return render(
@@ -314,17 +312,9 @@ def section_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         for form_field in form.fields.values():
             form_field.disabled = True
     if request.method == "POST":
-        if not may_edit:
-            raise PermissionDenied(_("You may not change the settings of this community."))
-        form, values = _posted(request, section, community)
-        if values is not None and _save(
-            request,
-            services.setting_update,
-            setting=section.setting,
-            obj=obj,
-            changes=values,
-            attach=_attachment(form),
-        ):
+        write = partial(services.setting_update, obj=obj)
+        form = _submitted(request, section, community, may_edit, write)
+        if form is None:
             return redirect("configuration:section", slug=slug)
     context = {"section": section, "obj": obj, "form": form, "may_edit": may_edit}
     if section.slug == "teams":
