@@ -64,6 +64,9 @@ from gongzhi.points import selectors as points_selectors
 from gongzhi.points.models import RedemptionStatus
 from gongzhi.projects.models import PreVote, Stage
 from gongzhi.projects.rules import projects_visible
+from gongzhi.visits import rules as visit_rules
+from gongzhi.visits import selectors as visit_selectors
+from gongzhi.visits.models import CareSubject
 from gongzhi.volunteering import rules as volunteering_rules
 from gongzhi.volunteering import selectors as volunteering_selectors
 from gongzhi.volunteering.models import ClaimStatus, RecordStatus, ServiceRecord
@@ -96,6 +99,9 @@ KINDS = {
     "vote_open": pgettext_lazy("todo kind", "Vote open"),
     "community_low_rates": pgettext_lazy("todo kind", "Lowest rates"),
     "matter_waiting": pgettext_lazy("todo kind", "Waiting for others"),
+    "care_overdue": pgettext_lazy("todo kind", "Care visit overdue"),
+    "care_due": pgettext_lazy("todo kind", "Care visit due"),
+    "care_missed": pgettext_lazy("todo kind", "Care visit missed"),
 }
 # Kinds that keep the user informed rather than ask them to act: listed, not in the badge.
 FOLLOW_KINDS = frozenset({"matter_waiting", "meeting_week", "community_low_rates"})
@@ -905,6 +911,73 @@ def _pre_evaluations(ctx: _Ctx, home) -> _Part:
     return _Part(("vote_open",), lambda: {"vote_open": qs.count()}, read)
 
 
+# ---- visits and care -------------------------------------------------------------------------
+
+
+def _care_entry(ctx: _Ctx, kind: str, subject: CareSubject, title: str, link: str) -> _Entry:
+    building = subject.resident.household.unit.building
+    return _Entry(
+        kind=kind,
+        title=title,
+        link=link,
+        place=_place(ctx, building.compound.community, building.compound, building),
+        due_at=day_start(subject.next_due_on),
+        overdue=subject.next_due_on < ctx.today,
+    )
+
+
+def _care_visits(ctx: _Ctx) -> _Part:
+    """Care visits (关爱走访) the user is assigned to make: overdue, and due today."""
+    qs = visit_selectors.care_due_for(ctx.user, ctx.today)
+    late = Q(next_due_on__lt=ctx.today)
+
+    def count() -> dict[str, int]:
+        n = qs.aggregate(late=Count("id", filter=late), today=Count("id", filter=~late))
+        return {"care_overdue": n["late"], "care_due": n["today"]}
+
+    def read(kind: str | None, limit: int) -> list[_Entry]:
+        rows = qs.filter(late) if kind == "care_overdue" else qs
+        rows = rows.filter(~late) if kind == "care_due" else rows
+        rows = rows.select_related("resident__household__unit__building__compound__community")
+        return [
+            _care_entry(
+                ctx,
+                "care_overdue" if subject.next_due_on < ctx.today else "care_due",
+                subject,
+                pgettext("to-do title", "Care visit: %(name)s") % {"name": subject.resident.name},
+                f"{reverse('visits:new')}?household={subject.resident.household_id}&kind=care",
+            )
+            for subject in rows[:limit]
+        ]
+
+    return _Part(("care_overdue", "care_due"), count, read)
+
+
+def _care_missed(ctx: _Ctx) -> _Part:
+    """Care visits missed and reported by the sweep (``visits.sweep``), still not made."""
+    qs = visit_rules.care_visible(
+        ctx.user, CareSubject.objects.active().filter(escalated_due_on=F("next_due_on"))
+    )
+
+    def read(kind: str | None, limit: int) -> list[_Entry]:
+        rows = qs.select_related(
+            "resident__household__unit__building__compound__community"
+        ).order_by("next_due_on", "pk")
+        return [
+            _care_entry(
+                ctx,
+                "care_missed",
+                subject,
+                pgettext("to-do title", "Care visit missed: %(name)s")
+                % {"name": subject.resident.name},
+                reverse("visits:care"),
+            )
+            for subject in rows[:limit]
+        ]
+
+    return _Part(("care_missed",), lambda: {"care_missed": qs.count()}, read)
+
+
 # ---- per role --------------------------------------------------------------------------------
 
 
@@ -922,6 +995,7 @@ def _staff_parts(ctx: _Ctx) -> list[_Part]:
         _hotline_orders(ctx, owned_only=False),
         _staff_matters(ctx),
         _signups(ctx),
+        _care_missed(ctx),
         _follow_ups(ctx),
         _claims_to_review(ctx),
         _orders_to_hand_out(ctx),
@@ -935,12 +1009,14 @@ _ROLE_PARTS: dict[str, Callable[[_Ctx], list[_Part]]] = {
     UserRole.GRID_WORKER: lambda ctx: [
         _hotline_orders(ctx, owned_only=True),
         _grid_matters(ctx),
+        _care_visits(ctx),
         _invitations(ctx),
         _service_to_confirm(ctx),
     ],
     UserRole.PARTNER: lambda ctx: [
         _hotline_orders(ctx, owned_only=True),
         _partner_matters(ctx),
+        _care_visits(ctx),
         _follow_ups(ctx),
         _invitations(ctx),
         _service_to_confirm(ctx),
