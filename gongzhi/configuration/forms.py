@@ -13,18 +13,30 @@ def _blank(choices):
     return [("", "—"), *choices]
 
 
+def _optional_id(label) -> forms.TypedChoiceField:
+    """A choice of one of the community's rows by id (choices set by the form), or none."""
+    return forms.TypedChoiceField(
+        label=label, choices=(), coerce=int, empty_value=None, required=False
+    )
+
+
 class SettingsForm(forms.Form):
     def values(self) -> dict:
         return dict(self.cleaned_data)
 
 
-class RuleForm(SettingsForm):
+class TierForm(SettingsForm):
+    """Rules and deadlines are set per tier, or per category within it."""
+
     tier = forms.ChoiceField(label=_("Tier"), choices=Tier.choices)
     category = forms.ChoiceField(
         label=_("Category (empty: the whole tier)"),
         choices=_blank(Category.choices),
         required=False,
     )
+
+
+class RuleForm(TierForm):
     working_mode = forms.ChoiceField(label=_("Working mode"), choices=WorkingMode.choices)
     partner_kinds = forms.MultipleChoiceField(
         label=_("Partner kinds"),
@@ -67,13 +79,7 @@ class RuleForm(SettingsForm):
         self.fields["whistle_organisation_ids"].choices = [(o.pk, o.name) for o in organisations]
 
 
-class PolicyForm(SettingsForm):
-    tier = forms.ChoiceField(label=_("Tier"), choices=Tier.choices)
-    category = forms.ChoiceField(
-        label=_("Category (empty: the whole tier)"),
-        choices=_blank(Category.choices),
-        required=False,
-    )
+class PolicyForm(TierForm):
     acknowledge_hours = forms.IntegerField(label=_("Acknowledge within (hours)"), initial=24)
     resolve_days = forms.IntegerField(label=_("Resolve within (days)"))
     working_days = forms.BooleanField(label=_("Count working days only"), required=False)
@@ -109,12 +115,8 @@ class StarForm(SettingsForm):
 class TeamForm(SettingsForm):
     name = forms.CharField(label=_("Name"), max_length=60)
     kind = forms.ChoiceField(label=_("Kind"), choices=TeamKind.choices)
-    compound_id = forms.TypedChoiceField(
-        label=_("Compound"), choices=(), coerce=int, empty_value=None, required=False
-    )
-    leader_id = forms.TypedChoiceField(
-        label=_("Leader"), choices=(), coerce=int, empty_value=None, required=False
-    )
+    compound_id = _optional_id(_("Compound"))
+    leader_id = _optional_id(_("Leader"))
     focus = forms.CharField(label=_("Focus"), max_length=200, required=False)
 
     def __init__(self, *args, compounds=(), partners=(), **kwargs):
@@ -146,9 +148,7 @@ class ItemForm(SettingsForm):
 
 class VenueForm(SettingsForm):
     name = forms.CharField(label=_("Name"), max_length=60)
-    compound_id = forms.TypedChoiceField(
-        label=_("Compound"), choices=(), coerce=int, empty_value=None, required=False
-    )
+    compound_id = _optional_id(_("Compound"))
     address = forms.CharField(label=_("Address"), max_length=120, required=False)
     capacity = forms.IntegerField(label=_("Seats"), required=False)
 

@@ -102,7 +102,8 @@ def snapshot(obj) -> dict:
     return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
 
 
-def _record(*, actor, community_id, entity, object_id, action, before=None, after=None):
+def _record(actor, community_id, entity, object_id, action, *, before=None, after=None):
+    """Append one row to the change log (``community_id`` None for the national calendar)."""
     return ConfigChange.objects.create(
         community_id=community_id,
         actor=actor,
@@ -239,14 +240,7 @@ def setting_create(
     else:
         obj = setting.model() if setting.national else setting.model(community=community)
         _write(setting, obj, fields, attach)
-    _record(
-        actor=actor,
-        community_id=community_id,
-        entity=setting.entity,
-        object_id=obj.pk,
-        action=Action.CREATE,
-        after=snapshot(obj),
-    )
+    _record(actor, community_id, setting.entity, obj.pk, Action.CREATE, after=snapshot(obj))
     return obj
 
 
@@ -265,15 +259,8 @@ def setting_update(setting: Setting, *, actor, obj, values: dict, attach=None):
     before = snapshot(obj)
     community = None if setting.national else obj.community
     _write(setting, obj, setting.clean(community, setting_values(setting, obj) | values), attach)
-    _record(
-        actor=actor,
-        community_id=community_id,
-        entity=setting.entity,
-        object_id=obj.pk,
-        action=Action.UPDATE,
-        before=before,
-        after=snapshot(obj),
-    )
+    after = snapshot(obj)
+    _record(actor, community_id, setting.entity, obj.pk, Action.UPDATE, before=before, after=after)
     return obj
 
 
@@ -293,15 +280,7 @@ def setting_delete(setting: Setting, *, actor, obj) -> None:
         except ProtectedError:
             raise ConfigError("in_use", str(setting.in_use), 409) from None
         action, after = Action.DELETE, None
-    _record(
-        actor=actor,
-        community_id=community_id,
-        entity=setting.entity,
-        object_id=pk,
-        action=action,
-        before=before,
-        after=after,
-    )
+    _record(actor, community_id, setting.entity, pk, action, before=before, after=after)
 
 
 # ---- responsibility rules (责任清单) ----------------------------------------------------------
@@ -636,13 +615,9 @@ def _membership_add(actor, team: Team, partner: Partner) -> TeamMembership:
         ),
         _("This partner is already a member of the team."),
     )
+    after = snapshot(membership)
     _record(
-        actor=actor,
-        community_id=team.community_id,
-        entity=Entity.TEAM_MEMBERSHIP,
-        object_id=membership.pk,
-        action=Action.CREATE,
-        after=snapshot(membership),
+        actor, team.community_id, Entity.TEAM_MEMBERSHIP, membership.pk, Action.CREATE, after=after
     )
     return membership
 
@@ -661,14 +636,7 @@ def team_member_remove(*, actor, team: Team, partner_id: int) -> None:
         raise ConfigError("not_member", _("This partner is not a member of the team."), 404)
     before, pk = snapshot(membership), membership.pk
     membership.delete()
-    _record(
-        actor=actor,
-        community_id=team.community_id,
-        entity=Entity.TEAM_MEMBERSHIP,
-        object_id=pk,
-        action=Action.DELETE,
-        before=before,
-    )
+    _record(actor, team.community_id, Entity.TEAM_MEMBERSHIP, pk, Action.DELETE, before=before)
 
 
 @transaction.atomic
