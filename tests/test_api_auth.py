@@ -12,8 +12,9 @@ from django.test import Client, RequestFactory
 from django.urls import path
 from ninja import NinjaAPI
 
+from gongzhi import urls as site_urls
 from gongzhi.accounts.models import ApiToken
-from gongzhi.api import BearerToken, BrowserSession, api
+from gongzhi.api import BearerToken, BrowserSession
 from gongzhi.core.apischema import ApiError
 
 # An unsafe operation behind the same authentication as the real API, to prove CSRF handling
@@ -26,7 +27,9 @@ def echo(request):
     return {"user": request.auth.username}
 
 
-urlpatterns = [path("api/v1/", api.urls), path("echo/", echo_api.urls)]
+# The site's own URLs too: a refused CSRF check renders the site's "page expired" page, whose
+# layout links to the rest of the site.
+urlpatterns = [path("echo/", echo_api.urls), *site_urls.urlpatterns]
 pytestmark = pytest.mark.urls(__name__)
 
 CSRF_SECRET = "abcdefghijklmnopqrstuvwxyzABCDEF"
