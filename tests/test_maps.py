@@ -232,6 +232,59 @@ def test_overdue_layer_counts_only_late_matters(client, world):
     assert "overdue=1" in places[f"building:{world.y1.pk}"]["link"]
 
 
+def test_coverage_layer_is_the_share_of_households_visited_in_90_days(client, world):
+    from gongzhi.visits.models import Visit
+
+    map_import(community=world.a, collection=collection_a())
+    now = timezone.now()
+    # 渔家苑 1栋 has two households: one visited last week, one only half a year ago.
+    for household, days in ((world.h_y1, 7), (world.h_y1b, 180), (world.h_y2, 30)):
+        Visit.objects.create(
+            household=household,
+            visitor=world.users.grid_a1,
+            kind="routine",
+            found="一切正常",
+            visited_at=now - dt.timedelta(days=days),
+        )
+    login(client, world.users.staff_a)
+    places = _by_name(client.get(f"/api/v1/maps/{world.a.pk}?layer=coverage").json())
+    assert places[f"building:{world.y1.pk}"]["value"] == 0.5
+    assert places[f"building:{world.y1.pk}"]["figure"] == "50%"
+    assert places[f"building:{world.y2.pk}"]["value"] == 1
+    assert places[f"building:{world.j1.pk}"]["value"] == 0
+    assert places[f"grid:{world.grid_a2.pk}"]["value"] == 0.5  # y2 visited, j1 not
+    assert places[f"compound:{world.yujia.pk}"]["value"] == round(2 / 3, 3)
+    assert places[f"grid:{world.grid_a1.pk}"]["link"] == (
+        f"/visits/coverage/?place=grid%3A{world.grid_a1.pk}"
+    )
+
+
+def test_care_layer_counts_visits_due_today_or_overdue(client, world):
+    from gongzhi.visits.models import CareSubject
+
+    map_import(community=world.a, collection=collection_a())
+    today = timezone.localdate()
+    for resident, due in (
+        (world.res_a, today - dt.timedelta(days=3)),
+        (world.res_a_spouse, today),
+        (world.res_y2, today + dt.timedelta(days=5)),
+        (world.res_j1, today - dt.timedelta(days=1)),
+    ):
+        CareSubject.objects.create(
+            resident=resident,
+            reason="alone",
+            frequency_days=7,
+            registered_on=today - dt.timedelta(days=30),
+            next_due_on=due,
+        )
+    login(client, world.users.staff_a)
+    places = _by_name(client.get(f"/api/v1/maps/{world.a.pk}?layer=care_due").json())
+    assert places[f"building:{world.y1.pk}"]["value"] == 2
+    assert places[f"building:{world.y2.pk}"]["value"] == 0
+    assert places[f"grid:{world.grid_a2.pk}"]["value"] == 1
+    assert places[f"building:{world.y1.pk}"]["link"].startswith("/visits/care/?place=building")
+
+
 def test_unknown_layer_is_a_clear_error(client, world):
     map_import(community=world.a, collection=collection_a())
     login(client, world.users.staff_a)

@@ -969,6 +969,12 @@ def seed_demo(*, stdout=None) -> bool:
     from gongzhi.experiences.demo import seed_experiences  # links projects, matters, meetings
 
     seed_experiences(data.communities[0], rng=random.Random(SEED))
+    from gongzhi.visits.demo import seed_visits  # after grid-visit matters
+
+    seed_visits(data.communities[0], rng=random.Random(SEED))
+    from gongzhi.maps.demo import seed_maps  # the plan of X社区, from its registry
+
+    seed_maps(data.communities[0])
     from gongzhi.insights.rollup import rollup  # the dashboards read pre-aggregated rows
 
     rollup(full=True)

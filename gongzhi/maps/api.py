@@ -28,7 +28,11 @@ class FeaturePropertiesOut(Schema):
     title: str = Field(description="the place's name, e.g. 渔家苑 3栋")
     kind: str = Field(description="a spot's kind: gate, square, parking, other")
     grid: int | None = Field(description="a building's grid")
-    value: float | None = Field(description="the layer's figure (none for spots)")
+    value: float | None = Field(
+        description="the layer's figure: a count, or a share from 0 to 1 for coverage; none "
+        "for spots and for coverage where no household is visible"
+    )
+    figure: str = Field(description="the figure as shown, e.g. 3 or 85%")
     colour: str | None
     link: str | None = Field(description="the list behind the place")
 

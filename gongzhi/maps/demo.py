@@ -1,12 +1,12 @@
 """The X-community demo's map: a generated, plausible plan in metres (``crs`` local).
 
-The compounds are adjoining blocks in a row along a riverside street (the street runs west to
-east at y = 0, the river south of it, a riverside square between them). Inside a compound each
-grid is a rectangular block of its buildings in rows (grids in the demo never cross a
-compound), with room above for the grid's name; a strip along the street holds the compound's
-name and its south gate, a strip at the back its square and, for every other compound, a
-parking area. Built from the registry alone, so it is deterministic, and written through the
-same import as an uploaded file.
+The compounds are adjoining blocks, two along each street: the first two face the riverside
+street (west to east at y = 0; the river bank with its square lies south of it), the next two
+the street behind them, and so on. Inside a compound each grid is a rectangular block of its
+buildings in rows, with room above for the grid's name (a grid across compounds becomes a
+MultiPolygon of its blocks); a strip along the street holds the compound's name and its south
+gate, a strip at the back its square and, for every other compound, a parking area. Built from
+the registry alone, so it is deterministic, and written through the same import as an upload.
 """
 
 import math
@@ -18,6 +18,8 @@ BUILDING_W, BUILDING_D = 36, 12  # a slab block, long side west to east
 COL_PITCH, ROW_PITCH = 46, 28
 GRID_PAD, GRID_LABEL = 8, 22
 COMPOUND_PAD, FRONT, BACK = 12, 34, 44
+STREET = 24  # the width of a street between rows of compounds
+PER_STREET = 2  # compounds along each street
 
 
 def _rect(x0: float, y0: float, x1: float, y1: float) -> dict:
@@ -72,6 +74,54 @@ def _block_height(run: list[Building]) -> float:
     return GRID_LABEL + 2 * GRID_PAD + rows * ROW_PITCH - (ROW_PITCH - BUILDING_D)
 
 
+def _compound(
+    buildings: list[Building], x: float, y0: float, *, parking: bool
+) -> tuple[list[dict], float, float]:
+    """A compound's outline, grids, buildings and spots with its south-west corner at
+    ``(x, y0)``; returns them, its east edge and its north edge."""
+    compound = buildings[0].compound
+    runs = _runs(buildings)
+    block_h = max(_block_height(run) for run in runs)
+    inner: list[dict] = []
+    bx = x + COMPOUND_PAD
+    for run in runs:
+        block, block_w = _block(run, bx, y0 + FRONT, block_h)
+        inner.extend(block)
+        bx += block_w + 10
+    x1 = bx - 10 + COMPOUND_PAD
+    top = y0 + FRONT + block_h + BACK
+    back = y0 + FRONT + block_h + 8
+    features = [
+        _feature(_rect(x, y0, x1, top), level="compound", name=compound.name),
+        *inner,
+        _feature(
+            _rect(x + COMPOUND_PAD, back, x + COMPOUND_PAD + 70, top - 8),
+            level="spot",
+            kind="square",
+            compound=compound.name,
+            name=f"{compound.name}中心广场",
+        ),
+        _feature(
+            {"type": "Point", "coordinates": [round(x + COMPOUND_PAD + 24, 1), y0 + 4]},
+            level="spot",
+            kind="gate",
+            compound=compound.name,
+            name=f"{compound.name}南门",
+        ),
+    ]
+    if parking:
+        features.append(
+            _feature(
+                _rect(x1 - COMPOUND_PAD - 90, back, x1 - COMPOUND_PAD, top - 8),
+                level="spot",
+                kind="parking",
+                compound=compound.name,
+                name=f"{compound.name}停车场",
+            )
+        )
+    return features, x1, top
+
+
 def demo_geojson(community: Community) -> dict:
     """The generated plan of ``community`` as the FeatureCollection an upload would carry."""
     buildings = sorted(
@@ -82,56 +132,24 @@ def demo_geojson(community: Community) -> dict:
     for building in buildings:
         by_compound.setdefault(building.compound_id, []).append(building)
     features: list[dict] = []
-    x = 0.0
-    for number, compound_buildings in enumerate(by_compound.values()):
-        compound = compound_buildings[0].compound
-        runs = _runs(compound_buildings)
-        block_h = max(_block_height(run) for run in runs)
-        inner: list[dict] = []
-        bx = x + COMPOUND_PAD
-        for run in runs:
-            block, width = _block(run, bx, FRONT, block_h)
-            inner.extend(block)
-            bx += width + 10
-        x1 = bx - 10 + COMPOUND_PAD
-        top = FRONT + block_h + BACK
-        features.append(_feature(_rect(x, 0, x1, top), level="compound", name=compound.name))
-        features.extend(inner)
-        back = FRONT + block_h + 8
+    compounds = list(by_compound.values())
+    y0, width = 0.0, 0.0
+    for row in range(0, len(compounds), PER_STREET):
+        x, height = 0.0, 0.0
+        for number, compound_buildings in enumerate(compounds[row : row + PER_STREET], row):
+            placed, x1, top = _compound(compound_buildings, x, y0, parking=number % 2 == 0)
+            features.extend(placed)
+            x, height = x1, max(height, top - y0)
+        width = max(width, x)
+        y0 += height + STREET
+    if width:
+        # South of the riverside street, on the river bank.
         features.append(
             _feature(
-                _rect(x + COMPOUND_PAD, back, x + COMPOUND_PAD + 70, top - 8),
+                _rect(width * 0.3, -STREET - 40, width * 0.7, -STREET - 4),
                 level="spot",
                 kind="square",
-                compound=compound.name,
-                name=f"{compound.name}中心广场",
-            )
-        )
-        if number % 2 == 0:
-            features.append(
-                _feature(
-                    _rect(x1 - COMPOUND_PAD - 90, back, x1 - COMPOUND_PAD, top - 8),
-                    level="spot",
-                    kind="parking",
-                    compound=compound.name,
-                    name=f"{compound.name}停车场",
-                )
-            )
-        features.append(
-            _feature(
-                {"type": "Point", "coordinates": [round((x + x1) / 2, 1), 3.0]},
-                level="spot",
-                kind="gate",
-                compound=compound.name,
-                name=f"{compound.name}南门",
-            )
-        )
-        x = x1
-    if x:
-        # Across the street (y -24 … 0), on the river bank.
-        features.append(
-            _feature(
-                _rect(x * 0.3, -70, x * 0.7, -28), level="spot", kind="square", name="滨江广场"
+                name="滨江广场",
             )
         )
     return {

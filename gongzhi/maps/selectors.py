@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from django.apps import apps
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -89,6 +90,8 @@ class Layer:
     link: Callable[[str, int], str]
     pieces: Callable[[], list[Piece]] = _count_pieces
     percent: bool = False
+    # The figure of a place with no row: none of a count, unknown for a share.
+    missing: float | None = 0
 
 
 def layers() -> dict[str, Layer]:
@@ -109,7 +112,104 @@ def layers() -> dict[str, Layer]:
             lambda level, pk: _matters_link(level, pk, {"overdue": "1"}),
         ),
     ]
+    if apps.is_installed("gongzhi.visits"):
+        layers += _visit_layers()
     return {layer.key: layer for layer in layers}
+
+
+def _coverage_pieces() -> list[Piece]:
+    # Low coverage is what needs attention, so the scale runs the other way.
+    return [
+        Piece(0.85, None, SCALE[0], "≥ 85%"),
+        Piece(0.7, 0.85 - 1e-9, SCALE[1], "70–85%"),
+        Piece(0.5, 0.7 - 1e-9, SCALE[2], "50–70%"),
+        Piece(0.25, 0.5 - 1e-9, SCALE[3], "25–50%"),
+        Piece(0, 0.25 - 1e-9, SCALE[4], "< 25%"),
+    ]
+
+
+def _visit_layers() -> list[Layer]:
+    """Visit coverage (90 days) and care visits due, read through the visits app's own
+    selectors and rules (so the care register's scope applies on the map too)."""
+    from gongzhi.accounts.scope import registry_reach, restrict
+    from gongzhi.places.models import Building, Household
+    from gongzhi.visits.models import CareSubject
+    from gongzhi.visits.rules import care_visible
+    from gongzhi.visits.selectors import coverage_counts
+
+    def coverage(user, community):
+        """Share of the households the user may see visited in 90 days (two queries)."""
+        households = restrict(
+            Household.objects.filter(unit__building__compound__community=community),
+            registry_reach(user),
+        )
+        rows = coverage_counts(households, timezone.localdate(), by="unit__building")
+        places = {
+            pk: (grid_id, compound_id)
+            for pk, grid_id, compound_id in Building.objects.filter(
+                pk__in=[row["unit__building"] for row in rows]
+            ).values_list("pk", "grid_id", "compound_id")
+        }
+        totals: dict[tuple[str, int], list[int]] = {}
+        for row in rows:
+            grid_id, compound_id = places[row["unit__building"]]
+            keys = [("building", row["unit__building"]), ("compound", compound_id)]
+            if grid_id is not None:
+                keys.append(("grid", grid_id))
+            for key in keys:
+                total = totals.setdefault(key, [0, 0])
+                total[0] += row["visited_90"]
+                total[1] += row["households"]
+        return {key: round(v / n, 3) for key, (v, n) in totals.items() if n}
+
+    def care_due(user, community):
+        """Care subjects the user may see whose visit is due today or overdue (one query)."""
+        building = "resident__household__unit__building"
+        rows = (
+            care_visible(
+                user,
+                CareSubject.objects.active().filter(
+                    next_due_on__lte=timezone.localdate(),
+                    **{f"{building}__compound__community": community},
+                ),
+            )
+            .order_by()
+            .values(f"{building}_id", f"{building}__grid_id", f"{building}__compound_id")
+            .annotate(n=Count("id", distinct=True))
+        )
+        figures: dict[tuple[str, int], int] = {}
+        for row in rows:
+            for level, key in (
+                ("building", f"{building}_id"),
+                ("grid", f"{building}__grid_id"),
+                ("compound", f"{building}__compound_id"),
+            ):
+                if row[key] is not None:
+                    figures[(level, row[key])] = figures.get((level, row[key]), 0) + row["n"]
+        return figures
+
+    def link(name: str):
+        return lambda level, pk: reverse(name) + "?" + urlencode({"place": f"{level}:{pk}"})
+
+    return [
+        Layer(
+            "coverage",
+            gettext_lazy("Visit coverage (90 days)"),
+            gettext_lazy("households visited in 90 days"),
+            coverage,
+            link("visits:coverage"),
+            pieces=_coverage_pieces,
+            percent=True,
+            missing=None,
+        ),
+        Layer(
+            "care_due",
+            gettext_lazy("Care visits due"),
+            gettext_lazy("care visits due"),
+            care_due,
+            link("visits:care"),
+        ),
+    ]
 
 
 class BadLayer(ValueError):
@@ -210,8 +310,12 @@ def map_view(user, community: Community, layer: Layer) -> MapView:
             value = None
         else:
             level, pk = shape.level, place.pk
-            value = figures.get((level, pk), 0)
+            value = figures.get((level, pk), layer.missing)
         piece = piece_of(pieces, value)
+        if value is None:
+            figure = "—"
+        else:
+            figure = f"{value:.0%}" if layer.percent else str(value)
         features.append(
             {
                 "type": "Feature",
@@ -224,6 +328,7 @@ def map_view(user, community: Community, layer: Layer) -> MapView:
                     "kind": place.kind if shape.level == Level.SPOT else "",
                     "grid": place.grid_id if shape.level == Level.BUILDING else None,
                     "value": value,
+                    "figure": figure,
                     "colour": piece.colour if piece else None,
                     "link": layer.link(level, pk) if level else None,
                 },

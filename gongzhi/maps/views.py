@@ -39,10 +39,10 @@ STYLES = {
     },
     Level.SPOT: {
         "itemStyle": {"areaColor": "#d5e8cf", "borderColor": "#7fa276", "borderWidth": 1},
-        "label": {"show": True, "color": "#44633c", "fontSize": 11},
+        "label": {"show": False, "color": "#44633c", "fontSize": 11},
     },
     Level.BUILDING: {
-        "itemStyle": {"borderColor": "#5f5f5f", "borderWidth": 0.8},
+        "itemStyle": {"areaColor": "#f4f4f4", "borderColor": "#5f5f5f", "borderWidth": 0.8},
         "label": {"show": False},
     },
 }
@@ -75,9 +75,7 @@ def tip(view: MapView, props: dict) -> list[str]:
         lines = [props["title"], str(SpotKind(props["kind"]).label)]
         return [*lines, _("Click for the matters of its compound")] if props["link"] else lines
     lines = [f"{props['title']} · {Level(level).label}"]
-    value = props["value"]
-    figure = f"{value:.0%}" if view.layer.percent and value is not None else str(value)
-    lines.append(f"{view.layer.tip}: {figure}")
+    lines.append(f"{view.layer.tip}: {props['figure']}")
     lines.append(_("Click for the list"))
     return lines
 
@@ -93,7 +91,9 @@ def map_option(view: MapView, map_name: str) -> dict:
             points.append({"name": props["name"], "value": feature["geometry"]["coordinates"]})
             continue
         item_style = dict(style["itemStyle"])
-        if props["colour"]:
+        if props["level"] == Level.BUILDING and props["colour"]:
+            # Only buildings are filled by the layer; grids and compounds carry it in their
+            # tooltip, so the buildings inside them stay readable.
             item_style["areaColor"] = props["colour"]
         regions.append(
             {
@@ -146,8 +146,12 @@ def map_payload(view: MapView) -> dict:
         if cp is not None:
             props["cp"] = cp
         polygons.append({"type": "Feature", "properties": props, "geometry": feature["geometry"]})
+    min_x, min_y, max_x, max_y = view.bbox
     return {
         "name": name,
+        # Height over width as drawn: the page sizes the chart to it, so a phone shows the
+        # map across its width instead of a tall box with the map in the middle.
+        "ratio": round((max_y - min_y) / max((max_x - min_x) * view.aspect_scale, 1e-9), 3),
         "geojson": {"type": "FeatureCollection", "features": polygons},
         "option": map_option(view, name),
         "places": {

@@ -16,6 +16,8 @@
     var data = JSON.parse(document.getElementById(el.dataset.map).textContent);
     echarts.registerMap(data.name, data.geojson);
     var option = data.option;
+    var height = el.clientWidth * data.ratio / 0.95 + 24;
+    el.style.height = Math.round(Math.min(Math.max(height, 300), 720)) + "px";
     option.tooltip.formatter = function (params) {
       var place = data.places[params.name];
       return place ? place.tip.map(escape).join("<br>") : "";
