@@ -126,7 +126,7 @@ def test_check_in_page_has_one_big_button_and_refuses_in_chinese(world, cadre, a
         follow=True,
     )
     assert CheckIn.objects.get().building == world.y1
-    assert "已签到" in answer.content.decode()
+    assert "已在渔家苑 1栋签到" in answer.content.decode()
     answer = client.post(
         "/party/checkin/",
         {"assignment": assignment.pk, "building": world.j1.pk},
