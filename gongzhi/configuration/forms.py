@@ -20,6 +20,12 @@ def _optional_id(label) -> forms.TypedChoiceField:
     )
 
 
+def _checkboxes(label, choices) -> forms.MultipleChoiceField:
+    return forms.MultipleChoiceField(
+        label=label, choices=choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+
 class SettingsForm(forms.Form):
     def values(self) -> dict:
         return dict(self.cleaned_data)
@@ -38,27 +44,10 @@ class TierForm(SettingsForm):
 
 class RuleForm(TierForm):
     working_mode = forms.ChoiceField(label=_("Working mode"), choices=WorkingMode.choices)
-    partner_kinds = forms.MultipleChoiceField(
-        label=_("Partner kinds"),
-        choices=PartnerKind.choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    role_codes = forms.MultipleChoiceField(
-        label=_("Roles"), choices=(), required=False, widget=forms.CheckboxSelectMultiple
-    )
-    team_kinds = forms.MultipleChoiceField(
-        label=_("Team kinds"),
-        choices=TeamKind.choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    organisation_kinds = forms.MultipleChoiceField(
-        label=_("Organisation kinds"),
-        choices=OrganisationKind.choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
+    partner_kinds = _checkboxes(_("Partner kinds"), PartnerKind.choices)
+    role_codes = _checkboxes(_("Roles"), ())  # the roles are read when the form is made
+    team_kinds = _checkboxes(_("Team kinds"), TeamKind.choices)
+    organisation_kinds = _checkboxes(_("Organisation kinds"), OrganisationKind.choices)
     whistle_organisation_ids = forms.TypedMultipleChoiceField(
         label=_("Whistle to (hard matters)"),
         choices=(),
