@@ -1,5 +1,7 @@
-"""The community's own settings over the API (社区设置): one function per operation, each
-calling the same service as the settings pages.
+"""The community's own settings over the API (社区设置), calling the same services as the
+settings pages. Each kind of setting is one ``Endpoint`` (paths, explicit In/Out schemas, its
+``services.Setting``) from which ``_register`` makes its list / add / change / delete
+operations; the shop photo, the change log, team members and join requests are written out.
 
 ``router`` is mounted at the API root before the matters router, so that
 ``/matters/rules`` and ``/matters/deadline-policies`` are not taken for a matter id. The team
@@ -163,26 +165,24 @@ def _register(ep: Endpoint) -> None:
         _call(services.setting_delete, setting=ep.setting, actor=request.auth, obj=obj)
         return 204, None
 
-    registrations = {
-        "list": lambda: ep.router.get(
+    if "list" in ep.operations:
+        ep.router.get(
             ep.path,
             response={200: Page[ep.schema_out], 403: ErrorOut},
             summary=ep.summaries.get("list"),
-        )(_operation(list_, f"{ep.name}_list", paging=Query[PageIn])),
-        "create": lambda: ep.router.post(
-            ep.path,
-            response={201: ep.schema_out, **REFUSED},
-            summary=ep.summaries.get("create"),
-        )(_operation(create, f"{ep.name}_create", data=ep.schema_in)),
-        "update": lambda: ep.router.patch(
+        )(_operation(list_, f"{ep.name}_list", paging=Query[PageIn]))
+    if "create" in ep.operations:
+        ep.router.post(
+            ep.path, response={201: ep.schema_out, **REFUSED}, summary=ep.summaries.get("create")
+        )(_operation(create, f"{ep.name}_create", data=ep.schema_in))
+    if "update" in ep.operations:
+        ep.router.patch(
             one, response={200: ep.schema_out, **REFUSED}, summary=ep.summaries.get("update")
-        )(_operation(update, f"{ep.name}_update", **{ep.id_name: int, "data": ep.schema_in})),
-        "delete": lambda: ep.router.delete(
-            one, response={204: None, **REFUSED}, summary=ep.summaries.get("delete")
-        )(_operation(delete, f"{ep.name}_{ep.delete_name}", **{ep.id_name: int})),
-    }
-    for operation in ep.operations:
-        registrations[operation]()
+        )(_operation(update, f"{ep.name}_update", **{ep.id_name: int, "data": ep.schema_in}))
+    if "delete" in ep.operations:
+        ep.router.delete(one, response={204: None, **REFUSED}, summary=ep.summaries.get("delete"))(
+            _operation(delete, f"{ep.name}_{ep.delete_name}", **{ep.id_name: int})
+        )
 
 
 # ---- the schemas of each kind of setting -----------------------------------------------------
