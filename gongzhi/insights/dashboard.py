@@ -228,6 +228,16 @@ def paper_sections(data: dict, links: Links) -> list[dict]:
         (_("Mediation cases"), mediation.get("total", 0), links("/mediation/")),
         (_("Volunteer service hours"), data.get("service_hours", 0), links("/volunteering/")),
         (_("Points issued"), data.get("points_issued", 0), ""),
+        (
+            _("Households visited in 90 days"),
+            data.get("visits", {}).get("households_covered_90d", 0),
+            links("/visits/coverage/"),
+        ),
+        (
+            _("Care visits overdue"),
+            data.get("care", {}).get("visits_overdue", 0),
+            links("/visits/care/"),
+        ),
     ]
     sections = [_simple("paper", _("Key figures"), key_figures)]
     sections.append(
