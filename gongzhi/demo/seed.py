@@ -972,6 +972,9 @@ def seed_demo(*, stdout=None) -> bool:
     from gongzhi.visits.demo import seed_visits  # after grid-visit matters
 
     seed_visits(data.communities[0], rng=random.Random(SEED))
+    from gongzhi.party.demo import seed_party  # after matters and service records
+
+    seed_party(data.communities[0], rng=random.Random(SEED))
     from gongzhi.maps.demo import seed_maps  # the plan of X社区, from its registry
 
     seed_maps(data.communities[0])

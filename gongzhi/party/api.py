@@ -237,7 +237,7 @@ def _member_out(m) -> dict:
         "lives_here": m.lives_here,
         "in_service": m.in_service,
         "joined_on": m.joined_on,
-        "centre_household": hasattr(m, "centre_household"),
+        "centre_household": bool(getattr(m, "looks_after", 0)),
     }
 
 

@@ -150,9 +150,9 @@ def org_tree(user, *, community_id: int | None = None, since: dt.date | None = N
 def members_visible(user):
     return rules.visible(
         user,
-        PartyMember.objects.filter(left_on__isnull=True).select_related(
-            "branch", "centre_household"
-        ),
+        PartyMember.objects.filter(left_on__isnull=True)
+        .select_related("branch")
+        .annotate(looks_after=Count("centre_household__neighbours")),
     )
 
 
