@@ -75,7 +75,7 @@ def tip(view: MapView, props: dict) -> list[str]:
         lines = [props["title"], str(SpotKind(props["kind"]).label)]
         return [*lines, _("Click for the matters of its compound")] if props["link"] else lines
     lines = [f"{props['title']} · {Level(level).label}"]
-    lines.append(f"{view.layer.tip}: {props['figure']}")
+    lines.append(_("%(what)s: %(figure)s") % {"what": view.layer.tip, "figure": props["figure"]})
     lines.append(_("Click for the list"))
     return lines
 
@@ -112,8 +112,12 @@ def map_option(view: MapView, map_name: str) -> dict:
             "map": map_name,
             "roam": True,
             "aspectScale": view.aspect_scale,
-            "layoutCenter": ["50%", "50%"],
-            "layoutSize": "95%",
+            # The plan fills the box, keeping its proportions (layoutSize would size it to
+            # the box's shorter side).
+            "top": 12,
+            "bottom": 12,
+            "left": 12,
+            "right": 12,
             "scaleLimit": {"min": 0.8, "max": 12},
             "selectedMode": False,
             "tooltip": {"show": True},
@@ -127,7 +131,6 @@ def map_option(view: MapView, map_name: str) -> dict:
                 "symbolSize": 22,
                 "itemStyle": {"color": "#44633c"},
                 "data": points,
-                "zlevel": 1,
             }
         ],
     }

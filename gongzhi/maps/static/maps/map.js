@@ -16,12 +16,15 @@
     var data = JSON.parse(document.getElementById(el.dataset.map).textContent);
     echarts.registerMap(data.name, data.geojson);
     var option = data.option;
-    var height = el.clientWidth * data.ratio / 0.95 + 24;
+    var height = (el.clientWidth - 24) * data.ratio + 24;
     el.style.height = Math.round(Math.min(Math.max(height, 300), 720)) + "px";
-    option.tooltip.formatter = function (params) {
+    function tip(params) {
       var place = data.places[params.name];
       return place ? place.tip.map(escape).join("<br>") : "";
-    };
+    }
+    // The geo component's own tooltip would show the region's key ("grid:3").
+    option.tooltip.formatter = tip;
+    option.geo.tooltip.formatter = tip;
     var chart = echarts.init(el);
     chart.setOption(option);
     chart.on("click", function (params) {
