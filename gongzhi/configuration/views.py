@@ -1,8 +1,9 @@
 """The settings pages (社区设置): one list-and-add page and one edit page per kind of setting,
 the team members and join requests, and the change log.
 
-Every kind of setting is described once in ``SECTIONS`` (its form, its rows, its services);
-the same three views serve all of them. Staff see and change their community; officials see
+Every kind of setting is described once in ``SECTIONS`` (its form, its rows and cells, its
+``services.Setting``); the same three views serve all of them through ``setting_create``,
+``setting_update`` and ``setting_delete``. Staff see and change their community; officials see
 their subdistrict (and keep the holiday calendar); everyone else gets a 403.
 """
 
