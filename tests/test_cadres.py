@@ -173,6 +173,8 @@ def test_cadre_named_in_a_whistle_sees_the_task(world, cadre, assignment, client
     assert Matter.objects.filter(matter_rules.visible_q(cadre), pk=matter.pk).exists()
     login(client, cadre)
     assert client.get(f"/matters/{matter.pk}/").status_code == 200
+    # the task is in the cadre's 待办, as any matter a partner owns
+    assert "外墙脱落" in client.get("/todo/").content.decode()
 
     with pytest.raises(PartyError) as exc:
         cadre_task_dispatch(actor=world.users.staff_a, matter=matter, assignment=assignment)
