@@ -6,8 +6,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from gongzhi.maps.services import map_import
-from tests.browser.journeys import assert_chinese
-from tests.browser.test_registry_browser import log_in
+from tests.browser.journeys import Journey, name_the_personas
 from tests.factories_matters import make_matter
 from tests.test_maps import collection_a
 
@@ -20,16 +19,18 @@ def test_official_clicks_a_grid_to_its_open_matters(page, world, artifacts):
     make_matter(building=world.y1, text="1栋单元门禁坏了")
     make_matter(building=world.y2, text="2栋路灯不亮")  # grid A2: not in the list below
 
-    log_in(page, "official")
-    page.locator(f".main-nav a[href='{reverse('maps:map')}']").click()
-    page.wait_for_url("**/maps/")
+    name_the_personas()
+    journey = Journey(page, artifacts, "map", phone=False)
+    journey.log_in("official")
+    journey.menu("地图")  # steps check the page is all Chinese and quick
+    journey.step("map")
+    assert page.url.endswith(reverse("maps:map"))
     chart = page.locator("#community-map")
     expect(chart.locator("canvas").first).to_be_visible()
     page.wait_for_function(
         "() => window.echarts && echarts.getInstanceByDom(document.getElementById('community-map'))"
     )
     expect(page.locator(".map-legend")).to_contain_text("未办结事项")
-    assert_chinese(page, "map")
     page.screenshot(path=str(artifacts / "map-1-community.png"), full_page=True)
 
     # A point of grid A1 away from its building and the square (plan metres, see collection_a),
