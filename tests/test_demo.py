@@ -70,6 +70,13 @@ def test_seed_demo_loads_the_papers_figures_once():
     assert figures["partners"]["team"] > 0
     assert 90 <= figures["buildings"] <= 110
     assert figures["grids"] == 8
+    assert figures["party"] == {
+        "branches": 106,  # 4 小区党支部 and a 楼栋党小组 per building
+        "members": 300,
+        "in_service_registered": 48,
+        "units_registered": 7,
+        "dispatched_cadres": 8,
+    }
 
     # Running again (here through `gongzhi demo --no-serve`) adds nothing.
     before = row_counts()
