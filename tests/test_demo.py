@@ -70,6 +70,11 @@ def test_seed_demo_loads_the_papers_figures_once():
     assert figures["partners"]["team"] > 0
     assert 90 <= figures["buildings"] <= 110
     assert figures["grids"] == 8
+    # A year of visits: 90-day coverage between the best-run grid (~83 %) and the weakest.
+    assert figures["visits"]["total"] > 30_000
+    assert 0.55 <= figures["visits"]["coverage_90d"] <= 0.75
+    assert 300 <= figures["care"]["registered"] <= 500
+    assert 0 < figures["care"]["visits_overdue"] < figures["care"]["visits_due"]
     assert figures["party"] == {
         "branches": 106,  # 4 小区党支部 and a 楼栋党小组 per building
         "members": 300,
