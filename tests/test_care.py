@@ -242,3 +242,20 @@ def test_the_coverage_export_carries_no_reasons(registered, client):
     sheet = openpyxl.load_workbook(io.BytesIO(content)).active
     cells = " ".join(str(c.value) for row in sheet.iter_rows() for c in row)
     assert "alone" not in cells and "王建国" not in cells
+
+
+def test_the_care_list_and_day_list_query_counts_are_fixed(
+    registered, client, django_assert_num_queries
+):
+    world, *_ = registered
+    login(client, world.users.staff_a)
+    # session, user, profile, count, page, visitors
+    with django_assert_num_queries(6):
+        client.get("/api/v1/care/subjects")
+    login(client, world.users.grid_a2)
+    # session, user, profile (+ its grid), care due, households not visited longest
+    with django_assert_num_queries(5):
+        client.get("/api/v1/visits/today")
+    register(world, world.res_j1, [world.users.grid_a2], days_ago=2)
+    with django_assert_num_queries(5):
+        assert len(client.get("/api/v1/visits/today").json()) == 2

@@ -80,3 +80,35 @@ def test_household_type_ahead_on_the_phone(phone_page, world, artifacts):
     page.locator("button[type=submit]").click()
     page.wait_for_url("**/visits/")
     assert Visit.objects.get().household == world.h_y1b
+
+
+def test_staff_coverage_and_care_register_in_chinese(phone_page, world, artifacts):
+    name_the_personas()
+    today = timezone.localdate()
+    subject = CareSubject.objects.create(
+        resident=world.res_y1b,
+        reason=CareReason.SUBSISTENCE,
+        frequency_days=30,
+        registered_on=today,
+        next_due_on=today,
+    )
+    subject.visitors.add(world.users.grid_a1)
+    Visit.objects.create(
+        household=world.h_y1,
+        visitor=world.users.grid_a1,
+        kind="routine",
+        found="一切正常",
+        visited_at=timezone.now(),
+    )
+    page = phone_page
+    enter(page, "staff_a")
+    page.goto("/visits/coverage/")
+    expect(page.locator("main")).to_contain_text("共 4 户：近90天走访 1 户，从未走访 3 户。")
+    assert_chinese(page, "visits/coverage")
+    assert_fits_phone(page, "visits/coverage")
+    page.screenshot(path=artifacts / "visits-coverage.png", full_page=True)
+    page.goto("/visits/care/")
+    expect(page.locator("main")).to_contain_text("低保户")
+    assert_chinese(page, "visits/care")
+    assert_fits_phone(page, "visits/care")
+    page.screenshot(path=artifacts / "visits-care.png", full_page=True)
