@@ -30,6 +30,11 @@ def test_staff_see_the_settings_in_chinese(client, world):
         assert response.status_code == 200, url
     page = client.get("/settings/").content.decode()
     assert "社区设置" in page and "责任清单" in page and "修改记录" in page
+    # The keys for other systems are reached from here, and open for staff.
+    assert "对外接口" in page
+    for url in ("/hotline/credentials/", "/open311/keys/"):
+        assert f'href="{url}"' in page
+        assert client.get(url).status_code == 200, url
 
 
 @pytest.mark.parametrize("who", ["resident_a", "grid_a1", "partner_a"])
