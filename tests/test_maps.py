@@ -14,8 +14,9 @@ from gongzhi.maps.demo import demo_geojson, seed_maps
 from gongzhi.maps.geojson import GeometryError, check_geometry
 from gongzhi.maps.models import CommunityMap, Crs, Shape, Spot
 from gongzhi.maps.services import MapImportError, map_import, parse_geojson
-from gongzhi.matters.models import Category, Channel, Matter, Status, Tier
+from gongzhi.matters.models import Matter, Status
 from tests.conftest import login
+from tests.factories_matters import make_matter
 
 
 def rect(x0, y0, x1, y1):
@@ -61,20 +62,12 @@ def collection_a():
     }
 
 
-def matter(world, *, building, status=Status.RECEIVED, due_at=None, overdue=False):
-    return Matter.objects.create(
-        text="楼道堆物",
-        channel=Channel.values[0],
-        community=building.compound.community,
-        compound=building.compound,
-        building=building,
-        category=Category.values[0],
-        tier=Tier.values[0],
-        status=status,
-        created_at=timezone.now() - dt.timedelta(days=3),
-        due_at=due_at,
-        overdue=overdue,
-    )
+def matter(building, *, status=Status.RECEIVED, due_at=None, overdue=False):
+    """A matter at ``building``; ``due_at`` and ``overdue`` replace the policy's deadline."""
+    made = make_matter(building=building, status=status)
+    if due_at is not None or overdue:
+        Matter.objects.filter(pk=made.pk).update(due_at=due_at or made.due_at, overdue=overdue)
+    return made
 
 
 # ---- import ----------------------------------------------------------------------------------
@@ -194,10 +187,10 @@ def _by_name(payload):
 
 def test_api_gives_each_place_its_open_matters_and_the_list_behind_it(client, world):
     map_import(community=world.a, collection=collection_a())
-    matter(world, building=world.y1)
-    matter(world, building=world.y1, status=Status.IN_PROGRESS)
-    matter(world, building=world.y2)
-    matter(world, building=world.j1, status=Status.CLOSED)
+    matter(world.y1)
+    matter(world.y1, status=Status.IN_PROGRESS)
+    matter(world.y2)
+    matter(world.j1, status=Status.CLOSED)
     login(client, world.users.staff_a)
     payload = client.get(f"/api/v1/maps/{world.a.pk}").json()
     places = _by_name(payload)
@@ -221,9 +214,9 @@ def test_api_gives_each_place_its_open_matters_and_the_list_behind_it(client, wo
 def test_overdue_layer_counts_only_late_matters(client, world):
     map_import(community=world.a, collection=collection_a())
     past = timezone.now() - dt.timedelta(days=1)
-    matter(world, building=world.y1, due_at=past)
-    matter(world, building=world.y1, due_at=timezone.now() + dt.timedelta(days=2))
-    matter(world, building=world.y2, overdue=True)
+    matter(world.y1, due_at=past)
+    matter(world.y1, due_at=timezone.now() + dt.timedelta(days=2))
+    matter(world.y2, overdue=True)
     login(client, world.users.official)
     places = _by_name(client.get(f"/api/v1/maps/{world.a.pk}?layer=overdue").json())
     assert places[f"building:{world.y1.pk}"]["value"] == 1
@@ -315,7 +308,7 @@ def test_residents_and_partners_have_no_map(client, world, persona):
 
 def test_grid_worker_sees_their_grid_and_its_surroundings_only(client, world):
     map_import(community=world.a, collection=collection_a())
-    matter(world, building=world.y2)
+    matter(world.y2)
     login(client, world.users.grid_a1)
     places = _by_name(client.get(f"/api/v1/maps/{world.a.pk}").json())
     assert set(places) == {
@@ -328,13 +321,31 @@ def test_grid_worker_sees_their_grid_and_its_surroundings_only(client, world):
     assert places[f"compound:{world.yujia.pk}"]["value"] == 0
 
 
-def test_map_queries_do_not_grow_with_buildings(client, world, django_assert_num_queries):
+@pytest.mark.parametrize(
+    ("layer", "queries"), [("open", 7), ("overdue", 7), ("coverage", 8), ("care_due", 7)]
+)
+def test_each_layer_is_a_fixed_number_of_queries(
+    client, world, django_assert_num_queries, layer, queries
+):
     map_import(community=world.a, collection=collection_a())
+    for building in (world.y1, world.y2, world.j1):
+        matter(building)
     login(client, world.users.staff_a)
-    client.get(f"/api/v1/maps/{world.a.pk}")  # sessions and profile warm
-    # community, map, shapes, figures (+ session and user and profile)
-    with django_assert_num_queries(7):
-        client.get(f"/api/v1/maps/{world.a.pk}")
+    url = f"/api/v1/maps/{world.a.pk}?layer={layer}"
+    client.get(url)
+    # session, user, profile; the community, its map, the shapes; the figures (coverage: two)
+    with django_assert_num_queries(queries):
+        assert client.get(url).status_code == 200
+
+
+def test_map_page_is_a_fixed_number_of_queries(client, world, django_assert_num_queries):
+    map_import(community=world.a, collection=collection_a())
+    login(client, world.users.official)
+    client.get("/maps/")
+    # session, user, profile; the communities with a map, the map, the shapes, the figures;
+    # the navigation's unread messages
+    with django_assert_num_queries(8):
+        assert client.get("/maps/").status_code == 200
 
 
 # ---- pages and the command -------------------------------------------------------------------
@@ -342,7 +353,7 @@ def test_map_queries_do_not_grow_with_buildings(client, world, django_assert_num
 
 def test_map_page_draws_the_communitys_geometry(client, world):
     map_import(community=world.a, collection=collection_a())
-    matter(world, building=world.y1)
+    matter(world.y1)
     login(client, world.users.official)
     page = client.get("/maps/")
     html = page.content.decode()
