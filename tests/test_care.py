@@ -259,3 +259,26 @@ def test_the_care_list_and_day_list_query_counts_are_fixed(
     register(world, world.res_j1, [world.users.grid_a2], days_ago=2)
     with django_assert_num_queries(5):
         assert len(client.get("/api/v1/visits/today").json()) == 2
+
+
+def test_staff_register_a_person_on_the_page(world, client):
+    login(client, world.users.staff_a)
+    assert client.get("/visits/care/new/").status_code == 200
+    form = {
+        "resident": f"resident:{world.res_a.pk}",
+        "reason": "oldest",
+        "frequency_days": "0",
+        "visitors": [f"partner:{world.p_neighbour.pk}", f"user:{world.users.grid_a1.pk}"],
+    }
+    refused = client.post("/visits/care/new/", form, headers={"Accept-Language": "zh-hans"})
+    assert refused.status_code == 400
+    assert "走访频率须在 1 到 366 天之间。" in refused.content.decode()
+    assert CareSubject.objects.count() == 0
+    form["frequency_days"] = "14"
+    assert client.post("/visits/care/new/", form).status_code == 302
+    subject = CareSubject.objects.get()
+    assert (subject.resident, subject.reason, subject.frequency_days) == (world.res_a, "oldest", 14)
+    # The partner picked is their own account.
+    assert set(subject.visitors.all()) == {world.users.partner_a, world.users.grid_a1}
+    login(client, world.users.grid_a1)
+    assert client.get("/visits/care/new/").status_code == 403

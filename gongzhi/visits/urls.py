@@ -10,4 +10,5 @@ urlpatterns = [
     path("log/", views.visit_log, name="log"),
     path("coverage/", views.coverage, name="coverage"),
     path("care/", views.care, name="care"),
+    path("care/new/", views.care_new, name="care_new"),
 ]

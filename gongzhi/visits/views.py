@@ -5,6 +5,7 @@ import re
 import uuid
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
@@ -16,8 +17,10 @@ from django.utils.translation import gettext as _
 from gongzhi.core.excel import workbook_bytes, xlsx_response
 from gongzhi.core.listing import BadFilter, paginate, place_param, render_bad_filter
 from gongzhi.core.listing import place_options as place_groups
+from gongzhi.partners.models import Partner
+from gongzhi.pickers.selectors import PickError, options_for, resolve
 from gongzhi.visits import rules, selectors, services
-from gongzhi.visits.models import VisitKind
+from gongzhi.visits.models import CareReason, VisitKind
 from gongzhi.visits.services import VisitError
 
 SEARCH_LIMIT = 10
@@ -185,5 +188,66 @@ def care(request: HttpRequest) -> HttpResponse:
             "page": paginate(request, qs),
             "place_groups": place_groups(request.user),
             "today": timezone.localdate(),
+            "can_manage": rules.can_manage_care(request.user),
         },
+    )
+
+
+def _visitor_accounts(picked: list) -> list:
+    """Picked users as they are; picked partners as their own accounts (visitors are users)."""
+    User = get_user_model()
+    partners = [obj for obj in picked if isinstance(obj, Partner)]
+    accounts = {
+        user.profile.partner_id: user
+        for user in User.objects.filter(profile__partner__in=partners).select_related("profile")
+    }
+    users = []
+    for obj in picked:
+        if isinstance(obj, Partner):
+            if obj.pk not in accounts:
+                raise PickError(_("%(name)s has no account to be a visitor.") % {"name": obj.name})
+            users.append(accounts[obj.pk])
+        else:
+            users.append(obj)
+    return users
+
+
+@login_required
+def care_new(request: HttpRequest) -> HttpResponse:
+    """Put a resident on the care register (community staff): resident and visitors chosen with
+    the type-ahead picker, the reason from the list, the frequency in days."""
+    if not rules.can_manage_care(request.user):
+        raise PermissionDenied
+    data = request.POST if request.method == "POST" else {}
+    error, picked_resident, picked_visitors = "", [], []
+    if request.method == "POST":
+        try:
+            picked_resident = resolve(request.user, data.getlist("resident")[:1], ["resident"])
+            picked_visitors = resolve(request.user, data.getlist("visitors"), ["user", "partner"])
+            if not picked_resident:
+                raise VisitError("invalid_resident", _("Choose the person to register."))
+            services.care_subject_create(
+                actor=request.user,
+                resident=picked_resident[0],
+                reason=data.get("reason", ""),
+                frequency_days=data.get("frequency_days", ""),
+                visitors=_visitor_accounts(picked_visitors),
+                note=data.get("note", ""),
+            )
+        except (PickError, VisitError) as exc:
+            error = exc.message
+        else:
+            messages.success(request, _("Registered on the care register."))
+            return redirect("visits:care")
+    return render(
+        request,
+        "visits/care_new.html",
+        {
+            "reasons": CareReason.choices,
+            "data": data,
+            "error": error,
+            "resident_initial": options_for(picked_resident),
+            "visitors_initial": options_for(picked_visitors),
+        },
+        status=400 if error else 200,
     )
