@@ -112,3 +112,8 @@ def test_staff_coverage_and_care_register_in_chinese(phone_page, world, artifact
     assert_chinese(page, "visits/care")
     assert_fits_phone(page, "visits/care")
     page.screenshot(path=artifacts / "visits-care.png", full_page=True)
+    page.locator("main a", has_text="登记关爱对象").click()
+    page.wait_for_url("**/visits/care/new/")
+    assert_chinese(page, "visits/care/new")
+    assert_fits_phone(page, "visits/care/new")
+    page.screenshot(path=artifacts / "visits-care-new.png", full_page=True)
