@@ -108,9 +108,9 @@ def _register_routers() -> None:
     api.add_router("/pick", "gongzhi.pickers.api.router")
     api.add_router("/open311", "gongzhi.open311.api.router")
     api.add_router("/hotline", "gongzhi.hotline.api.router")
-    api.add_router("/maps", "gongzhi.maps.api.router")
-    api.add_router("/party", "gongzhi.party.api.router")
     api.add_router("/", "gongzhi.visits.api.router")
+    api.add_router("/party", "gongzhi.party.api.router")
+    api.add_router("/maps", "gongzhi.maps.api.router")
 
 
 _register_routers()
