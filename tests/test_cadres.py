@@ -225,3 +225,51 @@ def test_cadre_list_takes_a_fixed_number_of_queries(
     with django_assert_max_num_queries(3):
         rows = selectors.cadre_rows(world.users.official, since=TODAY - dt.timedelta(days=90))
         assert len(rows) == 2
+
+
+def test_official_assigns_and_dispatches_from_the_page(world, cadre, client):
+    from gongzhi.partners.models import Role
+
+    world.p_team.roles.add(Role.objects.get(code="dispatched_cadre"))
+    login(client, world.users.official)
+    page = client.get("/party/cadres/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "陈下沉" in page  # offered as a candidate
+    today = timezone.localdate()
+    answer = client.post(
+        "/party/cadres/",
+        {
+            "action": "assign",
+            "cadre": world.p_team.pk,
+            "compound": world.yujia.pk,
+            "starts_on": today.isoformat(),
+            "ends_on": "not a date",
+        },
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+        follow=True,
+    )
+    assert not CadreAssignment.objects.exists()
+    assert "请按日期格式填写结束日期" in answer.content.decode()
+    client.post(
+        "/party/cadres/",
+        {
+            "action": "assign",
+            "cadre": world.p_team.pk,
+            "compound": world.yujia.pk,
+            "starts_on": today.isoformat(),
+            "ends_on": (today + dt.timedelta(days=90)).isoformat(),
+        },
+    )
+    assignment = CadreAssignment.objects.get()
+    matter = _hard_matter(world)
+    login(client, world.users.staff_a)
+    client.post(
+        "/party/cadres/",
+        {
+            "action": "dispatch",
+            "assignment": assignment.pk,
+            "matter": matter.pk,
+            "whistle": [world.org_dept.pk],
+        },
+    )
+    assert CadreTask.objects.get().matter == matter
+    assert MatterOwner.objects.filter(matter=matter, organisation=world.org_dept).exists()

@@ -14,7 +14,9 @@ from django.utils.translation import gettext as _
 
 from gongzhi.accounts.scope import narrow
 from gongzhi.core.places import Place
-from gongzhi.matters.models import Matter, Status
+from gongzhi.matters import rules as matter_rules
+from gongzhi.matters.models import OPEN_STATUSES, Matter, Status, Tier
+from gongzhi.partners.models import Organisation, OrganisationKind, Partner
 from gongzhi.party import rules
 from gongzhi.party.models import (
     CadreAssignment,
@@ -26,6 +28,7 @@ from gongzhi.party.models import (
     PartyOrg,
     ReportingUnit,
 )
+from gongzhi.places.models import Subdistrict
 from gongzhi.volunteering.models import FIXED_STATUSES, ServiceRecord
 
 HANDLED = (Status.DONE, Status.CLOSED)
@@ -272,3 +275,27 @@ def own_assignments(user, *, today: dt.date) -> list[CadreAssignment]:
             cadre_id=partner_id, starts_on__lte=today, ends_on__gte=today
         ).select_related("compound", "building")
     )
+
+
+def cadre_candidates(user):
+    """Partners who can be dispatched: those with the 下沉干部 role in the user's reach."""
+    if not rules.can_view(user):
+        return Partner.objects.none()
+    return rules.visible(
+        user, Partner.objects.active().filter(roles__code="dispatched_cadre").distinct()
+    ).order_by("name")
+
+
+def dispatchable_matters(user, limit: int = 200):
+    """Open hard matters the user may see, newest first: what a whistle can name a cadre for."""
+    return matter_rules.matters_visible(
+        user, Matter.objects.filter(tier=Tier.HARD, status__in=OPEN_STATUSES)
+    ).order_by("-created_at")[:limit]
+
+
+def whistle_departments(user):
+    """The departments of the user's subdistrict, which a whistle summons."""
+    return Organisation.objects.filter(
+        kind=OrganisationKind.DEPARTMENT,
+        subdistrict__in=rules.visible(user, Subdistrict.objects.all()),
+    ).order_by("name")

@@ -18,9 +18,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from gongzhi.core.excel import xlsx_response
+from gongzhi.matters import rules as matter_rules
+from gongzhi.matters.models import Matter
+from gongzhi.partners.models import Organisation, Partner
 from gongzhi.party import feedback, rules, selectors, services
 from gongzhi.party.models import CadreAssignment
-from gongzhi.places.models import Building, Community
+from gongzhi.places.models import Building, Community, Compound
 
 DOCX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -126,17 +129,90 @@ def unit_feedback_export(request, fmt: str):
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def cadres(request):
     """The subdistrict's view of its dispatched cadres: per compound, each cadre's period,
-    check-ins of the last 90 days and the tasks dispatched to them."""
+    check-ins of the last 90 days and the tasks dispatched to them; forms to assign a cadre
+    and to dispatch a hard matter to one (a whistle naming the cadre)."""
     _require_viewer(request.user)
-    since = timezone.localdate() - dt.timedelta(days=90)
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "dispatch":
+                _dispatch(request)
+            else:
+                _assign(request)
+        except services.PartyError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Saved."))
+        return redirect("party:cadres")
+    today = timezone.localdate()
+    since = today - dt.timedelta(days=90)
     rows = selectors.cadre_rows(request.user, since=since)
     by_compound = {}
     for row in rows:
         by_compound.setdefault(row.assignment.compound, []).append(row)
-    return render(request, "party/cadres.html", {"by_compound": by_compound, "since": since})
+    current = [
+        r.assignment for r in rows if r.assignment.starts_on <= today <= r.assignment.ends_on
+    ]
+    return render(
+        request,
+        "party/cadres.html",
+        {
+            "by_compound": by_compound,
+            "since": since,
+            "current": current,
+            "compounds": rules.visible(request.user, Compound.objects.select_related("community")),
+            "candidates": selectors.cadre_candidates(request.user),
+            "hard_matters": selectors.dispatchable_matters(request.user),
+            "departments": selectors.whistle_departments(request.user),
+            "today": today,
+        },
+    )
+
+
+def _date(raw: str, label: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(raw)
+    except (TypeError, ValueError):
+        raise services.PartyError(
+            "invalid_date", _("Give the %(label)s as a date.") % {"label": label}
+        ) from None
+
+
+def _assign(request) -> None:
+    compound = get_object_or_404(
+        rules.visible(request.user, Compound.objects.select_related("community")),
+        pk=_int(request.POST.get("compound")),
+    )
+    building_id = _int(request.POST.get("building"))
+    services.cadre_assign(
+        actor=request.user,
+        cadre=get_object_or_404(Partner, pk=_int(request.POST.get("cadre"))),
+        compound=compound,
+        building=Building.objects.filter(pk=building_id).first() if building_id else None,
+        starts_on=_date(request.POST.get("starts_on"), _("first day")),
+        ends_on=_date(request.POST.get("ends_on"), _("last day")),
+    )
+
+
+def _dispatch(request) -> None:
+    assignment = get_object_or_404(
+        rules.visible(request.user, CadreAssignment.objects.select_related("compound", "cadre")),
+        pk=_int(request.POST.get("assignment")),
+    )
+    matter = get_object_or_404(
+        matter_rules.matters_visible(request.user, Matter.objects.all()),
+        pk=_int(request.POST.get("matter")),
+    )
+    whistle = Organisation.objects.filter(pk__in=[_int(v) for v in request.POST.getlist("whistle")])
+    services.cadre_task_dispatch(
+        actor=request.user, matter=matter, assignment=assignment, whistle=list(whistle)
+    )
+
+
+def _int(raw) -> int:
+    return int(raw) if str(raw or "").isdigit() else 0
 
 
 @login_required
