@@ -275,6 +275,7 @@ def test_staff_of_y_see_nothing_of_x_and_residents_nothing(world, tree, client):
     login(client, world.users.staff_b)
     page = client.get("/party/", HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert page.status_code == 200
+    assert ">党建</a>" in page.content.decode()  # in the staff menu
     assert "渔家苑" not in page.content.decode()
     assert "王建国" not in client.get("/party/members/").content.decode()
     assert client.get("/api/v1/party/members").json()["count"] == 0
