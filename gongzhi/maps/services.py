@@ -150,7 +150,7 @@ def _check(community: Community, collection) -> tuple[str, list[tuple[str, objec
             geometry = feature.get("geometry")
             bbox = check_geometry(geometry, allowed=ALLOWED[level], crs=crs)
         except GeometryError as error:
-            errors.append(f"{label}: {error}")
+            errors.append(_("%(feature)s: %(problem)s") % {"feature": label, "problem": error})
             if len(errors) >= MAX_ERRORS:
                 break
             continue
