@@ -13,6 +13,7 @@ from django.utils import timezone
 from gongzhi.maps.demo import demo_geojson, seed_maps
 from gongzhi.maps.geojson import GeometryError, check_geometry
 from gongzhi.maps.models import CommunityMap, Crs, Shape, Spot
+from gongzhi.maps.selectors import SCALE
 from gongzhi.maps.services import MapImportError, map_import, parse_geojson
 from gongzhi.matters.models import Matter, Status
 from tests.conftest import login
@@ -198,6 +199,12 @@ def test_api_gives_each_place_its_open_matters_and_the_list_behind_it(client, wo
     assert places[f"building:{world.y1.pk}"]["value"] == 2
     assert places[f"building:{world.y2.pk}"]["value"] == 1
     assert places[f"building:{world.j1.pk}"]["value"] == 0
+    # Colours by bucket: 0, 1, 2–3 …
+    assert [places[f"building:{b.pk}"]["colour"] for b in (world.j1, world.y2, world.y1)] == [
+        SCALE[0],
+        SCALE[1],
+        SCALE[2],
+    ]
     assert places[f"grid:{world.grid_a1.pk}"]["value"] == 2
     assert places[f"grid:{world.grid_a2.pk}"]["value"] == 1
     assert places[f"compound:{world.yujia.pk}"]["value"] == 3

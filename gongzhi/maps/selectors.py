@@ -2,8 +2,8 @@
 
 A layer is a figure per building (open matters, overdue matters, visit coverage, care visits
 due), summed or recomputed per grid and compound, with the list behind each place. Each layer
-costs one grouped query whatever the number of buildings; the whole map is a fixed number of
-queries (pinned in tests/test_maps.py).
+costs one grouped query (coverage two) whatever the number of buildings; the whole map is a
+fixed number of queries (pinned in tests/test_maps.py).
 """
 
 import math
@@ -26,24 +26,25 @@ from gongzhi.matters.rules import matters_visible
 from gongzhi.matters.selectors import late_q
 from gongzhi.places.models import Community
 
-# Colours from "nothing to do" to "needs attention", readable for the common colour blindness.
+# A sequential scale from "nothing to do" (pale green) to "needs attention" (dark red): the
+# steps differ in lightness too, so they stay apart without relying on hue alone.
 SCALE = ("#e8f1ea", "#fde9a9", "#f9b769", "#ec7a4a", "#c8322f")
 
 
 @dataclass(frozen=True)
 class Piece:
-    low: float
-    high: float | None  # None: no upper bound
+    low: float  # included
+    high: float | None  # excluded; None: no upper bound
     colour: str
     label: str
 
 
 def _count_pieces() -> list[Piece]:
     return [
-        Piece(0, 0, SCALE[0], "0"),
-        Piece(1, 1, SCALE[1], "1"),
-        Piece(2, 3, SCALE[2], "2–3"),
-        Piece(4, 7, SCALE[3], "4–7"),
+        Piece(0, 1, SCALE[0], "0"),
+        Piece(1, 2, SCALE[1], "1"),
+        Piece(2, 4, SCALE[2], "2–3"),
+        Piece(4, 8, SCALE[3], "4–7"),
         Piece(8, None, SCALE[4], "≥ 8"),
     ]
 
@@ -52,7 +53,7 @@ def piece_of(pieces: list[Piece], value: float | None) -> Piece | None:
     if value is None:
         return None
     for piece in pieces:
-        if value >= piece.low and (piece.high is None or value <= piece.high):
+        if value >= piece.low and (piece.high is None or value < piece.high):
             return piece
     return pieces[-1]
 
@@ -121,10 +122,10 @@ def _coverage_pieces() -> list[Piece]:
     # Low coverage is what needs attention, so the scale runs the other way.
     return [
         Piece(0.85, None, SCALE[0], "≥ 85%"),
-        Piece(0.7, 0.85 - 1e-9, SCALE[1], "70–85%"),
-        Piece(0.5, 0.7 - 1e-9, SCALE[2], "50–70%"),
-        Piece(0.25, 0.5 - 1e-9, SCALE[3], "25–50%"),
-        Piece(0, 0.25 - 1e-9, SCALE[4], "< 25%"),
+        Piece(0.7, 0.85, SCALE[1], "70–85%"),
+        Piece(0.5, 0.7, SCALE[2], "50–70%"),
+        Piece(0.25, 0.5, SCALE[3], "25–50%"),
+        Piece(0, 0.25, SCALE[4], "< 25%"),
     ]
 
 
