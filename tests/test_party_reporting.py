@@ -181,7 +181,7 @@ def test_feedback_page_and_download_button(world, unit, client):
     assert [row[3] for row in sheet.iter_rows(min_row=2, values_only=True)] == [1.5]
     # staff of Y see nothing of X; residents nothing at all
     login(client, world.users.staff_b)
-    assert "区税务局" not in client.get("/party/units/").content.decode()
+    assert "王建国" not in client.get("/party/units/").content.decode()
     assert (
         client.get(
             f"/party/units/feedback.docx?community={world.a.pk}&quarter={quarter}"
@@ -212,3 +212,27 @@ def test_api_registers_a_member_and_refuses_another_community_in_chinese(world, 
     )
     assert answer.status_code == 201
     assert client.get("/api/v1/party/units").json()[0]["members"] == 1
+
+
+def test_staff_register_a_unit_and_a_member_on_the_page(world, client):
+    world.p_neighbour.is_party_member = True
+    world.p_neighbour.save(update_fields=["is_party_member"])
+    login(client, world.users.staff_a)
+    page = client.get("/party/units/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "区房管局" in page  # a department of the subdistrict, not yet registered
+    client.post("/party/units/", {"organisation": world.org_dept.pk})
+    unit = ReportingUnit.objects.get()
+    assert (unit.organisation, unit.community) == (world.org_dept, world.a)
+    page = client.get("/party/units/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "王建国" in page  # a party-member partner offered for registration
+    client.post("/party/units/", {"unit": unit.pk, "partner": world.p_neighbour.pk})
+    member = InServiceMember.objects.get()
+    assert (member.resident, member.partner) == (world.res_a, world.p_neighbour)
+    answer = client.post(
+        "/party/units/",
+        {"unit": unit.pk, "partner": world.p_b.pk},
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+        follow=True,
+    )
+    assert "吴刚不住在本社区" in answer.content.decode()
+    assert InServiceMember.objects.count() == 1

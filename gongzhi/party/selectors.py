@@ -28,7 +28,7 @@ from gongzhi.party.models import (
     PartyOrg,
     ReportingUnit,
 )
-from gongzhi.places.models import Subdistrict
+from gongzhi.places.models import Community, Subdistrict
 from gongzhi.volunteering.models import FIXED_STATUSES, ServiceRecord
 
 HANDLED = (Status.DONE, Status.CLOSED)
@@ -299,3 +299,38 @@ def whistle_departments(user):
         kind=OrganisationKind.DEPARTMENT,
         subdistrict__in=rules.visible(user, Subdistrict.objects.all()),
     ).order_by("name")
+
+
+def unregistered_units(community_id: int):
+    """Organisations of the community's subdistrict (its departments and units, or the
+    community's own) not yet registered with it: the choices for 双报到 of a unit."""
+    community = Community.objects.get(pk=community_id)
+    return (
+        Organisation.objects.filter(subdistrict_id=community.subdistrict_id)
+        .filter(Q(community__isnull=True) | Q(community_id=community_id))
+        .exclude(
+            kind__in=(
+                OrganisationKind.RESIDENTS_COMMITTEE,
+                OrganisationKind.PARTY_COMMITTEE,
+                OrganisationKind.PARTY_BRANCH,
+                OrganisationKind.OWNERS_COMMITTEE,
+            )
+        )
+        .exclude(
+            pk__in=ReportingUnit.objects.filter(community_id=community_id).values("organisation")
+        )
+        .order_by("name")
+    )
+
+
+def unregistered_party_partners(community_id: int):
+    """Party-member partners of the community not yet registered as in-service members."""
+    taken = InServiceMember.objects.filter(unit__community_id=community_id)
+    return (
+        Partner.objects.active()
+        .filter(community_id=community_id, is_party_member=True)
+        .select_related("building__compound")
+        .exclude(pk__in=taken.values("partner_id"))
+        .exclude(resident_id__in=taken.filter(resident__isnull=False).values("resident_id"))
+        .order_by("name", "pk")
+    )

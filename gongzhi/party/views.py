@@ -22,7 +22,7 @@ from gongzhi.matters import rules as matter_rules
 from gongzhi.matters.models import Matter
 from gongzhi.partners.models import Organisation, Partner
 from gongzhi.party import feedback, rules, selectors, services
-from gongzhi.party.models import CadreAssignment
+from gongzhi.party.models import CadreAssignment, ReportingUnit
 from gongzhi.places.models import Building, Community, Compound
 
 DOCX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -72,9 +72,19 @@ def members(request):
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def units(request):
+    """The community's reporting units with each member's participation in a quarter; staff
+    register a unit and an in-service member here."""
     _require_viewer(request.user)
+    if request.method == "POST":
+        try:
+            _register(request)
+        except services.PartyError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Saved."))
+        return redirect("party:units")
     quarter = request.GET.get("quarter") or selectors.quarter_of(timezone.localdate())
     try:
         start, end = selectors.parse_quarter(quarter)
@@ -88,6 +98,7 @@ def units(request):
         if community_id
         else []
     )
+    manage = rules.can_manage(request.user, community_id)
     return render(
         request,
         "party/units.html",
@@ -96,7 +107,30 @@ def units(request):
             "quarter": quarter,
             "community_id": community_id,
             "communities": _communities(request.user),
+            "can_manage": manage,
+            "organisations": selectors.unregistered_units(community_id) if manage else [],
+            "people": selectors.unregistered_party_partners(community_id) if manage else [],
         },
+    )
+
+
+def _register(request) -> None:
+    """A unit (``organisation``) or an in-service member (``partner`` into ``unit``)."""
+    if request.POST.get("unit"):
+        unit = get_object_or_404(
+            rules.visible(request.user, ReportingUnit.objects.all()),
+            pk=_int(request.POST.get("unit")),
+        )
+        partner = get_object_or_404(Partner, pk=_int(request.POST.get("partner")))
+        services.in_service_register(actor=request.user, unit=unit, person=partner)
+        return
+    community = get_object_or_404(
+        rules.visible(request.user, Community.objects.all()), pk=_community_id(request) or 0
+    )
+    services.reporting_unit_register(
+        actor=request.user,
+        organisation=get_object_or_404(Organisation, pk=_int(request.POST.get("organisation"))),
+        community=community,
     )
 
 
