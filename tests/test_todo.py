@@ -363,6 +363,25 @@ def test_official_sees_communities_with_overdue_hard_matters_and_lowest_rates(wo
     assert todo_count(world.users.official, now=NOW) == 1  # the rates inform only
 
 
+def test_a_late_acknowledgement_is_overdue_since_its_acknowledge_deadline(world):
+    """Flagged overdue for a missed acknowledge-by time, the matter still has a resolve-by time
+    in the future: the to-do says since when it is late, never that future day."""
+    late_ack = NOW - 3 * HOUR
+    matter(
+        "难事迟响应",
+        status=Status.IN_PROGRESS,
+        building=world.y1,
+        tier="hard",
+        overdue=True,
+        ack_due_at=late_ack,
+        due_at=NOW + 20 * DAY,
+    )
+    staff_item = next(i for i in items(world.users.staff_a) if i["kind"] == "matter_overdue")
+    assert (staff_item["overdue"], staff_item["due_at"]) == (True, late_ack)
+    hard = next(i for i in items(world.users.official) if i["kind"] == "community_overdue_hard")
+    assert hard["due_at"] == late_ack
+
+
 # ---- order, counts, cap, queries --------------------------------------------------------------
 
 

@@ -37,7 +37,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.fields.json import KT
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
@@ -193,7 +193,7 @@ def _grouped(qs, *fields: str):
 
 # (kind, filter, the matter's field holding its due time or None). The first match wins, so a
 # matter is listed once, under its most urgent kind.
-_MatterRule = tuple[str, Q, str | None]
+_MatterRule = tuple[str, Q, str | Case | None]  # kind, which matters, their due time
 
 
 def _matter_titles() -> dict[str, str]:
@@ -210,6 +210,13 @@ def _matter_titles() -> dict[str, str]:
 
 
 _NO_DUE = Cast(Value(None), DateTimeField())
+
+
+def _due_expression(field):
+    """A rule's due time: a field name, an expression, or None (a typed NULL)."""
+    if field is None:
+        return _NO_DUE
+    return F(field) if isinstance(field, str) else field
 
 
 def _matter_part(ctx: _Ctx, rules: list[_MatterRule]) -> _Part:
@@ -231,7 +238,7 @@ def _matter_part(ctx: _Ctx, rules: list[_MatterRule]) -> _Part:
         rows = qs.filter(todo_kind=kind) if kind else qs
         due = Case(
             # A typed NULL: PostgreSQL reads a CASE of bare NULLs as text.
-            *[When(q, then=F(field) if field else _NO_DUE) for _kind, q, field in rules],
+            *[When(q, then=_due_expression(field)) for _kind, q, field in rules],
             output_field=DateTimeField(),
         )
         late = Case(
@@ -268,6 +275,17 @@ def _late(ctx: _Ctx) -> Q:
     return late_q(ctx.now) & Q(status__in=WORKING_STATUSES)
 
 
+def _missed(ctx: _Ctx) -> Case:
+    """The deadline a late matter missed: its resolve-by time once passed, else the
+    acknowledge-by time (a matter flagged for a late acknowledgement keeps a resolve-by time in
+    the future, and "overdue since" that future day read as nonsense — seen on the demo)."""
+    return Case(
+        When(due_at__lt=ctx.now, then=F("due_at")),
+        default=Coalesce(F("ack_due_at"), F("due_at")),
+        output_field=DateTimeField(),
+    )
+
+
 def _owned_by_user(ctx: _Ctx) -> Exists:
     """The user's own account is an active owner of the matter (a grid worker or staff)."""
     return Exists(
@@ -290,7 +308,7 @@ def _grid_matters(ctx: _Ctx) -> _Part:
     return _matter_part(
         ctx,
         [
-            ("matter_overdue", _late(ctx), "due_at"),
+            ("matter_overdue", _late(ctx), _missed(ctx)),
             ("matter_ack", Q(status=Status.RECEIVED), "ack_due_at"),
             ("matter_due_today", theirs & _due_today(ctx), "due_at"),
             ("matter_handle", theirs, "due_at"),
@@ -304,7 +322,7 @@ def _staff_matters(ctx: _Ctx) -> _Part:
     return _matter_part(
         ctx,
         [
-            ("matter_overdue", _late(ctx), "due_at"),
+            ("matter_overdue", _late(ctx), _missed(ctx)),
             ("matter_triage", received & Q(classification_confirmed=False), "ack_due_at"),
             ("matter_ack", received, "ack_due_at"),
             ("matter_due_today", _due_today(ctx), "due_at"),
@@ -318,7 +336,7 @@ def _partner_matters(ctx: _Ctx) -> _Part:
     return _matter_part(
         ctx,
         [
-            ("matter_overdue", _late(ctx), "due_at"),
+            ("matter_overdue", _late(ctx), _missed(ctx)),
             ("matter_ack", Q(status=Status.RECEIVED), "ack_due_at"),
             ("matter_handle", Q(status__in=WORKING_STATUSES), "due_at"),
         ],
@@ -446,7 +464,7 @@ def _communities_overdue_hard(ctx: _Ctx) -> _Part:
     @functools.cache
     def rows() -> list[dict]:
         grouped = _grouped(qs, "community", "community__name").annotate(
-            n=Count("pk"), due=Min("due_at")
+            n=Count("pk"), due=Min(_missed(ctx))
         )
         return list(grouped.order_by("-n", "community__name"))
 
