@@ -40,7 +40,7 @@ def matter(text, *, status=Status.RECEIVED, ago=HOUR, **fields) -> Matter:
     """A matter submitted ``ago`` before NOW, deadlines from the policies, then ``fields``."""
     given = {
         key: fields.pop(key)
-        for key in ("building", "compound", "community", "tier")
+        for key in ("building", "compound", "community", "tier", "reporter")
         if key in fields
     }
     made = make_matter(text=text, status=status, created_at=NOW - ago, **given)
@@ -394,6 +394,15 @@ def test_items_are_ordered_overdue_first_then_due_then_newest(world):
     matter("超期", status=Status.ASSIGNED, building=world.y1, due_at=NOW - HOUR)
     order_ = [item["title"].split("：")[1] for item in items(staff)]
     assert order_ == ["超期", "先到期", "后到期", "无期限新", "无期限旧"]
+
+
+def test_what_asks_to_act_comes_before_what_only_informs(world):
+    """A resident's matter to rate comes before their newer matter still being worked on."""
+    resident = world.users.resident_a
+    matter("门禁坏了", status=Status.DONE, building=world.y1, reporter=world.res_a, ago=3 * DAY)
+    matter("雨水井堵了", status=Status.IN_PROGRESS, building=world.y1, reporter=world.res_a)
+    kinds = [item["kind"] for item in items(resident)]
+    assert kinds == ["matter_feedback", "matter_waiting"]
 
 
 def test_counts_are_full_while_items_are_capped(world, monkeypatch):

@@ -140,7 +140,8 @@ class _Entry:
     def urgency(self) -> tuple:
         newest = -self.at.timestamp() if self.at else 0.0
         due = self.due_at.timestamp() if self.due_at else 0.0
-        return (not self.overdue, self.due_at is None, due, newest)
+        # What asks the user to act comes before what only keeps them informed.
+        return (not self.overdue, self.kind in FOLLOW_KINDS, self.due_at is None, due, newest)
 
     def item(self) -> dict:
         return {
