@@ -254,3 +254,17 @@ def test_route_leaves_closed_matters_alone(world, rules):
     routing.route(matter, actor=world.users.staff_a)
     matter.refresh_from_db()
     assert matter.working_mode == "" and not matter.events.exists()
+
+
+def test_a_matter_entered_after_the_fact_is_routed_at_its_own_moment(world, rules):
+    """The route step (and an automatic assignment) happen at the submit's ``now``, so the
+    history of a matter entered later, e.g. from paper, stays in order."""
+    then = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+    matter = s.matter_submit(
+        actor=world.users.staff_a,
+        text="楼道灯坏了",
+        channel="walk_in",
+        place=s.resolve_place(building=world.y1),
+        now=then,
+    )
+    assert {event.action: event.at for event in matter.events.all()}["route"] == then

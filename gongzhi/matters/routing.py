@@ -17,6 +17,7 @@ The bonuses never outweigh a place step, so the order reads: same building, then
 compound, then community; within one place level a matching skill, then the lighter load.
 """
 
+import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -360,14 +361,15 @@ def candidates(matter: Matter, *, limit: int = 10) -> list[Candidate]:
 
 
 @transaction.atomic
-def route(matter: Matter, *, actor) -> Matter:
+def route(matter: Matter, *, actor, now: dt.datetime | None = None) -> Matter:
     """Apply the matter's rule after submit: working mode, and the owners if it auto-assigns.
 
     Without a rule the tier's default working mode is set and nobody is assigned. The rule's
     ``propose_meeting`` is recorded in the route event; meetings pick it up later.
     Auto-assignment gives the matter to the best candidate plus the rule's whistle departments,
     on the rule's authority (``matter_assign(by_rule=True)``); a matter that already has owners
-    or has moved on is not re-assigned.
+    or has moved on is not re-assigned. ``now`` is the submit's moment, so the history of a
+    matter entered after the fact keeps its order.
     """
     rule = rule_for(matter)
     default = next(d for d in default_rules() if d["tier"] == matter.tier)
@@ -381,6 +383,7 @@ def route(matter: Matter, *, actor) -> Matter:
         matter,
         actor=actor,
         action="route",
+        now=now,
         data={
             "rule": rule.pk if rule else None,
             "working_mode": matter.working_mode,
@@ -407,4 +410,5 @@ def route(matter: Matter, *, actor) -> Matter:
         working_mode=rule.working_mode,
         note=_("Assigned by the responsibility rule."),
         by_rule=True,
+        now=now,
     )

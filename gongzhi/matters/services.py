@@ -304,7 +304,7 @@ def _matter_submit(
         _tell_staff_new(matter)
     from gongzhi.matters.routing import route  # routing builds on these services
 
-    return route(matter, actor=actor)
+    return route(matter, actor=actor, now=now)
 
 
 def _tell_staff_new(matter: Matter) -> None:
