@@ -17,6 +17,7 @@ from gongzhi.matters.models import Matter, MatterEvent
 from gongzhi.partners.models import Organisation, Partner, Team, TeamMembership
 from gongzhi.people.models import Resident
 from gongzhi.places.models import Building, Community, Compound, Grid, Household, Subdistrict
+from gongzhi.todo.selectors import todo_count, todo_for
 from tests.test_demo_action import check_demo_action
 from tests.test_demo_matters import check_demo_matters
 
@@ -114,6 +115,16 @@ def test_seed_demo_loads_the_papers_figures_once():
     for username in ("admin", "official", "staff", "staff_y", "grid1", "partner", "resident"):
         assert get_user_model().objects.get(username=username).check_password("gongzhi-demo")
     assert Profile.objects.filter(role="grid_worker", grid__community__name="X社区").count() == 8
+    # Each demo account opens its to-do and finds something to do (ROLES.md).
+    waiting = {
+        username: todo_count(get_user_model().objects.get(username=username))
+        for username in ("official", "staff", "grid1", "partner", "resident")
+    }
+    assert all(waiting.values()), waiting
+    resident_kinds = todo_for(get_user_model().objects.get(username="resident"))["counts"]
+    assert resident_kinds["matter_feedback"] >= 1
+    partner_kinds = todo_for(get_user_model().objects.get(username="partner"))["counts"]
+    assert partner_kinds["matter_handle"] >= 1
 
     # The default community is X社区 even though Y社区 exists too.
     assert json.loads(run("overview", "--json")) == figures

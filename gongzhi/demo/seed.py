@@ -978,6 +978,9 @@ def seed_demo(*, stdout=None) -> bool:
     from gongzhi.maps.demo import seed_maps  # the plan of X社区, from its registry
 
     seed_maps(data.communities[0])
+    from gongzhi.demo.seed_waiting import seed_waiting  # the phone accounts' own work
+
+    seed_waiting(data.communities[0])
     from gongzhi.insights.rollup import rollup  # the dashboards read pre-aggregated rows
 
     rollup(full=True)
