@@ -7,12 +7,15 @@ changes nothing.
 """
 
 import datetime as dt
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -21,8 +24,9 @@ from gongzhi.core.excel import xlsx_response
 from gongzhi.matters import rules as matter_rules
 from gongzhi.matters.models import Matter
 from gongzhi.partners.models import Organisation, Partner
-from gongzhi.party import feedback, rules, selectors, services
-from gongzhi.party.models import CadreAssignment, ReportingUnit
+from gongzhi.party import feedback, forms, rules, selectors, services
+from gongzhi.party.models import CadreAssignment, OrgLevel, PartyMember, PartyOrg, ReportingUnit
+from gongzhi.pickers.selectors import PickError, resolve
 from gongzhi.places.models import Building, Community, Compound
 
 DOCX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -47,28 +51,169 @@ def _communities(user):
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def tree(request):
+    """The tree with figures per node; the community's staff add a branch or a group here."""
     _require_viewer(request.user)
-    since = timezone.localdate() - dt.timedelta(days=365)
     community_id = _community_id(request)
+    manage = rules.can_manage(request.user, community_id)
+    if request.method == "POST":
+        _write(request, _org_create)
+        return redirect(_back(request, "party:tree", "community"))
+    since = timezone.localdate() - dt.timedelta(days=365)
     rows = selectors.org_tree(request.user, community_id=community_id, since=since)
+    parents = [r.org for r in rows if r.org.level in (OrgLevel.COMMUNITY, OrgLevel.COMPOUND)]
     return render(
         request,
         "party/tree.html",
-        {"rows": rows, "since": since, "communities": _communities(request.user)},
+        {
+            "rows": rows,
+            "since": since,
+            "communities": _communities(request.user),
+            "can_manage": manage,
+            "levels": [(level.value, level.label) for level in forms.STAFF_LEVELS],
+            "places": forms.place_choices(community_id) if manage else [],
+            "parents": [p for p in parents if p.community_id == community_id] if manage else [],
+        },
+    )
+
+
+def _write(request, write) -> None:
+    """Run one page write; a refusal (the service's own message) is shown and changes nothing."""
+    try:
+        write(request)
+    except (services.PartyError, PickError) as exc:
+        messages.error(request, getattr(exc, "message", None) or str(exc))
+    else:
+        messages.success(request, _("Saved."))
+
+
+def _back(request, name: str, *keep: str) -> str:
+    """The page again, keeping the filters it was showing (not the edit of one row)."""
+    query = urlencode({k: request.GET[k] for k in keep if request.GET.get(k)})
+    return reverse(name) + (f"?{query}" if query else "")
+
+
+def _org_create(request) -> None:
+    community_id = _community_id(request)
+    if not rules.can_manage(request.user, community_id):
+        raise PermissionDenied
+    services.party_org_create(
+        actor=request.user,
+        name=request.POST.get("name", ""),
+        level=request.POST.get("level", ""),
+        place=forms.parse_place(request.POST.get("place", ""), community_id),
+        parent=forms.pick_org(
+            request.user,
+            request.POST.get("parent"),
+            community_id,
+            _("Choose the parent organisation from the tree."),
+        ),
+        secretary=request.POST.get("secretary", ""),
     )
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def members(request):
+    """The roll; the community's staff add a member, move one to another branch or record the
+    leaving here (``?edit=<id>`` opens one row's form, so the page never repeats a branch list
+    per row)."""
     _require_viewer(request.user)
+    community_id = _community_id(request)
+    manage = rules.can_manage(request.user, community_id)
+    if request.method == "POST":
+        if not manage:
+            raise PermissionDenied
+        action = request.POST.get("action")
+        write = {"add": _member_add, "move": _member_move, "leave": _member_leave}.get(action)
+        if write is None:
+            messages.error(request, _("Unknown action."))
+        else:
+            _write(request, write)
+        return redirect(_back(request, "party:members", "branch", "community"))
     qs = selectors.members_visible(request.user)
     branch = request.GET.get("branch", "")
     if branch.isdigit():
         qs = qs.filter(branch_id=int(branch))
-    return render(request, "party/members.html", {"members": qs[:500], "total": qs.count()})
+    editing = None
+    if manage and request.GET.get("edit", "").isdigit():
+        editing = qs.filter(pk=int(request.GET["edit"])).first()
+    return render(
+        request,
+        "party/members.html",
+        {
+            "members": qs[:500],
+            "total": qs.count(),
+            "can_manage": manage,
+            "branches": forms.branch_choices(request.user, community_id) if manage else [],
+            "editing": editing,
+            "today": timezone.localdate(),
+        },
+    )
+
+
+def _current_member(request) -> PartyMember:
+    return get_object_or_404(
+        rules.visible(
+            request.user,
+            PartyMember.objects.filter(left_on__isnull=True).select_related(
+                "branch", "partner", "resident__household__unit__building__compound"
+            ),
+        ),
+        pk=_int(request.POST.get("member")),
+    )
+
+
+def _branch(request) -> PartyOrg:
+    return forms.pick_org(
+        request.user,
+        request.POST.get("branch"),
+        _community_id(request),
+        _("Choose the branch from the tree."),
+    )
+
+
+def _member_add(request) -> None:
+    picked = resolve(request.user, request.POST.getlist("person")[:1], ["resident", "partner"])
+    if not picked:
+        raise services.PartyError("invalid_person", _("Choose a resident or a partner."))
+    services.party_member_add(
+        actor=request.user,
+        branch=_branch(request),
+        person=picked[0],
+        lives_here=bool(request.POST.get("lives_here")),
+        in_service=bool(request.POST.get("in_service")),
+    )
+
+
+def _left_on(request) -> dt.date | None:
+    raw = request.POST.get("left_on", "")
+    return _date(raw, _("leaving date")) if raw else None
+
+
+def _member_leave(request) -> None:
+    services.party_member_leave(
+        actor=request.user, member=_current_member(request), left_on=_left_on(request)
+    )
+
+
+@transaction.atomic
+def _member_move(request) -> None:
+    """A move is the leaving plus the joining of the new branch, as the roll models it (one
+    current branch per member); one transaction, so a refused joining keeps the old branch."""
+    member = _current_member(request)
+    branch = _branch(request)
+    if branch.pk == member.branch_id:
+        raise services.PartyError("same_branch", _("The member is already in this branch."))
+    services.party_member_leave(actor=request.user, member=member, left_on=timezone.localdate())
+    services.party_member_add(
+        actor=request.user,
+        branch=branch,
+        person=member.partner or member.resident,
+        lives_here=member.lives_here,
+        in_service=member.in_service,
+    )
 
 
 @login_required

@@ -1,0 +1,202 @@
+"""Staff edit the Party's tree and roll on the pages (/party/, /party/members/), through the
+same services as the API: a refusal shows the service's Chinese message and changes nothing."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from gongzhi.party.models import OrgLevel, PartyMember, PartyOrg
+from gongzhi.party.services import party_member_add, party_org_create
+from tests.conftest import login
+from tests.factories import make_household, make_resident
+
+TREE = reverse("party:tree")
+MEMBERS = reverse("party:members")
+
+
+@pytest.fixture
+def tree(world):
+    u = world.users
+    sub = party_org_create(
+        actor=u.official, name="琴台街道党工委", level=OrgLevel.SUBDISTRICT, place=world.sub
+    )
+    a = party_org_create(
+        actor=u.official, name="X社区党委", level=OrgLevel.COMMUNITY, place=world.a, parent=sub
+    )
+    b = party_org_create(
+        actor=u.official, name="Y社区党委", level=OrgLevel.COMMUNITY, place=world.b, parent=sub
+    )
+    yujia = party_org_create(
+        actor=u.staff_a, name="渔家苑党支部", level=OrgLevel.COMPOUND, place=world.yujia, parent=a
+    )
+    jinxiu = party_org_create(
+        actor=u.staff_a, name="锦绣园党支部", level=OrgLevel.COMPOUND, place=world.jinxiu, parent=a
+    )
+    return dict(sub=sub, a=a, b=b, yujia=yujia, jinxiu=jinxiu)
+
+
+def _messages(response) -> str:
+    return " ".join(str(m) for m in response.context["messages"])
+
+
+def test_staff_add_a_group_on_the_tree_page(client, world, tree):
+    login(client, world.users.staff_a)
+    page = client.get(TREE).content.decode()
+    assert f'value="building:{world.y2.pk}"' in page
+    assert f'value="building:{world.n1.pk}"' not in page  # Y社区's building is not offered
+    response = client.post(
+        TREE,
+        {
+            "level": "building",
+            "place": f"building:{world.y2.pk}",
+            "parent": tree["yujia"].pk,
+            "name": "渔家苑2栋党小组",
+        },
+        follow=True,
+    )
+    group = PartyOrg.objects.get(name="渔家苑2栋党小组")
+    assert (group.level, group.building_id, group.parent_id) == (
+        OrgLevel.BUILDING,
+        world.y2.pk,
+        tree["yujia"].pk,
+    )
+    assert "渔家苑2栋党小组" in response.content.decode()
+
+
+def test_a_group_under_the_branch_of_another_compound_is_refused(client, world, tree):
+    login(client, world.users.staff_a)
+    before = PartyOrg.objects.count()
+    response = client.post(
+        TREE,
+        {
+            "level": "building",
+            "place": f"building:{world.y2.pk}",
+            "parent": tree["jinxiu"].pk,
+            "name": "错挂党小组",
+        },
+        follow=True,
+    )
+    assert PartyOrg.objects.count() == before
+    assert "上级党组织" in _messages(response) or "不覆盖" in _messages(response)
+
+
+def test_staff_add_a_member_with_the_picker(client, world, tree):
+    login(client, world.users.staff_a)
+    page = client.get(MEMBERS).content.decode()
+    assert 'data-name="person"' in page
+    response = client.post(
+        MEMBERS,
+        {
+            "action": "add",
+            "person": f"resident:{world.res_y1b.pk}",
+            "branch": tree["yujia"].pk,
+            "lives_here": "1",
+        },
+        follow=True,
+    )
+    member = PartyMember.objects.get(resident=world.res_y1b)
+    assert (member.branch_id, member.lives_here, member.in_service, member.left_on) == (
+        tree["yujia"].pk,
+        True,
+        False,
+        None,
+    )
+    assert "赵敏" in response.content.decode()
+
+
+def test_a_member_in_two_branches_is_refused_with_the_chinese_message(client, world, tree):
+    party_member_add(actor=world.users.staff_a, branch=tree["yujia"], person=world.res_a)
+    login(client, world.users.staff_a)
+    # The partner record linked to 王建国 is the same person as the resident.
+    response = client.post(
+        MEMBERS,
+        {"action": "add", "person": f"partner:{world.p_neighbour.pk}", "branch": tree["jinxiu"].pk},
+        follow=True,
+    )
+    assert "已是渔家苑党支部的党员" in _messages(response), _messages(response)
+    assert list(PartyMember.objects.values_list("branch_id", "left_on")) == [
+        (tree["yujia"].pk, None)
+    ]
+
+
+def test_staff_move_a_member_and_record_the_leaving(client, world, tree):
+    member = party_member_add(actor=world.users.staff_a, branch=tree["yujia"], person=world.res_a)
+    login(client, world.users.staff_a)
+    assert "记录离开" in client.get(MEMBERS, {"edit": member.pk}).content.decode()
+    client.post(MEMBERS, {"action": "move", "member": member.pk, "branch": tree["jinxiu"].pk})
+    member.refresh_from_db()
+    assert member.left_on is not None
+    moved = PartyMember.objects.get(left_on__isnull=True)
+    assert (moved.resident_id, moved.branch_id) == (world.res_a.pk, tree["jinxiu"].pk)
+    client.post(MEMBERS, {"action": "leave", "member": moved.pk})
+    assert not PartyMember.objects.filter(left_on__isnull=True).exists()
+
+
+def test_staff_of_y_cannot_touch_x(client, world, tree):
+    member = party_member_add(actor=world.users.staff_a, branch=tree["yujia"], person=world.res_a)
+    login(client, world.users.staff_b)
+    page = client.get(TREE).content.decode()
+    assert f"building:{world.y1.pk}" not in page
+    client.post(
+        TREE,
+        {
+            "level": "building",
+            "place": f"building:{world.y1.pk}",
+            "parent": tree["yujia"].pk,
+            "name": "越界党小组",
+        },
+    )
+    assert not PartyOrg.objects.filter(name="越界党小组").exists()
+    response = client.post(MEMBERS, {"action": "leave", "member": member.pk})
+    assert response.status_code == 404
+    client.post(
+        MEMBERS,
+        {"action": "add", "person": f"resident:{world.res_j1.pk}", "branch": tree["jinxiu"].pk},
+    )
+    assert list(PartyMember.objects.values_list("pk", "left_on")) == [(member.pk, None)]
+
+
+@pytest.mark.parametrize("who", ["resident_a", "partner_a"])
+def test_residents_and_partners_get_403(client, world, tree, who):
+    login(client, getattr(world.users, who))
+    assert client.get(TREE).status_code == 403
+    assert client.get(MEMBERS).status_code == 403
+    response = client.post(
+        MEMBERS,
+        {"action": "add", "person": f"resident:{world.res_a.pk}", "branch": tree["yujia"].pk},
+    )
+    assert response.status_code == 403
+    assert not PartyMember.objects.exists()
+
+
+def test_officials_read_but_do_not_write(client, world, tree):
+    login(client, world.users.official)
+    page = client.get(MEMBERS)
+    assert page.status_code == 200 and 'data-name="person"' not in page.content.decode()
+    response = client.post(
+        MEMBERS,
+        {"action": "add", "person": f"resident:{world.res_a.pk}", "branch": tree["yujia"].pk},
+    )
+    assert response.status_code == 403
+    assert not PartyMember.objects.exists()
+
+
+def _queries(client) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(MEMBERS).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_members_page_query_count_does_not_grow_with_members(client, world, tree):
+    staff = world.users.staff_a
+    party_member_add(actor=staff, branch=tree["yujia"], person=world.res_a)
+    login(client, staff)
+    few = _queries(client)
+    for i in range(12):
+        household = make_household(world.j1, f"5{i:02d}")
+        party_member_add(
+            actor=staff, branch=tree["jinxiu"], person=make_resident(household, f"党员{i}")
+        )
+    assert _queries(client) == few
+    assert few <= 12, few
