@@ -27,8 +27,9 @@ from gongzhi.core.apischema import (
     paginate,
     parse_place,
 )
+from gongzhi.maps.models import Spot
 from gongzhi.people.models import Resident
-from gongzhi.places.models import Household
+from gongzhi.places.models import Building, Household
 from gongzhi.visits import rules, selectors, services
 from gongzhi.visits.models import CareSubject, Visit
 from gongzhi.visits.services import VisitError
@@ -47,7 +48,9 @@ def _call(service: Callable, **kwargs):
 
 
 class VisitIn(Schema):
-    household_id: int
+    household_id: int | None = Field(None, description="The household visited, or …")
+    building_id: int | None = Field(None, description="… the building visited, or …")
+    spot_id: int | None = Field(None, description="… the public spot visited: exactly one")
     kind: str = Field(description="routine, care, follow_up, check or other")
     found: str = Field(description="What was found")
     raise_matter: bool = Field(False, description="Also submit a matter, linked to the visit")
@@ -57,8 +60,12 @@ class VisitIn(Schema):
 
 class VisitOut(Schema):
     id: int
-    household_id: int
-    household: str
+    target: str = Field(description="household, building or spot")
+    place: str = Field(description="Where the visit was, as people read it")
+    household_id: int | None
+    household: str | None
+    building_id: int | None
+    spot_id: int | None
     kind: str
     kind_label: str
     found: str
@@ -70,8 +77,12 @@ class VisitOut(Schema):
 def _visit_out(visit: Visit) -> dict:
     return {
         "id": visit.pk,
+        "target": visit.target,
+        "place": visit.target_label,
         "household_id": visit.household_id,
-        "household": visit.household.label,
+        "household": visit.household.label if visit.household_id else None,
+        "building_id": visit.building_id,
+        "spot_id": visit.spot_id,
         "kind": visit.kind,
         "kind_label": visit.get_kind_display(),
         "found": visit.found,
@@ -83,11 +94,24 @@ def _visit_out(visit: Visit) -> dict:
 
 @router.post("/visits", response={201: VisitOut, **REFUSED}, summary="Record a visit")
 def visit_create(request, data: VisitIn):
-    household = Household.objects.with_place().filter(pk=data.household_id).first()
+    targets = {
+        "household": (data.household_id, Household.objects.with_place()),
+        "building": (data.building_id, Building.objects.select_related("compound__community")),
+        "spot": (data.spot_id, Spot.objects.select_related("compound", "community")),
+    }
+    given = {name: (pk, qs) for name, (pk, qs) in targets.items() if pk is not None}
+    if len(given) != 1:
+        exc = services.invalid_target()
+        raise ApiError(400, exc.code, exc.message)
+    [(name, (pk, qs))] = given.items()
+    place = qs.filter(pk=pk).first()
+    if place is None:
+        exc = services.outside_reach(name)
+        raise ApiError(400, exc.code, exc.message)
     visit = _call(
         services.visit_record,
         actor=request.auth,
-        household=household,
+        **{name: place},
         kind=data.kind,
         found=data.found,
         raise_matter=data.raise_matter,

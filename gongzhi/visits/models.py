@@ -1,7 +1,9 @@
-"""Visits (走访) to households and the care register (关爱对象) of people who need regular ones.
+"""Visits (走访) and the care register (关爱对象) of people who need regular ones.
 
-A visit is one call at one household by one worker (a grid worker, a building leader, staff):
-what kind of visit, what was found, an optional photo, and the matter it raised, if any.
+A visit is one call by one worker (a grid worker, a building leader, staff) at exactly one
+place: a household, a building (its corridors, stairwells) or a public spot of the map (a bike
+shed, a fire lane, a gate): what kind of visit, what was found, an optional photo, and the
+matter it raised, if any. Only household visits count for coverage (覆盖率 is about households).
 
 A care subject is a resident who needs visiting every ``frequency_days`` days, for a reason
 from a controlled list (the reasons are sensitive: see ``rules.py``). ``last_visited_on`` and
@@ -13,11 +15,13 @@ recomputing them from every visit.
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from gongzhi.core.places import PlacePaths
+from gongzhi.maps.models import Spot
 from gongzhi.matters.models import Matter
 from gongzhi.people.models import Resident
-from gongzhi.places.models import Household
+from gongzhi.places.models import Building, Household
 
 MAX_FOUND_LENGTH = 2000
 MAX_FREQUENCY_DAYS = 366
@@ -31,9 +35,38 @@ class VisitKind(models.TextChoices):
     OTHER = "other", _("other visit")
 
 
+class VisitTarget(models.TextChoices):
+    HOUSEHOLD = "household", pgettext_lazy("visit target", "household")
+    BUILDING = "building", pgettext_lazy("visit target", "building")
+    SPOT = "spot", pgettext_lazy("visit target", "public area")
+
+
 class Visit(models.Model):
+    # Exactly one of the three (a database check): where the visitor went.
     household = models.ForeignKey(
-        Household, on_delete=models.PROTECT, related_name="visits", verbose_name=_("household")
+        Household,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="visits",
+        verbose_name=_("household"),
+    )
+    building = models.ForeignKey(
+        Building,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="visits",
+        verbose_name=_("building"),
+    )
+    # PROTECT: a map re-import must not silently drop the visits made at its spots.
+    spot = models.ForeignKey(
+        Spot,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="visits",
+        verbose_name=_("public spot"),
     )
     visitor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -57,6 +90,8 @@ class Visit(models.Model):
     client_key = models.CharField(max_length=80, blank=True, default="")
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
+    # The place paths of a household visit. ``restrict``/``narrow`` know one path per level, so
+    # visits are scoped with ``rules.visit_place_q``, which adds the building and spot paths.
     PLACE = PlacePaths(
         subdistrict="household__unit__building__compound__community__subdistrict",
         community="household__unit__building__compound__community",
@@ -64,22 +99,58 @@ class Visit(models.Model):
         building="household__unit__building",
         household="household",
     )
+    BUILDING_PLACE = PlacePaths(
+        subdistrict="building__compound__community__subdistrict",
+        community="building__compound__community",
+        compound="building__compound",
+        building="building",
+    )
+    SPOT_PLACE = PlacePaths(
+        subdistrict="spot__community__subdistrict",
+        community="spot__community",
+        compound="spot__compound",
+    )
 
     class Meta:
         verbose_name = _("visit")
         verbose_name_plural = _("visits")
         ordering = ["-visited_at", "-pk"]
         constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(household__isnull=False, building__isnull=True, spot__isnull=True)
+                    | models.Q(household__isnull=True, building__isnull=False, spot__isnull=True)
+                    | models.Q(household__isnull=True, building__isnull=True, spot__isnull=False)
+                ),
+                name="visit_exactly_one_target",
+            ),
             models.UniqueConstraint(
                 fields=["visitor", "client_key"],
                 condition=~models.Q(client_key=""),
                 name="visit_client_key_unique",
-            )
+            ),
         ]
         indexes = [models.Index(fields=["household", "-visited_at"], name="visit_household_idx")]
 
     def __str__(self) -> str:
-        return f"{self.household_id} @ {self.visited_at:%Y-%m-%d}"
+        where = self.household_id or self.building_id or self.spot_id
+        return f"{self.target}:{where} @ {self.visited_at:%Y-%m-%d}"
+
+    @property
+    def target(self) -> str:
+        if self.household_id:
+            return VisitTarget.HOUSEHOLD
+        return VisitTarget.BUILDING if self.building_id else VisitTarget.SPOT
+
+    @property
+    def target_label(self) -> str:
+        """Where the visit was, for lists: the household's address, "小区 3栋", or the spot."""
+        if self.household_id:
+            return self.household.label
+        if self.building_id:
+            return f"{self.building.compound.name} {self.building.name}"
+        compound = self.spot.compound
+        return f"{compound.name} {self.spot.name}" if compound else self.spot.name
 
 
 class CareReason(models.TextChoices):

@@ -2,8 +2,10 @@
 
 * **Visits.** Staff and officials see the visits in their registry reach, grid workers those
   in their grid; a partner (building leader) only the visits they made themselves; residents
-  none. A visit may be recorded at a household in the visitor's *visiting reach*: the registry
-  reach for staff, officials and grid workers, the partner's own building for a partner.
+  none. A visit may be recorded at a household, building or public spot in the visitor's
+  *visiting reach*: the registry reach for staff, officials and grid workers (for a grid
+  worker: the households and buildings of their grid, the spots of the compounds it covers),
+  the partner's own building (and its households) for a partner, who visits no public spots.
 * **Care subjects.** Staff and officials see the register in their reach, grid workers their
   grid's; a partner only the people they are assigned to visit; residents nothing.
 * **Care reasons** (独居, 残疾, 低保 … are sensitive personal data) are shown only to staff,
@@ -14,12 +16,15 @@
 * Only community staff (and superusers) edit the register; staff and officials export.
 """
 
-from django.db.models import BooleanField, Exists, OuterRef, QuerySet, Value
+from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value
 
 from gongzhi.accounts.models import UserRole
 from gongzhi.accounts.scope import can_manage_registry, registry_reach, restrict
+from gongzhi.core.places import Place, place_q
+from gongzhi.maps.models import Spot
 from gongzhi.matters.rules import role
-from gongzhi.places.models import Household
+from gongzhi.places.models import Building, Household
+from gongzhi.visits.models import Visit
 
 STAFF_ROLES = ("superuser", UserRole.COMMUNITY_STAFF, UserRole.SUBDISTRICT_OFFICIAL)
 VISITOR_ROLES = (
@@ -64,12 +69,53 @@ def visit_households(user, qs: QuerySet | None = None) -> QuerySet:
     return qs.none()
 
 
+def visit_buildings(user, qs: QuerySet | None = None) -> QuerySet:
+    """Buildings the user may record a visit at (a corridor, a stairwell, a bike shed)."""
+    qs = Building.objects.all() if qs is None else qs
+    who = role(user)
+    if who == UserRole.PARTNER:
+        building_id = user.profile.partner.building_id
+        return qs.filter(pk=building_id) if building_id else qs.none()
+    if who in VISITOR_ROLES:
+        return restrict(qs, registry_reach(user))
+    return qs.none()
+
+
+def _grid_spots_q(grid_id: int, prefix: str = "") -> Q:
+    # A spot has no grid: a grid covers the spots of the compounds its buildings stand in.
+    compounds = Building.objects.filter(grid_id=grid_id).values("compound_id")
+    return Q(**{f"{prefix}compound_id__in": compounds})
+
+
+def visit_spots(user, qs: QuerySet | None = None) -> QuerySet:
+    """Public spots the user may record a visit at; partners visit only their own building."""
+    qs = Spot.objects.all() if qs is None else qs
+    if role(user) not in VISITOR_ROLES or role(user) == UserRole.PARTNER:
+        return qs.none()
+    reach = registry_reach(user)
+    if not reach.everywhere and not reach.nowhere and reach.place.level == "grid":
+        return qs.filter(_grid_spots_q(reach.place.id))
+    return restrict(qs, reach)
+
+
+def visit_place_q(place: Place) -> Q:
+    """Visits inside ``place``, whatever they were at: a household, a building, a spot."""
+    if place.level == "grid":
+        spots = _grid_spots_q(place.id, "spot__")
+    else:
+        spots = place_q(place, Visit.SPOT_PLACE)
+    return place_q(place, Visit.PLACE) | place_q(place, Visit.BUILDING_PLACE) | spots
+
+
 def visits_visible(user, qs: QuerySet) -> QuerySet:
     who = role(user)
     if who == UserRole.PARTNER:
         return qs.filter(visitor=user)
     if who in VISITOR_ROLES:
-        return restrict(qs, registry_reach(user))
+        reach = registry_reach(user)
+        if reach.everywhere or reach.nowhere:
+            return restrict(qs, reach)
+        return qs.filter(visit_place_q(reach.place))
     return qs.none()
 
 

@@ -118,11 +118,18 @@ def coverage(user, *, place: Place | None = None, today: dt.date | None = None) 
 def visit_list(user, *, place: Place | None = None, mine: bool = False) -> QuerySet:
     qs = rules.visits_visible(
         user,
-        Visit.objects.select_related("household__unit__building__compound", "visitor", "matter"),
+        Visit.objects.select_related(
+            "household__unit__building__compound",
+            "building__compound",
+            "spot__compound",
+            "visitor",
+            "matter",
+        ),
     )
     if mine:
         qs = qs.filter(visitor=user)
-    return narrow(qs, place)
+    # Not ``narrow``: a visit's place is its household's, its building's or its spot's.
+    return qs.filter(rules.visit_place_q(place)) if place is not None else qs
 
 
 def care_list(user, *, place: Place | None = None, active: bool | None = True) -> QuerySet:

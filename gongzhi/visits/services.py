@@ -9,11 +9,12 @@ from django.utils.translation import gettext as _
 
 from gongzhi.accounts.models import UserRole
 from gongzhi.accounts.scope import registry_reach, restrict
+from gongzhi.maps.models import Spot
 from gongzhi.matters.models import Channel
 from gongzhi.matters.rules import role
 from gongzhi.matters.services import MatterError, matter_submit, resolve_place, validate_photo
 from gongzhi.people.models import Resident
-from gongzhi.places.models import Household
+from gongzhi.places.models import Building, Household
 from gongzhi.visits import rules
 from gongzhi.visits.models import (
     MAX_FOUND_LENGTH,
@@ -55,11 +56,51 @@ def visit_channel(user) -> str:
     return Channel.BUILDING_VISIT if role(user) == UserRole.PARTNER else Channel.GRID_VISIT
 
 
+def invalid_target() -> VisitError:
+    return VisitError(
+        "invalid_target", _("Choose one place for the visit: a household, building or area.")
+    )
+
+
+def outside_reach(target: str) -> VisitError:
+    """The refusal of a place outside the visiting reach (or unknown: the same words, so that
+    the answer does not tell which ids exist)."""
+    if target == "building":
+        return VisitError("outside_reach", _("This building is outside the area you visit."))
+    if target == "spot":
+        return VisitError("outside_reach", _("This public area is outside the area you visit."))
+    return VisitError("outside_reach", _("This household is outside the area you visit."))
+
+
+def _check_target(actor, household, building, spot) -> None:
+    """Exactly one place, inside the visitor's reach (the database checks the first too)."""
+    if sum(t is not None for t in (household, building, spot)) > 1:
+        raise invalid_target()
+    if building is not None:
+        if not rules.visit_buildings(actor).filter(pk=building.pk).exists():
+            raise outside_reach("building")
+    elif spot is not None:
+        if not rules.visit_spots(actor).filter(pk=spot.pk).exists():
+            raise outside_reach("spot")
+    elif household is None or not rules.visit_households(actor).filter(pk=household.pk).exists():
+        raise outside_reach("household")
+
+
+def _matter_place(household, building, spot) -> dict:
+    """The matter raised sits at the household, the building, or the spot's compound (the
+    community for a spot between compounds): matters have no spot column."""
+    if spot is not None:
+        return resolve_place(community=spot.community, compound=spot.compound)
+    return resolve_place(household=household, building=building)
+
+
 @transaction.atomic
 def visit_record(
     *,
     actor,
-    household: Household | None,
+    household: Household | None = None,
+    building: Building | None = None,
+    spot: Spot | None = None,
     kind: str,
     found: str,
     photo=None,
@@ -68,8 +109,9 @@ def visit_record(
     client_key: str = "",
     now: dt.datetime | None = None,
 ) -> Visit:
-    """Record a visit and, with ``raise_matter``, submit the problem found as a matter linked
-    to it, all or nothing: a refused matter leaves no visit either.
+    """Record a visit at one household, building or public spot and, with ``raise_matter``,
+    submit the problem found as a matter linked to it, all or nothing: a refused matter leaves
+    no visit either.
 
     A care visit brings every active care subject of the household up to date. A retried send
     with the same ``client_key`` returns the first visit.
@@ -83,8 +125,7 @@ def visit_record(
             return existing
     if kind not in VisitKind.values:
         raise VisitError("invalid_kind", _("Choose the kind of visit."))
-    if household is None or not rules.visit_households(actor).filter(pk=household.pk).exists():
-        raise VisitError("outside_reach", _("This household is outside the area you visit."))
+    _check_target(actor, household, building, spot)
     found = _clean_found(found)
     if photo:
         try:
@@ -96,6 +137,8 @@ def visit_record(
         with transaction.atomic():
             visit = Visit.objects.create(
                 household=household,
+                building=building,
+                spot=spot,
                 visitor=actor,
                 kind=kind,
                 found=found,
@@ -112,14 +155,14 @@ def visit_record(
                 actor=actor,
                 text=matter_text,
                 channel=visit_channel(actor),
-                place=resolve_place(household=household),
+                place=_matter_place(household, building, spot),
                 now=now,
             )
         except MatterError as exc:
             # Raising undoes the visit too (the whole function is one transaction).
             raise VisitError(exc.code, exc.message) from exc
         visit.save(update_fields=["matter"])
-    if kind == VisitKind.CARE:
+    if kind == VisitKind.CARE and household is not None:
         day = timezone.localdate(now)
         for subject in CareSubject.objects.active().filter(resident__household=household):
             _mark_visited(subject, day)

@@ -20,7 +20,7 @@ from gongzhi.core.listing import place_options as place_groups
 from gongzhi.partners.models import Partner
 from gongzhi.pickers.selectors import PickError, options_for, resolve
 from gongzhi.visits import rules, selectors, services
-from gongzhi.visits.models import CareReason, VisitKind
+from gongzhi.visits.models import CareReason, VisitKind, VisitTarget
 from gongzhi.visits.services import VisitError
 
 SEARCH_LIMIT = 10
@@ -60,30 +60,88 @@ def _households(user, q: str):
     return qs.order_by("unit__building__compound__name", "unit__building__number", "pk")
 
 
+def _buildings(user, q: str):
+    """Buildings in the visiting reach matching every typed piece ("渔家苑 3栋")."""
+    qs = rules.visit_buildings(user).select_related("compound")
+    for token in re.findall(r"\d+|[^\d\s]+", q)[:6]:
+        qs = qs.filter(Q(name__contains=token) | Q(compound__name__contains=token))
+    return qs.order_by("compound__name", "number", "pk")
+
+
+def _spots(user, q: str):
+    """Public spots in the visiting reach matching every typed piece ("车棚", "东门")."""
+    qs = rules.visit_spots(user).select_related("compound")
+    for token in re.findall(r"\d+|[^\d\s]+", q)[:6]:
+        qs = qs.filter(Q(name__contains=token) | Q(compound__name__contains=token))
+    return qs.order_by("compound__name", "name", "pk")
+
+
+def _place_label(obj) -> str:
+    """What a visitor reads for a household, a building ("渔家苑 3栋") or a spot."""
+    if hasattr(obj, "label"):
+        return obj.label
+    compound = getattr(obj, "compound", None)
+    return f"{compound.name} {obj.name}" if compound else obj.name
+
+
+SEARCHES = {
+    VisitTarget.HOUSEHOLD: _households,
+    VisitTarget.BUILDING: _buildings,
+    VisitTarget.SPOT: _spots,
+}
+
+
+def _target(data) -> str:
+    target = data.get("target", "")
+    return target if target in SEARCHES else VisitTarget.HOUSEHOLD
+
+
 @login_required
 def household_search(request: HttpRequest) -> HttpResponse:
-    """The type-ahead's options: a few households as big radio choices (htmx fragment)."""
+    """The type-ahead's options: a few households (buildings, spots with ``target``) as big
+    radio choices (htmx fragment), only inside the visiting reach."""
     _visitor(request)
+    target = _target(request.GET)
     q = request.GET.get("q", "").strip()[:40]
-    rows = list(_households(request.user, q)[:SEARCH_LIMIT]) if q else []
-    return render(request, "visits/_household_options.html", {"rows": rows, "q": q})
+    found = list(SEARCHES[target](request.user, q)[:SEARCH_LIMIT]) if q else []
+    rows = [(obj.pk, _place_label(obj)) for obj in found]
+    return render(
+        request, "visits/_household_options.html", {"rows": rows, "q": q, "target": target}
+    )
+
+
+def _chosen(user, data) -> dict:
+    """The household, building or spot named in the form, if it is in the visiting reach."""
+    reach = {
+        "household": lambda: rules.visit_households(user).with_place(),
+        "building": lambda: rules.visit_buildings(user).select_related("compound__community"),
+        "spot": lambda: rules.visit_spots(user).select_related("compound", "community"),
+    }
+    chosen = {}
+    for name, qs in reach.items():
+        if data.get(name, "").isdigit():
+            chosen[name] = qs().filter(pk=data[name]).first()
+    return chosen
 
 
 @login_required
 def visit_new(request: HttpRequest) -> HttpResponse:
     _visitor(request)
     data = request.POST if request.method == "POST" else request.GET
-    household = None
-    if data.get("household", "").isdigit():
-        household = (
-            rules.visit_households(request.user).with_place().filter(pk=data["household"]).first()
-        )
+    chosen = _chosen(request.user, data)
+    place = next((obj for obj in chosen.values() if obj is not None), None)
     error = ""
     if request.method == "POST":
         try:
+            if len(chosen) > 1:
+                raise services.invalid_target()
+            if chosen and place is None:
+                raise services.outside_reach(next(iter(chosen)))
             visit = services.visit_record(
                 actor=request.user,
-                household=household,
+                household=chosen.get("household"),
+                building=chosen.get("building"),
+                spot=chosen.get("spot"),
                 kind=data.get("kind", ""),
                 found=data.get("found", ""),
                 photo=request.FILES.get("photo"),
@@ -106,7 +164,11 @@ def visit_new(request: HttpRequest) -> HttpResponse:
         request,
         "visits/visit_new.html",
         {
-            "household": household,
+            "place": place,
+            "place_field": next(iter(chosen), ""),
+            "place_label": _place_label(place) if place is not None else "",
+            "targets": VisitTarget.choices,
+            "target": _target(data),
             "kinds": VisitKind.choices,
             "kind": data.get("kind") or VisitKind.ROUTINE,
             "data": data,
