@@ -2,7 +2,8 @@
 
 Two kinds of caller:
 
-* the hotline's gateway — ``POST /orders`` and ``POST /orders/{order_no}/callback`` — sends
+* the hotline's gateway — ``POST /orders``, ``POST /orders/{order_no}/callback`` and
+  ``POST /orders/{order_no}/extension-decision`` — sends
   ``X-Hotline-Key: <key>`` (``gongzhi create_hotline_credential`` or the credentials page).
   Every call is recorded (``GatewayCall``), refused ones too, and limited per key and minute;
 * staff (session or bearer token) list the orders, answer them (sign, reply, return, extend)
@@ -58,6 +59,12 @@ class OrderIn(Schema):
 class CallbackIn(Schema):
     satisfaction: str = Field(description="satisfied, basic or dissatisfied (满意/基本满意/不满意)")
     solved: bool | None = None
+    note: str = ""
+
+
+class ExtensionDecisionIn(Schema):
+    approved: bool
+    new_due: dt.datetime | None = Field(None, description="The new reply deadline, if approved")
     note: str = ""
 
 
@@ -210,16 +217,30 @@ def receive_order(request):
             )
         except services.HotlineError as exc:
             raise _refused(exc) from None
-        return (201 if created else 200), {
-            "order_no": order.order_no,
-            "hotline": order.hotline,
-            "status": order.status,
-            "created": created,
-            "sign_due_at": order.sign_due_at,
-            "reply_due_at": order.reply_due_at,
-        }
+        return (201 if created else 200), _received(order, created)
 
     return _gateway(request, "orders", seen, work)
+
+
+def _gateway_order(credential, order_no: str) -> HotlineOrder:
+    """The credential's order of that number (its hotline, its community), or 404."""
+    order = HotlineOrder.objects.filter(
+        hotline=credential.hotline, order_no=order_no, community=credential.community
+    ).first()
+    if order is None:
+        raise ApiError(404, "unknown_order", _("There is no order %(no)s.") % {"no": order_no})
+    return order
+
+
+def _received(order: HotlineOrder, created: bool = False) -> dict:
+    return {
+        "order_no": order.order_no,
+        "hotline": order.hotline,
+        "status": order.status,
+        "created": created,
+        "sign_due_at": order.sign_due_at,
+        "reply_due_at": order.reply_due_at,
+    }
 
 
 @router.post(
@@ -238,27 +259,45 @@ def callback(request, order_no: str):
 
     def work(credential):
         body = _parse(CallbackIn, request)
-        order = HotlineOrder.objects.filter(
-            hotline=credential.hotline, order_no=order_no, community=credential.community
-        ).first()
-        if order is None:
-            raise ApiError(404, "unknown_order", _("There is no order %(no)s.") % {"no": order_no})
+        order = _gateway_order(credential, order_no)
         try:
             order, _changed = services.order_callback(
                 order=order, satisfaction=body.satisfaction, solved=body.solved, note=body.note
             )
         except services.HotlineError as exc:
             raise _refused(exc) from None
-        return 200, {
-            "order_no": order.order_no,
-            "hotline": order.hotline,
-            "status": order.status,
-            "created": False,
-            "sign_due_at": order.sign_due_at,
-            "reply_due_at": order.reply_due_at,
-        }
+        return 200, _received(order)
 
     return _gateway(request, "callback", {"order_no": order_no}, work)
+
+
+@router.post(
+    "/orders/{order_no}/extension-decision",
+    auth=None,
+    response={200: ReceivedOut, 401: ErrorOut, 422: ErrorOut, 429: ErrorOut} | REFUSED,
+    openapi_extra={
+        "requestBody": {
+            "content": {"application/json": {"schema": ExtensionDecisionIn.model_json_schema()}},
+            "required": True,
+        }
+    },
+)
+def extension_decision(request, order_no: str):
+    """The hotline grants (with the new reply deadline) or refuses a pending extension
+    request; 409 ``no_extension_pending`` when the order has none."""
+
+    def work(credential):
+        body = _parse(ExtensionDecisionIn, request)
+        order = _gateway_order(credential, order_no)
+        try:
+            order = services.order_extension_decide(
+                order=order, approved=body.approved, new_due=body.new_due, note=body.note
+            )
+        except services.HotlineError as exc:
+            raise _refused(exc) from None
+        return 200, _received(order)
+
+    return _gateway(request, "extension-decision", {"order_no": order_no}, work)
 
 
 # ---- staff ----------------------------------------------------------------------------------

@@ -51,6 +51,9 @@ SOURCES = {
     "return": (OrderStatus.RECEIVED, OrderStatus.SIGNED),
     "extend": (OrderStatus.SIGNED,),
     "callback": (OrderStatus.REPLIED,),
+    # The hotline's answer to an extension request: only while one is pending.
+    "extension_grant": (OrderStatus.EXTENSION_REQUESTED,),
+    "extension_refuse": (OrderStatus.EXTENSION_REQUESTED,),
 }
 OPEN_STATUSES = (OrderStatus.RECEIVED, OrderStatus.SIGNED, OrderStatus.EXTENSION_REQUESTED)
 
@@ -129,6 +132,8 @@ class OrderAction(models.TextChoices):
     RETURN = "return", _("returned")
     EXTEND = "extend", _("extension requested")
     CALLBACK = "callback", _("hotline callback")
+    EXTENSION_GRANT = "extension_grant", _("extension granted by the hotline")
+    EXTENSION_REFUSE = "extension_refuse", _("extension refused by the hotline")
 
 
 class OrderEvent(models.Model):

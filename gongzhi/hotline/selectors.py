@@ -1,11 +1,13 @@
 """Reads of hotline orders: the staff list (by place and status), an order with its history,
-the export rows and the gateway credentials of a community."""
+the export rows, the gateway credentials of a community and where the matters' satisfaction
+came from (residents or the hotline's callback)."""
 
-from django.db.models import QuerySet
+from django.db.models import Case, CharField, Count, F, QuerySet, Value, When
 
 from gongzhi.core.places import Place, PlacePaths, place_q
 from gongzhi.hotline import rules
 from gongzhi.hotline.models import GatewayCredential, HotlineOrder, OrderEvent
+from gongzhi.matters.models import Satisfaction
 
 # The matter's place columns, seen from the order.
 ORDER_PLACE = PlacePaths(
@@ -38,3 +40,33 @@ def order_events(order: HotlineOrder) -> QuerySet:
 
 def credentials_of(community_id: int) -> QuerySet:
     return GatewayCredential.objects.filter(community_id=community_id).order_by("-created_at")
+
+
+SATISFACTION_SOURCES = ("resident", "hotline")
+
+
+def satisfaction_sources(matters: QuerySet) -> dict[str, dict[str, int]]:
+    """The rated ``matters`` counted by who gave the rating that counts in the rates:
+    ``{"resident": {satisfaction: n}, "hotline": {…}}``, every satisfaction present (0 if none).
+
+    One grouped query. The rating came from the 12345 callback when the matter's feedback time
+    is the callback's: ``order_callback`` writes both with the same moment, and a resident's
+    own rating (before the callback, which then leaves the matter alone, or after it, which
+    overwrites it) carries another time.
+    """
+    source = Case(
+        When(hotline_order__callback_at=F("feedback_at"), then=Value("hotline")),
+        default=Value("resident"),
+        output_field=CharField(),
+    )
+    rows = (
+        matters.exclude(satisfaction="")
+        .order_by()
+        .annotate(source=source)
+        .values("source", "satisfaction")
+        .annotate(n=Count("pk"))
+    )
+    counts = {key: dict.fromkeys(Satisfaction.values, 0) for key in SATISFACTION_SOURCES}
+    for row in rows:
+        counts[row["source"]][row["satisfaction"]] = row["n"]
+    return counts

@@ -503,6 +503,59 @@ def order_extend(
 
 
 @transaction.atomic
+def order_extension_decide(
+    *,
+    order: HotlineOrder,
+    approved: bool,
+    new_due: dt.datetime | None = None,
+    note: str = "",
+    now=None,
+) -> HotlineOrder:
+    """The hotline's decision on a pending extension request (延期申请的审批结果).
+
+    Granted, the reply deadline on record becomes ``new_due`` (the hotline may grant less than
+    was asked); refused, the deadline stays. Either way the order goes back to the status it
+    had before the request, so it is answered as before, and the request is no longer pending.
+    The acting party is the hotline, not a user; nothing is sent back.
+    """
+    order = _locked(order)
+    action = "extension_grant" if approved else "extension_refuse"
+    if order.status not in SOURCES[action]:
+        raise HotlineError(
+            "no_extension_pending",
+            _("This order has no pending extension request to decide on."),
+            409,
+        )
+    if approved and (new_due is None or new_due <= order.reply_due_at):
+        raise HotlineError(
+            "invalid_date",
+            _("A granted extension needs a new reply deadline later than the current one."),
+        )
+    request = order.events.filter(action="extend").order_by("-at", "-id").first()
+    previous = request.from_status if request else OrderStatus.SIGNED
+    data = {"asked": order.requested_due_at.isoformat() if order.requested_due_at else None}
+    fields = ["requested_due_at"]
+    if approved:
+        data["old_due"] = order.reply_due_at.isoformat()
+        data["new_due"] = new_due.isoformat()
+        order.reply_due_at = new_due
+        fields.append("reply_due_at")
+    # The date asked for is in the request's event; the order shows no pending date any more.
+    order.requested_due_at = None
+    return _move(
+        order,
+        to=previous,
+        actor=None,
+        action=action,
+        verb=_("decided on"),
+        now=_now(now),
+        note=(note or "").strip()[:1000],
+        data=data,
+        fields=fields,
+    )
+
+
+@transaction.atomic
 def order_callback(
     *, order: HotlineOrder, satisfaction: str, solved: bool | None, note: str = "", now=None
 ) -> tuple[HotlineOrder, bool]:

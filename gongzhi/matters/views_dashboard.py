@@ -23,8 +23,9 @@ from gongzhi.accounts.scope import directory_reach, is_staff_like, restrict
 from gongzhi.core.charts import link_points
 from gongzhi.core.listing import BadFilter, place_options, place_param, render_bad_filter
 from gongzhi.core.places import Place
+from gongzhi.hotline.selectors import satisfaction_sources
 from gongzhi.matters import selectors
-from gongzhi.matters.models import Category, Channel, Status, Tier
+from gongzhi.matters.models import Category, Channel, Satisfaction, Status, Tier
 from gongzhi.matters.rates import rate_settings, three_rates
 from gongzhi.places.models import Compound
 
@@ -217,6 +218,20 @@ def _compound_chart(matters: QuerySet, user, links: Links) -> dict:
     return _chart("chart-compounds", _("Rates per compound"), option, rows)
 
 
+def _satisfaction_sources(matters: QuerySet) -> list[dict]:
+    """满意度来源: the ratings in the rates, from residents' own feedback and from the 12345
+    callback (回访), side by side. The matters list has no satisfaction filter: plain numbers."""
+    counts = satisfaction_sources(matters)
+    names = {"resident": _("Residents' own feedback"), "hotline": _("12345 callback")}
+    return [
+        {
+            "label": name,
+            "counts": [(str(label), counts[key][value]) for value, label in Satisfaction.choices],
+        }
+        for key, name in names.items()
+    ]
+
+
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     if not is_staff_like(request.user):
@@ -288,6 +303,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             {"label": _("Median hours to close"), "value": rates["median_hours_to_close"]},
         ],
         "total": {"count": sum(row["count"] for row in by_status), "link": links()},
+        "satisfaction_sources": _satisfaction_sources(matters),
         "by_status": by_status,
         "charts": [
             _chart(
