@@ -1,6 +1,8 @@
 """Staff edit the Party's tree and roll on the pages (/party/, /party/members/), through the
 same services as the API: a refusal shows the service's Chinese message and changes nothing."""
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -200,3 +202,17 @@ def test_members_page_query_count_does_not_grow_with_members(client, world, tree
         )
     assert _queries(client) == few
     assert few <= 12, few
+
+
+def test_the_forms_speak_chinese(client, world, tree):
+    member = party_member_add(actor=world.users.staff_a, branch=tree["yujia"], person=world.res_a)
+    staff = world.users.staff_a
+    staff.first_name = "陈社工"  # the header shows the name; without one, the username
+    staff.save(update_fields=["first_name"])
+    login(client, staff)
+    for url in (TREE, f"{MEMBERS}?edit={member.pk}"):
+        html = client.get(url).content.decode()
+        text = re.sub(r"<script.*?</script>|<style.*?</style>|<[^>]+>", " ", html, flags=re.S)
+        placeholders = " ".join(re.findall(r'(?:placeholder|aria-label)="([^"]*)"', html))
+        english = set(re.findall(r"[A-Za-z_]{3,}", f"{text} {placeholders}")) - {"English"}
+        assert not english, (url, english)
