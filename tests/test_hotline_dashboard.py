@@ -4,15 +4,18 @@
   callback side by side, from one grouped query, scoped like the rest of the dashboard;
 * ``POST /api/v1/hotline/orders/{order_no}/extension-decision``: granted moves the reply
   deadline, refused keeps it; both put the order back to signed, only a pending request may be
-  decided, and a refusal changes nothing.
+  decided, and a refusal changes nothing; the same decisions from the import file.
 """
 
 import datetime as dt
+import io
 
 import pytest
 from django.utils import timezone
+from openpyxl import Workbook
 
 from gongzhi.hotline import services
+from gongzhi.hotline.excel import import_orders
 from gongzhi.hotline.models import GatewayCall, HotlineOrder, OrderEvent, OrderStatus
 from gongzhi.hotline.selectors import satisfaction_sources
 from gongzhi.matters.models import Matter
@@ -202,3 +205,44 @@ def test_only_a_pending_request_and_only_ones_own_orders(client, world, key):
     )
     assert decide(client, "GD3", {"approved": False}, key_b).status_code == 404
     assert HotlineOrder.objects.get(order_no="GD3").status == OrderStatus.EXTENSION_REQUESTED
+
+
+def decision_file(rows) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    sheet.append(
+        ["工单编号", "诉求类型", "诉求内容", "诉求地址", "延期审批", "批准延期至", "审批说明"]
+    )
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_import_brings_decisions_once_and_all_or_nothing(world):
+    granted = extension_requested(world, "GD1")
+    refused = extension_requested(world, "GD2")
+    new_due = timezone.localtime(granted.requested_due_at).replace(second=0, microsecond=0)
+    shown = new_due.strftime("%Y-%m-%d %H:%M")
+    rows = [
+        ["GD1", "投诉", "噪音扰民", "渔家苑1栋", "同意", shown, "准予延期"],
+        ["GD2", "投诉", "噪音扰民", "渔家苑1栋", "不同意", "", "请按期办结"],
+    ]
+    # One bad row (a grant without its date): nothing at all is decided.
+    bad = import_orders(decision_file([*rows, [*rows[0][:4], "同意", "", ""]]), community=world.a)
+    assert [(e.row, e.column) for e in bad.errors] == [(4, "批准延期至")]
+    assert HotlineOrder.objects.filter(status=OrderStatus.EXTENSION_REQUESTED).count() == 2
+    result = import_orders(decision_file(rows), community=world.a)
+    assert result.ok, result.errors
+    assert (result.unchanged, result.decisions) == (2, 2)
+    granted.refresh_from_db()
+    refused.refresh_from_db()
+    assert (granted.status, granted.reply_due_at) == (OrderStatus.SIGNED, new_due)
+    assert refused.status == OrderStatus.SIGNED and refused.requested_due_at is None
+    # The same file again changes nothing; another decision for a decided order is refused.
+    again = import_orders(decision_file(rows), community=world.a)
+    assert again.ok and again.decisions == 0
+    assert OrderEvent.objects.filter(action__startswith="extension_").count() == 2
+    other = import_orders(decision_file([[*rows[1][:4], "同意", shown, ""]]), community=world.a)
+    assert [(e.row, e.column) for e in other.errors] == [(2, "延期审批")]

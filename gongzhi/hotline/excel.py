@@ -3,7 +3,8 @@
 All or nothing: every row is checked first (a bad row names its row and column, in Chinese),
 then every order is written in one transaction. Importing the same file again changes nothing;
 a known order number with different content is refused. Rows whose callback columns (回访结果)
-are filled bring the hotline's callback for orders the community already replied to.
+are filled bring the hotline's callback for orders the community already replied to; rows whose
+extension columns (延期审批) are filled bring its decision on a pending extension request.
 
 The column headers are the district's: ``DEFAULT_COLUMNS`` maps each field to its usual header,
 and a JSON mapping file (``--mapping``) replaces any of them, e.g. ``{"order_no": "工单号"}``.
@@ -21,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from gongzhi.core.excel import ExcelError, Row, RowError, read_rows
 from gongzhi.hotline import services
-from gongzhi.hotline.models import HotlineOrder, OrderStatus
+from gongzhi.hotline.models import HotlineOrder, OrderAction, OrderStatus
 from gongzhi.places.models import Community
 
 DEFAULT_COLUMNS = {
@@ -38,6 +39,9 @@ DEFAULT_COLUMNS = {
     "satisfaction": "回访结果",
     "solved": "是否解决",
     "callback_note": "回访说明",
+    "extension_decision": "延期审批",
+    "extension_due": "批准延期至",
+    "extension_note": "审批说明",
 }
 REQUIRED = ("order_no", "kind", "text")
 # Which column a refusal of ``services.clean_order`` is about.
@@ -53,6 +57,14 @@ _DATETIME_RE = re.compile(
     r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ T]+(\d{1,2})[:：时](\d{1,2})(?:[:：分](\d{1,2}))?)?$"
 )
 _YES = {"是": True, "已解决": True, "否": False, "未解决": False, "": None}
+_GRANTED = {
+    "同意": True,
+    "批准": True,
+    "通过": True,
+    "不同意": False,
+    "不批准": False,
+    "驳回": False,
+}
 
 
 class MappingError(Exception):
@@ -107,10 +119,33 @@ class Callback:
 
 
 @dataclass
+class Decision:
+    approved: bool
+    new_due: dt.datetime | None
+    note: str
+
+    def is_recorded(self, order: HotlineOrder) -> bool:
+        """The order's latest extension decision is this one: the file was imported before."""
+        last = (
+            order.events.filter(
+                action__in=(OrderAction.EXTENSION_GRANT, OrderAction.EXTENSION_REFUSE)
+            )
+            .order_by("-at", "-id")
+            .first()
+        )
+        if last is None or last.action != (
+            OrderAction.EXTENSION_GRANT if self.approved else OrderAction.EXTENSION_REFUSE
+        ):
+            return False
+        return not self.approved or last.data.get("new_due") == self.new_due.isoformat()
+
+
+@dataclass
 class Planned:
     row: int
     data: services.OrderIn
     callback: Callback | None
+    decision: Decision | None = None
 
 
 @dataclass
@@ -118,6 +153,7 @@ class HotlineImportResult:
     created: int = 0
     unchanged: int = 0
     callbacks: int = 0
+    decisions: int = 0
     errors: list[RowError] = field(default_factory=list)
 
     @property
@@ -149,6 +185,19 @@ def _parse_row(row: Row, mapping: dict[str, str]) -> tuple[Planned | None, list[
             callback = Callback(satisfaction, solved, text("callback_note"))
         except services.HotlineError as exc:
             fail("satisfaction", exc.message)
+    decision = None
+    if text("extension_decision"):
+        approved = _GRANTED.get(text("extension_decision"))
+        if approved is None:
+            fail("extension_decision", _("Write 同意 or 不同意."))
+        new_due = None
+        try:
+            new_due = parse_datetime(row.values.get(mapping["extension_due"], ""))
+        except ValueError:
+            fail("extension_due", _("Write a date and time such as 2025-03-01 09:30."))
+        if approved and new_due is None:
+            fail("extension_due", _("A granted extension needs the new reply deadline."))
+        decision = Decision(bool(approved), new_due, text("extension_note"))
     try:
         data = services.clean_order(
             services.OrderIn(
@@ -167,7 +216,7 @@ def _parse_row(row: Row, mapping: dict[str, str]) -> tuple[Planned | None, list[
     except services.HotlineError as exc:
         fail(_ERROR_FIELDS.get(exc.code, "order_no"), exc.message)
         return None, errors
-    return (Planned(row.number, data, callback) if not errors else None), errors
+    return (Planned(row.number, data, callback, decision) if not errors else None), errors
 
 
 def _check_against_known(plan: list[Planned], community: Community, mapping) -> list[RowError]:
@@ -207,7 +256,22 @@ def _check_against_known(plan: list[Planned], community: Community, mapping) -> 
                     _("Only an order the community replied to can have a callback result."),
                 )
             )
+        if item.decision is not None:
+            errors += _check_decision(item, order, mapping)
     return errors
+
+
+def _check_decision(item: Planned, order: HotlineOrder | None, mapping) -> list[RowError]:
+    """A decision needs a pending request (or is the one already recorded: a re-import), and a
+    granted one a deadline later than the current one."""
+    pending = order is not None and order.status == OrderStatus.EXTENSION_REQUESTED
+    if not pending and (order is None or not item.decision.is_recorded(order)):
+        message = _("This order has no pending extension request to decide on.")
+        return [RowError(item.row, mapping["extension_decision"], message)]
+    if pending and item.decision.approved and item.decision.new_due <= order.reply_due_at:
+        message = _("A granted extension needs a new reply deadline later than the current one.")
+        return [RowError(item.row, mapping["extension_due"], message)]
+    return []
 
 
 def import_orders(
@@ -252,6 +316,14 @@ def import_orders(
                         note=item.callback.note,
                     )
                     result.callbacks += int(changed)
+                if item.decision is not None and order.status == OrderStatus.EXTENSION_REQUESTED:
+                    services.order_extension_decide(
+                        order=order,
+                        approved=item.decision.approved,
+                        new_due=item.decision.new_due,
+                        note=item.decision.note,
+                    )
+                    result.decisions += 1
     except services.HotlineError as exc:
         return HotlineImportResult(errors=[RowError(current, "", exc.message)])
     return result

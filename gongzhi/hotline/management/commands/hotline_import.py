@@ -38,3 +38,5 @@ class Command(BaseCommand):
                 "callbacks": result.callbacks,
             }
         )
+        if result.decisions:
+            self.stdout.write(_("Extension decisions: %(count)d.") % {"count": result.decisions})
