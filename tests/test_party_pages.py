@@ -216,3 +216,27 @@ def test_the_forms_speak_chinese(client, world, tree):
         placeholders = " ".join(re.findall(r'(?:placeholder|aria-label)="([^"]*)"', html))
         english = set(re.findall(r"[A-Za-z_]{3,}", f"{text} {placeholders}")) - {"English"}
         assert not english, (url, english)
+
+
+def test_staff_rename_a_branch_but_not_the_committee_nor_another_communitys(client, world, tree):
+    login(client, world.users.staff_a)
+    assert "改名" in client.get(TREE, {"edit": tree["yujia"].pk}).content.decode()
+    client.post(
+        TREE,
+        {
+            "action": "rename",
+            "org": tree["yujia"].pk,
+            "name": "渔家苑小区党支部",
+            "secretary": "王书记",
+        },
+    )
+    tree["yujia"].refresh_from_db()
+    assert (tree["yujia"].name, tree["yujia"].secretary) == ("渔家苑小区党支部", "王书记")
+    # The committee is the officials' (the service refuses with its message).
+    response = client.post(
+        TREE, {"action": "rename", "org": tree["a"].pk, "name": "改掉"}, follow=True
+    )
+    assert "权" in _messages(response), _messages(response)  # 您无权…/您没有权限…
+    login(client, world.users.staff_b)
+    client.post(TREE, {"action": "rename", "org": tree["jinxiu"].pk, "name": "越界改名"})
+    assert set(PartyOrg.objects.values_list("name", flat=True)).isdisjoint({"改掉", "越界改名"})

@@ -166,6 +166,25 @@ def party_org_create(
         ) from None
 
 
+@transaction.atomic
+def party_org_rename(*, actor, org: PartyOrg, name: str, secretary: str | None = None) -> PartyOrg:
+    """A new name (and secretary) for a node; who may do it is who may create it."""
+    name = (name or "").strip()
+    if not name or len(name) > MAX_NAME:
+        raise PartyError("invalid_name", _("Give the organisation a name (at most 80 characters)."))
+    if org.level in (OrgLevel.SUBDISTRICT, OrgLevel.COMMUNITY):
+        allowed = rules.can_manage_subdistrict(actor, org.subdistrict_id)
+    else:
+        allowed = rules.can_manage(actor, org.community_id)
+    if not allowed:
+        raise _forbidden()
+    org.name = name
+    if secretary is not None:
+        org.secretary = secretary.strip()[:40]
+    org.save(update_fields=["name", "secretary"])
+    return org
+
+
 # ---- the roll -------------------------------------------------------------------------------
 
 

@@ -58,7 +58,7 @@ def tree(request):
     community_id = _community_id(request)
     manage = rules.can_manage(request.user, community_id)
     if request.method == "POST":
-        _write(request, _org_create)
+        _write(request, _org_rename if request.POST.get("action") == "rename" else _org_create)
         return redirect(_back(request, "party:tree", "community"))
     since = timezone.localdate() - dt.timedelta(days=365)
     rows = selectors.org_tree(request.user, community_id=community_id, since=since)
@@ -74,6 +74,7 @@ def tree(request):
             "levels": [(level.value, level.label) for level in forms.STAFF_LEVELS],
             "places": forms.place_choices(community_id) if manage else [],
             "parents": [p for p in parents if p.community_id == community_id] if manage else [],
+            "editing": _editing_org(request, rows) if manage else None,
         },
     )
 
@@ -109,6 +110,32 @@ def _org_create(request) -> None:
             community_id,
             _("Choose the parent organisation from the tree."),
         ),
+        secretary=request.POST.get("secretary", ""),
+    )
+
+
+def _editing_org(request, rows):
+    """The node opened for renaming (``?edit=<id>``): a branch or group of the community."""
+    raw = request.GET.get("edit", "")
+    return next(
+        (r.org for r in rows if raw == str(r.org.pk) and r.org.level in forms.STAFF_LEVELS),
+        None,
+    )
+
+
+def _org_rename(request) -> None:
+    community_id = _community_id(request)
+    if not rules.can_manage(request.user, community_id):
+        raise PermissionDenied
+    services.party_org_rename(
+        actor=request.user,
+        org=forms.pick_org(
+            request.user,
+            request.POST.get("org"),
+            community_id,
+            _("Choose the organisation from the tree."),
+        ),
+        name=request.POST.get("name", ""),
         secretary=request.POST.get("secretary", ""),
     )
 
