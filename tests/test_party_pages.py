@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from gongzhi.party.models import OrgLevel, PartyMember, PartyOrg
+from gongzhi.party.models import CentreHousehold, OrgLevel, PartyMember, PartyOrg
 from gongzhi.party.services import party_member_add, party_org_create
 from tests.conftest import login
 from tests.factories import make_household, make_resident
@@ -240,3 +240,28 @@ def test_staff_rename_a_branch_but_not_the_committee_nor_another_communitys(clie
     login(client, world.users.staff_b)
     client.post(TREE, {"action": "rename", "org": tree["jinxiu"].pk, "name": "越界改名"})
     assert set(PartyOrg.objects.values_list("name", flat=True)).isdisjoint({"改掉", "越界改名"})
+
+
+def test_staff_designate_a_centre_household_and_a_far_household_is_refused(client, world, tree):
+    member = party_member_add(actor=world.users.staff_a, branch=tree["yujia"], person=world.res_a)
+    login(client, world.users.staff_a)
+    page = client.get(MEMBERS, {"edit": member.pk}).content.decode()
+    assert f'name="neighbour" value="{world.h_y1b.pk}"' in page
+    assert f'name="neighbour" value="{world.h_y1.pk}"' not in page  # never its own
+    response = client.post(
+        MEMBERS,
+        {"action": "centre", "member": member.pk, "neighbour": [world.h_y1b.pk, world.h_j1.pk]},
+        follow=True,
+    )
+    assert "锦绣园" in _messages(response), _messages(response)
+    assert not CentreHousehold.objects.exists()
+    client.post(
+        MEMBERS,
+        {"action": "centre", "member": member.pk, "neighbour": [world.h_y1b.pk, world.h_y2.pk]},
+    )
+    centre = CentreHousehold.objects.get(member=member)
+    assert set(centre.neighbours.values_list("pk", flat=True)) == {world.h_y1b.pk, world.h_y2.pk}
+    # Another building's page keeps the neighbours chosen elsewhere as hidden values.
+    page = client.get(MEMBERS, {"edit": member.pk, "building": world.y2.pk}).content.decode()
+    assert f'type="hidden" name="neighbour" value="{world.h_y1b.pk}"' in page
+    assert f'value="{world.h_y2.pk}" checked' in page

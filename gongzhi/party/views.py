@@ -21,13 +21,21 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from gongzhi.core.excel import xlsx_response
+from gongzhi.core.naturalsort import natural_sorted
 from gongzhi.matters import rules as matter_rules
 from gongzhi.matters.models import Matter
 from gongzhi.partners.models import Organisation, Partner
 from gongzhi.party import feedback, forms, rules, selectors, services
-from gongzhi.party.models import CadreAssignment, OrgLevel, PartyMember, PartyOrg, ReportingUnit
+from gongzhi.party.models import (
+    CadreAssignment,
+    CentreHousehold,
+    OrgLevel,
+    PartyMember,
+    PartyOrg,
+    ReportingUnit,
+)
 from gongzhi.pickers.selectors import PickError, resolve
-from gongzhi.places.models import Building, Community, Compound
+from gongzhi.places.models import Building, Community, Compound, Household
 
 DOCX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -153,7 +161,12 @@ def members(request):
         if not manage:
             raise PermissionDenied
         action = request.POST.get("action")
-        write = {"add": _member_add, "move": _member_move, "leave": _member_leave}.get(action)
+        write = {
+            "add": _member_add,
+            "move": _member_move,
+            "leave": _member_leave,
+            "centre": _centre_designate,
+        }.get(action)
         if write is None:
             messages.error(request, _("Unknown action."))
         else:
@@ -175,9 +188,41 @@ def members(request):
             "can_manage": manage,
             "branches": forms.branch_choices(request.user, community_id) if manage else [],
             "editing": editing,
+            "centre": _centre_choices(request, editing)
+            if editing and editing.resident_id
+            else None,
             "today": timezone.localdate(),
         },
     )
+
+
+def _centre_choices(request, member) -> dict:
+    """The households a 党员中心户 may look after, one building of the member's compound at a
+    time (``?building=``, the member's own by default) so the form stays short; the neighbours
+    already chosen in other buildings are kept as hidden values."""
+    home = Household.objects.select_related("unit__building__compound").get(
+        pk=member.resident.household_id
+    )
+    compound = home.unit.building.compound
+    buildings = natural_sorted(compound.buildings.all(), lambda b: b.name)
+    raw = request.GET.get("building", "")
+    building = next((b for b in buildings if str(b.pk) == raw), home.unit.building)
+    centre = CentreHousehold.objects.filter(member=member).first()
+    chosen = set(centre.neighbours.values_list("pk", flat=True)) if centre else set()
+    households = natural_sorted(
+        Household.objects.filter(unit__building=building)
+        .exclude(pk=home.pk)
+        .select_related("unit__building__compound"),
+        lambda h: f"{h.unit.name} {h.room}",
+    )
+    here = {h.pk for h in households}
+    return {
+        "buildings": buildings,
+        "building": building,
+        "households": [(h, h.pk in chosen) for h in households],
+        "kept": sorted(chosen - here),
+        "designated": centre is not None,
+    }
 
 
 def _current_member(request) -> PartyMember:
@@ -222,6 +267,15 @@ def _left_on(request) -> dt.date | None:
 def _member_leave(request) -> None:
     services.party_member_leave(
         actor=request.user, member=_current_member(request), left_on=_left_on(request)
+    )
+
+
+def _centre_designate(request) -> None:
+    ids = [_int(v) for v in request.POST.getlist("neighbour")]
+    services.centre_household_designate(
+        actor=request.user,
+        member=_current_member(request),
+        neighbours=list(Household.objects.filter(pk__in=ids)),
     )
 
 
