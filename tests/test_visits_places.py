@@ -6,10 +6,11 @@ import json
 
 import pytest
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from gongzhi.core.places import Place
 from gongzhi.maps.models import Spot, SpotKind
+from gongzhi.maps.services import MapImportError, map_import
 from gongzhi.matters.models import Matter
 from gongzhi.visits import selectors
 from gongzhi.visits.models import Visit, VisitKind
@@ -226,3 +227,19 @@ def test_record_page_offers_the_three_kinds_and_searches_each(world, spots, clie
     assert Visit.objects.get().spot == spots["shed"]
     log = client.get("/visits/log/").content.decode()
     assert "渔家苑 自行车棚" in log
+
+
+def test_a_map_reimport_keeps_the_spots_visited(world):
+    """Visit.spot is PROTECT: replacing the map's spots would lose the visits, so the import
+    is refused in Chinese and nothing changes."""
+    from tests.test_maps import collection_a
+
+    map_import(community=world.a, collection=collection_a())
+    spot = (
+        Spot.objects.filter(community=world.a, compound=world.yujia).first() or Spot.objects.first()
+    )
+    visit_record(actor=world.users.staff_a, spot=spot, kind=VisitKind.CHECK, found="正常")
+    with translation.override("zh-hans"), pytest.raises(MapImportError) as refused:
+        map_import(community=world.a, collection=collection_a())
+    assert refused.value.errors == ["本地图的公共区域已有走访记录，不能整体替换。"]
+    assert Visit.objects.get().spot == spot

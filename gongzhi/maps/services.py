@@ -4,6 +4,7 @@ import json
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -168,7 +169,13 @@ def map_import(*, community: Community, collection, user=None) -> MapImportResul
     """
     crs, rows = _check(community, collection)
     Shape.objects.filter(community=community).delete()
-    Spot.objects.filter(community=community).delete()
+    try:
+        Spot.objects.filter(community=community).delete()
+    except ProtectedError as exc:
+        # Visits were recorded at some spot (visits.Visit.spot is PROTECT): refuse, keep all.
+        raise MapImportError(
+            [_("Visits were recorded at public spots of this map; they cannot be replaced.")]
+        ) from exc
     spots = [place for level, place, _geometry, _bbox in rows if level == Level.SPOT]
     for spot in spots:
         spot.community = community
