@@ -38,7 +38,8 @@ LOGS=${ANY_DAY_LOGS:-/tmp/any_day}
 mkdir -p "$LOGS"
 
 # Refuse to report green if faketime does not reach Python (e.g. a statically linked build).
-probe=$(FAKETIME="@${MOMENTS[0]}" LD_PRELOAD="$LIB" TZ=UTC .venv/bin/python -c \
+probe=$(FAKETIME="$(printf '%+d' $(($(date -u -d "${MOMENTS[0]}" +%s) - $(date +%s))))" \
+  LD_PRELOAD="$LIB" TZ=UTC .venv/bin/python -c \
   'import datetime; print(datetime.datetime.now().strftime("%Y-%m-%d %H:%M"))')
 if [ "$probe" != "${MOMENTS[0]:0:16}" ]; then
   echo "faketime does not move Python's clock (got $probe)" >&2
@@ -48,9 +49,12 @@ fi
 status=0
 for moment in "${MOMENTS[@]}"; do
   log="$LOGS/$(echo "$moment" | tr ' :' '_-').log"
-  # `@` starts the clock at the moment and lets it run; -p no:cacheprovider keeps the fake
-  # date out of .pytest_cache.
-  FAKETIME="@$moment" LD_PRELOAD="$LIB" .venv/bin/pytest -p no:warnings -p no:cacheprovider \
+  # An offset from the real clock ("+N" seconds), not "@moment": libfaketime reads "@moment" in
+  # the process's local zone, and Django sets TZ=Asia/Shanghai in pytest before starting the
+  # xdist workers, so the workers would run eight hours earlier than the controller. The
+  # clock runs on from the moment; -p no:cacheprovider keeps the fake date out of .pytest_cache.
+  offset=$(printf '%+d' $(($(date -u -d "$moment" +%s) - $(date +%s))))
+  FAKETIME="$offset" LD_PRELOAD="$LIB" .venv/bin/pytest -p no:warnings -p no:cacheprovider \
     -n "${GONGZHI_TEST_WORKERS:-2}" -m "not browser" -rf "$@" >"$log" 2>&1
   rc=$?
   summary=$(grep -E '^=*.*(passed|failed|error).* in [0-9.]+s' "$log" | tail -1 | tr -d '=' | xargs)

@@ -48,7 +48,9 @@ def _values(result: dict) -> dict:
 def roll_index(*, now: dt.datetime, since: dt.date | None, full: bool) -> dict[str, int]:
     today = timezone.localdate(now)
     months = months_until(today, STORED_MONTHS)
-    periods = [*months, Period(dt.date(today.year, 1, 1), today)]
+    # In January the current month and the year to date are the same period (1 January to
+    # today), and (scope, since, until) is unique: keep it once.
+    periods = list(dict.fromkeys([*months, Period(dt.date(today.year, 1, 1), today)]))
     always = {months[-1], periods[-1]}
     if len(months) > 1:
         always.add(months[-2])
