@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 
 from gongzhi.core.places import Place
-from gongzhi.maps.models import Spot, SpotKind
+from gongzhi.maps.models import Shape, Spot, SpotKind
 from gongzhi.maps.services import MapImportError, map_import
 from gongzhi.matters.models import Matter
 from gongzhi.visits import selectors
@@ -230,8 +230,8 @@ def test_record_page_offers_the_three_kinds_and_searches_each(world, spots, clie
 
 
 def test_a_map_reimport_keeps_the_spots_visited(world):
-    """Visit.spot is PROTECT: replacing the map's spots would lose the visits, so the import
-    is refused in Chinese and nothing changes."""
+    """A spot is a place of its own: drawing the map again keeps it (by name) with its visits;
+    a new drawing that drops a visited spot is refused, naming it, and nothing changes."""
     from tests.test_maps import collection_a
 
     map_import(community=world.a, collection=collection_a())
@@ -239,7 +239,16 @@ def test_a_map_reimport_keeps_the_spots_visited(world):
         Spot.objects.filter(community=world.a, compound=world.yujia).first() or Spot.objects.first()
     )
     visit_record(actor=world.users.staff_a, spot=spot, kind=VisitKind.CHECK, found="正常")
-    with translation.override("zh-hans"), pytest.raises(MapImportError) as refused:
-        map_import(community=world.a, collection=collection_a())
-    assert refused.value.errors == ["本地图的公共区域已有走访记录，不能整体替换。"]
+    map_import(community=world.a, collection=collection_a())
     assert Visit.objects.get().spot == spot
+    assert Spot.objects.filter(pk=spot.pk).exists()
+    shapes = Shape.objects.filter(community=world.a).count()
+    without = collection_a()
+    without["features"] = [
+        f for f in without["features"] if f["properties"].get("name") != spot.name
+    ]
+    with translation.override("zh-hans"), pytest.raises(MapImportError) as refused:
+        map_import(community=world.a, collection=without)
+    assert refused.value.errors == [f"{spot.name}已有走访记录：请在文件中保留它（按名称）。"]
+    assert Visit.objects.get().spot == spot
+    assert Shape.objects.filter(community=world.a).count() == shapes

@@ -161,6 +161,34 @@ def _check(community: Community, collection) -> tuple[str, list[tuple[str, objec
     return crs, rows
 
 
+def _keep_spots(community: Community, rows: list) -> list:
+    """Public spots are places in their own right (visits are recorded at them): a spot named
+    again keeps its row, with the file's kind and compound; a new name adds one; a spot the file
+    no longer names is removed — refused, naming it, when visits were recorded there."""
+    existing = {spot.name: spot for spot in Spot.objects.filter(community=community)}
+    kept = []
+    for level, place, geometry, bbox in rows:
+        if level == Level.SPOT:
+            spot = existing.pop(place.name, None) or Spot(community=community, name=place.name)
+            spot.kind, spot.compound = place.kind, place.compound
+            spot.save()
+            place = spot
+        kept.append((level, place, geometry, bbox))
+    gone = list(existing.values())
+    try:
+        Spot.objects.filter(pk__in=[spot.pk for spot in gone]).delete()
+    except ProtectedError as exc:
+        # visits.Visit.spot is PROTECT: the history of a spot outlives a new drawing of the map.
+        visited = sorted({obj.spot.name for obj in exc.protected_objects if hasattr(obj, "spot")})
+        raise MapImportError(
+            [
+                _("Visits were recorded at %(spots)s: keep it in the file (by its name).")
+                % {"spots": "、".join(visited)}
+            ]
+        ) from exc
+    return kept
+
+
 @transaction.atomic
 def map_import(*, community: Community, collection, user=None) -> MapImportResult:
     """Replace the community's geometry (and public spots) with the FeatureCollection's.
@@ -169,17 +197,7 @@ def map_import(*, community: Community, collection, user=None) -> MapImportResul
     """
     crs, rows = _check(community, collection)
     Shape.objects.filter(community=community).delete()
-    try:
-        Spot.objects.filter(community=community).delete()
-    except ProtectedError as exc:
-        # Visits were recorded at some spot (visits.Visit.spot is PROTECT): refuse, keep all.
-        raise MapImportError(
-            [_("Visits were recorded at public spots of this map; they cannot be replaced.")]
-        ) from exc
-    spots = [place for level, place, _geometry, _bbox in rows if level == Level.SPOT]
-    for spot in spots:
-        spot.community = community
-    Spot.objects.bulk_create(spots)
+    rows = _keep_spots(community, rows)
     result = MapImportResult()
     shapes = []
     for level, place, geometry, bbox in rows:
