@@ -373,6 +373,11 @@ def _handle_on_spot(*, actor, matter: Matter, note: str, now: dt.datetime) -> Ma
     if _can_ask_feedback(matter):
         _ask_for_feedback(matter)
         return matter
+    return _close_unrated(matter, actor=actor, now=now, data={"reason": "nobody_to_ask"})
+
+
+def _close_unrated(matter: Matter, *, actor, now: dt.datetime, data=None) -> Matter:
+    """The ``close_unrated`` transition of a locked, done matter."""
     matter.closed_at = now
     return _move(
         matter,
@@ -382,7 +387,7 @@ def _handle_on_spot(*, actor, matter: Matter, note: str, now: dt.datetime) -> Ma
         allowed=SOURCES["close_unrated"],
         verb=_("closed"),
         now=now,
-        data={"reason": "nobody_to_ask"},
+        data=data,
         fields=["closed_at"],
     )
 
@@ -827,17 +832,7 @@ def matter_close_unrated(*, actor, matter: Matter, waited_days: int = 7, now=Non
             "too_early",
             _("Wait %(days)d days for the resident's feedback.") % {"days": waited_days},
         )
-    matter.closed_at = now
-    return _move(
-        matter,
-        to=Status.CLOSED,
-        actor=actor,
-        action="close_unrated",
-        allowed=SOURCES["close_unrated"],
-        verb=_("closed"),
-        now=now,
-        fields=["closed_at"],
-    )
+    return _close_unrated(matter, actor=actor, now=now)
 
 
 @transaction.atomic
