@@ -8,7 +8,10 @@ uses, so histories, deadlines and messages are those of real work:
 * the resident reported a broken door lock at their own building three days ago; the building's
   partner handled it and it is done — the resident's to-do asks for their feedback;
 * the resident reported a blocked drain two days ago, still being worked on (they follow it);
-* yesterday a neighbour phoned in a dark stairwell and staff gave it to the partner — the partner's
+* yesterday a neighbour phoned in a dark stairwell and staff gave it to the partner;
+* two months ago staff took in a hard matter (loose facade tiles) that the property company
+  still works on, past its deadline — the subdistrict official's to-do shows the community
+  with an overdue hard matter, whatever day the demo is seeded. — the partner's
   to-do asks them to handle it.
 
 Runs last (after the sweep-free seeding of the year), at times before the demo's midnight.
@@ -19,9 +22,10 @@ import datetime as dt
 from django.contrib.auth import get_user_model
 
 from gongzhi.matters import services as matters
-from gongzhi.matters.models import Channel, Status
+from gongzhi.matters.models import Category, Channel, Status, Tier
+from gongzhi.partners.models import Organisation
 from gongzhi.people.models import Resident
-from gongzhi.places.models import Community
+from gongzhi.places.models import Building, Community
 
 from .seed_matters import now_at_today
 
@@ -31,14 +35,19 @@ def _user(username: str):
 
 
 def _give(matter, *, staff, owner, at: dt.datetime):
-    """Staff acknowledge the matter and give it to ``owner`` (unless routing already did)."""
+    """Staff acknowledge the matter and give it to the partner ``owner`` (unless routing did)."""
+    if matter.owners.filter(active=True, partner=owner).exists():
+        return matter
+    return _give_to(matter, staff=staff, owners=[owner], at=at)
+
+
+def _give_to(matter, *, staff, owners: list, at: dt.datetime):
+    """Staff acknowledge the matter (if still new) and assign it to ``owners``."""
     if matter.status == Status.RECEIVED:
         matter = matters.matter_acknowledge(actor=staff, matter=matter, now=at)
-    if not matter.owners.filter(active=True, partner=owner).exists():
-        matter = matters.matter_assign(
-            actor=staff, matter=matter, owners=[owner], now=at + dt.timedelta(hours=1)
-        )
-    return matter
+    return matters.matter_assign(
+        actor=staff, matter=matter, owners=owners, now=at + dt.timedelta(hours=1)
+    )
 
 
 def _handled(matter, *, staff, owner, at: dt.datetime, note: str = ""):
@@ -59,9 +68,7 @@ def seed_waiting(community: Community) -> None:
     building = resident.household.unit.building
     midnight = now_at_today()
 
-    def report(
-        user, text: str, days_ago: float, where, *, reporter=None, channel=Channel.ONLINE_WEB
-    ):
+    def report(user, text, days_ago, where, *, reporter=None, channel=Channel.ONLINE_WEB, **given):
         return matters.matter_submit(
             actor=user,
             text=text,
@@ -69,6 +76,7 @@ def seed_waiting(community: Community) -> None:
             place=matters.resolve_place(building=where),
             reporter=reporter,
             now=midnight - dt.timedelta(days=days_ago),
+            **given,
         )
 
     lock = report(
@@ -100,3 +108,27 @@ def seed_waiting(community: Community) -> None:
         channel=Channel.ONLINE_PHONE,
     )
     _give(stairs, staff=staff, owner=partner, at=stairs.created_at)
+    facade_building = (
+        Building.objects.filter(compound__community=community)
+        .exclude(compound=building.compound)
+        .order_by("pk")
+        .first()
+    )
+    company = Organisation.objects.filter(community=community).order_by("pk").first()
+    facade = report(
+        staff,
+        f"{facade_building.name}外墙瓷砖空鼓，多处有脱落风险，需动用维修资金整体维修",
+        60,
+        facade_building,
+        channel=Channel.WALK_IN,
+        reporter=Resident.objects.filter(household__unit__building=facade_building)
+        .order_by("pk")
+        .first(),
+        tier=Tier.HARD,
+        category=Category.SAFETY,
+    )
+    if company is not None:
+        facade = _give_to(facade, staff=staff, owners=[company], at=facade.created_at)
+        matters.matter_start(
+            actor=staff, matter=facade, now=facade.created_at + dt.timedelta(days=5)
+        )
