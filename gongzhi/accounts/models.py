@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from gongzhi.core.fields import EncryptedTextField
+from gongzhi.core.fields import EncryptedTextField, exactly_one
 from gongzhi.core.identity import mask_phone
 from gongzhi.core.places import Place
 from gongzhi.partners.models import Partner
@@ -56,32 +56,7 @@ class Profile(models.Model):
         verbose_name_plural = _("profiles")
         constraints = [
             models.CheckConstraint(
-                condition=(
-                    models.Q(
-                        subdistrict__isnull=False,
-                        community__isnull=True,
-                        compound__isnull=True,
-                        grid__isnull=True,
-                    )
-                    | models.Q(
-                        subdistrict__isnull=True,
-                        community__isnull=False,
-                        compound__isnull=True,
-                        grid__isnull=True,
-                    )
-                    | models.Q(
-                        subdistrict__isnull=True,
-                        community__isnull=True,
-                        compound__isnull=False,
-                        grid__isnull=True,
-                    )
-                    | models.Q(
-                        subdistrict__isnull=True,
-                        community__isnull=True,
-                        compound__isnull=True,
-                        grid__isnull=False,
-                    )
-                ),
+                condition=exactly_one("subdistrict", "community", "compound", "grid"),
                 name="profile_exactly_one_scope",
             ),
             models.CheckConstraint(

@@ -1,4 +1,7 @@
-"""Model fields for personal data."""
+"""Model fields for personal data, and a shared constraint condition."""
+
+import functools
+import operator
 
 from django.db import models
 
@@ -24,3 +27,12 @@ class EncryptedTextField(models.TextField):
         if value is None or value == "":
             return value
         return crypto.encrypt(value)
+
+
+def exactly_one(*fields: str) -> models.Q:
+    """A CheckConstraint condition: exactly one of the nullable ``fields`` is set (the owner of a
+    matter, the scope of a profile, the target of a visit …)."""
+    return functools.reduce(
+        operator.or_,
+        (models.Q(**{f"{other}__isnull": other != field for other in fields}) for field in fields),
+    )

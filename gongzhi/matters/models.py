@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from gongzhi.core.fields import EncryptedTextField
+from gongzhi.core.fields import EncryptedTextField, exactly_one
 from gongzhi.core.identity import mask_phone
 from gongzhi.core.places import PlacePaths
 from gongzhi.partners.models import Organisation, Partner, Team
@@ -344,32 +344,7 @@ class MatterOwner(models.Model):
         verbose_name_plural = _("owners")
         constraints = [
             models.CheckConstraint(
-                condition=(
-                    models.Q(
-                        partner__isnull=False,
-                        team__isnull=True,
-                        organisation__isnull=True,
-                        user__isnull=True,
-                    )
-                    | models.Q(
-                        partner__isnull=True,
-                        team__isnull=False,
-                        organisation__isnull=True,
-                        user__isnull=True,
-                    )
-                    | models.Q(
-                        partner__isnull=True,
-                        team__isnull=True,
-                        organisation__isnull=False,
-                        user__isnull=True,
-                    )
-                    | models.Q(
-                        partner__isnull=True,
-                        team__isnull=True,
-                        organisation__isnull=True,
-                        user__isnull=False,
-                    )
-                ),
+                condition=exactly_one("partner", "team", "organisation", "user"),
                 name="matter_owner_exactly_one",
             )
         ]

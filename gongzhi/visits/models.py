@@ -17,6 +17,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from gongzhi.core.fields import exactly_one
 from gongzhi.core.places import PlacePaths
 from gongzhi.maps.models import Spot
 from gongzhi.matters.models import Matter
@@ -117,11 +118,7 @@ class Visit(models.Model):
         ordering = ["-visited_at", "-pk"]
         constraints = [
             models.CheckConstraint(
-                condition=(
-                    models.Q(household__isnull=False, building__isnull=True, spot__isnull=True)
-                    | models.Q(household__isnull=True, building__isnull=False, spot__isnull=True)
-                    | models.Q(household__isnull=True, building__isnull=True, spot__isnull=False)
-                ),
+                condition=exactly_one("household", "building", "spot"),
                 name="visit_exactly_one_target",
             ),
             models.UniqueConstraint(
