@@ -81,7 +81,8 @@ def test_closed_loop_from_phone_report_to_feedback(
     assert matter.reporter == world.res_a and matter.photos.count() == 1
     expect(resident.locator(".matter-text")).to_have_text(TEXT)
     expect(resident.locator(".photos img")).to_have_count(1)
-    # The photo loads through the access-checked view.
+    # The photo loads through the access-checked view (wait for it: the page is there first).
+    resident.wait_for_function("document.querySelector('.photos img').complete")
     assert resident.evaluate("document.querySelector('.photos img').naturalWidth") == 8
     assert_fits_phone(resident)
     resident.screenshot(path=artifacts / "matters-2-timeline-phone.png", full_page=True)
