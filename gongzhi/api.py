@@ -14,6 +14,7 @@ from ninja.utils import check_csrf
 
 from gongzhi.accounts.services import token_user
 from gongzhi.core.apischema import ApiError
+from gongzhi.core.services import ServiceError
 
 
 class BearerToken(HttpBearer):
@@ -61,6 +62,12 @@ def _http_error(request, exc: HttpError):
         codes = {400: "bad_request", 403: "forbidden", 404: "not_found", 409: "conflict"}
         code = codes.get(exc.status_code, "error")
     return error(request, exc.status_code, code, str(exc))
+
+
+@api.exception_handler(ServiceError)
+def _refused(request, exc: ServiceError):
+    """Every app's refused write: its status, stable code and translated message."""
+    return error(request, exc.status, exc.code, exc.message)
 
 
 @api.exception_handler(Http404)

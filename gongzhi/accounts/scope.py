@@ -36,16 +36,29 @@ EVERYWHERE = Reach(everywhere=True)
 NOWHERE = Reach()
 
 
-def _profile(user):
+def profile_of(user):
+    """The user's profile, or None (anonymous, or an account without one). The one copy:
+    every app's ``rules.py`` calls this."""
     if not getattr(user, "is_authenticated", False):
         return None
     return getattr(user, "profile", None) if hasattr(user, "profile") else None
 
 
+def is_community_staff_of(user, community_id: int | None) -> bool:
+    """A community staff member of exactly this community. Superusers are not staff: rules
+    that admit them say so (``user.is_superuser or is_community_staff_of(...)``)."""
+    profile = profile_of(user)
+    return (
+        profile is not None
+        and profile.role == UserRole.COMMUNITY_STAFF
+        and profile.community_id_resolved == community_id
+    )
+
+
 def registry_reach(user) -> Reach:
     if getattr(user, "is_superuser", False):
         return EVERYWHERE
-    profile = _profile(user)
+    profile = profile_of(user)
     if profile is None:
         return NOWHERE
     if profile.role == UserRole.RESIDENT:
@@ -58,7 +71,7 @@ def registry_reach(user) -> Reach:
 def directory_reach(user) -> Reach:
     if getattr(user, "is_superuser", False):
         return EVERYWHERE
-    profile = _profile(user)
+    profile = profile_of(user)
     if profile is None:
         return NOWHERE
     if profile.subdistrict_id:
@@ -86,7 +99,7 @@ def is_staff_like(user) -> bool:
     """Staff, officials and grid workers: the people who run the registry."""
     if getattr(user, "is_superuser", False):
         return True
-    profile = _profile(user)
+    profile = profile_of(user)
     return profile is not None and profile.role in {
         UserRole.SUBDISTRICT_OFFICIAL,
         UserRole.COMMUNITY_STAFF,
@@ -98,5 +111,5 @@ def can_manage_registry(user) -> bool:
     """Create, import and edit residents and partners: community staff and superusers."""
     if getattr(user, "is_superuser", False):
         return True
-    profile = _profile(user)
+    profile = profile_of(user)
     return profile is not None and profile.role == UserRole.COMMUNITY_STAFF

@@ -31,6 +31,10 @@ class ErrorOut(Schema):
     message: str = Field(description="Human-readable message in the request's language")
 
 
+#: The refusals every write endpoint documents (a ``ServiceError`` answers with one of them).
+REFUSED = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+
+
 class PageIn(Schema):
     page: int = Field(1, ge=1, le=1_000_000, description="1-based page number")
     page_size: int = Field(20, ge=1, le=100, description="Rows per page, at most 100")
