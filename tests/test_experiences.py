@@ -73,3 +73,36 @@ def test_pages_export_and_api(client, world, entries):
         content_type="application/json",
     )
     assert r.status_code == 400 and r.json()["code"] == "invalid_title"
+
+
+def test_control_characters_never_reach_the_library_or_its_export(client, world):
+    """Text the export writes arrives cleaned: from the page, the API and the service."""
+    import io
+
+    import openpyxl
+
+    login(client, world.users.staff_a)
+    r = client.post(
+        "/experiences/new/",
+        {"title": "议\x00事\x1b", "body": "先\x07议\x0b后定\n第二行", "tags": "楼\x01栋"},
+    )
+    assert r.status_code == 302
+    entry = Experience.objects.get()
+    assert (entry.title, entry.body) == ("议事", "先议后定\n第二行")
+    assert [t.name for t in entry.tags.all()] == ["楼栋"]
+    r = client.post(
+        "/api/v1/experiences/",
+        {
+            "title": "新\x08经验",
+            "body": "内\x7f容",
+            "tags": ["议\x1f事"],
+            "community_id": world.a.pk,
+        },
+        content_type="application/json",
+    )
+    assert r.status_code == 201
+    assert (r.json()["title"], r.json()["body"], r.json()["tags"]) == ("新经验", "内容", ["议事"])
+    book = openpyxl.load_workbook(io.BytesIO(client.get("/experiences/?format=xlsx").content))
+    cells = [str(c.value) for row in book.active.iter_rows() for c in row if c.value]
+    assert "议事" in cells and "新经验" in cells
+    assert not any(ch in cell for cell in cells for ch in "\x00\x01\x07\x08\x0b\x1b\x1f\x7f")

@@ -6,7 +6,6 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from gongzhi.core.apischema import (
-    ApiError,
     ErrorOut,
     Page,
     PageIn,
@@ -14,6 +13,7 @@ from gongzhi.core.apischema import (
     paginate,
     parse_place,
 )
+from gongzhi.core.text import CleanStr
 from gongzhi.experiences import rules, selectors, services
 from gongzhi.places.models import Community, Compound
 
@@ -40,12 +40,12 @@ class ExperienceOut(Schema):
 
 
 class ExperienceIn(Schema):
-    title: str
-    body: str
-    tags: list[str] = []
+    title: CleanStr
+    body: CleanStr
+    tags: list[CleanStr] = []
     community_id: int | None = None
     compound_id: int | None = None
-    contributor: str = ""
+    contributor: CleanStr = ""
 
 
 class ExperienceFilters(Schema):
@@ -73,16 +73,13 @@ def create(request, data: ExperienceIn):
     community = (
         Community.objects.filter(pk=data.community_id).first() if data.community_id else None
     )
-    try:
-        entry = services.experience_create(
-            actor=request.auth,
-            title=data.title,
-            body=data.body,
-            tags=data.tags,
-            community=community,
-            compound=compound,
-            contributor=data.contributor,
-        )
-    except services.ExperienceError as exc:
-        raise ApiError(403 if exc.code == "forbidden" else 400, exc.code, exc.message) from None
+    entry = services.experience_create(
+        actor=request.auth,
+        title=data.title,
+        body=data.body,
+        tags=data.tags,
+        community=community,
+        compound=compound,
+        contributor=data.contributor,
+    )
     return 201, entry

@@ -7,6 +7,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from gongzhi.core.services import ServiceError
+from gongzhi.core.text import clean_text
 from gongzhi.experiences import rules
 from gongzhi.experiences.models import Experience, ExperienceTag
 
@@ -14,17 +16,14 @@ MAX_TAGS = 8
 _TAG_SPLIT = re.compile(r"[,，、;；\s#]+")
 
 
-class ExperienceError(Exception):
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
+class ExperienceError(ServiceError):
+    """A refused write (``core.services.ServiceError``): 403 ``forbidden``, 400 the rest."""
 
 
 def parse_tags(text) -> list[str]:
     """Tags from "垃圾分类，楼栋自治" or a list; trimmed, unique, in order."""
-    parts = _TAG_SPLIT.split(text) if isinstance(text, str) else list(text or [])
-    tags = list(dict.fromkeys(p.strip() for p in parts if p and p.strip()))
+    parts = _TAG_SPLIT.split(clean_text(text)) if isinstance(text, str) else list(text or [])
+    tags = list(dict.fromkeys(clean_text(p).strip() for p in parts if p and clean_text(p).strip()))
     if len(tags) > MAX_TAGS:
         raise ExperienceError("invalid_tags", _("At most %(n)d tags.") % {"n": MAX_TAGS})
     if any(len(t) > 20 for t in tags):
@@ -63,7 +62,7 @@ def experience_create(
         raise ExperienceError("unknown_place", _("Choose the place the experience comes from."))
     if not rules.can_write(actor, community.pk):
         raise ExperienceError("forbidden", _("You may not add experiences here."))
-    title, body = (title or "").strip(), (body or "").strip()
+    title, body = clean_text(title or "").strip(), clean_text(body or "").strip()
     if not title or len(title) > 100:
         raise ExperienceError("invalid_title", _("Give a title of at most 100 characters."))
     if not body or len(body) > 4000:
@@ -83,7 +82,7 @@ def experience_create(
         project=project,
         mediation_case=mediation_case,
         author=actor if getattr(actor, "pk", None) else None,
-        contributor=(contributor or "").strip()[:40],
+        contributor=clean_text(contributor or "").strip()[:40],
         created_at=now or timezone.now(),
     )
     if tag_names:
