@@ -1,7 +1,7 @@
 """Pieces every API router shares: errors with a stable code, the pagination envelope, the
 place parameter and the fetch-or-404 helper."""
 
-from typing import Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
@@ -30,6 +30,10 @@ class ErrorOut(Schema):
     code: str = Field(description="Stable, machine-readable error code, e.g. not_found")
     message: str = Field(description="Human-readable message in the request's language")
 
+
+#: A row id as a client sends it: a positive integer the database can hold (ids are 64-bit), so
+#: a huge number is answered 422, never 500: ``partner_ids: list[DbId]``.
+DbId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 #: The refusals every write endpoint documents (a ``ServiceError`` answers with one of them).
 REFUSED = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
