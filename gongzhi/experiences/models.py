@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from gongzhi.core.models import PlacedModel
+from gongzhi.places.models import PlacedModel
 
 
 class ExperienceTag(models.Model):

@@ -188,3 +188,45 @@ class Household(models.Model):
         unit = self.unit
         building = unit.building
         return f"{building.compound.name} {building.name}{unit.name}{self.room}"
+
+
+class PlacedModel(models.Model):
+    """A record anchored at a community, optionally narrowed to a compound and a building."""
+
+    community = models.ForeignKey(
+        Community, on_delete=models.PROTECT, related_name="+", verbose_name=_("community")
+    )
+    compound = models.ForeignKey(
+        Compound,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("compound"),
+    )
+    building = models.ForeignKey(
+        Building,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("building"),
+    )
+
+    PLACE = PlacePaths(
+        subdistrict="community__subdistrict",
+        community="community",
+        compound="compound",
+        building="building",
+    )
+
+    class Meta:
+        abstract = True
+
+    @property
+    def scope_label(self) -> str:
+        if self.building_id:
+            return f"{self.compound.name} {self.building.name}"
+        if self.compound_id:
+            return self.compound.name
+        return self.community.name

@@ -11,9 +11,9 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from gongzhi.core.models import PlacedModel
 from gongzhi.partners.models import Partner
 from gongzhi.people.models import Resident
+from gongzhi.places.models import PlacedModel
 
 MAX_TEXT = 2000
 
