@@ -16,6 +16,7 @@ from gongzhi.core.env import (
     env_str,
     random_secret_key,
 )
+from gongzhi.ops.config import media_storage, replica_database
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(env_str("GONGZHI_DATA_DIR") or Path.cwd() / "data").resolve()
@@ -63,6 +64,7 @@ INSTALLED_APPS = [
     "gongzhi.maps",
     "gongzhi.party",
     "gongzhi.visits",
+    "gongzhi.ops",
     "gongzhi.demo",
 ]
 
@@ -127,7 +129,12 @@ def _database(url: str | None) -> dict:
     return db
 
 
-DATABASES = {"default": _database(env_str("DATABASE_URL"))}
+_replica_url = env_str("DATABASE_REPLICA_URL")
+# Dashboards and exports read from the replica when there is one (gongzhi/ops/replica.py).
+DATABASES = replica_database(
+    _database(env_str("DATABASE_URL")), _database(_replica_url) if _replica_url else None
+)
+DATABASE_ROUTERS = ["gongzhi.ops.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Residents who signed up themselves log in with their mobile number.
@@ -159,8 +166,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+# Uploaded files: local disk, or an S3-compatible bucket with GONGZHI_MEDIA_URL=s3://…
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": media_storage(env_str("GONGZHI_MEDIA_URL")),
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True

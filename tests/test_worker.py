@@ -1,0 +1,161 @@
+"""``gongzhi worker``: every periodic job from one table, each run once per period even with
+two workers (advisory lock on PostgreSQL, file lock on SQLite), ``--once`` runs what is due."""
+
+import datetime as dt
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.db import connection, connections
+
+from gongzhi.ops.jobs import JOBS, Job
+from gongzhi.ops.locks import job_lock
+from gongzhi.ops.models import JobRun
+from gongzhi.ops.worker import run_due, run_job
+
+UTC = dt.UTC
+
+
+@pytest.fixture(autouse=True)
+def _locks_in_tmp(settings, tmp_path):
+    # SQLite's job locks live beside the database, in the data directory for the in-memory one.
+    settings.DATA_DIR = tmp_path
+
+
+def _runs() -> dict[str, int]:
+    counts = {job.name: 0 for job in JOBS}
+    for name in JobRun.objects.values_list("job", flat=True):
+        counts[name] += 1
+    return counts
+
+
+@pytest.mark.django_db
+def test_once_runs_every_job_then_nothing_until_due():
+    out = StringIO()
+    call_command("worker", "--once", stdout=out)
+    lines = out.getvalue().splitlines()
+    assert [line.split(":")[0] for line in lines] == [job.name for job in JOBS]
+    assert all(": ok in " in line for line in lines), lines
+    assert _runs() == {job.name: 1 for job in JOBS}
+    assert JobRun.objects.filter(ok=True, finished_at__isnull=False).count() == len(JOBS)
+
+    out = StringIO()
+    call_command("worker", "--once", stdout=out)
+    assert all(": not due until " in line for line in out.getvalue().splitlines())
+    assert _runs() == {job.name: 1 for job in JOBS}
+
+
+@pytest.mark.django_db
+def test_interval_job_is_due_again_after_its_period():
+    sweep = next(job for job in JOBS if job.name == "sweep")
+    start = dt.datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    assert run_job(sweep, now=start).status == "ok"
+    assert run_job(sweep, now=start + dt.timedelta(seconds=30)).status == "not_due"
+    # A scheduler fires a moment before a whole period has passed since the run started.
+    assert run_job(sweep, now=start + dt.timedelta(seconds=59)).status == "ok"
+    assert JobRun.objects.filter(job="sweep").count() == 2
+
+
+@pytest.mark.django_db
+def test_daily_job_is_due_once_a_day_at_its_time():
+    meetings = next(job for job in JOBS if job.name == "generate_meetings")  # 01:30 Shanghai
+    ran = dt.datetime(2026, 3, 1, 17, 30, 2, tzinfo=UTC)  # 01:30:02 on 2 March in Shanghai
+    assert run_job(meetings, now=ran).status == "ok"
+    later = run_job(meetings, now=dt.datetime(2026, 3, 2, 12, 0, tzinfo=UTC))
+    assert later.status == "not_due"
+    assert later.next_due == dt.datetime(2026, 3, 2, 17, 30, tzinfo=UTC)
+    assert run_job(meetings, now=dt.datetime(2026, 3, 2, 17, 30, 1, tzinfo=UTC)).status == "ok"
+
+
+@pytest.mark.django_db
+def test_a_failing_job_is_recorded_and_the_others_still_run():
+    broken = Job("broken", "no_such_command", "fails", every=dt.timedelta(minutes=1))
+    sweep = next(job for job in JOBS if job.name == "sweep")
+    outcomes = run_due([broken, sweep])
+    assert [o.status for o in outcomes] == ["failed", "ok"]
+    run = JobRun.objects.get(job="broken")
+    assert run.ok is False and "no_such_command" in run.message
+
+
+@pytest.mark.django_db
+def test_unknown_job_is_refused_in_chinese():
+    with pytest.raises(Exception, match="未知的任务"):
+        call_command("worker", "--once", "--job", "nope")
+    assert not JobRun.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_held_lock_turns_the_other_worker_away():
+    sweep = next(job for job in JOBS if job.name == "sweep")
+    seen = {}
+
+    def other():
+        try:
+            seen["outcome"] = run_job(sweep).status
+        finally:
+            connections.close_all()
+
+    with job_lock("sweep") as held:
+        assert held
+        thread = threading.Thread(target=other)
+        thread.start()
+        thread.join()
+    assert seen["outcome"] == "busy"
+    assert not JobRun.objects.exists()
+    assert run_job(sweep).status == "ok"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_run_each_job_once(tmp_path):
+    if connection.vendor == "postgresql":
+        # Two threads, each with its own connection: the advisory locks are per session.
+        barrier = threading.Barrier(2)
+        results = []
+
+        def worker():
+            try:
+                barrier.wait()
+                results.append(run_due(JOBS))
+            finally:
+                connections.close_all()
+
+        threads = [threading.Thread(target=worker) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        statuses = [o.status for outcomes in results for o in outcomes]
+        assert statuses.count("ok") == len(JOBS), statuses
+        assert _runs() == {job.name: 1 for job in JOBS}
+        return
+    # SQLite: two processes on one database file (a copy of the migrated test database).
+    database = tmp_path / "gongzhi.sqlite3"
+    connection.ensure_connection()
+    target = sqlite3.connect(database)
+    connection.connection.backup(target)
+    target.close()
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{database}",
+        "GONGZHI_DATA_DIR": str(tmp_path),
+    }
+    gongzhi = Path(sys.executable).with_name("gongzhi")
+    workers = [
+        subprocess.Popen(  # noqa: S603 - our own command
+            [str(gongzhi), "worker", "--once"], env=env, stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    outputs = [w.communicate(timeout=300)[0] for w in workers]
+    assert [w.returncode for w in workers] == [0, 0], outputs
+    ran = [line.split(":")[0] for out in outputs for line in out.splitlines() if ": ok in " in line]
+    assert sorted(ran) == sorted(job.name for job in JOBS), outputs
+    with sqlite3.connect(database) as check:
+        rows = check.execute("SELECT job, COUNT(*) FROM ops_jobrun GROUP BY job").fetchall()
+    assert dict(rows) == {job.name: 1 for job in JOBS}
