@@ -4,6 +4,7 @@ import datetime as dt
 import re
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -11,6 +12,14 @@ _CHECK = "10X98765432"
 _ID_RE = re.compile(r"^\d{17}[\dX]$")
 _MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 _LANDLINE_RE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
+# The first two digits of the area code (GB/T 2260): the provinces, and 71/81/82/83 for Taiwan,
+# Hong Kong and Macao (residence permits for their residents use 810000, 820000, 830000).
+_PROVINCES = frozenset(
+    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 "
+    "50 51 52 53 54 61 62 63 64 65 71 81 82 83".split()
+)
+# Nobody registered today was born before this.
+_EARLIEST_BIRTH = dt.date(1890, 1, 1)
 
 
 def id_check_digit(first17: str) -> str:
@@ -22,10 +31,23 @@ def normalize_id_number(value: str) -> str:
     value = (value or "").strip().upper().replace(" ", "")
     if not _ID_RE.match(value):
         raise ValidationError(_("ID-card number must be 18 characters: 17 digits and a digit or X"))
+    if value[:2] not in _PROVINCES:
+        raise ValidationError(
+            _("ID-card number starts with %(area)s, which is not an area code of any province")
+            % {"area": value[:6]}
+        )
     try:
-        dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+        born = birth_date_from_id(value)
     except ValueError:
         raise ValidationError(_("ID-card number contains an impossible birth date")) from None
+    # A person's birthday is a local date (Asia/Shanghai), like their age.
+    if born > timezone.localdate():
+        raise ValidationError(
+            _("ID-card number contains a birth date in the future (%(date)s)")
+            % {"date": born.isoformat()}
+        )
+    if born < _EARLIEST_BIRTH:
+        raise ValidationError(_("ID-card number contains an impossible birth date"))
     if id_check_digit(value[:17]) != value[17]:
         raise ValidationError(_("ID-card number check digit is wrong"))
     return value
