@@ -11,9 +11,12 @@ Personas (password "pw-<username>"): ``official`` (subdistrict), ``staff_a``, ``
 ``resident_a`` (lives in 渔家苑 1栋1单元101), ``admin`` (superuser).
 """
 
+from contextlib import ExitStack, contextmanager
 from types import SimpleNamespace
 
 import pytest
+from django.db import connections
+from django.test import TransactionTestCase
 
 from gongzhi.accounts.models import UserRole
 from gongzhi.partners.models import Organisation, PartnerKind, Team, TeamKind, TeamMembership
@@ -26,6 +29,54 @@ from tests.factories import make_household, make_partner, make_resident, make_us
 def _fast_password_hashing(settings):
     # The default PBKDF2 costs ~0.2 s per persona; tests do not need it.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _second_factor_not_required(settings):
+    # The personas log in with force_login, without a second factor; the tests of the second
+    # factor (tests/test_2fa.py) turn GONGZHI_REQUIRE_2FA on.
+    settings.GONGZHI_REQUIRE_2FA = False
+
+
+@contextmanager
+def append_only_lifted(connection):
+    """Drop the append-only triggers of a SQLite database for a moment and put them back.
+
+    Django's flush on SQLite is ``DELETE FROM`` every table, which fires the triggers of the
+    append-only tables (``core.appendonly.AppendOnly``, the points ledger); PostgreSQL's flush is
+    ``TRUNCATE``, which they do not cover. Every trigger of the database is saved with its SQL,
+    dropped, and created again from that SQL afterwards."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+        triggers = cursor.fetchall()
+        for name, _sql in triggers:
+            cursor.execute(f'DROP TRIGGER "{name}"')
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            for _name, sql in triggers:
+                cursor.execute(sql)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _append_only_flushable():
+    """A transactional test (``django_db(transaction=True)``, the live server) ends with
+    pytest-django's flush: run it with the append-only triggers lifted (``append_only_lifted``)."""
+    flush = TransactionTestCase._fixture_teardown
+
+    def flush_past_append_only(self):
+        with ExitStack() as stack:
+            for alias in self._databases_names(include_mirrors=False):
+                stack.enter_context(append_only_lifted(connections[alias]))
+            flush(self)
+
+    TransactionTestCase._fixture_teardown = flush_past_append_only
+    yield
+    TransactionTestCase._fixture_teardown = flush
 
 
 @pytest.fixture

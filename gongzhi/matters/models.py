@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from gongzhi.core.fields import EncryptedTextField, exactly_one
 from gongzhi.core.identity import mask_phone
+from gongzhi.core.models import HistoryEvent
 from gongzhi.core.places import PlacePaths
 from gongzhi.partners.models import Organisation, Partner, Team
 from gongzhi.people.models import Resident
@@ -389,24 +390,15 @@ class MatterPhoto(models.Model):
         return self.image.name
 
 
-class MatterEvent(models.Model):
-    """One row of a matter's history. Never updated or deleted."""
+class MatterEvent(HistoryEvent):
+    """One row of a matter's history. The database refuses to update or delete it
+    (``AppendOnly`` in migration 0003); ``core.services.Transitions`` writes it."""
 
     matter = models.ForeignKey(Matter, on_delete=models.CASCADE, related_name="events")
-    at = models.DateTimeField(db_index=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    action = models.CharField(max_length=24)
-    from_status = models.CharField(max_length=14, blank=True)
-    to_status = models.CharField(max_length=14, blank=True)
-    note = models.TextField(blank=True)
-    data = models.JSONField(default=dict, blank=True)
 
-    class Meta:
+    class Meta(HistoryEvent.Meta):
         verbose_name = _("matter event")
         verbose_name_plural = _("matter events")
-        ordering = ["at", "id"]
 
     def __str__(self) -> str:
         return f"{self.matter_id} {self.action}"
