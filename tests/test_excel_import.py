@@ -313,7 +313,7 @@ def test_fifty_megabytes_are_refused_before_parsing(tmp_path, monkeypatch):
     def must_not_parse(*args, **kwargs):
         raise AssertionError("parsed an oversized file")
 
-    monkeypatch.setattr("gongzhi.core.excel.load_workbook", must_not_parse)
+    monkeypatch.setattr("gongzhi.core.xlsx_read.load_workbook", must_not_parse)
     fifty_mb = 50 * 1024 * 1024
     path = tmp_path / "big.xlsx"
     with path.open("wb") as handle:

@@ -19,3 +19,10 @@ def clean_text(value: str) -> str:
 
 #: A pydantic/ninja string type that arrives cleaned: ``description: CleanStr``.
 CleanStr = Annotated[str, AfterValidator(clean_text)]
+
+
+def excel_safe(value):
+    """A value for a spreadsheet cell: text without control characters (openpyxl refuses them,
+    and one stored before the door was closed must not break every export), anything else as
+    it is."""
+    return _CONTROL.sub("", value) if isinstance(value, str) and value else value
