@@ -90,13 +90,15 @@ def test_full_lifecycle_agreement_follow_ups_and_close(med):
     )
     case.refresh_from_db()
     assert case.status == CaseStatus.CLOSED and case.closed_at is not None
-    actions = list(case.events.values_list("action", "to_status"))
+    # One history shape (core.models.HistoryEvent): a row that moves nothing (the first
+    # visit) has the same state before and after.
+    actions = list(case.events.values_list("action", "from_status", "to_status"))
     assert actions == [
-        ("open", "open"),
-        ("session", "mediating"),
-        ("outcome", "following_up"),
-        ("follow_up", ""),
-        ("follow_up", "closed"),
+        ("open", "", "open"),
+        ("session", "open", "mediating"),
+        ("outcome", "mediating", "following_up"),
+        ("follow_up", "following_up", "following_up"),
+        ("follow_up", "following_up", "closed"),
     ]
     assert all(e.actor_id for e in case.events.all())
 

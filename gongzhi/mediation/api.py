@@ -3,8 +3,10 @@
 Confidential like the pages: every case goes through ``selectors.case_for`` / ``case_views``,
 so a viewer without access to the details gets ``null`` for the description, parties,
 mediators, notes and agreement (``access`` says why). A refused change is the service's
-``MediationError`` as JSON: 403 ``forbidden``, 409 ``bad_state`` / ``already_done``, 400 the
-rest.
+``MediationError`` as JSON (one handler in ``gongzhi/api.py``): 403 ``forbidden``, 409
+``bad_state`` / ``already_done`` / ``already_open``, 400 the rest. Ids are bounded in the
+schemas (``DbId``): a huge id is a 422, never a 500. Free text arrives without control
+characters (``CleanStr``).
 """
 
 import datetime as dt
@@ -16,15 +18,17 @@ from ninja import Field, Query, Router, Schema, responses
 
 from gongzhi.core.apischema import (
     PLACE_HELP,
+    REFUSED,
     ApiError,
+    DbId,
     ErrorOut,
     Page,
     PageIn,
     parse_place,
 )
-from gongzhi.mediation import selectors, services
+from gongzhi.core.text import CleanStr
+from gongzhi.mediation import rules, selectors, services
 from gongzhi.mediation.models import CaseKind, CaseStatus, FollowUp, Outcome, ReferralTarget
-from gongzhi.mediation.services import MediationError
 from gongzhi.partners.models import Organisation, Partner
 from gongzhi.partners.rules import organisations_visible, partners_visible
 from gongzhi.people.models import Resident
@@ -34,16 +38,9 @@ from gongzhi.places.rules import places_visible
 
 router = Router(tags=["mediation"])
 
-HTTP_STATUS = {"forbidden": 403, "bad_state": 409, "already_done": 409, "already_open": 409}
-REFUSED = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 CONFIDENTIAL = "Null unless you may see the case's details (access = full)"
-
-
-def _call(service: Callable, **kwargs):
-    try:
-        return service(**kwargs)
-    except MediationError as exc:
-        raise ApiError(HTTP_STATUS.get(exc.code, 400), exc.code, exc.message) from None
+#: At most this many ids in one list (a party list, the mediators).
+MAX_IDS = 100
 
 
 class SessionOut(Schema):
@@ -100,40 +97,46 @@ class CaseFilters(Schema):
 
 class CaseIn(Schema):
     kind: CaseKind
-    description: str = Field(max_length=4000)
+    description: CleanStr = Field(max_length=4000)
     place: str = Field(description="community:1, compound:3 or building:7")
-    resident_ids: list[int] = Field([], description="Residents who are parties")
-    organisation_ids: list[int] = Field([], description="Organisations that are parties")
-    party_names: list[str] = Field([], description="Other parties by name")
-    mediator_ids: list[int] = Field(
-        [], description="Partners with the 矛盾调解 skill or a mediator role"
+    resident_ids: list[DbId] = Field(
+        [], max_length=MAX_IDS, description="Residents who are parties"
     )
-    matter_id: int | None = Field(None, description="A matter in the disputes category")
+    organisation_ids: list[DbId] = Field(
+        [], max_length=MAX_IDS, description="Organisations that are parties"
+    )
+    party_names: list[CleanStr] = Field([], max_length=MAX_IDS, description="Other parties by name")
+    mediator_ids: list[DbId] = Field(
+        [], max_length=MAX_IDS, description="Partners with the 矛盾调解 skill or a mediator role"
+    )
+    matter_id: DbId | None = Field(None, description="A matter in the disputes category")
 
 
 class SessionIn(Schema):
-    notes: str = Field(max_length=4000)
+    notes: CleanStr = Field(max_length=4000)
     held_at: dt.datetime | None = Field(None, description="Defaults to now")
 
 
 class OutcomeIn(Schema):
     outcome: Outcome
-    agreement_text: str = Field("", max_length=4000, description="Required unless failed")
+    agreement_text: CleanStr = Field("", max_length=4000, description="Required unless failed")
     referred_to: ReferralTarget | None = Field(None, description="Required when failed")
-    referral_note: str = Field("", max_length=200)
+    referral_note: CleanStr = Field("", max_length=200)
 
 
 class FollowUpIn(Schema):
     held: bool
-    notes: str = Field("", max_length=4000)
+    notes: CleanStr = Field("", max_length=4000)
 
 
 class MediatorsIn(Schema):
-    partner_ids: list[int]
+    partner_ids: list[DbId] = Field(
+        max_length=MAX_IDS, description="Partners with the 矛盾调解 skill or a mediator role"
+    )
 
 
 class AuthoriseIn(Schema):
-    user_id: int
+    user_id: DbId
 
 
 def _detail(user, pk: int) -> dict:
@@ -199,8 +202,7 @@ def case_open(request, payload: CaseIn):
         matter = matter_list(user).filter(pk=payload.matter_id).first()
         if matter is None:
             raise ApiError(400, "invalid_reference", _("Unknown matter."))
-    case = _call(
-        services.case_open,
+    case = services.case_open(
         actor=user,
         kind=payload.kind,
         description=payload.description,
@@ -229,7 +231,7 @@ def case_open(request, payload: CaseIn):
 def _act(request, case_id: int, service: Callable, **kwargs) -> dict:
     user = request.auth
     access = selectors.case_for(user, case_id)
-    _call(service, actor=user, case=access.case, **kwargs)
+    service(actor=user, case=access.case, **kwargs)
     return _detail(user, case_id)
 
 
@@ -276,7 +278,12 @@ def case_follow_up(request, case_id: int, follow_up_id: int, payload: FollowUpIn
 
 @_transition("mediators", "Set the mediators")
 def case_mediators(request, case_id: int, payload: MediatorsIn):
+    # The case and the permission first: someone who may not manage the case learns nothing
+    # about partners (which ids exist, who is visible) from this endpoint.
     user = request.auth
+    access = selectors.case_for(user, case_id)
+    if not rules.can_manage(user, access.case):
+        raise services.forbidden()
     mediators = _by_ids(
         partners_visible(user, Partner.objects.all()), payload.partner_ids, _("partner")
     )

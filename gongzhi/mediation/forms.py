@@ -1,16 +1,24 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from gongzhi.core.text import clean_text
 from gongzhi.mediation.models import MAX_TEXT_LENGTH, CaseKind, Outcome, ReferralTarget
+
+
+class TextField(forms.CharField):
+    """Free text as typed, without control characters (``core.text.clean_text``)."""
+
+    def to_python(self, value):
+        return clean_text(super().to_python(value))
 
 
 class CaseForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=CaseKind.choices)
     place = forms.ChoiceField(label=_("Place"))
-    description = forms.CharField(
+    description = TextField(
         label=_("Description"), max_length=MAX_TEXT_LENGTH, widget=forms.Textarea(attrs={"rows": 4})
     )
-    parties = forms.CharField(
+    parties = TextField(
         label=_("Parties, one per line"),
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -22,7 +30,7 @@ class CaseForm(forms.Form):
 
 
 class SessionForm(forms.Form):
-    notes = forms.CharField(
+    notes = TextField(
         label=_("Session notes"),
         max_length=MAX_TEXT_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -31,7 +39,7 @@ class SessionForm(forms.Form):
 
 class OutcomeForm(forms.Form):
     outcome = forms.ChoiceField(label=_("Outcome"), choices=Outcome.choices)
-    agreement_text = forms.CharField(
+    agreement_text = TextField(
         label=_("Agreement"),
         max_length=MAX_TEXT_LENGTH,
         required=False,
@@ -42,7 +50,7 @@ class OutcomeForm(forms.Form):
         choices=[("", "—"), *ReferralTarget.choices],
         required=False,
     )
-    referral_note = forms.CharField(label=_("Referral note"), max_length=200, required=False)
+    referral_note = TextField(label=_("Referral note"), max_length=200, required=False)
 
 
 class FollowUpForm(forms.Form):
@@ -52,4 +60,4 @@ class FollowUpForm(forms.Form):
         choices=[("yes", _("yes, it held")), ("no", _("no, it broke down"))],
         coerce=lambda value: value == "yes",
     )
-    notes = forms.CharField(label=_("Notes"), max_length=MAX_TEXT_LENGTH, required=False)
+    notes = TextField(label=_("Notes"), max_length=MAX_TEXT_LENGTH, required=False)

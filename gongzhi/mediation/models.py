@@ -12,6 +12,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from gongzhi.core.models import HistoryEvent
 from gongzhi.core.places import PlacePaths
 from gongzhi.matters.models import Matter
 from gongzhi.partners.models import Organisation, Partner
@@ -264,24 +265,16 @@ class FollowUp(models.Model):
         return self.done_at is not None
 
 
-class CaseEvent(models.Model):
-    """One row of a case's history. Never updated or deleted; notes here are not confidential
+class CaseEvent(HistoryEvent):
+    """One row of a case's history (``core.models.HistoryEvent``). The database refuses to
+    update or delete it (``AppendOnly`` in migration 0002). Notes here are not confidential
     (the confidential text lives in the case, its sessions and follow-ups)."""
 
     case = models.ForeignKey(MediationCase, on_delete=models.CASCADE, related_name="events")
-    at = models.DateTimeField(db_index=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    action = models.CharField(max_length=24)
-    from_status = models.CharField(max_length=14, blank=True)
-    to_status = models.CharField(max_length=14, blank=True)
-    data = models.JSONField(default=dict, blank=True)
 
-    class Meta:
+    class Meta(HistoryEvent.Meta):
         verbose_name = _("mediation case event")
         verbose_name_plural = _("mediation case events")
-        ordering = ["at", "id"]
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.action}"

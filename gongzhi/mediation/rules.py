@@ -27,7 +27,7 @@ follow-up visits — anyone with details (mediators, authorised staff, superuser
 from django.db.models import Q
 
 from gongzhi.accounts.models import UserRole
-from gongzhi.accounts.scope import registry_reach
+from gongzhi.accounts.scope import is_community_staff_of, profile_of, registry_reach
 from gongzhi.core.places import place_q
 from gongzhi.mediation.models import MediationCase
 
@@ -36,17 +36,11 @@ PARTY = "party"
 SUMMARY = "summary"
 
 
-def _profile(user):
-    if not getattr(user, "is_authenticated", False):
-        return None
-    return getattr(user, "profile", None) if hasattr(user, "profile") else None
-
-
 def visible_q(user) -> Q | None:
     """Cases whose existence the user may see (None means every case)."""
     if getattr(user, "is_superuser", False):
         return None
-    profile = _profile(user)
+    profile = profile_of(user)
     if profile is None:
         return Q(pk__in=[])
     if profile.role == UserRole.RESIDENT:
@@ -71,7 +65,7 @@ def full_q(user) -> Q | None:
     """Cases whose details the user may see (None means every case)."""
     if getattr(user, "is_superuser", False):
         return None
-    profile = _profile(user)
+    profile = profile_of(user)
     if profile is None:
         return Q(pk__in=[])
     q = Q(pk__in=[])
@@ -91,7 +85,7 @@ def full_ids(user, case_ids) -> set[int] | None:
 
 
 def is_party(user, case: MediationCase) -> bool:
-    profile = _profile(user)
+    profile = profile_of(user)
     if profile is None or profile.role != UserRole.RESIDENT or profile.resident_id is None:
         return False
     return case.parties.filter(resident_id=profile.resident_id).exists()
@@ -108,15 +102,6 @@ def access(user, case: MediationCase) -> str | None:
     if q is not None and MediationCase.objects.filter(q, pk=case.pk).exists():
         return SUMMARY
     return None
-
-
-def is_community_staff_of(user, community_id: int) -> bool:
-    profile = _profile(user)
-    return (
-        profile is not None
-        and profile.role == UserRole.COMMUNITY_STAFF
-        and profile.community_id_resolved == community_id
-    )
 
 
 def can_open(user, community_id: int) -> bool:

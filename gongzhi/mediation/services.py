@@ -1,8 +1,10 @@
 """Every change to a mediation case: one function per transition.
 
-Each function locks the case row, checks permission (``rules.py``) and the allowed source
-states, saves, and appends a ``CaseEvent`` with the acting user. A refused change raises
-``MediationError`` with a stable code and a translated message, and changes nothing.
+Each function locks the case row (``flow.locked``), checks permission (``rules.py``) on the
+fresh row, then the allowed source states, saves, and appends a ``CaseEvent`` with the acting
+user (``core.services.Transitions``); a row that changes no state has ``from_status`` equal to
+``to_status``. A refused change raises ``MediationError`` with a stable
+code and a translated message, and changes nothing.
 
 open ──session──► mediating ──outcome agreed / partly──► following_up ──last visit──► closed
                       │
@@ -17,8 +19,12 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from gongzhi.accounts.models import Profile, UserRole
+from gongzhi.accounts.scope import is_community_staff_of, profile_of
+from gongzhi.core.services import ServiceError, Transitions, now_or
+from gongzhi.core.text import clean_text
 from gongzhi.matters import rules as matter_rules
 from gongzhi.matters.models import Category, Matter
 from gongzhi.mediation import rules
@@ -43,57 +49,27 @@ from gongzhi.people.models import Resident
 from gongzhi.places.models import Building, Community, Compound
 
 
-class MediationError(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+class MediationError(ServiceError):
+    """A refused change to a mediation case (the API answers ``statuses``, else 400)."""
+
+    statuses = {"forbidden": 403, "bad_state": 409, "already_done": 409, "already_open": 409}
 
 
-def _forbidden() -> MediationError:
+flow = Transitions(
+    MediationCase,
+    CaseEvent,
+    "case",
+    error=MediationError,
+    bad_state=gettext_lazy("A case that is %(status)s cannot be %(verb)s."),
+)
+
+
+def forbidden() -> MediationError:
     return MediationError("forbidden", _("You may not do this for this mediation case."))
-
-
-def _bad_state(case: MediationCase, verb: str) -> MediationError:
-    return MediationError(
-        "bad_state",
-        _("A case that is %(status)s cannot be %(verb)s.")
-        % {"status": case.get_status_display(), "verb": verb},
-    )
-
-
-def _now(now):
-    return now or timezone.now()
-
-
-def _locked(case: MediationCase) -> MediationCase:
-    return MediationCase.objects.select_for_update().get(pk=case.pk)
 
 
 def link(case: MediationCase) -> str:
     return reverse("mediation:detail", args=[case.pk])
-
-
-def _record(case, *, actor, action, from_status="", to_status="", data=None, now=None):
-    return CaseEvent.objects.create(
-        case=case,
-        at=_now(now),
-        actor=actor if getattr(actor, "pk", None) else None,
-        action=action,
-        from_status=from_status,
-        to_status=to_status,
-        data=data or {},
-    )
-
-
-def _move(case, *, to, actor, action, allowed, verb, now=None, data=None, fields=()):
-    if case.status not in allowed:
-        raise _bad_state(case, verb)
-    before = case.status
-    case.status = to
-    case.save(update_fields=["status", *fields])
-    _record(case, actor=actor, action=action, from_status=before, to_status=to, data=data, now=now)
-    return case
 
 
 def mediator_users(case: MediationCase) -> list:
@@ -168,10 +144,10 @@ def case_open(
     columns = _resolve_place(place)
     community = columns["community"]
     if not rules.can_open(actor, community.pk):
-        raise _forbidden()
+        raise forbidden()
     if kind not in CaseKind.values:
         raise MediationError("invalid_kind", _("Choose the kind of dispute."))
-    description = (description or "").strip()
+    description = clean_text(description or "").strip()
     if not description:
         raise MediationError("description_required", _("Describe the dispute."))
     if len(description) > MAX_TEXT_LENGTH:
@@ -181,7 +157,7 @@ def case_open(
         )
     residents = list({r.pk: r for r in residents}.values())
     organisations = list({o.pk: o for o in organisations}.values())
-    names = [name.strip()[:80] for name in names if name and name.strip()]
+    names = [clean_text(name).strip()[:80] for name in names if name and clean_text(name).strip()]
     if not (residents or organisations or names):
         raise MediationError("parties_required", _("Name at least one party of the dispute."))
     if any(r.household.unit.building.compound.community_id != community.pk for r in residents):
@@ -192,13 +168,13 @@ def case_open(
                 "not_a_dispute", _("Only a matter in the disputes category opens a mediation.")
             )
         if not matter_rules.can_manage(actor, matter) or matter.community_id != community.pk:
-            raise _forbidden()
+            raise forbidden()
         if MediationCase.objects.filter(matter=matter).exists():
             raise MediationError(
                 "already_open", _("A mediation case already exists for this matter.")
             )
     mediators = _check_mediators(community.pk, mediators)
-    now = _now(now)
+    now = now_or(now)
     case = MediationCase.objects.create(
         kind=kind,
         description=description,
@@ -213,18 +189,11 @@ def case_open(
         + [CaseParty(case=case, name=n) for n in names]
     )
     case.mediators.set(mediators)
-    if (
-        getattr(actor, "profile", None) is not None
-        and actor.profile.role == UserRole.COMMUNITY_STAFF
-    ):
+    opener = profile_of(actor)
+    if opener is not None and opener.role == UserRole.COMMUNITY_STAFF:
         case.authorised_staff.add(actor)
-    _record(
-        case,
-        actor=actor,
-        action="open",
-        to_status=CaseStatus.OPEN,
-        data={"matter": matter.pk if matter else None},
-        now=now,
+    flow.record(
+        case, actor=actor, action="open", data={"matter": matter.pk if matter else None}, now=now
     )
     if mediators:
         notify_users(
@@ -262,17 +231,24 @@ def case_open_from_matter(*, actor, matter: Matter, kind: str = CaseKind.NEIGHBO
 
 @transaction.atomic
 def case_set_mediators(*, actor, case: MediationCase, mediators: Iterable[Partner], now=None):
-    case = _locked(case)
+    case = flow.locked(case)
     if not rules.can_manage(actor, case):
-        raise _forbidden()
+        raise forbidden()
     if not case.is_open:
-        raise _bad_state(case, _("changed"))
+        raise flow.bad_state(case, _("changed"))
     mediators = _check_mediators(case.community_id, mediators)
     if not mediators:
         raise MediationError("mediators_required", _("Choose at least one mediator."))
     before = set(case.mediators.values_list("pk", flat=True))
     case.mediators.set(mediators)
-    _record(case, actor=actor, action="mediators", data={"partners": [p.pk for p in mediators]})
+    flow.record(
+        case,
+        from_status=case.status,
+        actor=actor,
+        action="mediators",
+        data={"partners": [p.pk for p in mediators]},
+        now=now,
+    )
     added = [p for p in mediators if p.pk not in before]
     if added:
         users = Profile.objects.filter(partner__in=added).select_related("user")
@@ -288,45 +264,52 @@ def case_set_mediators(*, actor, case: MediationCase, mediators: Iterable[Partne
 @transaction.atomic
 def case_authorise_staff(*, actor, case: MediationCase, user, now=None) -> MediationCase:
     """Let another staff member of the case's community see its details."""
-    case = _locked(case)
+    case = flow.locked(case)
     if not rules.can_manage(actor, case):
-        raise _forbidden()
-    if not rules.is_community_staff_of(user, case.community_id):
+        raise forbidden()
+    if not is_community_staff_of(user, case.community_id):
         raise MediationError(
             "invalid_staff", _("Only community staff of this community can be authorised.")
         )
     if case.authorised_staff.filter(pk=user.pk).exists():
         raise MediationError("already_authorised", _("This staff member is already authorised."))
     case.authorised_staff.add(user)
-    _record(case, actor=actor, action="authorise", data={"user": user.pk}, now=now)
+    flow.record(
+        case,
+        from_status=case.status,
+        actor=actor,
+        action="authorise",
+        data={"user": user.pk},
+        now=now,
+    )
     return case
 
 
 @transaction.atomic
 def case_add_session(*, actor, case: MediationCase, notes: str, held_at=None, now=None):
-    case = _locked(case)
+    case = flow.locked(case)
     if not rules.can_mediate(actor, case):
-        raise _forbidden()
-    notes = (notes or "").strip()
+        raise forbidden()
+    notes = clean_text(notes or "").strip()
     if not notes:
         raise MediationError("notes_required", _("Write the notes of the session."))
     if len(notes) > MAX_TEXT_LENGTH:
         raise MediationError(
             "too_long", _("Notes may be at most %(n)d characters.") % {"n": MAX_TEXT_LENGTH}
         )
-    now = _now(now)
+    now = now_or(now)
     held_at = held_at or now
     if held_at > now + dt.timedelta(minutes=5):
         raise MediationError("future_session", _("A session cannot be recorded in advance."))
     if held_at < case.opened_at - dt.timedelta(days=1):
         raise MediationError("early_session", _("A session cannot be held before the case."))
     if case.status not in (CaseStatus.OPEN, CaseStatus.MEDIATING):
-        raise _bad_state(case, _("mediated"))
+        raise flow.bad_state(case, _("mediated"))
     session = CaseSession.objects.create(
         case=case, held_at=held_at, notes=notes, recorded_by=actor, recorded_at=now
     )
     if case.status == CaseStatus.OPEN:
-        _move(
+        flow.move(
             case,
             to=CaseStatus.MEDIATING,
             actor=actor,
@@ -337,7 +320,14 @@ def case_add_session(*, actor, case: MediationCase, notes: str, held_at=None, no
             data={"session": session.pk},
         )
     else:
-        _record(case, actor=actor, action="session", data={"session": session.pk}, now=now)
+        flow.record(
+            case,
+            from_status=case.status,
+            actor=actor,
+            action="session",
+            data={"session": session.pk},
+            now=now,
+        )
     return session
 
 
@@ -354,9 +344,9 @@ def case_record_outcome(
 ) -> MediationCase:
     """Agreed or partly: the agreement text is required and follow-up visits are scheduled at
     +7 and +30 days. Failed: the case is referred to the committee, a department or a court."""
-    case = _locked(case)
+    case = flow.locked(case)
     if not rules.can_mediate(actor, case):
-        raise _forbidden()
+        raise forbidden()
     if outcome not in Outcome.values:
         raise MediationError(
             "invalid_outcome", _("Choose agreement reached, partly agreed or failed.")
@@ -366,9 +356,9 @@ def case_record_outcome(
             raise MediationError(
                 "bad_state", _("Record at least one mediation session before the outcome.")
             )
-        raise _bad_state(case, _("concluded"))
-    agreement_text = (agreement_text or "").strip()
-    now = _now(now)
+        raise flow.bad_state(case, _("concluded"))
+    agreement_text = clean_text(agreement_text or "").strip()
+    now = now_or(now)
     case.outcome, case.outcome_at = outcome, now
     if outcome in (Outcome.AGREED, Outcome.PARTLY):
         if not agreement_text:
@@ -379,7 +369,7 @@ def case_record_outcome(
                 _("The agreement may be at most %(n)d characters.") % {"n": MAX_TEXT_LENGTH},
             )
         case.agreement_text = agreement_text
-        _move(
+        flow.move(
             case,
             to=CaseStatus.FOLLOWING_UP,
             actor=actor,
@@ -406,10 +396,13 @@ def case_record_outcome(
                 "a department or a court."
             ),
         )
-    case.referred_to, case.referral_note = referred_to, (referral_note or "").strip()[:200]
+    case.referred_to, case.referral_note = (
+        referred_to,
+        clean_text(referral_note or "").strip()[:200],
+    )
     case.agreement_text = agreement_text[:MAX_TEXT_LENGTH]
     case.closed_at = now
-    return _move(
+    return flow.move(
         case,
         to=CaseStatus.REFERRED,
         actor=actor,
@@ -434,28 +427,30 @@ def case_record_follow_up(
     *, actor, case: MediationCase, follow_up: FollowUp, held, notes: str = "", now=None
 ) -> FollowUp:
     """Record a follow-up visit; the case closes after its last visit."""
-    case = _locked(case)
+    case = flow.locked(case)
     if not rules.can_mediate(actor, case):
-        raise _forbidden()
+        raise forbidden()
     follow_up = FollowUp.objects.select_for_update().filter(pk=follow_up.pk, case=case).first()
     if follow_up is None:
         raise MediationError("invalid_follow_up", _("This visit does not belong to the case."))
     if case.status != CaseStatus.FOLLOWING_UP:
-        raise _bad_state(case, _("visited"))
+        raise flow.bad_state(case, _("visited"))
     if follow_up.is_done:
         raise MediationError("already_done", _("This follow-up visit is already recorded."))
     if held not in (True, False):
         raise MediationError("held_required", _("Say whether the agreement held."))
-    now = _now(now)
+    now = now_or(now)
     follow_up.done_at, follow_up.held, follow_up.done_by = now, held, actor
-    follow_up.notes = (notes or "").strip()[:MAX_TEXT_LENGTH]
+    follow_up.notes = clean_text(notes or "").strip()[:MAX_TEXT_LENGTH]
     follow_up.save(update_fields=["done_at", "held", "done_by", "notes"])
     data = {"follow_up": follow_up.pk, "after_days": follow_up.after_days, "held": held}
     if case.follow_ups.filter(done_at__isnull=True).exists():
-        _record(case, actor=actor, action="follow_up", data=data, now=now)
+        flow.record(
+            case, from_status=case.status, actor=actor, action="follow_up", data=data, now=now
+        )
         return follow_up
     case.closed_at = now
-    _move(
+    flow.move(
         case,
         to=CaseStatus.CLOSED,
         actor=actor,
