@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "gongzhi.party",
     "gongzhi.visits",
     "gongzhi.ops",
+    "gongzhi.audit",
     "gongzhi.demo",
 ]
 
@@ -154,6 +155,8 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 # Failed logins allowed per username (and per address) within the window before refusing.
 GONGZHI_LOGIN_MAX_FAILURES = env_int("GONGZHI_LOGIN_MAX_FAILURES", 5)
 GONGZHI_LOGIN_WINDOW_SECONDS = env_int("GONGZHI_LOGIN_WINDOW_SECONDS", 900)
+# Audit records are kept this many days (docs/audit.md); `gongzhi audit --purge` deletes older.
+GONGZHI_AUDIT_RETENTION_DAYS = env_int("GONGZHI_AUDIT_RETENTION_DAYS", 1095)
 # The address printed on QR posters and invitation letters (empty: the address of the request).
 GONGZHI_PUBLIC_URL = env_str("GONGZHI_PUBLIC_URL", "")
 

@@ -30,6 +30,7 @@ urlpatterns = [
     path("party/", include("gongzhi.party.urls")),
     path("open311/", include("gongzhi.open311.urls")),
     path("maps/", include("gongzhi.maps.urls")),
+    path("audit/", include("gongzhi.audit.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from gongzhi.accounts.scope import directory_reach, is_staff_like, restrict
+from gongzhi.audit.services import record_export
 from gongzhi.core.excel import xlsx_response
 from gongzhi.core.naturalsort import natural_key, natural_sorted
 from gongzhi.core.places import Place
@@ -173,6 +174,8 @@ def render_list(
         return render_bad_filter(request, error)
     if request.GET.get("format") == "xlsx" and export is not None:
         require_export(request.user)
+        # Every list export is on the audit trail (docs/audit.md).
+        record_export(request, request.resolver_match.view_name, rows=qs.count())
         return xlsx_response(filename, export(qs))
     page = paginate(request, qs)
     partial_only = is_partial(request)
