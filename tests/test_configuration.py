@@ -9,7 +9,7 @@ from django.utils import timezone
 from gongzhi.configuration import services as config
 from gongzhi.configuration.models import ConfigChange
 from gongzhi.configuration.services import ConfigError
-from gongzhi.matters import routing
+from gongzhi.matters import routing, services
 from gongzhi.matters.models import ResponsibilityRule
 from gongzhi.volunteering import services as volunteering
 from gongzhi.volunteering.models import ActivityKind, EarningRule, EarningUnit, PointsClaim
@@ -95,7 +95,7 @@ def test_a_rule_changed_by_staff_routes_the_next_matter(world):
     routing.install_default_rules(world.a)
     small = ResponsibilityRule.objects.get(community=world.a, tier="small", category="")
     before = make_matter(building=world.y1, tier="small", category="greening")
-    routing.route(before, actor=world.users.staff_a)
+    services.matter_route(matter=before, actor=world.users.staff_a)
     before.refresh_from_db()
     assert before.working_mode == "cooperate"
 
@@ -103,7 +103,7 @@ def test_a_rule_changed_by_staff_routes_the_next_matter(world):
         actor=world.users.staff_a, rule=small, changes={"working_mode": "joint"}
     )
     after = make_matter(building=world.y1, tier="small", category="greening")
-    routing.route(after, actor=world.users.staff_a)
+    services.matter_route(matter=after, actor=world.users.staff_a)
     after.refresh_from_db()
     before.refresh_from_db()
     assert after.working_mode == "joint"

@@ -205,7 +205,7 @@ def test_candidate_query_count_is_pinned(world, rules, django_assert_max_num_que
 
 def test_route_sets_working_mode_and_records_the_meeting_proposal(world, rules):
     matter = make_matter(building=world.y1, tier="big")
-    matter = routing.route(matter, actor=world.users.staff_a)
+    matter = s.matter_route(matter=matter, actor=world.users.staff_a)
     assert matter.working_mode == "deliberate" and matter.status == Status.RECEIVED
     event = matter.events.get(action="route")
     assert event.data["propose_meeting"] is True and event.data["rule"] == rules["big"].pk
@@ -217,7 +217,7 @@ def test_auto_assign_gives_the_matter_to_the_top_candidate(world, rules):
     matter = make_matter(building=world.y1, tier="small", reporter=world.res_a)
 
     # The resident who submitted may not assign; the rule set by staff does.
-    matter = routing.route(matter, actor=world.users.resident_a)
+    matter = s.matter_route(matter=matter, actor=world.users.resident_a)
 
     assert matter.status == Status.ASSIGNED and matter.working_mode == "cooperate"
     assert [o.partner for o in matter.owners.filter(active=True)] == [world.p_neighbour]
@@ -230,7 +230,7 @@ def test_hard_matter_auto_assign_whistles_departments(world, rules):
     give(world.p_team, roles=["dispatched_cadre"])
     matter = make_matter(building=world.y1, tier="hard", category="facilities")
 
-    matter = routing.route(matter, actor=world.users.staff_a)
+    matter = s.matter_route(matter=matter, actor=world.users.staff_a)
 
     assert matter.status == Status.ASSIGNED and matter.working_mode == "joint"
     regular = matter.owners.get(is_whistle=False)
@@ -244,14 +244,14 @@ def test_route_does_not_reassign_a_matter_with_owners(world, rules):
     ResponsibilityRule.objects.filter(pk=rules["small"].pk).update(auto_assign=True)
     matter = make_matter(building=world.y1, tier="small")
     s.matter_assign(actor=world.users.staff_a, matter=matter, owners=[world.team_a])
-    matter = routing.route(matter, actor=world.users.staff_a)
+    matter = s.matter_route(matter=matter, actor=world.users.staff_a)
     assert [o.team for o in matter.owners.filter(active=True)] == [world.team_a]
     assert matter.bounce_count == 0 and matter.events.filter(action="assign").count() == 1
 
 
 def test_route_leaves_closed_matters_alone(world, rules):
     matter = make_matter(building=world.y1, tier="big", status=Status.WITHDRAWN)
-    routing.route(matter, actor=world.users.staff_a)
+    s.matter_route(matter=matter, actor=world.users.staff_a)
     matter.refresh_from_db()
     assert matter.working_mode == "" and not matter.events.exists()
 

@@ -2,8 +2,11 @@
 photos, the classifier and the WeChat paste.
 
 Each endpoint calls one service from ``services.py`` (or a selector for reads). A refused write
-is the service's ``MatterError`` as JSON with the same stable code: 403 for ``forbidden`` and
-``not_reporter``, 409 for ``bad_state`` and ``too_early``, 400 for the rest.
+is the service's ``MatterError``, answered by the one ``ServiceError`` handler in
+``gongzhi/api.py`` with the same stable code: 403 for ``forbidden``, ``not_reporter``,
+``not_in_scope`` and ``field_not_allowed``, 409 for ``bad_state`` and ``too_early``, 400 for the
+rest (``matters.errors.MatterError.statuses``). Free text arrives cleaned of control characters
+(``CleanStr``).
 """
 
 import datetime as dt
@@ -19,6 +22,7 @@ from ninja.files import UploadedFile
 from gongzhi.accounts.scope import is_staff_like
 from gongzhi.core.apischema import (
     PLACE_HELP,
+    REFUSED,
     ApiError,
     ErrorOut,
     Page,
@@ -29,6 +33,7 @@ from gongzhi.core.apischema import (
     parse_place,
 )
 from gongzhi.core.identity import normalize_phone
+from gongzhi.core.text import CleanStr
 from gongzhi.matters import selectors, services
 from gongzhi.matters.chatpaste import ChatParse, parse_chat
 from gongzhi.matters.models import (
@@ -44,7 +49,6 @@ from gongzhi.matters.models import (
     Tier,
     owner_label,
 )
-from gongzhi.matters.services import MatterError
 from gongzhi.partners.models import Organisation, Partner, Team
 from gongzhi.partners.rules import organisations_visible, partners_visible, teams_visible
 from gongzhi.people.models import Resident
@@ -53,20 +57,7 @@ from gongzhi.pickers.selectors import users_visible
 
 router = Router(tags=["matters"])
 
-HTTP_STATUS = {"forbidden": 403, "not_reporter": 403, "bad_state": 409, "too_early": 409}
 MAX_BATCH = 100
-REFUSED = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
-
-
-def _refused(exc: MatterError) -> ApiError:
-    return ApiError(HTTP_STATUS.get(exc.code, 400), exc.code, exc.message)
-
-
-def _call(service: Callable, **kwargs):
-    try:
-        return service(**kwargs)
-    except MatterError as exc:
-        raise _refused(exc) from None
 
 
 # ---- schemas --------------------------------------------------------------------------------
@@ -203,14 +194,16 @@ class MatterDetailOut(MatterOut):
 
 
 class MatterIn(Schema):
-    text: str = Field(description=f"What the resident asks for, at most {MAX_TEXT_LENGTH} chars")
+    text: CleanStr = Field(
+        description=f"What the resident asks for, at most {MAX_TEXT_LENGTH} chars"
+    )
     channel: str = Field(Channel.ONLINE_WEB, description="One of: " + ", ".join(Channel.values))
     place: str = Field(
         description="The place the matter concerns: community:1, compound:3, building:7 or "
         "household:9"
     )
     reporter_id: int | None = Field(None, description="The resident who reports (staff only)")
-    reporter_name: str = Field("", max_length=40, description="Name if not a known resident")
+    reporter_name: CleanStr = Field("", max_length=40, description="Name if not a known resident")
     reporter_contact: str = Field("", max_length=20, description="Phone to tell the result")
     category: str | None = Field(None, description="Leave out to take the classifier's guess")
     tier: str | None = Field(None, description="small, big or hard; leave out to guess")
@@ -220,13 +213,13 @@ class MatterIn(Schema):
         description="当场办结: a grid worker or staff member already handled this small matter; "
         "the answer is the matter done (or closed unrated when no reporter can be asked)",
     )
-    resolution_note: str = Field(
+    resolution_note: CleanStr = Field(
         "", max_length=1000, description="What was done on the spot (required with it)"
     )
 
 
 class NoteIn(Schema):
-    note: str = Field("", max_length=1000)
+    note: CleanStr = Field("", max_length=1000)
 
 
 class ClassifyMatterIn(Schema):
@@ -244,7 +237,7 @@ class AssignIn(Schema):
     )
     whistle_hours: int = Field(72, ge=1, le=720)
     working_mode: str = Field("", description="cooperate, deliberate or joint")
-    note: str = Field("", max_length=1000)
+    note: CleanStr = Field("", max_length=1000)
 
 
 class MergeIn(Schema):
@@ -252,32 +245,32 @@ class MergeIn(Schema):
 
 
 class ReferIn(Schema):
-    to: str = Field(max_length=120, description="The body the matter went to")
-    reason: str = Field(max_length=1000)
+    to: CleanStr = Field(max_length=120, description="The body the matter went to")
+    reason: CleanStr = Field(max_length=1000)
 
 
 class ReasonIn(Schema):
-    reason: str = Field(max_length=1000)
+    reason: CleanStr = Field(max_length=1000)
 
 
 class WithdrawIn(Schema):
-    reason: str = Field("", max_length=1000)
+    reason: CleanStr = Field("", max_length=1000)
 
 
 class FeedbackIn(Schema):
     satisfaction: Satisfaction
-    comment: str = Field("", max_length=1000)
+    comment: CleanStr = Field("", max_length=1000)
 
 
 class ClassifyIn(Schema):
-    text: str | None = Field(None, description="One text; the answer is one suggestion")
-    texts: list[str] | None = Field(
+    text: CleanStr | None = Field(None, description="One text; the answer is one suggestion")
+    texts: list[CleanStr] | None = Field(
         None, description=f"Several texts (at most {MAX_BATCH}); the answer is a list"
     )
 
 
 class ChatPasteIn(Schema):
-    text: str = Field(description="The chat as copied from WeChat, at most 50,000 characters")
+    text: CleanStr = Field(description="The chat as copied from WeChat, at most 50,000 characters")
 
 
 class ChatMessageOut(Schema):
@@ -455,12 +448,11 @@ def matter_submit(
         )
     place = parse_place(payload.place)
     now = timezone.now()
-    matter = _call(
-        services.matter_submit,
+    matter = services.matter_submit(
         actor=user,
         text=payload.text,
         channel=payload.channel,
-        place=_call(selectors.submit_place, user=user, place=place),
+        place=selectors.submit_place(user=user, place=place),
         reporter=_reporter(user, payload.reporter_id),
         reporter_name=payload.reporter_name.strip(),
         reporter_contact=_contact(payload.reporter_contact),
@@ -483,7 +475,7 @@ def matter_submit(
 def _act(request, matter_id: int, service: Callable, **kwargs):
     user = request.auth
     matter = get_or_404(selectors.matter_list(user), matter_id, _("Matter not found"))
-    _call(service, actor=user, matter=matter, **kwargs)
+    service(actor=user, matter=matter, **kwargs)
     return _detail(user, matter_id)
 
 
@@ -614,7 +606,7 @@ def matter_feedback(request, matter_id: int, payload: FeedbackIn):
 def matter_add_photo(request, matter_id: int, photo: File[UploadedFile]):
     user = request.auth
     matter = get_or_404(selectors.matter_list(user), matter_id, _("Matter not found"))
-    photo = _call(services.matter_add_photo, actor=user, matter=matter, upload=photo)
+    photo = services.matter_add_photo(actor=user, matter=matter, upload=photo)
     return responses.Status(201, photo)
 
 
@@ -634,7 +626,7 @@ def matters_classify(request, payload: ClassifyIn):
         raise ApiError(
             400, "invalid_text", _("Send 1 to %(max)d texts at a time.") % {"max": MAX_BATCH}
         )
-    cleaned = [_call(services.clean_text, text=text) for text in texts]
+    cleaned = [services.check_text(text) for text in texts]
     from gongzhi.matters.classifier import load
 
     suggestions = load().predict(cleaned)
@@ -651,4 +643,4 @@ def matters_classify(request, payload: ClassifyIn):
 def matters_chat_paste(request, payload: ChatPasteIn):
     if not is_staff_like(request.auth):
         raise ApiError(403, "forbidden", _("Only staff and grid workers take in group chats."))
-    return _call(parse_chat, text=payload.text)
+    return parse_chat(text=payload.text)

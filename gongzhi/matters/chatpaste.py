@@ -28,8 +28,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from gongzhi.matters.errors import MatterError
 from gongzhi.matters.models import MAX_TEXT_LENGTH
-from gongzhi.matters.services import MatterError
 
 MAX_PASTE_LENGTH = 50_000
 MAX_NICKNAME = 30

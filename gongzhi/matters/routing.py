@@ -17,7 +17,6 @@ The bonuses never outweigh a place step, so the order reads: same building, then
 compound, then community; within one place level a matching skill, then the lighter load.
 """
 
-import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -26,14 +25,12 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from gongzhi.matters import services
 from gongzhi.matters.models import (
     WORKING_STATUSES,
     Category,
     Matter,
     MatterOwner,
     ResponsibilityRule,
-    Status,
     Tier,
     WorkingMode,
 )
@@ -358,57 +355,3 @@ def candidates(matter: Matter, *, limit: int = 10) -> list[Candidate]:
         candidate.reasons = _reasons(level, skill, load, list(roles))
         top.append(candidate)
     return top
-
-
-@transaction.atomic
-def route(matter: Matter, *, actor, now: dt.datetime | None = None) -> Matter:
-    """Apply the matter's rule after submit: working mode, and the owners if it auto-assigns.
-
-    Without a rule the tier's default working mode is set and nobody is assigned. The rule's
-    ``propose_meeting`` is recorded in the route event; meetings pick it up later.
-    Auto-assignment gives the matter to the best candidate plus the rule's whistle departments,
-    on the rule's authority (``matter_assign(by_rule=True)``); a matter that already has owners
-    or has moved on is not re-assigned. ``now`` is the submit's moment, so the history of a
-    matter entered after the fact keeps its order.
-    """
-    rule = rule_for(matter)
-    default = next(d for d in default_rules() if d["tier"] == matter.tier)
-    matter = Matter.objects.select_for_update().get(pk=matter.pk)
-    if not matter.is_open:
-        return matter
-    matter.working_mode = rule.working_mode if rule else default["working_mode"]
-    matter.save(update_fields=["working_mode"])
-    # The route step belongs to the matter's history like any transition.
-    services.record_event(
-        matter,
-        actor=actor,
-        action="route",
-        now=now,
-        data={
-            "rule": rule.pk if rule else None,
-            "working_mode": matter.working_mode,
-            "propose_meeting": rule.propose_meeting if rule else default["propose_meeting"],
-            "auto_assign": bool(rule and rule.auto_assign),
-        },
-    )
-    if rule is None or not rule.auto_assign:
-        return matter
-    if matter.status not in (Status.RECEIVED, Status.ACKNOWLEDGED):
-        return matter
-    if matter.owners.filter(active=True).exists():
-        return matter
-    top = candidates(matter, limit=1)
-    whistle = list(rule.whistle_organisations.all())
-    if not top and not whistle:
-        return matter
-    return services.matter_assign(
-        actor=actor,
-        matter=matter,
-        owners=[c.owner for c in top],
-        whistle=whistle,
-        whistle_hours=rule.whistle_response_hours,
-        working_mode=rule.working_mode,
-        note=_("Assigned by the responsibility rule."),
-        by_rule=True,
-        now=now,
-    )

@@ -13,21 +13,15 @@ from dataclasses import dataclass
 from django.db.models import Q
 
 from gongzhi.accounts.models import UserRole
-from gongzhi.accounts.scope import registry_reach
+from gongzhi.accounts.scope import profile_of, registry_reach
 from gongzhi.core.places import place_q
 from gongzhi.matters.models import SOURCES, Matter, MatterOwner, Tier
-
-
-def _profile(user):
-    if not getattr(user, "is_authenticated", False):
-        return None
-    return getattr(user, "profile", None) if hasattr(user, "profile") else None
 
 
 def role(user) -> str | None:
     if getattr(user, "is_superuser", False):
         return "superuser"
-    profile = _profile(user)
+    profile = profile_of(user)
     return profile.role if profile else None
 
 
@@ -35,7 +29,7 @@ def visible_q(user) -> Q | None:
     """A Q selecting the matters the user may see; None means every matter."""
     if getattr(user, "is_superuser", False):
         return None
-    profile = _profile(user)
+    profile = profile_of(user)
     if profile is None:
         return Q(pk__in=[])
     if profile.role == UserRole.RESIDENT:
@@ -75,7 +69,7 @@ def in_reach(user, matter: Matter) -> bool:
 
 def is_owner(user, matter: Matter) -> bool:
     """An active owner: the user in person, or their partner record or one of its teams."""
-    profile = _profile(user)
+    profile = profile_of(user)
     if profile is None:
         return False
     mine = Q(user_id=user.pk)
@@ -87,7 +81,7 @@ def is_owner(user, matter: Matter) -> bool:
 
 
 def is_reporter(user, matter: Matter) -> bool:
-    profile = _profile(user)
+    profile = profile_of(user)
     if profile is None or profile.resident_id is None:
         return False
     return matter.reporters.filter(resident_id=profile.resident_id).exists()

@@ -17,6 +17,7 @@ from gongzhi.accounts.models import UserRole
 from gongzhi.accounts.scope import directory_reach, narrow, restrict
 from gongzhi.core.places import Place
 from gongzhi.matters import rules
+from gongzhi.matters.errors import MatterError
 from gongzhi.matters.models import (
     OPEN_STATUSES,
     WORKING_STATUSES,
@@ -30,8 +31,8 @@ from gongzhi.matters.models import (
     WorkingMode,
     owner_label,
 )
+from gongzhi.matters.place import resolve_place
 from gongzhi.matters.rates import rate_counts, rates_from_counts
-from gongzhi.matters.services import MatterError, resolve_place
 from gongzhi.places.models import Building, Community, Compound, Household
 
 # ``status`` accepts a status or one of these groups.

@@ -1,8 +1,12 @@
 """Every write to a matter: one function per transition (see docs/matters.md).
 
-Each transition locks the row (``select_for_update``), checks permission and the allowed source
-states, saves with ``update_fields`` and appends a ``MatterEvent``. Errors are ``MatterError``
-with a stable ``code`` (used by the API) and a translated message.
+Each transition follows ``core.services``' order: ``flow.locked`` (the fresh row, locked),
+then permission on that row (``rules``), then the state (``flow.move`` refuses a matter that is
+not in ``SOURCES[action]``), then the save and one ``MatterEvent`` — all in one transaction.
+Refusals are ``MatterError`` (``matters.errors``) with a stable ``code`` and a translated
+message, raised before anything is written. Messages go through the notifications outbox (rows
+in the same transaction) or ``after_commit``; nothing leaves the database before the commit.
+Matters never import meetings: ``matter_deliberate`` sends ``signals.matter_deliberating``.
 """
 
 import datetime as dt
@@ -13,11 +17,14 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from gongzhi.accounts.models import Profile, UserRole
-from gongzhi.matters import deadlines, rules
+from gongzhi.core.services import Transitions, after_commit, now_or
+from gongzhi.core.text import clean_text
+from gongzhi.matters import deadlines, routing, rules
+from gongzhi.matters.errors import MatterError
 from gongzhi.matters.models import (
     MAX_TEXT_LENGTH,
     OWNER_FIELDS,
@@ -36,68 +43,28 @@ from gongzhi.matters.models import (
     WorkingMode,
     owner_label,
 )
+from gongzhi.matters.place import resolve_place
+from gongzhi.matters.signals import matter_deliberating
 from gongzhi.notifications.services import notify_contact, notify_users
 from gongzhi.partners.models import Organisation, Partner, Team
 from gongzhi.people.models import Resident
-from gongzhi.places.models import Building, Community, Compound, Household
+
+__all__ = ["MatterError", "resolve_place"]  # re-exported: other apps import them from here
 
 PHOTO_MAX_BYTES = 5 * 1024 * 1024
 
-
-class MatterError(Exception):
-    """A refused write. ``code`` is stable for API clients; ``message`` is translated."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
+#: Every state change of a matter: locked row, state check, one ``MatterEvent``.
+flow = Transitions(
+    Matter,
+    MatterEvent,
+    "matter",
+    error=MatterError,
+    bad_state=gettext_lazy("A matter that is “%(status)s” cannot be %(verb)s."),
+)
 
 
 def _forbidden() -> MatterError:
     return MatterError("forbidden", _("You may not do this with this matter."))
-
-
-def _bad_state(matter: Matter, action: str) -> MatterError:
-    return MatterError(
-        "bad_state",
-        _("A matter that is “%(status)s” cannot be %(action)s.")
-        % {"status": matter.get_status_display(), "action": action},
-    )
-
-
-def _now(now: dt.datetime | None) -> dt.datetime:
-    return now or timezone.now()
-
-
-def record_event(
-    matter, *, actor, action, from_status="", note="", data=None, now=None
-) -> MatterEvent:
-    return MatterEvent.objects.create(
-        matter=matter,
-        at=_now(now),
-        actor=actor if getattr(actor, "pk", None) else None,
-        action=action,
-        from_status=from_status,
-        to_status=matter.status,
-        note=note,
-        data=data or {},
-    )
-
-
-def _locked(matter: Matter) -> Matter:
-    return Matter.objects.select_for_update().get(pk=matter.pk)
-
-
-def _move(matter, *, to, actor, action, allowed, verb, now=None, note="", data=None, fields=()):
-    if matter.status not in allowed:
-        raise _bad_state(matter, verb)
-    from_status = matter.status
-    matter.status = to
-    matter.save(update_fields=["status", *fields])
-    record_event(
-        matter, actor=actor, action=action, from_status=from_status, note=note, data=data, now=now
-    )
-    return matter
 
 
 # ---- people to tell -------------------------------------------------------------------------
@@ -159,8 +126,10 @@ def _ask_for_feedback(matter: Matter) -> None:
 # ---- intake ---------------------------------------------------------------------------------
 
 
-def clean_text(text: str) -> str:
-    text = (text or "").strip()
+def check_text(text: str) -> str:
+    """A matter's description: control characters dropped (``core.text.clean_text``, for the
+    callers that do not clean at the door), stripped, not empty, not too long."""
+    text = clean_text(text or "").strip()
     if not text:
         raise MatterError("invalid_text", _("Please describe the matter."))
     if len(text) > MAX_TEXT_LENGTH:
@@ -170,30 +139,6 @@ def clean_text(text: str) -> str:
             % {"max": MAX_TEXT_LENGTH},
         )
     return text
-
-
-def resolve_place(
-    *,
-    community: Community | None = None,
-    compound: Compound | None = None,
-    building: Building | None = None,
-    household: Household | None = None,
-) -> dict:
-    """Fill the place columns from the most specific place given."""
-    if household is not None:
-        building = household.unit.building
-    if building is not None:
-        compound = building.compound
-    if compound is not None:
-        community = compound.community
-    if community is None:
-        raise MatterError("unknown_place", _("Choose the place the matter concerns."))
-    return {
-        "community": community,
-        "compound": compound,
-        "building": building,
-        "household": household,
-    }
 
 
 def suggest(text: str):
@@ -251,7 +196,7 @@ def _matter_submit(
         existing = SubmitKey.objects.filter(user=actor, key=idempotency_key[:80]).first()
         if existing:
             return existing.matter
-    text = clean_text(text)
+    text = check_text(text)
     if channel not in dict(Matter._meta.get_field("channel").choices):
         raise MatterError("invalid_channel", _("Unknown channel."))
     if actor is not None:
@@ -261,7 +206,7 @@ def _matter_submit(
     if rules.role(actor) == UserRole.RESIDENT:
         reporter = actor.profile.resident
     suggestion = suggest(text)
-    now = _now(now)
+    now = now_or(now)
     matter = Matter(
         text=text,
         channel=channel,
@@ -290,7 +235,7 @@ def _matter_submit(
     MatterReporter.objects.create(
         matter=matter, resident=reporter, name=matter.reporter_name or _("anonymous")
     )
-    record_event(matter, actor=actor, action="submit", now=now, data={"channel": channel})
+    flow.record(matter, actor=actor, action="submit", now=now, data={"channel": channel})
     if idempotency_key:
         try:
             with transaction.atomic():
@@ -302,16 +247,14 @@ def _matter_submit(
         return _handle_on_spot(actor=actor, matter=matter, note=resolution_note, now=now)
     if actor is None or rules.role(actor) == UserRole.RESIDENT:
         _tell_staff_new(matter)
-    from gongzhi.matters.routing import route  # routing builds on these services
-
-    return route(matter, actor=actor, now=now)
+    return matter_route(actor=actor, matter=matter, now=now)
 
 
 def _tell_staff_new(matter: Matter) -> None:
     """A resident's own report waits for the community's staff to triage it: tell them once the
     matter is committed (a rolled-back submit must not leave a message behind)."""
     title = _("New matter reported by a resident: %(text)s") % {"text": matter.text[:30]}
-    transaction.on_commit(
+    after_commit(
         lambda: notify_users(
             users=supervisor_users(matter, level=0),
             kind="matter_new",
@@ -358,7 +301,7 @@ def _handle_on_spot(*, actor, matter: Matter, note: str, now: dt.datetime) -> Ma
     MatterOwner.objects.create(matter=matter, user=actor, assigned_at=now)
     matter.acknowledged_at = matter.assigned_at = matter.done_at = now
     matter.working_mode = WorkingMode.COOPERATE
-    _move(
+    flow.move(
         matter,
         to=Status.DONE,
         actor=actor,
@@ -379,7 +322,7 @@ def _handle_on_spot(*, actor, matter: Matter, note: str, now: dt.datetime) -> Ma
 def _close_unrated(matter: Matter, *, actor, now: dt.datetime, data=None) -> Matter:
     """The ``close_unrated`` transition of a locked, done matter."""
     matter.closed_at = now
-    return _move(
+    return flow.move(
         matter,
         to=Status.CLOSED,
         actor=actor,
@@ -430,11 +373,11 @@ def _check_place_for(actor, place: dict) -> None:
 @transaction.atomic
 def matter_classify(*, actor, matter: Matter, category: str, tier: str) -> Matter:
     """Staff confirm or correct the suggestion; the correction is kept for retraining."""
-    matter = _locked(matter)
+    matter = flow.locked(matter)
     if not rules.can_manage(actor, matter):
         raise _forbidden()
     if not matter.is_open:
-        raise _bad_state(matter, _("reclassified"))
+        raise flow.bad_state(matter, _("reclassified"))
     if category not in Category.values or tier not in Tier.values:
         raise MatterError("invalid_classification", _("Unknown category or tier."))
     old = {"category": matter.category, "tier": matter.tier}
@@ -455,7 +398,7 @@ def matter_classify(*, actor, matter: Matter, category: str, tier: str) -> Matte
             "by": actor,
         },
     )
-    record_event(
+    flow.record(
         matter,
         actor=actor,
         action="classify",
@@ -466,11 +409,11 @@ def matter_classify(*, actor, matter: Matter, category: str, tier: str) -> Matte
 
 @transaction.atomic
 def matter_acknowledge(*, actor, matter: Matter, note: str = "", now=None) -> Matter:
-    matter = _locked(matter)
+    matter = flow.locked(matter)
     if not rules.can_acknowledge(actor, matter):
         raise _forbidden()
-    matter.acknowledged_at = _now(now)
-    return _move(
+    matter.acknowledged_at = now_or(now)
+    return flow.move(
         matter,
         to=Status.ACKNOWLEDGED,
         actor=actor,
@@ -549,19 +492,19 @@ def matter_assign(
     """Give the matter to owners. Replacing the owners of an assigned matter is a bounce.
 
     ``by_rule``: a responsibility rule that staff set to auto-assign authorises the assignment
-    (``routing.route``), so the actor, who may be the resident who submitted, needs no right.
+    (``matter_route``), so the actor, who may be the resident who submitted, needs no right.
     """
-    matter = _locked(matter)
+    matter = flow.locked(matter)
     if not (by_rule or rules.can_manage(actor, matter)):
         raise _forbidden()
     if not owners and not whistle:
         raise MatterError("invalid_owner", _("Choose at least one owner."))
     allowed = SOURCES["assign"]
     if matter.status not in allowed:
-        raise _bad_state(matter, _("assigned"))
+        raise flow.bad_state(matter, _("assigned"))
     for owner in [*owners, *whistle]:
         _check_owner_in_community(matter, owner)
-    now = _now(now)
+    now = now_or(now)
     previous = set(matter.owners.filter(active=True).values_list(*OWNER_FIELDS))
     matter.owners.filter(active=True).update(active=False)
     for owner in owners:
@@ -583,7 +526,7 @@ def matter_assign(
         fields.append("acknowledged_at")
     matter.assigned_at = now
     matter.working_mode = working_mode or matter.working_mode
-    _move(
+    flow.move(
         matter,
         to=Status.ASSIGNED,
         actor=actor,
@@ -608,20 +551,75 @@ def matter_assign(
 
 
 @transaction.atomic
+def matter_route(*, actor, matter: Matter, now: dt.datetime | None = None) -> Matter:
+    """Apply the matter's rule (``routing.rule_for``) after submit: working mode, and the
+    owners if it auto-assigns.
+
+    Without a rule the tier's default working mode is set and nobody is assigned. The rule's
+    ``propose_meeting`` is recorded in the route event; meetings pick it up later.
+    Auto-assignment gives the matter to the best candidate plus the rule's whistle departments,
+    on the rule's authority (``matter_assign(by_rule=True)``); a matter that already has owners
+    or has moved on is not re-assigned. ``now`` is the submit's moment, so the history of a
+    matter entered after the fact keeps its order.
+    """
+    rule = routing.rule_for(matter)
+    default = next(d for d in routing.default_rules() if d["tier"] == matter.tier)
+    matter = flow.locked(matter)
+    if not matter.is_open:
+        return matter
+    matter.working_mode = rule.working_mode if rule else default["working_mode"]
+    matter.save(update_fields=["working_mode"])
+    # The route step belongs to the matter's history like any transition.
+    flow.record(
+        matter,
+        actor=actor,
+        action="route",
+        now=now,
+        data={
+            "rule": rule.pk if rule else None,
+            "working_mode": matter.working_mode,
+            "propose_meeting": rule.propose_meeting if rule else default["propose_meeting"],
+            "auto_assign": bool(rule and rule.auto_assign),
+        },
+    )
+    if rule is None or not rule.auto_assign:
+        return matter
+    if matter.status not in (Status.RECEIVED, Status.ACKNOWLEDGED):
+        return matter
+    if matter.owners.filter(active=True).exists():
+        return matter
+    top = routing.candidates(matter, limit=1)
+    whistle = list(rule.whistle_organisations.all())
+    if not top and not whistle:
+        return matter
+    return matter_assign(
+        actor=actor,
+        matter=matter,
+        owners=[c.owner for c in top],
+        whistle=whistle,
+        whistle_hours=rule.whistle_response_hours,
+        working_mode=rule.working_mode,
+        note=_("Assigned by the responsibility rule."),
+        by_rule=True,
+        now=now,
+    )
+
+
+@transaction.atomic
 def matter_whistle_respond(*, actor, matter: Matter, owner: MatterOwner, note: str = "", now=None):
     """Staff record that a summoned department (a whistle owner) has responded.
 
     Departments have no accounts, so the answer is logged by staff; the sweep stops reporting
     the whistle as unanswered from then on.
     """
-    matter = _locked(matter)
+    matter = flow.locked(matter)
     if not rules.can_manage(actor, matter):
         raise _forbidden()
     if owner.matter_id != matter.pk or not owner.is_whistle:
         raise MatterError("invalid_owner", _("This department was not summoned for this matter."))
     if matter.events.filter(action="whistle_response", data__owner=owner.pk).exists():
         raise MatterError("already_responded", _("This department has already responded."))
-    return record_event(
+    return flow.record(
         matter,
         actor=actor,
         action="whistle_response",
@@ -634,14 +632,12 @@ def matter_whistle_respond(*, actor, matter: Matter, owner: MatterOwner, note: s
 @transaction.atomic
 def matter_deliberate(*, actor, matter: Matter, note: str = "", now=None) -> Matter:
     """Send a big or hard matter to deliberation (a meeting's agenda takes it from here)."""
-    matter = _locked(matter)
+    matter = flow.locked(matter)
     if not rules.can_manage(actor, matter):
         raise _forbidden()
     if matter.tier == Tier.SMALL:
         raise MatterError("small_matter", _("Small matters are handled directly, not deliberated."))
-    from gongzhi.meetings.services import agenda_propose_for_matter
-
-    _move(
+    flow.move(
         matter,
         to=Status.DELIBERATING,
         actor=actor,
@@ -651,16 +647,17 @@ def matter_deliberate(*, actor, matter: Matter, note: str = "", now=None) -> Mat
         now=now,
         note=note,
     )
-    agenda_propose_for_matter(actor=actor, matter=matter, now=now)
+    # Meetings proposes an agenda item (meetings.receivers), in this transaction.
+    matter_deliberating.send(sender=Matter, actor=actor, matter=matter, now=now)
     return matter
 
 
 @transaction.atomic
 def matter_start(*, actor, matter: Matter, note: str = "", now=None) -> Matter:
-    matter = _locked(matter)
+    matter = flow.locked(matter)
     if not rules.can_handle(actor, matter):
         raise _forbidden()
-    return _move(
+    return flow.move(
         matter,
         to=Status.IN_PROGRESS,
         actor=actor,
@@ -674,14 +671,14 @@ def matter_start(*, actor, matter: Matter, note: str = "", now=None) -> Matter:
 
 @transaction.atomic
 def matter_complete(*, actor, matter: Matter, note: str = "", now=None) -> Matter:
-    matter = _locked(matter)
+    matter = flow.locked(matter)
     if not rules.can_handle(actor, matter):
         raise _forbidden()
-    matter.done_at = _now(now)
+    matter.done_at = now_or(now)
     matter.overdue = matter.overdue or (
         matter.due_at is not None and matter.done_at > matter.due_at
     )
-    _move(
+    flow.move(
         matter,
         to=Status.DONE,
         actor=actor,
@@ -704,7 +701,7 @@ def matter_handle(*, actor, matter: Matter, note: str, now=None) -> Matter:
     acknowledging a small matter the grid worker is not left without a way to finish it. A
     matter nobody owns yet gets the acting grid worker or staff member as its owner on record.
     """
-    matter = _locked(matter)
+    matter = flow.locked(matter)
     # The tier first: a grid worker may handle only small matters, and should hear why.
     if matter.tier != Tier.SMALL:
         raise MatterError(
@@ -716,8 +713,8 @@ def matter_handle(*, actor, matter: Matter, note: str, now=None) -> Matter:
     if not note:
         raise MatterError("resolution_required", _("Say what was done."))
     if matter.status not in SOURCES["handle"]:
-        raise _bad_state(matter, _("handled"))
-    now = _now(now)
+        raise flow.bad_state(matter, _("handled"))
+    now = now_or(now)
     fields = ["done_at", "overdue"]
     if not matter.owners.filter(active=True).exists() and user_serves_community(
         actor, matter.community_id
@@ -729,7 +726,7 @@ def matter_handle(*, actor, matter: Matter, note: str, now=None) -> Matter:
             fields.append(field)
     matter.done_at = now
     matter.overdue = matter.overdue or (matter.due_at is not None and now > matter.due_at)
-    _move(
+    flow.move(
         matter,
         to=Status.DONE,
         actor=actor,
@@ -749,7 +746,7 @@ def matter_feedback(
     *, actor, matter: Matter, satisfaction: str, comment: str = "", now=None
 ) -> Matter:
     """A reporter rates a done matter. Dissatisfied reopens it once; the second time escalates."""
-    matter = _locked(matter)
+    matter = flow.locked(matter)
     if not rules.can_give_feedback(actor, matter):
         raise MatterError("not_reporter", _("Only a reporter of this matter can give feedback."))
     if satisfaction not in Satisfaction.values:
@@ -757,8 +754,8 @@ def matter_feedback(
             "invalid_satisfaction", _("Choose satisfied, basically satisfied or dissatisfied.")
         )
     if matter.status != Status.DONE:
-        raise _bad_state(matter, _("rated"))
-    now = _now(now)
+        raise flow.bad_state(matter, _("rated"))
+    now = now_or(now)
     matter.satisfaction, matter.feedback_comment, matter.feedback_at = (
         satisfaction,
         comment[:1000],
@@ -768,7 +765,7 @@ def matter_feedback(
     data = {"satisfaction": satisfaction}
     if satisfaction != Satisfaction.DISSATISFIED:
         matter.closed_at = now
-        return _move(
+        return flow.move(
             matter,
             to=Status.CLOSED,
             actor=actor,
@@ -787,7 +784,7 @@ def matter_feedback(
         matter.escalation_level += 1
         action = "escalate"
     matter.done_at = None
-    _move(
+    flow.move(
         matter,
         to=Status.IN_PROGRESS,
         actor=actor,
@@ -819,10 +816,10 @@ def matter_feedback(
 @transaction.atomic
 def matter_close_unrated(*, actor, matter: Matter, waited_days: int = 7, now=None) -> Matter:
     """Close a done matter whose reporters gave no feedback within the window."""
-    matter = _locked(matter)
+    matter = flow.locked(matter)
     if not rules.can_manage(actor, matter):
         raise _forbidden()
-    now = _now(now)
+    now = now_or(now)
     if (
         matter.status == Status.DONE
         and matter.done_at
@@ -847,16 +844,16 @@ def matter_hotline_callback(
     closes a done matter; a dissatisfied one leaves it open for its owners (the hotline
     usually dispatches it again). The acting party is the hotline, not a user.
     """
-    matter = _locked(matter)
+    matter = flow.locked(matter)
     if satisfaction not in Satisfaction.values:
         raise MatterError(
             "invalid_satisfaction", _("Choose satisfied, basically satisfied or dissatisfied.")
         )
-    now = _now(now)
+    now = now_or(now)
     data = {"satisfaction": satisfaction}
     rated_by_resident = matter.events.filter(action__in=("feedback", "reopen", "escalate"))
     if rated_by_resident.exists():
-        record_event(matter, actor=None, action="hotline_callback", note=note, data=data, now=now)
+        flow.record(matter, actor=None, action="hotline_callback", note=note, data=data, now=now)
         return matter
     matter.satisfaction, matter.feedback_comment, matter.feedback_at = (
         satisfaction,
@@ -866,7 +863,7 @@ def matter_hotline_callback(
     fields = ["satisfaction", "feedback_comment", "feedback_at"]
     if matter.status == Status.DONE and satisfaction != Satisfaction.DISSATISFIED:
         matter.closed_at = now
-        return _move(
+        return flow.move(
             matter,
             to=Status.CLOSED,
             actor=None,
@@ -879,7 +876,7 @@ def matter_hotline_callback(
             fields=[*fields, "closed_at"],
         )
     matter.save(update_fields=fields)
-    record_event(
+    flow.record(
         matter,
         actor=None,
         action="hotline_callback",
@@ -894,14 +891,19 @@ def matter_hotline_callback(
 @transaction.atomic
 def matter_merge(*, actor, matter: Matter, into: Matter, now=None) -> Matter:
     """Merge a duplicate into an open matter: its reporters follow the target from now on."""
-    matter = _locked(matter)
-    into = _locked(into)
+    # Two rows locked in primary-key order, so that merging A into B while B is merged into A
+    # waits instead of deadlocking.
+    first, second = sorted((matter, into), key=lambda m: m.pk)
+    locked = {first.pk: flow.locked(first)}
+    if second.pk not in locked:
+        locked[second.pk] = flow.locked(second)
+    matter, into = locked[matter.pk], locked[into.pk]
     if not rules.can_manage(actor, matter) or not rules.can_manage(actor, into):
         raise _forbidden()
     if into.pk == matter.pk or not into.is_open or into.merged_into_id:
         raise MatterError("invalid_target", _("Merge into another open matter."))
     if matter.status not in SOURCES["merge"]:
-        raise _bad_state(matter, _("merged"))
+        raise flow.bad_state(matter, _("merged"))
     known = set(into.reporters.exclude(resident=None).values_list("resident_id", flat=True))
     for reporter in matter.reporters.all():
         if reporter.resident_id is None or reporter.resident_id not in known:
@@ -909,8 +911,8 @@ def matter_merge(*, actor, matter: Matter, into: Matter, now=None) -> Matter:
                 matter=into, resident=reporter.resident, name=reporter.name, from_matter=matter
             )
     matter.merged_into = into
-    matter.closed_at = _now(now)
-    _move(
+    matter.closed_at = now_or(now)
+    flow.move(
         matter,
         to=Status.MERGED,
         actor=actor,
@@ -921,14 +923,14 @@ def matter_merge(*, actor, matter: Matter, into: Matter, now=None) -> Matter:
         data={"into": into.pk},
         fields=["merged_into", "closed_at"],
     )
-    record_event(into, actor=actor, action="absorb", now=now, data={"from": matter.pk})
+    flow.record(into, actor=actor, action="absorb", now=now, data={"from": matter.pk})
     return matter
 
 
 def _close_with_reason(
     *, actor, matter, to, action, reason, allowed, verb, referred_to="", now=None
 ):
-    matter = _locked(matter)
+    matter = flow.locked(matter)
     if not rules.can_manage(actor, matter):
         raise _forbidden()
     if not reason.strip():
@@ -936,9 +938,9 @@ def _close_with_reason(
     matter.closing_reason, matter.referred_to, matter.closed_at = (
         reason.strip(),
         referred_to,
-        _now(now),
+        now_or(now),
     )
-    _move(
+    flow.move(
         matter,
         to=to,
         actor=actor,
@@ -990,12 +992,12 @@ def matter_reject(*, actor, matter: Matter, reason: str, now=None) -> Matter:
 
 @transaction.atomic
 def matter_withdraw(*, actor, matter: Matter, reason: str = "", now=None) -> Matter:
-    matter = _locked(matter)
+    matter = flow.locked(matter)
     if not rules.can_withdraw(actor, matter):
         raise _forbidden()
-    matter.closed_at = _now(now)
+    matter.closed_at = now_or(now)
     matter.closing_reason = reason
-    return _move(
+    return flow.move(
         matter,
         to=Status.WITHDRAWN,
         actor=actor,
@@ -1043,5 +1045,5 @@ def matter_add_photo(*, actor, matter: Matter, upload) -> MatterPhoto:
         size=upload.size,
         uploaded_by=actor,
     )
-    record_event(matter, actor=actor, action="photo", data={"photo": photo.pk})
+    flow.record(matter, actor=actor, action="photo", data={"photo": photo.pk})
     return photo

@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gongzhi.matters.models import WORKING_STATUSES, Matter, MatterEvent, MatterOwner, Status
-from gongzhi.matters.services import matter_link, owner_users, record_event, supervisor_users
+from gongzhi.matters.services import flow, matter_link, owner_users, supervisor_users
 from gongzhi.notifications.services import notify_users
 
 ACK = "acknowledge"
@@ -54,7 +54,7 @@ def _mark(matter_id: int, deadline: str, now: dt.datetime) -> bool:
             return False
         matter.overdue = True
         matter.save(update_fields=["overdue"])
-        record_event(matter, actor=None, action="overdue", data={"deadline": deadline}, now=now)
+        flow.record(matter, actor=None, action="overdue", data={"deadline": deadline}, now=now)
         if deadline == ACK:
             title = _("Not acknowledged in time: %(text)s")
         else:
@@ -96,7 +96,7 @@ def escalate_late(now: dt.datetime) -> dict[str, int]:
                 continue
             matter.escalation_level += 1
             matter.save(update_fields=["escalation_level"])
-            record_event(
+            flow.record(
                 matter,
                 actor=None,
                 action="escalate",
@@ -145,7 +145,7 @@ def report_silent_whistles(now: dt.datetime) -> dict[str, int]:
             owner = _silent_whistles(now).select_related("organisation").filter(pk=owner_id).first()
             if owner is None:
                 continue
-            record_event(
+            flow.record(
                 matter,
                 actor=None,
                 action="whistle_overdue",

@@ -30,6 +30,7 @@ from gongzhi.core.naturalsort import natural_sorted
 from gongzhi.core.places import Place
 from gongzhi.matters import rules, services
 from gongzhi.matters.duplicates import similar_open_matters
+from gongzhi.matters.errors import MatterError
 from gongzhi.matters.excel import matters_export
 from gongzhi.matters.forms import (
     AssignForm,
@@ -66,7 +67,6 @@ from gongzhi.matters.selectors import (
     matter_list,
     moved_to,
 )
-from gongzhi.matters.services import MatterError
 from gongzhi.people.models import Resident
 from gongzhi.people.rules import residents_visible
 from gongzhi.people.selectors import resident_list

@@ -17,8 +17,8 @@ from gongzhi.core.listing import PlaceGroup, is_partial, place_options
 from gongzhi.core.places import Place
 from gongzhi.matters import selectors, services
 from gongzhi.matters.chatpaste import MAX_PASTE_LENGTH, Message, parse_chat
+from gongzhi.matters.errors import MatterError
 from gongzhi.matters.models import Category, Channel, Tier
-from gongzhi.matters.services import MatterError
 
 MATTER_LEVELS = ("community", "compound", "building")
 

@@ -14,3 +14,9 @@ class MeetingsConfig(AppConfig):
 
         if meetings_section not in SECTIONS:
             SECTIONS.append(meetings_section)
+
+        # A matter sent to deliberation proposes an agenda item (matters never import meetings).
+        from gongzhi.matters.signals import matter_deliberating
+        from gongzhi.meetings.receivers import propose_agenda_item
+
+        matter_deliberating.connect(propose_agenda_item, dispatch_uid="meetings.propose_agenda")
