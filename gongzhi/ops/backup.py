@@ -297,6 +297,10 @@ def backup_create(*, output: Path, media: bool = True) -> dict:
         raise BackupError(
             "no_directory", _("The folder %(path)s does not exist.") % {"path": output.parent}
         )
+    if connection.in_atomic_block:
+        # The copy must see committed data only (SQLite's backup API would wait for ever on
+        # this connection's own open write transaction).
+        raise BackupError("in_transaction", "backup cannot run inside a transaction")
     vendor = connection.vendor
     if vendor not in MEMBERS:
         raise BackupError("vendor", _("Only SQLite and PostgreSQL databases can be backed up."))
