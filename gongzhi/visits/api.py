@@ -11,7 +11,6 @@ A refused write is the service's ``VisitError``: 403 ``forbidden``, 409
 """
 
 import datetime as dt
-from collections.abc import Callable
 
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
@@ -19,6 +18,7 @@ from ninja import Field, Query, Router, Schema
 
 from gongzhi.core.apischema import (
     PLACE_HELP,
+    REFUSED,
     ApiError,
     ErrorOut,
     Page,
@@ -27,24 +27,14 @@ from gongzhi.core.apischema import (
     paginate,
     parse_place,
 )
+from gongzhi.core.text import CleanStr
 from gongzhi.maps.models import Spot
 from gongzhi.people.models import Resident
 from gongzhi.places.models import Building, Household
 from gongzhi.visits import rules, selectors, services
 from gongzhi.visits.models import CareSubject, Visit
-from gongzhi.visits.services import VisitError
 
 router = Router(tags=["visits"])
-
-HTTP_STATUS = {"forbidden": 403, "already_registered": 409}
-REFUSED = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
-
-
-def _call(service: Callable, **kwargs):
-    try:
-        return service(**kwargs)
-    except VisitError as exc:
-        raise ApiError(HTTP_STATUS.get(exc.code, 400), exc.code, exc.message) from None
 
 
 class VisitIn(Schema):
@@ -52,9 +42,9 @@ class VisitIn(Schema):
     building_id: int | None = Field(None, description="… the building visited, or …")
     spot_id: int | None = Field(None, description="… the public spot visited: exactly one")
     kind: str = Field(description="routine, care, follow_up, check or other")
-    found: str = Field(description="What was found")
+    found: CleanStr = Field(description="What was found")
     raise_matter: bool = Field(False, description="Also submit a matter, linked to the visit")
-    matter_text: str = ""
+    matter_text: CleanStr = ""
     client_key: str = Field("", description="Retry key: a second send returns the first visit")
 
 
@@ -101,15 +91,12 @@ def visit_create(request, data: VisitIn):
     }
     given = {name: (pk, qs) for name, (pk, qs) in targets.items() if pk is not None}
     if len(given) != 1:
-        exc = services.invalid_target()
-        raise ApiError(400, exc.code, exc.message)
+        raise services.invalid_target()
     [(name, (pk, qs))] = given.items()
     place = qs.filter(pk=pk).first()
     if place is None:
-        exc = services.outside_reach(name)
-        raise ApiError(400, exc.code, exc.message)
-    visit = _call(
-        services.visit_record,
+        raise services.outside_reach(name)
+    visit = services.visit_record(
         actor=request.auth,
         **{name: place},
         kind=data.kind,
@@ -255,14 +242,14 @@ class CareIn(Schema):
     reason: str
     frequency_days: int
     visitor_ids: list[int]
-    note: str = ""
+    note: CleanStr = ""
 
 
 class CarePatch(Schema):
     reason: str | None = None
     frequency_days: int | None = None
     visitor_ids: list[int] | None = None
-    note: str | None = None
+    note: CleanStr | None = None
     active: bool | None = None
 
 
@@ -286,8 +273,7 @@ def care_create(request, data: CareIn):
     resident = Resident.objects.filter(pk=data.resident_id).first()
     if resident is None:
         raise ApiError(404, "not_found", _("Resident not found"))
-    subject = _call(
-        services.care_subject_create,
+    subject = services.care_subject_create(
         actor=request.auth,
         resident=resident,
         reason=data.reason,
@@ -313,8 +299,7 @@ def care_get(request, subject_id: int):
 
 @router.patch("/care/subjects/{subject_id}", response={200: CareOut, **REFUSED})
 def care_update(request, subject_id: int, data: CarePatch):
-    subject = _call(
-        services.care_subject_update,
+    subject = services.care_subject_update(
         actor=request.auth,
         subject=_subject(request, subject_id),
         reason=data.reason,
@@ -329,8 +314,7 @@ def care_update(request, subject_id: int, data: CarePatch):
 @router.delete("/care/subjects/{subject_id}", response={200: CareOut, **REFUSED})
 def care_end(request, subject_id: int):
     """Take a person off the register (kept, inactive: their visits stay on record)."""
-    subject = _call(
-        services.care_subject_update,
+    subject = services.care_subject_update(
         actor=request.auth,
         subject=_subject(request, subject_id),
         active=False,

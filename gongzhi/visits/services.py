@@ -9,6 +9,8 @@ from django.utils.translation import gettext as _
 
 from gongzhi.accounts.models import UserRole
 from gongzhi.accounts.scope import registry_reach, restrict
+from gongzhi.core.services import ServiceError
+from gongzhi.core.text import clean_text
 from gongzhi.maps.models import Spot
 from gongzhi.matters.models import Channel
 from gongzhi.matters.rules import role
@@ -26,13 +28,11 @@ from gongzhi.visits.models import (
 )
 
 
-class VisitError(Exception):
-    """A refused write. ``code`` is stable for API clients; ``message`` is translated."""
+class VisitError(ServiceError):
+    """A refused write (``core.services.ServiceError``): 403 ``forbidden``, 409
+    ``already_registered``, 400 the rest."""
 
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
+    statuses = {"already_registered": 409}
 
 
 def _forbidden() -> VisitError:
@@ -40,7 +40,7 @@ def _forbidden() -> VisitError:
 
 
 def _clean_found(text: str) -> str:
-    text = (text or "").strip()
+    text = clean_text(text or "").strip()
     if not text:
         raise VisitError("invalid_found", _("Please say what you found."))
     if len(text) > MAX_FOUND_LENGTH:
@@ -249,7 +249,7 @@ def care_subject_create(
         resident=resident,
         reason=reason,
         frequency_days=frequency_days,
-        note=(note or "").strip()[:200],
+        note=clean_text(note or "").strip()[:200],
         registered_on=today,
         next_due_on=today,
     )
@@ -282,7 +282,7 @@ def care_subject_update(
     if visitors is not None:
         subject.visitors.set(_check_visitors(subject.resident, visitors))
     if note is not None:
-        subject.note = note.strip()[:200]
+        subject.note = clean_text(note).strip()[:200]
         fields.append("note")
     if active is not None:
         subject.active = active
