@@ -159,3 +159,19 @@ def test_two_workers_run_each_job_once(tmp_path):
     with sqlite3.connect(database) as check:
         rows = check.execute("SELECT job, COUNT(*) FROM ops_jobrun GROUP BY job").fetchall()
     assert dict(rows) == {job.name: 1 for job in JOBS}
+
+
+def test_a_worker_started_beside_a_server_stops_when_the_server_is_gone():
+    from gongzhi.ops.worker import _stop_when_gone
+
+    class Scheduler:
+        stopped = False
+
+        def shutdown(self, wait):
+            self.stopped = True
+
+    beside = Scheduler()
+    _stop_when_gone(beside, os.getppid())
+    assert not beside.stopped
+    _stop_when_gone(beside, os.getppid() + 1)
+    assert beside.stopped

@@ -10,6 +10,7 @@ from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 
 from gongzhi.demo.management.commands import seed_demo
+from gongzhi.ops.worker import start_beside
 
 
 def granian_binary() -> str:
@@ -45,6 +46,8 @@ class Command(seed_demo.Command):
             *("--blocking-threads", "2"),
             "gongzhi.wsgi:application",
         ]
+        # The periodic jobs run beside the server and stop with it (gongzhi/ops/worker.py).
+        start_beside()
         env = os.environ.copy()
         env.setdefault("DJANGO_SETTINGS_MODULE", "gongzhi.settings")
         # The demo is plain HTTP; browsers would drop cookies marked Secure, so log-in would fail.
