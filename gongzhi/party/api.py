@@ -13,8 +13,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
-from gongzhi.core.apischema import ApiError, ErrorOut, Page, PageIn, get_or_404, paginate
+from gongzhi.core.apischema import (
+    REFUSED,
+    ApiError,
+    ErrorOut,
+    Page,
+    PageIn,
+    get_or_404,
+    paginate,
+)
 from gongzhi.core.places import Place
+from gongzhi.core.text import CleanStr
 from gongzhi.matters import rules as matter_rules
 from gongzhi.matters.models import Matter
 from gongzhi.partners.models import Organisation, Partner
@@ -29,18 +38,12 @@ from gongzhi.people.models import Resident
 from gongzhi.places.models import Building, Community, Compound, Subdistrict
 
 router = Router(tags=["party"])
-REFUSED = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut}
 PLACES = {
     "subdistrict": Subdistrict,
     "community": Community,
     "compound": Compound,
     "building": Building,
 }
-
-
-def _refused(exc: services.PartyError):
-    status = 403 if exc.code == "forbidden" else 400
-    return ApiError(status, exc.code, exc.message)
 
 
 def _viewer(request):
@@ -67,11 +70,11 @@ class OrgOut(Schema):
 
 
 class OrgIn(Schema):
-    name: str
+    name: CleanStr
     level: str = Field(description="subdistrict, community, compound or building")
     place: str = Field(description="The anchor, level:id — its level must match the node's")
     parent_id: int | None = None
-    secretary: str = ""
+    secretary: CleanStr = ""
 
 
 class MemberOut(Schema):
@@ -145,7 +148,7 @@ class CadreIn(Schema):
 class CheckInIn(Schema):
     assignment_id: int
     building_id: int | None = None
-    note: str = ""
+    note: CleanStr = ""
 
 
 class CheckInOut(Schema):
@@ -159,7 +162,7 @@ class TaskIn(Schema):
     matter_id: int
     whistle_ids: list[int] = Field(default_factory=list, description="Organisations summoned")
     whistle_hours: int = 72
-    note: str = ""
+    note: CleanStr = ""
 
 
 class TaskOut(Schema):
@@ -212,17 +215,14 @@ def create_org(request, body: OrgIn):
             body.parent_id,
             _("No such party organisation."),
         )
-    try:
-        org = services.party_org_create(
-            actor=request.auth,
-            name=body.name,
-            level=body.level,
-            place=place,
-            parent=parent,
-            secretary=body.secretary,
-        )
-    except services.PartyError as exc:
-        raise _refused(exc) from None
+    org = services.party_org_create(
+        actor=request.auth,
+        name=body.name,
+        level=body.level,
+        place=place,
+        parent=parent,
+        secretary=body.secretary,
+    )
     return 201, _org_out(selectors.OrgRow(org=org, depth=0))
 
 
@@ -260,17 +260,14 @@ def add_member(request, body: MemberIn):
         _("No such party organisation."),
     )
     person = _person(body.resident_id, body.partner_id)
-    try:
-        member = services.party_member_add(
-            actor=request.auth,
-            branch=branch,
-            person=person,
-            lives_here=body.lives_here,
-            in_service=body.in_service,
-            joined_on=body.joined_on,
-        )
-    except services.PartyError as exc:
-        raise _refused(exc) from None
+    member = services.party_member_add(
+        actor=request.auth,
+        branch=branch,
+        person=person,
+        lives_here=body.lives_here,
+        in_service=body.in_service,
+        joined_on=body.joined_on,
+    )
     return 201, _member_out(member)
 
 
@@ -309,12 +306,9 @@ def list_units(request):
 def register_unit(request, body: UnitIn):
     organisation = get_object_or_404(Organisation, pk=body.organisation_id)
     community = get_object_or_404(Community, pk=body.community_id)
-    try:
-        unit = services.reporting_unit_register(
-            actor=request.auth, organisation=organisation, community=community
-        )
-    except services.PartyError as exc:
-        raise _refused(exc) from None
+    unit = services.reporting_unit_register(
+        actor=request.auth, organisation=organisation, community=community
+    )
     return 201, {
         "id": unit.pk,
         "name": organisation.name,
@@ -333,10 +327,7 @@ def register_member(request, unit_id: int, body: InServiceIn):
     # A member registering themselves cannot see the unit list; the service checks the right.
     unit = get_object_or_404(ReportingUnit, pk=unit_id)
     person = _person(body.resident_id, body.partner_id)
-    try:
-        member = services.in_service_register(actor=request.auth, unit=unit, person=person)
-    except services.PartyError as exc:
-        raise _refused(exc) from None
+    member = services.in_service_register(actor=request.auth, unit=unit, person=person)
     return 201, {
         "id": member.pk,
         "unit_id": unit.pk,
@@ -374,17 +365,14 @@ def assign_cadre(request, body: CadreIn):
     cadre = get_object_or_404(Partner, pk=body.cadre_id)
     compound = get_object_or_404(Compound.objects.select_related("community"), pk=body.compound_id)
     building = get_object_or_404(Building, pk=body.building_id) if body.building_id else None
-    try:
-        a = services.cadre_assign(
-            actor=request.auth,
-            cadre=cadre,
-            compound=compound,
-            building=building,
-            starts_on=body.starts_on,
-            ends_on=body.ends_on,
-        )
-    except services.PartyError as exc:
-        raise _refused(exc) from None
+    a = services.cadre_assign(
+        actor=request.auth,
+        cadre=cadre,
+        compound=compound,
+        building=building,
+        starts_on=body.starts_on,
+        ends_on=body.ends_on,
+    )
     return 201, {
         "id": a.pk,
         "cadre_id": cadre.pk,
@@ -429,12 +417,9 @@ def list_checkins(request, assignment_id: int | None = None, paging: Query[PageI
 def check_in(request, body: CheckInIn):
     assignment = get_object_or_404(CadreAssignment, pk=body.assignment_id)
     building = get_object_or_404(Building, pk=body.building_id) if body.building_id else None
-    try:
-        c = services.cadre_check_in(
-            actor=request.auth, assignment=assignment, building=building, note=body.note
-        )
-    except services.PartyError as exc:
-        raise _refused(exc) from None
+    c = services.cadre_check_in(
+        actor=request.auth, assignment=assignment, building=building, note=body.note
+    )
     return 201, {
         "id": c.pk,
         "assignment_id": assignment.pk,
@@ -460,17 +445,14 @@ def dispatch_task(request, assignment_id: int, body: TaskIn):
         _("No such matter."),
     )
     whistle = list(Organisation.objects.filter(pk__in=body.whistle_ids))
-    try:
-        task = services.cadre_task_dispatch(
-            actor=request.auth,
-            matter=matter,
-            assignment=assignment,
-            whistle=whistle,
-            whistle_hours=body.whistle_hours,
-            note=body.note,
-        )
-    except services.PartyError as exc:
-        raise _refused(exc) from None
+    task = services.cadre_task_dispatch(
+        actor=request.auth,
+        matter=matter,
+        assignment=assignment,
+        whistle=whistle,
+        whistle_hours=body.whistle_hours,
+        note=body.note,
+    )
     return 201, {
         "id": task.pk,
         "assignment_id": assignment.pk,

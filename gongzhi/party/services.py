@@ -13,6 +13,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from gongzhi.core.services import ServiceError
+from gongzhi.core.text import clean_text
 from gongzhi.matters.models import Matter
 from gongzhi.matters.services import MatterError, matter_assign
 from gongzhi.partners.models import Organisation, Partner
@@ -39,13 +41,8 @@ from gongzhi.projects.services import ProjectError, wish_claim
 MAX_NAME = 80
 
 
-class PartyError(Exception):
-    """A refused write. ``code`` is stable for API clients; ``message`` is translated."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
+class PartyError(ServiceError):
+    """A refused write (``core.services.ServiceError``): 403 ``forbidden``, 400 the rest."""
 
 
 def _forbidden() -> PartyError:
@@ -125,7 +122,7 @@ def party_org_create(
 ) -> PartyOrg:
     """A node of the tree at ``place``; its parent must be the node of the level above whose
     place contains it."""
-    name = (name or "").strip()
+    name = clean_text(name or "").strip()
     if not name or len(name) > MAX_NAME:
         raise PartyError("invalid_name", _("Give the organisation a name (at most 80 characters)."))
     if level not in OrgLevel.values:
@@ -158,7 +155,11 @@ def party_org_create(
     try:
         with transaction.atomic():
             return PartyOrg.objects.create(
-                name=name, level=level, parent=parent, secretary=secretary.strip()[:40], **anchor
+                name=name,
+                level=level,
+                parent=parent,
+                secretary=clean_text(secretary).strip()[:40],
+                **anchor,
             )
     except IntegrityError:
         raise PartyError(
@@ -169,7 +170,7 @@ def party_org_create(
 @transaction.atomic
 def party_org_rename(*, actor, org: PartyOrg, name: str, secretary: str | None = None) -> PartyOrg:
     """A new name (and secretary) for a node; who may do it is who may create it."""
-    name = (name or "").strip()
+    name = clean_text(name or "").strip()
     if not name or len(name) > MAX_NAME:
         raise PartyError("invalid_name", _("Give the organisation a name (at most 80 characters)."))
     if org.level in (OrgLevel.SUBDISTRICT, OrgLevel.COMMUNITY):
@@ -180,7 +181,7 @@ def party_org_rename(*, actor, org: PartyOrg, name: str, secretary: str | None =
         raise _forbidden()
     org.name = name
     if secretary is not None:
-        org.secretary = secretary.strip()[:40]
+        org.secretary = clean_text(secretary).strip()[:40]
     org.save(update_fields=["name", "secretary"])
     return org
 
@@ -374,11 +375,13 @@ def _may_act_for(actor, member: InServiceMember) -> bool:
 def post_create(*, actor, community: Community, title: str, description: str = "") -> Post:
     if not rules.can_manage(actor, community.pk):
         raise _forbidden()
-    title = (title or "").strip()
+    title = clean_text(title or "").strip()
     if not title or len(title) > 60:
         raise PartyError("invalid_title", _("Give the post a title (at most 60 characters)."))
     post, created = Post.objects.get_or_create(
-        community=community, title=title, defaults={"description": description.strip()[:200]}
+        community=community,
+        title=title,
+        defaults={"description": clean_text(description).strip()[:200]},
     )
     if not created:
         raise PartyError("duplicate_post", _("The community already has this post."))
@@ -476,7 +479,7 @@ def cadre_check_in(
             % {"place": building, "assigned": assignment.place},
         )
     return CheckIn.objects.create(
-        assignment=assignment, at=now, building=building, note=(note or "").strip()[:200]
+        assignment=assignment, at=now, building=building, note=clean_text(note or "").strip()[:200]
     )
 
 
