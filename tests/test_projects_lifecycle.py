@@ -124,7 +124,7 @@ def test_only_community_staff_run_the_stages(world, persona):
 
 def test_admin_may_run_stages_and_wrong_order_is_refused(world):
     project = propose(world)
-    refused(
+    err = refused(
         "bad_stage",
         services.project_decide,
         actor=world.users.admin,
@@ -132,8 +132,23 @@ def test_admin_may_run_stages_and_wrong_order_is_refused(world):
         approve=True,
         reasoning="x",
     )
+    assert err.status == 409 and "已提议" in err.message
     refused("bad_stage", services.project_start, actor=world.users.staff_a, project=project)
-    services.project_open_pre_evaluation(actor=world.users.admin, project=project)
+    # The refusals changed nothing: no decision, no start, one history row.
+    project.refresh_from_db()
+    assert project.stage == Stage.PROPOSED
+    assert (project.decision_note, project.decided_by, project.started_on) == ("", None, None)
+    assert list(project.events.values_list("action", flat=True)) == ["propose"]
+    project = services.project_open_pre_evaluation(actor=world.users.admin, project=project)
+    project.refresh_from_db()
+    assert project.stage == Stage.PRE_EVALUATION
+    last = project.events.last()
+    assert (last.action, last.actor, last.from_status, last.to_status) == (
+        "open_pre_evaluation",
+        world.users.admin,
+        Stage.PROPOSED,
+        Stage.PRE_EVALUATION,
+    )
 
 
 def test_vote_after_decision_is_refused_and_changes_nothing(world):

@@ -1,15 +1,19 @@
 """Micro-projects and wishes over the API (/api/v1/projects): list, detail, every transition,
 pre-evaluation votes and post-evaluation ratings. A refused write is the service's
-``ProjectError`` as JSON with the same stable code: 403 ``forbidden``/``not_in_scope``,
-409 for stage conflicts and repeats, 400 for the rest."""
+``ProjectError`` as JSON with the same stable code (one handler in ``gongzhi/api.py``): 403
+``forbidden``/``not_in_scope``, 409 for stage conflicts and repeats, 400 for the rest. Path ids
+are bounded (``DbId``): a huge id is a 422, never a 500. Free text arrives without control
+characters (``CleanStr``)."""
 
 import datetime as dt
 from decimal import Decimal
 
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Path, Query, Router, Schema
 
 from gongzhi.core.apischema import (
+    REFUSED,
     ApiError,
+    DbId,
     ErrorOut,
     Page,
     PageIn,
@@ -17,27 +21,14 @@ from gongzhi.core.apischema import (
     paginate,
     parse_place,
 )
+from gongzhi.core.text import CleanStr
 from gongzhi.projects import rules, selectors, services
 from gongzhi.projects.models import Kind, Stage, WishStatus
-from gongzhi.projects.services import ProjectError
 
 router = Router(tags=["projects"])
 
-HTTP_STATUS = {
-    "forbidden": 403,
-    "not_in_scope": 403,
-    "bad_stage": 409,
-    "voting_closed": 409,
-    "rating_closed": 409,
-    "already_voted": 409,
-    "already_rated": 409,
-    "already_recorded": 409,
-}
-REFUSED = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
-
-
-def _refused(exc: ProjectError) -> ApiError:
-    return ApiError(HTTP_STATUS.get(exc.code, 400), exc.code, exc.message)
+#: A project's or a wish's id in the path.
+PathId = Path[DbId]
 
 
 class ProjectOut(Schema):
@@ -70,17 +61,17 @@ class ProjectFilters(Schema):
 
 class VoteIn(Schema):
     choice: str
-    comment: str = ""
+    comment: CleanStr = ""
 
 
 class RatingIn(Schema):
     score: int
-    comment: str = ""
+    comment: CleanStr = ""
 
 
 class DecideIn(Schema):
     approve: bool
-    reasoning: str
+    reasoning: CleanStr
 
 
 class Done(Schema):
@@ -99,12 +90,12 @@ class WishOut(Schema):
 
 
 class WishIn(Schema):
-    text: str
+    text: CleanStr
     category: str
 
 
 class FulfilIn(Schema):
-    note: str
+    note: CleanStr
 
 
 def _project(request, pk: int):
@@ -132,10 +123,7 @@ def list_wishes(request, paging: Query[PageIn], status: WishStatus | None = None
 
 @router.post("/wishes", response={201: WishOut, **REFUSED})
 def post_wish(request, data: WishIn):
-    try:
-        return 201, services.wish_post(actor=request.auth, text=data.text, category=data.category)
-    except ProjectError as exc:
-        raise _refused(exc) from None
+    return 201, services.wish_post(actor=request.auth, text=data.text, category=data.category)
 
 
 def _wish(request, pk: int):
@@ -145,31 +133,22 @@ def _wish(request, pk: int):
 
 
 @router.post("/wishes/{pk}/claim", response={200: WishOut, **REFUSED})
-def claim_wish(request, pk: int):
-    try:
-        return services.wish_claim(actor=request.auth, wish=_wish(request, pk))
-    except ProjectError as exc:
-        raise _refused(exc) from None
+def claim_wish(request, pk: PathId):
+    return services.wish_claim(actor=request.auth, wish=_wish(request, pk))
 
 
 @router.post("/wishes/{pk}/fulfil", response={200: WishOut, **REFUSED})
-def fulfil_wish(request, pk: int, data: FulfilIn):
-    try:
-        return services.wish_fulfil(actor=request.auth, wish=_wish(request, pk), note=data.note)
-    except ProjectError as exc:
-        raise _refused(exc) from None
+def fulfil_wish(request, pk: PathId, data: FulfilIn):
+    return services.wish_fulfil(actor=request.auth, wish=_wish(request, pk), note=data.note)
 
 
 @router.post("/wishes/{pk}/confirm", response={200: WishOut, **REFUSED})
-def confirm_wish(request, pk: int):
-    try:
-        return services.wish_confirm(actor=request.auth, wish=_wish(request, pk))
-    except ProjectError as exc:
-        raise _refused(exc) from None
+def confirm_wish(request, pk: PathId):
+    return services.wish_confirm(actor=request.auth, wish=_wish(request, pk))
 
 
 @router.get("/{pk}", response={200: ProjectOut, 404: ErrorOut})
-def project_detail(request, pk: int):
+def project_detail(request, pk: PathId):
     return _project(request, pk)
 
 
@@ -183,67 +162,55 @@ TRANSITIONS = {
 
 
 @router.post("/{pk}/decide", response={200: Done, **REFUSED})
-def decide(request, pk: int, data: DecideIn):
-    try:
-        project = services.project_decide(
-            actor=request.auth,
-            project=_project(request, pk),
-            approve=data.approve,
-            reasoning=data.reasoning,
-        )
-    except ProjectError as exc:
-        raise _refused(exc) from None
+def decide(request, pk: PathId, data: DecideIn):
+    project = services.project_decide(
+        actor=request.auth,
+        project=_project(request, pk),
+        approve=data.approve,
+        reasoning=data.reasoning,
+    )
     return {"id": project.pk, "stage": project.stage}
 
 
 @router.post("/{pk}/votes", response={201: dict, **REFUSED})
-def vote(request, pk: int, data: VoteIn):
-    try:
-        row = services.project_vote(
-            actor=request.auth,
-            project=_project(request, pk),
-            choice=data.choice,
-            comment=data.comment,
-        )
-    except ProjectError as exc:
-        raise _refused(exc) from None
+def vote(request, pk: PathId, data: VoteIn):
+    row = services.project_vote(
+        actor=request.auth,
+        project=_project(request, pk),
+        choice=data.choice,
+        comment=data.comment,
+    )
     return 201, {"id": row.pk, "choice": row.choice}
 
 
 @router.get("/{pk}/votes", response={200: dict, 404: ErrorOut})
-def votes(request, pk: int):
+def votes(request, pk: PathId):
     return services.tally(_project(request, pk))
 
 
 @router.post("/{pk}/ratings", response={201: dict, **REFUSED})
-def rate(request, pk: int, data: RatingIn):
-    try:
-        row = services.project_rate(
-            actor=request.auth,
-            project=_project(request, pk),
-            score=data.score,
-            comment=data.comment,
-        )
-    except ProjectError as exc:
-        raise _refused(exc) from None
+def rate(request, pk: PathId, data: RatingIn):
+    row = services.project_rate(
+        actor=request.auth,
+        project=_project(request, pk),
+        score=data.score,
+        comment=data.comment,
+    )
     return 201, {"id": row.pk, "score": row.score}
 
 
 @router.get("/{pk}/ratings", response={200: dict, 404: ErrorOut})
-def ratings(request, pk: int):
+def ratings(request, pk: PathId):
     summary = services.rating_summary(_project(request, pk).ratings.all())
     return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in summary.items()}
 
 
 @router.post("/{pk}/{transition}", response={200: Done, **REFUSED})
-def transition(request, pk: int, transition: str):
+def transition(request, pk: PathId, transition: str):
     from django.utils.translation import gettext as _
 
     service = TRANSITIONS.get(transition)
     if service is None:
         raise ApiError(404, "not_found", _("Unknown transition."))
-    try:
-        project = service(actor=request.auth, project=_project(request, pk))
-    except ProjectError as exc:
-        raise _refused(exc) from None
+    project = service(actor=request.auth, project=_project(request, pk))
     return {"id": project.pk, "stage": project.stage}

@@ -207,7 +207,7 @@ def seed_projects(community: Community, *, rng: random.Random) -> list[Project]:
             ]
         events += [
             ProjectEvent(
-                project=project, at=_at(day), actor=staff, action=a, from_stage=f, to_stage=t
+                project=project, at=_at(day), actor=staff, action=a, from_status=f, to_status=t
             )
             for a, f, t, day in steps
         ]

@@ -11,6 +11,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from gongzhi.core.models import HistoryEvent
 from gongzhi.partners.models import Partner
 from gongzhi.people.models import Resident
 from gongzhi.places.models import PlacedModel
@@ -199,19 +200,12 @@ class Project(PlacedModel):
         return self.title
 
 
-class ProjectEvent(models.Model):
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="events")
-    at = models.DateTimeField()
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
-    action = models.CharField(max_length=30)
-    from_stage = models.CharField(max_length=16, blank=True)
-    to_stage = models.CharField(max_length=16)
-    note = models.TextField(blank=True)
+class ProjectEvent(HistoryEvent):
+    """One row of a project's history (``core.models.HistoryEvent``; the stage before and
+    after are ``from_status`` / ``to_status``). The database refuses to update or delete it
+    (``AppendOnly`` in migration 0002)."""
 
-    class Meta:
-        ordering = ["at", "id"]
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="events")
 
     def __str__(self) -> str:
         return f"{self.project_id} {self.action}"

@@ -13,16 +13,10 @@ Acting:
 """
 
 from gongzhi.accounts.models import UserRole
-from gongzhi.accounts.scope import directory_reach, restrict
+from gongzhi.accounts.scope import directory_reach, is_community_staff_of, profile_of, restrict
 from gongzhi.core.places import Place, place_q
 from gongzhi.people.models import Resident
 from gongzhi.projects.models import Project, Wish
-
-
-def _profile(user):
-    if not getattr(user, "is_authenticated", False):
-        return None
-    return getattr(user, "profile", None) if hasattr(user, "profile") else None
 
 
 def projects_visible(user, qs=None):
@@ -40,29 +34,15 @@ def in_reach(user, obj) -> bool:
 
 def is_manager(user, project_or_wish) -> bool:
     """Community staff of the record's community, or a superuser."""
-    if getattr(user, "is_superuser", False):
-        return True
-    profile = _profile(user)
-    return (
-        profile is not None
-        and profile.role == UserRole.COMMUNITY_STAFF
-        and profile.community_id_resolved == project_or_wish.community_id
-    )
+    return can_propose(user, project_or_wish.community_id)
 
 
 def can_propose(user, community_id: int) -> bool:
-    if getattr(user, "is_superuser", False):
-        return True
-    profile = _profile(user)
-    return (
-        profile is not None
-        and profile.role == UserRole.COMMUNITY_STAFF
-        and profile.community_id_resolved == community_id
-    )
+    return getattr(user, "is_superuser", False) or is_community_staff_of(user, community_id)
 
 
 def is_planner(user, project: Project) -> bool:
-    profile = _profile(user)
+    profile = profile_of(user)
     return (
         profile is not None
         and profile.partner_id is not None
@@ -88,7 +68,7 @@ def residents_in_scope(project: Project):
 
 def voter(user, project: Project) -> Resident | None:
     """The resident the user speaks for, if their home lies inside the project's scope."""
-    profile = _profile(user)
+    profile = profile_of(user)
     if profile is None or profile.role != UserRole.RESIDENT or profile.resident_id is None:
         return None
     if not residents_in_scope(project).filter(pk=profile.resident_id).exists():
@@ -97,14 +77,14 @@ def voter(user, project: Project) -> Resident | None:
 
 
 def resident_of(user) -> Resident | None:
-    profile = _profile(user)
+    profile = profile_of(user)
     if profile is None or profile.role != UserRole.RESIDENT:
         return None
     return profile.resident
 
 
 def partner_of(user):
-    profile = _profile(user)
+    profile = profile_of(user)
     if profile is None or profile.role != UserRole.PARTNER:
         return None
     return profile.partner

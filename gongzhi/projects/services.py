@@ -1,8 +1,9 @@
 """Every write to a micro-project or a wish: one function per transition (see docs/projects.md).
 
-Each transition locks the row, checks permission and the allowed source stages, saves with
-``update_fields`` and appends a ``ProjectEvent``. Errors are ``ProjectError`` with a stable
-``code`` (used by the API) and a translated message; a refused write changes nothing.
+Each transition locks the row (``flow.locked``), checks permission on the fresh row, then the
+allowed source stages, saves with ``update_fields`` and appends a ``ProjectEvent``
+(``core.services.Transitions`` with ``state="stage"``). Errors are ``ProjectError`` with a
+stable ``code`` (used by the API) and a translated message; a refused write changes nothing.
 
 Stages::
 
@@ -18,7 +19,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Avg, Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from gongzhi.core.services import ServiceError, Transitions, locked, now_or
+from gongzhi.core.text import clean_text
 from gongzhi.matters.services import validate_photo
 from gongzhi.partners.models import Organisation, OrganisationKind
 from gongzhi.projects import rules
@@ -43,25 +47,49 @@ from gongzhi.projects.models import (
 MAX_PHOTOS = 6
 
 
-class ProjectError(Exception):
+class ProjectError(ServiceError):
     """A refused write. ``code`` is stable for API clients; ``message`` is translated."""
 
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
+    statuses = {
+        "forbidden": 403,
+        "not_in_scope": 403,
+        "bad_stage": 409,
+        "voting_closed": 409,
+        "rating_closed": 409,
+        "already_voted": 409,
+        "already_rated": 409,
+        "already_recorded": 409,
+    }
+
+
+class StageTransitions(Transitions[Project]):
+    """A project's stages. A move from the wrong stage answers ``bad_stage`` (the code the API
+    has always documented for projects), not the toolkit's ``bad_state``."""
+
+    def bad_state(self, obj: Project, verb: str = "") -> ServiceError:
+        return self.error("bad_stage", self.bad_state_message % {"stage": self.state_label(obj)})
+
+    def move(self, obj: Project, *, verb: str = "", **kwargs) -> Project:
+        return super().move(obj, verb=verb, **kwargs)
+
+
+flow = StageTransitions(
+    Project,
+    ProjectEvent,
+    "project",
+    error=ProjectError,
+    bad_state=gettext_lazy("A project that is “%(stage)s” cannot do this."),
+    state="stage",
+)
 
 
 def _forbidden() -> ProjectError:
     return ProjectError("forbidden", _("You may not do this with this project."))
 
 
-def _now(now: dt.datetime | None) -> dt.datetime:
-    return now or timezone.now()
-
-
 def _text(value: str, *, required: str | None = None, limit: int = MAX_TEXT) -> str:
-    value = (value or "").strip()
+    """Free text as typed: without control characters, stripped, within ``limit``."""
+    value = clean_text(value or "").strip()
     if required and not value:
         raise ProjectError("invalid_text", required)
     if len(value) > limit:
@@ -71,38 +99,9 @@ def _text(value: str, *, required: str | None = None, limit: int = MAX_TEXT) -> 
     return value
 
 
-def _record(project, *, actor, action, from_stage="", note="", now=None) -> ProjectEvent:
-    return ProjectEvent.objects.create(
-        project=project,
-        at=_now(now),
-        actor=actor if getattr(actor, "pk", None) else None,
-        action=action,
-        from_stage=from_stage,
-        to_stage=project.stage,
-        note=note,
-    )
-
-
-def _locked(project: Project) -> Project:
-    return Project.objects.select_for_update().get(pk=project.pk)
-
-
-def _move(project, *, to, actor, action, allowed, now=None, note="", fields=()) -> Project:
-    if project.stage not in allowed:
-        raise ProjectError(
-            "bad_stage",
-            _("A project that is “%(stage)s” cannot do this.")
-            % {"stage": project.get_stage_display()},
-        )
-    from_stage = project.stage
-    project.stage = to
-    project.save(update_fields=["stage", *fields])
-    _record(project, actor=actor, action=action, from_stage=from_stage, note=note, now=now)
-    return project
-
-
 def _manage(actor, project) -> Project:
-    project = _locked(project)
+    """The project's row, locked, if ``actor`` runs its stages (checked on the fresh row)."""
+    project = flow.locked(project)
     if not rules.is_manager(actor, project):
         raise _forbidden()
     return project
@@ -177,18 +176,18 @@ def project_propose(
         matter=matter,
         decision=decision,
         wish=wish,
-        proposed_at=_now(now),
+        proposed_at=now_or(now),
         proposed_by=actor,
         **place,
     )
-    _record(project, actor=actor, action="propose", now=now)
+    flow.record(project, actor=actor, action="propose", now=now)
     return project
 
 
 @transaction.atomic
 def project_open_pre_evaluation(*, actor, project: Project, now=None) -> Project:
     project = _manage(actor, project)
-    return _move(
+    return flow.move(
         project,
         to=Stage.PRE_EVALUATION,
         actor=actor,
@@ -201,18 +200,18 @@ def project_open_pre_evaluation(*, actor, project: Project, now=None) -> Project
 @transaction.atomic
 def project_vote(*, actor, project: Project, choice: str, comment: str = "", now=None) -> PreVote:
     """A resident of the scope supports or opposes; only while the pre-evaluation is open."""
-    project = _locked(project)
+    project = flow.locked(project)
+    resident = rules.voter(actor, project)
+    if resident is None:
+        raise ProjectError(
+            "not_in_scope", _("Only residents who live where the project is may vote on it.")
+        )
     if project.stage != Stage.PRE_EVALUATION:
         raise ProjectError(
             "voting_closed",
             _("The pre-evaluation of this project is not open: votes are no longer taken.")
             if project.stage != Stage.PROPOSED
             else _("The pre-evaluation of this project has not opened yet."),
-        )
-    resident = rules.voter(actor, project)
-    if resident is None:
-        raise ProjectError(
-            "not_in_scope", _("Only residents who live where the project is may vote on it.")
         )
     if choice not in VoteChoice.values:
         raise ProjectError("invalid_vote", _("Choose support or oppose."))
@@ -222,7 +221,7 @@ def project_vote(*, actor, project: Project, choice: str, comment: str = "", now
     try:
         with transaction.atomic():
             return PreVote.objects.create(
-                project=project, resident=resident, choice=choice, comment=comment, at=_now(now)
+                project=project, resident=resident, choice=choice, comment=comment, at=now_or(now)
             )
     except IntegrityError:
         raise ProjectError("already_voted", _("You have already voted on this project.")) from None
@@ -245,9 +244,9 @@ def project_decide(*, actor, project: Project, approve: bool, reasoning: str, no
     project.votes_support = counts["support"]
     project.votes_oppose = counts["oppose"]
     project.decision_note = reasoning
-    project.decided_at = _now(now)
+    project.decided_at = now_or(now)
     project.decided_by = actor
-    return _move(
+    return flow.move(
         project,
         to=Stage.APPROVED if approve else Stage.REJECTED,
         actor=actor,
@@ -264,11 +263,11 @@ def project_decide(*, actor, project: Project, approve: bool, reasoning: str, no
 
 @transaction.atomic
 def project_start(*, actor, project: Project, started_on: dt.date | None = None, now=None):
-    project = _locked(project)
+    project = flow.locked(project)
     if not rules.can_supervise(actor, project):
         raise _forbidden()
-    project.started_on = started_on or timezone.localdate(_now(now))
-    return _move(
+    project.started_on = started_on or timezone.localdate(now_or(now))
+    return flow.move(
         project,
         to=Stage.IN_PROGRESS,
         actor=actor,
@@ -302,7 +301,7 @@ def project_log_supervision(
     now=None,
 ) -> SupervisionLog:
     """The planner's inspection: date, progress %, problems found and up to 6 photos."""
-    project = _locked(project)
+    project = flow.locked(project)
     if not rules.can_supervise(actor, project):
         raise _forbidden()
     if project.stage != Stage.IN_PROGRESS:
@@ -314,7 +313,7 @@ def project_log_supervision(
         raise ProjectError("invalid_date", _("Give the inspection date."))
     if project.started_on and inspected_on < project.started_on:
         raise ProjectError("invalid_date", _("The inspection cannot be before the work started."))
-    if inspected_on > timezone.localdate(_now(now)):
+    if inspected_on > timezone.localdate(now_or(now)):
         raise ProjectError("invalid_date", _("The inspection date cannot be in the future."))
     problems, note = _text(problems), _text(note)
     photos = list(photos)
@@ -334,7 +333,7 @@ def project_log_supervision(
         problems=problems,
         note=note,
         author=actor,
-        created_at=_now(now),
+        created_at=now_or(now),
     )
     for upload in photos:
         SupervisionPhoto.objects.create(
@@ -342,7 +341,15 @@ def project_log_supervision(
         )
     project.progress = progress
     project.save(update_fields=["progress"])
-    _record(project, actor=actor, action="supervise", from_stage=project.stage, note=problems)
+    flow.record(
+        project,
+        actor=actor,
+        action="supervise",
+        from_status=project.stage,
+        note=problems,
+        data={"log": log.pk, "progress": progress},
+        now=now,
+    )
     return log
 
 
@@ -385,7 +392,7 @@ def project_record_co_building(
         minutes = 0
     if not 1 <= minutes <= 24 * 60:
         raise ProjectError("invalid_minutes", _("Minutes must be between 1 and 1440."))
-    if not isinstance(date, dt.date) or date > timezone.localdate(_now(now)):
+    if not isinstance(date, dt.date) or date > timezone.localdate(now_or(now)):
         raise ProjectError("invalid_date", _("The date cannot be in the future."))
     organiser = co_building_organiser(project)
     if organiser is None:
@@ -412,16 +419,23 @@ def project_record_co_building(
         note=_text(note, limit=200),
         recorded_by=actor,
     )
-    _record(project, actor=actor, action="co_building", from_stage=project.stage, now=now)
+    flow.record(
+        project,
+        actor=actor,
+        action="co_building",
+        from_status=project.stage,
+        data={"co_building": row.pk, "minutes": minutes, "participants": len(participants)},
+        now=now,
+    )
     return row
 
 
 @transaction.atomic
 def project_complete(*, actor, project: Project, completed_on: dt.date | None = None, now=None):
     project = _manage(actor, project)
-    project.completed_on = completed_on or timezone.localdate(_now(now))
+    project.completed_on = completed_on or timezone.localdate(now_or(now))
     project.progress = 100
-    return _move(
+    return flow.move(
         project,
         to=Stage.COMPLETED,
         actor=actor,
@@ -438,7 +452,7 @@ def project_complete(*, actor, project: Project, completed_on: dt.date | None = 
 @transaction.atomic
 def project_open_post_evaluation(*, actor, project: Project, now=None) -> Project:
     project = _manage(actor, project)
-    return _move(
+    return flow.move(
         project,
         to=Stage.POST_EVALUATION,
         actor=actor,
@@ -461,14 +475,14 @@ def _score(value) -> int:
 @transaction.atomic
 def project_rate(*, actor, project: Project, score, comment: str = "", now=None) -> Rating:
     """A resident of the scope rates the finished project 1–5, once."""
-    project = _locked(project)
-    if project.stage != Stage.POST_EVALUATION:
-        raise ProjectError("rating_closed", _("Ratings are taken only during the post-evaluation."))
+    project = flow.locked(project)
     resident = rules.voter(actor, project)
     if resident is None:
         raise ProjectError(
             "not_in_scope", _("Only residents who live where the project is may rate it.")
         )
+    if project.stage != Stage.POST_EVALUATION:
+        raise ProjectError("rating_closed", _("Ratings are taken only during the post-evaluation."))
     score = _score(score)
     comment = _text(comment, limit=500)
     if Rating.objects.filter(project=project, resident=resident).exists():
@@ -476,7 +490,7 @@ def project_rate(*, actor, project: Project, score, comment: str = "", now=None)
     try:
         with transaction.atomic():
             return Rating.objects.create(
-                project=project, resident=resident, score=score, comment=comment, at=_now(now)
+                project=project, resident=resident, score=score, comment=comment, at=now_or(now)
             )
     except IntegrityError:
         raise ProjectError("already_rated", _("You have already rated this project.")) from None
@@ -503,8 +517,8 @@ def project_close(*, actor, project: Project, now=None) -> Project:
     project.rating_count = summary["count"]
     project.rating_average = summary["average"]
     project.satisfaction = summary["satisfaction"]
-    project.closed_at = _now(now)
-    return _move(
+    project.closed_at = now_or(now)
+    return flow.move(
         project,
         to=Stage.CLOSED,
         actor=actor,
@@ -516,10 +530,6 @@ def project_close(*, actor, project: Project, now=None) -> Project:
 
 
 # ---- the wish board -------------------------------------------------------------------------
-
-
-def _wish_locked(wish: Wish) -> Wish:
-    return Wish.objects.select_for_update().get(pk=wish.pk)
 
 
 def _wish_state(wish: Wish, allowed: set) -> None:
@@ -544,7 +554,7 @@ def wish_post(*, actor, text: str, category: str, now=None) -> Wish:
         resident=resident,
         text=text,
         category=category,
-        posted_at=_now(now),
+        posted_at=now_or(now),
         community=building.compound.community,
         compound=building.compound,
         building=building,
@@ -553,19 +563,19 @@ def wish_post(*, actor, text: str, category: str, now=None) -> Wish:
 
 @transaction.atomic
 def wish_claim(*, actor, wish: Wish, now=None) -> Wish:
-    wish = _wish_locked(wish)
+    wish = locked(wish)
     partner = rules.partner_of(actor)
     if partner is None or partner.community_id != wish.community_id:
         raise ProjectError("forbidden", _("Only partners of the community claim wishes."))
     _wish_state(wish, {WishStatus.OPEN})
-    wish.status, wish.claimed_by, wish.claimed_at = WishStatus.CLAIMED, partner, _now(now)
+    wish.status, wish.claimed_by, wish.claimed_at = WishStatus.CLAIMED, partner, now_or(now)
     wish.save(update_fields=["status", "claimed_by", "claimed_at"])
     return wish
 
 
 @transaction.atomic
 def wish_fulfil(*, actor, wish: Wish, note: str, photo=None, now=None) -> Wish:
-    wish = _wish_locked(wish)
+    wish = locked(wish)
     partner = rules.partner_of(actor)
     if partner is None or partner.pk != wish.claimed_by_id:
         raise ProjectError("forbidden", _("Only the partner who claimed the wish fulfils it."))
@@ -577,26 +587,26 @@ def wish_fulfil(*, actor, wish: Wish, note: str, photo=None, now=None) -> Wish:
         except ValidationError as exc:
             raise ProjectError("invalid_photo", exc.messages[0]) from exc
         wish.fulfil_photo = photo
-    wish.status, wish.fulfil_note, wish.fulfilled_at = WishStatus.FULFILLED, note, _now(now)
+    wish.status, wish.fulfil_note, wish.fulfilled_at = WishStatus.FULFILLED, note, now_or(now)
     wish.save(update_fields=["status", "fulfil_note", "fulfilled_at", "fulfil_photo"])
     return wish
 
 
 @transaction.atomic
 def wish_confirm(*, actor, wish: Wish, now=None) -> Wish:
-    wish = _wish_locked(wish)
+    wish = locked(wish)
     resident = rules.resident_of(actor)
     if resident is None or resident.pk != wish.resident_id:
         raise ProjectError("forbidden", _("Only the resident who made the wish confirms it."))
     _wish_state(wish, {WishStatus.FULFILLED})
-    wish.status, wish.confirmed_at = WishStatus.CONFIRMED, _now(now)
+    wish.status, wish.confirmed_at = WishStatus.CONFIRMED, now_or(now)
     wish.save(update_fields=["status", "confirmed_at"])
     return wish
 
 
 @transaction.atomic
 def wish_withdraw(*, actor, wish: Wish, now=None) -> Wish:
-    wish = _wish_locked(wish)
+    wish = locked(wish)
     resident = rules.resident_of(actor)
     if not (
         (resident is not None and resident.pk == wish.resident_id) or rules.is_manager(actor, wish)
@@ -611,7 +621,7 @@ def wish_withdraw(*, actor, wish: Wish, now=None) -> Wish:
 @transaction.atomic
 def wish_to_project(*, actor, wish: Wish, title: str = "", now=None) -> Project:
     """Record a fulfilled (or confirmed) wish as a completed 微心愿 project, ready to be rated."""
-    wish = _wish_locked(wish)
+    wish = locked(wish)
     if not rules.is_manager(actor, wish):
         raise _forbidden()
     _wish_state(wish, {WishStatus.FULFILLED, WishStatus.CONFIRMED})
@@ -632,7 +642,7 @@ def wish_to_project(*, actor, wish: Wish, title: str = "", now=None) -> Project:
     project.started_on = timezone.localdate(wish.claimed_at or wish.fulfilled_at)
     project.completed_on = done_on
     project.progress = 100
-    return _move(
+    return flow.move(
         project,
         to=Stage.COMPLETED,
         actor=actor,
