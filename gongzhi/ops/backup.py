@@ -533,29 +533,39 @@ _COPY = re.compile(r"^COPY \S+ \((?P<columns>[^)]*)\) FROM stdin;$")
 
 
 def _pg_sample(pg_restore: str, dump: Path) -> str | None:
-    """One encrypted value from the dump's data (``pg_restore --data-only`` of one table)."""
+    """One encrypted value from the dump's data (``pg_restore --data-only`` of one table, read
+    only as far as the first value)."""
     for table, column in _encrypted_columns():
-        done = subprocess.run(  # noqa: S603 - fixed tool, our own table name
+        with subprocess.Popen(  # noqa: S603 - fixed tool, our own table name
             [pg_restore, "--data-only", f"--table={table}", "--file=-", str(dump)],
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
             text=True,
-            check=False,
-        )
-        lines = iter(done.stdout.splitlines())
-        for line in lines:
+        ) as reader:
+            value = _first_value(reader.stdout, column)
+            reader.kill()
+        if value is not None:
+            return value
+    return None
+
+
+def _first_value(lines, column: str) -> str | None:
+    index = None
+    for raw in lines:
+        line = raw.rstrip("\n")
+        if index is None:
             match = _COPY.match(line)
-            if not match:
-                continue
-            names = [c.strip().strip('"') for c in match.group("columns").split(",")]
-            if column not in names:
-                break
-            index = names.index(column)
-            for row in lines:
-                if row == "\\.":
-                    break
-                value = row.split("\t")[index]
-                if value not in ("", "\\N"):
-                    return value
+            if match:
+                names = [c.strip().strip('"') for c in match.group("columns").split(",")]
+                if column not in names:
+                    return None
+                index = names.index(column)
+            continue
+        if line == "\\.":
+            return None
+        value = line.split("\t")[index]
+        if value not in ("", "\\N"):
+            return value
     return None
 
 
