@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from gongzhi.accounts.scope import narrow
 from gongzhi.core.places import Place
-from gongzhi.insights.index import Period, matter_days, participation
+from gongzhi.insights.index import Period, matter_days, participation_by
 from gongzhi.matters.models import Category
 from gongzhi.matters.rates import rate_settings
 from gongzhi.network.selectors import isolated_teams
@@ -103,23 +103,30 @@ def bounced_matters(matters) -> list[dict]:
 
 
 def low_participation(place: Place | None, period: Period) -> list[dict]:
+    """Compounds where fewer than ``LOW_PARTICIPATION`` of the households took part: every
+    compound's share from the same few grouped queries (``participation_by`` per compound),
+    however many compounds ``place`` holds."""
+    shares = participation_by(place, ("compound",), period)
     found = []
-    for compound in narrow(Compound.objects.all(), place)[:MAX_ROWS]:
-        result = participation(Place("compound", compound.pk), period)
-        if result["denominator"] and result["value"] < LOW_PARTICIPATION:
-            found.append(
-                _finding(
-                    "low_participation",
-                    compound.name,
-                    _("%(share)s of households took part (%(n)d of %(d)d).")
-                    % {
-                        "share": _percent(result["value"]),
-                        "n": result["numerator"],
-                        "d": result["denominator"],
-                    },
-                    _matters_link(period, place=f"compound:{compound.pk}"),
-                )
+    for pk, name in narrow(Compound.objects.all(), place).values_list("pk", "name"):
+        result = shares[("compound", pk)]
+        if not result["denominator"] or result["value"] >= LOW_PARTICIPATION:
+            continue
+        found.append(
+            _finding(
+                "low_participation",
+                name,
+                _("%(share)s of households took part (%(n)d of %(d)d).")
+                % {
+                    "share": _percent(result["value"]),
+                    "n": result["numerator"],
+                    "d": result["denominator"],
+                },
+                _matters_link(period, place=f"compound:{pk}"),
             )
+        )
+        if len(found) == MAX_ROWS:
+            break
     return found
 
 
