@@ -60,6 +60,9 @@ def test_interval_job_is_due_again_after_its_period():
     # A scheduler fires a moment before a whole period has passed since the run started.
     assert run_job(sweep, now=start + dt.timedelta(seconds=59)).status == "ok"
     assert JobRun.objects.filter(job="sweep").count() == 2
+    # Runs older than two weeks are forgotten as new ones are recorded.
+    assert run_job(sweep, now=start + dt.timedelta(days=15)).status == "ok"
+    assert JobRun.objects.filter(job="sweep").count() == 1
 
 
 @pytest.mark.django_db

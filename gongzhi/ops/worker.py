@@ -28,6 +28,7 @@ from gongzhi.ops.models import JobRun
 
 log = logging.getLogger(__name__)
 MESSAGE_LIMIT = 2000
+KEEP_RUNS = dt.timedelta(days=14)
 
 
 @dataclass
@@ -87,6 +88,8 @@ def run_job(job: Job, *, now: dt.datetime | None = None) -> Outcome:
         run.ok = ok
         run.message = message
         run.save(update_fields=["finished_at", "ok", "message"])
+        # Keep the record bounded: a minutely job leaves 20,000 rows in two weeks.
+        JobRun.objects.filter(job=job.name, started_at__lt=now - KEEP_RUNS).delete()
         if not ok:
             log.error("job %s failed: %s", job.name, message)
         return Outcome(job.name, "ok" if ok else "failed", message, time.monotonic() - clock)
