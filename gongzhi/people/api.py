@@ -5,6 +5,8 @@ import datetime as dt
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
+from gongzhi.audit.models import AuditAction
+from gongzhi.audit.services import record, record_list
 from gongzhi.core.apischema import (
     PLACE_HELP,
     ErrorOut,
@@ -73,7 +75,7 @@ class ResidentOut(Schema):
 
     @staticmethod
     def resolve_tags(obj) -> list[str]:
-        return [tag.name for tag in obj.tags.all()]
+        return [tag.name for tag in obj.visible_tags]
 
 
 class HouseholdDetailOut(HouseholdOut):
@@ -96,7 +98,9 @@ def residents_list(
     qs = selectors.resident_list(
         request.auth, place=parse_place(place), tag=tag, gender=gender, search=q
     )
-    return paginate(qs, paging)
+    page = paginate(qs, paging)
+    record_list(request, "residents")
+    return page
 
 
 @router.get(
@@ -105,7 +109,11 @@ def residents_list(
     summary="One resident",
 )
 def resident_detail(request, resident_id: int):
-    return get_or_404(selectors.resident_list(request.auth), resident_id, _("Resident not found"))
+    resident = get_or_404(
+        selectors.resident_list(request.auth), resident_id, _("Resident not found")
+    )
+    record(request, AuditAction.VIEW, f"resident:{resident.pk}", place=resident)
+    return resident
 
 
 @router.get("/households", response=Page[HouseholdOut], summary="List households")
@@ -116,7 +124,9 @@ def households_list(
     q: str | None = Query(None, description="Part of the room number or of a resident's name"),
 ):
     qs = selectors.household_list(request.auth, place=parse_place(place), search=q)
-    return paginate(qs, paging)
+    page = paginate(qs, paging)
+    record_list(request, "households")
+    return page
 
 
 @router.get(
@@ -131,4 +141,5 @@ def household_detail(request, household_id: int):
     household.visible_residents = selectors.resident_list(
         request.auth, place=Place("household", household.id)
     )
+    record(request, AuditAction.VIEW, f"household:{household.pk}", place=household)
     return household

@@ -17,6 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gongzhi.accounts.scope import registry_reach, restrict
+from gongzhi.audit.models import AuditAction
+from gongzhi.audit.services import record
 from gongzhi.core.excel import (
     ExcelError,
     ImportResult,
@@ -433,11 +435,13 @@ def _write_residents(drafts: list[_ResidentDraft], community: Community) -> None
     )
 
 
-def import_residents(source, *, user, community=None) -> ImportResult:
+def import_residents(source, *, user, community=None, request=None) -> ImportResult:
     """Import households and residents from an .xlsx into one community, all or nothing.
 
     Raises ``PermissionDenied`` if ``user`` may not import there; every problem with the file
-    or its rows comes back in ``ImportResult.errors`` and then nothing is written.
+    or its rows comes back in ``ImportResult.errors`` and then nothing is written. A successful
+    import is an "import" record on the audit trail (with the address of ``request``, the
+    upload page's, when there is one).
     """
     community = import_community(user, community, permitted=can_import_residents(user))
     try:
@@ -452,14 +456,28 @@ def import_residents(source, *, user, community=None) -> ImportResult:
     errors.extend(_check_whole_file(drafts, community))
     if errors:
         return ImportResult(errors=sorted(errors, key=lambda error: error.row))
-    return write_all(lambda: _write_residents(drafts, community), created=len(drafts))
+
+    def write() -> None:
+        _write_residents(drafts, community)
+        record(
+            request or user,
+            AuditAction.IMPORT,
+            "import:residents",
+            place=community,
+            detail={"created": len(drafts)},
+        )
+
+    return write_all(write, created=len(drafts))
 
 
-def residents_export(qs: QuerySet[Resident], *, personal: bool) -> bytes:
+def residents_export(
+    qs: QuerySet[Resident], *, personal: bool, sensitive_tags: bool = False
+) -> bytes:
     """Residents with the template's columns, so an export can be imported again.
 
     ``personal=False`` masks ID numbers and phones; pass ``True`` only for users who may
-    manage the registry (``accounts.scope.can_manage_registry``).
+    manage the registry (``accounts.scope.can_manage_registry``). Sensitive tags are left out
+    unless ``sensitive_tags`` (``rules.may_see_sensitive_tags``).
     """
     # Plain values, not model instances: a community's 21,000 residents export in seconds.
     rows = qs.prefetch_related(None).values_list(
@@ -477,6 +495,8 @@ def residents_export(qs: QuerySet[Resident], *, personal: bool) -> bytes:
     )
     tags: dict[int, list[str]] = defaultdict(list)
     links = Resident.tags.through.objects.filter(resident__in=qs.values("pk"))
+    if not sensitive_tags:
+        links = links.filter(tag__sensitive=False)
     for resident_id, tag in links.order_by("tag_id").values_list("resident_id", "tag__name"):
         tags[resident_id].append(tag)
 

@@ -16,6 +16,13 @@ class Tag(models.Model):
     """An editable label for residents that need attention: 独居老人, 高龄, 低保 …"""
 
     name = models.CharField(_("name"), max_length=30, unique=True)
+    # Sensitive personal information (PIPL art. 28: health, social assistance, minors): shown
+    # only to the roles ``rules.may_see_sensitive_tags`` names.
+    sensitive = models.BooleanField(
+        _("sensitive"),
+        default=False,
+        help_text=_("Shown only to community staff, officials and grid workers."),
+    )
 
     class Meta:
         verbose_name = _("resident tag")

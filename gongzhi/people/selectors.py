@@ -1,13 +1,20 @@
 """Reads of residents and households, shared by web views, API and exports."""
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from gongzhi.accounts.scope import narrow
 from gongzhi.core.places import Place
-from gongzhi.people.models import Resident
-from gongzhi.people.rules import residents_visible
+from gongzhi.people.models import Resident, Tag
+from gongzhi.people.rules import may_see_sensitive_tags, residents_visible, tags_visible
 from gongzhi.places.models import Household
 from gongzhi.places.rules import households_visible
+
+
+def with_visible_tags(user, qs: QuerySet[Resident]) -> QuerySet[Resident]:
+    """Prefetch each resident's tags that ``user`` may see as ``visible_tags`` (a list)."""
+    return qs.prefetch_related(
+        Prefetch("tags", queryset=tags_visible(user, Tag.objects.all()), to_attr="visible_tags")
+    )
 
 
 def resident_list(
@@ -18,16 +25,21 @@ def resident_list(
     search: str | None = None,
     gender: str | None = None,
 ) -> QuerySet[Resident]:
-    """Residents the user may see, narrowed by place, tag name, gender and a name search."""
+    """Residents the user may see, narrowed by place, tag name, gender and a name search.
+    A sensitive tag the user may not see matches nobody."""
     qs = residents_visible(user, Resident.objects.with_place())
     qs = narrow(qs, place)
     if tag:
-        qs = qs.filter(tags__name=tag)
+        # One filter() call: both conditions on the same tag row.
+        lookup = {"tags__name": tag}
+        if not may_see_sensitive_tags(user):
+            lookup["tags__sensitive"] = False
+        qs = qs.filter(**lookup)
     if gender:
         qs = qs.filter(gender=gender)
     if search:
         qs = qs.filter(name__contains=search.strip())
-    return qs.prefetch_related("tags").order_by("household_id", "id")
+    return with_visible_tags(user, qs).order_by("household_id", "id")
 
 
 def household_list(user, *, place: Place | None = None, search: str | None = None):

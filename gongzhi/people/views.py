@@ -1,20 +1,30 @@
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.cache import add_never_cache_headers
+from django.views.decorators.http import require_POST
 
+from gongzhi.audit.models import AuditAction
+from gongzhi.audit.services import record, record_list
 from gongzhi.core.listing import choice_param, place_param, render_list, text_param
 from gongzhi.partners.rules import partners_visible
 from gongzhi.people.excel import households_export, residents_export
 from gongzhi.people.models import Gender, Resident, Tag
-from gongzhi.people.rules import residents_visible
-from gongzhi.people.selectors import household_list, resident_list
+from gongzhi.people.rules import (
+    can_see_full_numbers,
+    may_see_sensitive_tags,
+    residents_visible,
+    tags_visible,
+)
+from gongzhi.people.selectors import household_list, resident_list, with_visible_tags
 from gongzhi.places.models import Household
 from gongzhi.places.rules import households_visible
 
 
 def resident_get(user, pk: int) -> Resident:
     """The resident, if the user may see them (404 otherwise)."""
-    qs = residents_visible(user, Resident.objects.with_place().prefetch_related("tags"))
+    qs = residents_visible(user, with_visible_tags(user, Resident.objects.with_place()))
     return get_object_or_404(qs, pk=pk)
 
 
@@ -23,47 +33,88 @@ def household_get(user, pk: int) -> Household:
     return get_object_or_404(households_visible(user, Household.objects.with_place()), pk=pk)
 
 
+def is_export(request: HttpRequest) -> bool:
+    # An export is recorded as such by ``render_list``.
+    return request.GET.get("format") == "xlsx"
+
+
 @login_required
 def resident_list_view(request: HttpRequest) -> HttpResponse:
     def rows():
-        return resident_list(
+        qs = resident_list(
             request.user,
             place=place_param(request),
             tag=text_param(request, "tag"),
             gender=choice_param(request, "gender", Gender),
             search=text_param(request, "q"),
         )
+        if not is_export(request):
+            record_list(request, "residents")
+        return qs
 
     return render_list(
         request,
         rows=rows,
         template="people/resident_list.html",
         partial="people/_resident_rows.html",
-        export=lambda qs: residents_export(qs, personal=False),
+        export=lambda qs: residents_export(
+            qs, personal=False, sensitive_tags=may_see_sensitive_tags(request.user)
+        ),
         filename="居民名册.xlsx",
-        context={"tags": Tag.objects.all(), "genders": Gender.choices},
+        context={"tags": tags_visible(request.user, Tag.objects.all()), "genders": Gender.choices},
     )
 
 
-@login_required
-def resident_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    resident = resident_get(request.user, pk)
-    return render(
+def _resident_page(request: HttpRequest, resident: Resident, *, full: bool) -> HttpResponse:
+    response = render(
         request,
         "people/resident_detail.html",
         {
             "resident": resident,
             "partnerships": partners_visible(request.user, resident.partnerships.with_place()),
+            "full": full,
+            "can_see_full_numbers": can_see_full_numbers(request.user),
         },
     )
+    # Personal data: never kept by a browser's or a proxy's cache.
+    add_never_cache_headers(response)
+    return response
+
+
+@login_required
+def resident_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    resident = resident_get(request.user, pk)
+    record(request, AuditAction.VIEW, f"resident:{resident.pk}", place=resident)
+    return _resident_page(request, resident, full=False)
+
+
+@login_required
+@require_POST
+def resident_full_numbers(request: HttpRequest, pk: int) -> HttpResponse:
+    """The resident's page with the full ID number and phone, for those who manage the
+    registry; every use is a "decrypt" record on the audit trail."""
+    resident = resident_get(request.user, pk)
+    if not can_see_full_numbers(request.user):
+        raise PermissionDenied
+    record(
+        request,
+        AuditAction.DECRYPT,
+        f"resident:{resident.pk}",
+        place=resident,
+        detail={"fields": ["id_number", "phone"]},
+    )
+    return _resident_page(request, resident, full=True)
 
 
 @login_required
 def household_list_view(request: HttpRequest) -> HttpResponse:
     def rows():
-        return household_list(
+        qs = household_list(
             request.user, place=place_param(request), search=text_param(request, "q")
         )
+        if not is_export(request):
+            record_list(request, "households")
+        return qs
 
     return render_list(
         request,
@@ -79,8 +130,9 @@ def household_list_view(request: HttpRequest) -> HttpResponse:
 def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
     household = household_get(request.user, pk)
     members = residents_visible(
-        request.user, household.residents.prefetch_related("tags").order_by("id")
+        request.user, with_visible_tags(request.user, household.residents.order_by("id"))
     )
+    record(request, AuditAction.VIEW, f"household:{household.pk}", place=household)
     return render(
         request, "people/household_detail.html", {"household": household, "members": members}
     )

@@ -1,5 +1,7 @@
 """Import of households and residents from Excel, and the template to fill."""
 
+from functools import partial
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
@@ -15,7 +17,7 @@ from gongzhi.people.rules import can_import_residents
 def import_residents_view(request: HttpRequest) -> HttpResponse:
     return import_page(
         request,
-        importer=import_residents,
+        importer=partial(import_residents, request=request),
         permitted=can_import_residents(request.user),
         template="people/import.html",
         done_url="people:residents",

@@ -3,6 +3,8 @@ from pathlib import Path
 from django.core.management import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from gongzhi.audit.models import AuditAction
+from gongzhi.audit.services import record
 from gongzhi.core.excel import command_community, system_user
 from gongzhi.core.places import Place
 from gongzhi.partners.excel import organisations_export, partners_export, teams_export
@@ -15,7 +17,9 @@ LISTS = ("residents", "households", "partners", "teams", "organisations")
 
 def _export(kind: str, user, place: Place | None, *, personal: bool) -> bytes:
     if kind == "residents":
-        return residents_export(resident_list(user, place=place), personal=personal)
+        return residents_export(
+            resident_list(user, place=place), personal=personal, sensitive_tags=True
+        )
     if kind == "households":
         return households_export(household_list(user, place=place))
     if kind == "partners":
@@ -50,7 +54,15 @@ class Command(BaseCommand):
             place = Place("community", command_community(options["community"]).pk)
         if options["personal"] and options["list"] != "residents":
             raise CommandError(_("--personal only applies to the residents list."))
-        content = _export(options["list"], system_user(), place, personal=options["personal"])
+        user = system_user()
+        content = _export(options["list"], user, place, personal=options["personal"])
+        # On the audit trail: the export, and (--personal) the full numbers it carries.
+        subject = f"export:{options['list']}"
+        detail = {"place": str(place) if place else None, "personal": options["personal"]}
+        record(user, AuditAction.EXPORT, subject, place=place, detail=detail)
+        if options["personal"]:
+            detail = {"fields": ["id_number", "phone"]}
+            record(user, AuditAction.DECRYPT, subject, place=place, detail=detail)
         output = Path(options["output"])
         try:
             output.write_bytes(content)
