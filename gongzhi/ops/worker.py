@@ -11,6 +11,7 @@ import datetime as dt
 import io
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -137,6 +138,8 @@ def run_forever(jobs: list[Job], *, parent_pid: int | None = None) -> None:
         scheduler.add_job(
             _stop_when_gone, "interval", seconds=2, args=[scheduler, parent_pid], id="_parent"
         )
+    # systemd and docker stop with SIGTERM: finish the running jobs, start no new ones.
+    signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
     scheduler.start()
 
 
