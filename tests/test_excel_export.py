@@ -259,3 +259,37 @@ def test_xlsx_response_names_chinese_files_per_rfc_5987():
     assert xlsx_response("residents.xlsx", b"")["Content-Disposition"].startswith(
         'attachment; filename="residents.xlsx"'
     )
+
+
+def test_stored_control_characters_never_break_an_export(client, world):
+    # Rows stored before the door cleaned text (issue 12, defect 1): one BEL in a matter or an
+    # experience made every export of that list answer 500 (openpyxl IllegalCharacterError).
+    from gongzhi.experiences import services as experiences
+    from gongzhi.experiences.models import Experience
+    from gongzhi.matters.models import Matter
+    from tests.factories_matters import make_matter
+
+    matter = make_matter(building=world.y1)
+    Matter.objects.filter(pk=matter.pk).update(text="楼道灯坏了\u0007")
+    entry = experiences.experience_create(
+        actor=world.users.staff_a, title="楼道灯", body="及时报修", tags="照明", community=world.a
+    )
+    Experience.objects.filter(pk=entry.pk).update(title="楼道\u0007灯", body="及时\x1b报修\x00")
+    client.force_login(world.users.staff_a)
+    for url, expected in (
+        ("/matters/?format=xlsx", "楼道灯坏了"),
+        ("/experiences/?format=xlsx", "楼道灯"),
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        cells = [value for row in sheet_rows(response.content) for value in row]
+        assert expected in cells, url
+        assert not any(ch in str(cell) for cell in cells for ch in "\x00\x07\x1b"), url
+
+
+def test_every_stored_character_openpyxl_refuses_is_dropped():
+    refused = "".join(chr(n) for n in range(32) if chr(n) not in "\t\n\r")
+    content = workbook_bytes("表", ["备注"], [[f"前{refused}\u007f\u0085后"], ["=1+1"]])
+
+    assert sheet_rows(content) == [["备注"], ["前后"], ["=1+1"]]
+    assert "<f>" not in all_xml(content)
