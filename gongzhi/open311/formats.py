@@ -10,6 +10,8 @@ from xml.etree import ElementTree as ET
 
 from django.http import HttpResponse
 
+from gongzhi.core.services import ServiceError
+
 FORMATS = ("json", "xml")
 CONTENT_TYPES = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
 ITEM_TAGS = {
@@ -49,15 +51,14 @@ def to_xml(value, root: str) -> bytes:
     )
 
 
-class Open311Error(Exception):
-    """A refused call, answered in the spec's error format with HTTP ``status``. ``code`` is a
-    stable name for logs and the key API; ``description`` is translated."""
+class Open311Error(ServiceError):
+    """A refused call, answered in the spec's error format with HTTP ``status`` (the key API
+    answers it as any ``core.services.ServiceError``). ``code`` is a stable name for logs and
+    the key API; ``description`` (= ``message``) is translated."""
 
-    def __init__(self, status: int, code: str, description: str):
-        super().__init__(description)
-        self.status = status
-        self.code = code
-        self.description = str(description)
+    def __init__(self, status: int, code: str, description: str) -> None:
+        super().__init__(code, str(description), status)
+        self.description = self.message
 
 
 def render(value, fmt: str, *, root: str, status: int = 200) -> HttpResponse:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gongzhi.core.identity import normalize_phone
+from gongzhi.core.text import clean_text
 from gongzhi.matters import services as matters
 from gongzhi.matters.models import Category, Channel
 from gongzhi.open311 import rules, selectors
@@ -35,7 +36,7 @@ def _refuse_unless_manager(actor, community: Community) -> None:
 def open311_key_create(*, actor, community: Community, name: str) -> tuple[Open311Key, str]:
     """A new key for a client of ``community``; the raw key is returned once, never stored."""
     _refuse_unless_manager(actor, community)
-    name = (name or "").strip()
+    name = clean_text(name or "").strip()
     if not name:
         raise Open311Error(400, "name_required", _("Give the key the name of its client."))
     if len(name) > KEY_NAME_MAX:
@@ -245,12 +246,14 @@ def open311_request_submit(*, key: Open311Key, data: Mapping) -> Open311Request:
             phone = normalize_phone(phone)
         except ValidationError as exc:
             raise Open311Error(400, "bad_phone", exc.messages[0]) from None
-    name = ((data.get("last_name") or "").strip() + (data.get("first_name") or "").strip())[:40]
+    name = clean_text(
+        (data.get("last_name") or "").strip() + (data.get("first_name") or "").strip()
+    )[:40]
     with transaction.atomic():
         try:
             matter = matters.matter_submit(
                 actor=None,
-                text=data.get("description") or "",
+                text=clean_text(data.get("description") or ""),
                 channel=Channel.ONLINE_WEB,
                 place=place,
                 reporter_name=name,
@@ -265,7 +268,7 @@ def open311_request_submit(*, key: Open311Key, data: Mapping) -> Open311Request:
             token=secrets.token_hex(10),
             lat=lat,
             long=long,
-            address_string=(data.get("address_string") or "").strip()[:200],
+            address_string=clean_text(data.get("address_string") or "").strip()[:200],
         )
 
 
