@@ -67,7 +67,7 @@ from gongzhi.places.models import (
 )
 
 from . import seed_matters
-from .seed import PATTERNS, RELATIONS, SIZE_WEIGHTS, TODAY
+from .constants import PATTERNS, RELATIONS, SIZE_WEIGHTS, TODAY
 from .seed_matters import Tier, _Seeder
 
 COMPOUNDS = 7

@@ -97,7 +97,7 @@ from gongzhi.partners.models import Organisation, Partner, Role, Team
 from gongzhi.people.models import Resident
 from gongzhi.places.models import Community, Compound
 
-from .seed import TODAY
+from .constants import TODAY
 
 SEED = 20251104
 START = TODAY - dt.timedelta(days=365)

@@ -57,7 +57,7 @@ from gongzhi.partners.models import Partner
 from gongzhi.people.models import Resident
 from gongzhi.places.models import Community, Household
 
-from .seed import MOBILE_PREFIXES, TODAY
+from .constants import MOBILE_PREFIXES, TODAY
 
 SEED = 20251101
 START = TODAY - dt.timedelta(days=365)
