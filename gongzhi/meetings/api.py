@@ -2,18 +2,19 @@
 decisions and action items.
 
 Reads use ``selectors`` (the directory reach); each write calls one service, and a refused
-write is its ``MeetingError`` as ``{"code", "message"}``: 403 for ``forbidden``, 409 for state
-conflicts (closed meeting, taken venue, second vote …), 400 for the rest.
+write is its ``MeetingError`` (a ``core.services.ServiceError``, answered by the one handler in
+``gongzhi/api.py``) as ``{"code", "message"}``: 403 for ``forbidden``, 409 for state conflicts
+(closed meeting, taken venue, second vote …), 400 for the rest.
 """
 
 import datetime as dt
-from collections.abc import Callable
 
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from gongzhi.core.apischema import (
     PLACE_HELP,
+    REFUSED,
     ApiError,
     ErrorOut,
     Page,
@@ -24,32 +25,11 @@ from gongzhi.core.apischema import (
 )
 from gongzhi.meetings import selectors, services
 from gongzhi.meetings.models import AgendaItem, Decision, Meeting, Participant
-from gongzhi.meetings.services import ActionSpec, MeetingError
+from gongzhi.meetings.services import ActionSpec
 from gongzhi.pickers.selectors import PickError, resolve
 from gongzhi.places.models import Building, Community, Compound
 
 router = Router(tags=["meetings"])
-
-CONFLICTS = {
-    "meeting_closed",
-    "not_in_session",
-    "venue_taken",
-    "already_voted",
-    "item_decided",
-    "already_done",
-    "already_corrected",
-    "already_invited",
-    "bad_state",
-}
-REFUSED = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
-
-
-def _call(service: Callable, **kwargs):
-    try:
-        return service(**kwargs)
-    except MeetingError as exc:
-        status = 403 if exc.code == "forbidden" else 409 if exc.code in CONFLICTS else 400
-        raise ApiError(status, exc.code, exc.message) from None
 
 
 def _scope(text: str):
@@ -298,8 +278,7 @@ def venues_list(request, paging: Query[PageIn], place: str | None = None):
 @router.post("/venues", response={201: VenueOut, **REFUSED}, summary="Create a venue")
 def venues_create(request, data: VenueIn):
     scope = services.Scope.of(_scope(data.place))
-    venue = _call(
-        services.venue_create,
+    venue = services.venue_create(
         actor=request.auth,
         community=scope.community,
         compound=scope.compound,
@@ -319,8 +298,7 @@ def series_index(request, paging: Query[PageIn], place: str | None = None):
 )
 def series_create(request, data: SeriesIn):
     venue = get_or_404(selectors.venue_list(request.auth), data.venue_id, _("Venue not found"))
-    series = _call(
-        services.series_create,
+    series = services.series_create(
         actor=request.auth,
         name=data.name,
         venue=venue,
@@ -354,8 +332,7 @@ def meetings_create(request, data: MeetingIn):
     venue = None
     if data.venue_id is not None:
         venue = get_or_404(selectors.venue_list(request.auth), data.venue_id, _("Venue not found"))
-    meeting = _call(
-        services.meeting_create,
+    meeting = services.meeting_create(
         actor=request.auth,
         title=data.title,
         place=_scope(data.place),
@@ -391,8 +368,7 @@ def participants_invite(request, meeting_id: int, data: InviteIn):
         people = resolve(request.auth, data.invitees, list(services.INVITEE_KINDS))
     except PickError as error:
         raise ApiError(400, "bad_participant", str(error)) from None
-    invited = _call(
-        services.meeting_invite_many,
+    invited = services.meeting_invite_many(
         actor=request.auth,
         meeting=meeting,
         people=people,
@@ -411,7 +387,7 @@ def attendance(request, meeting_id: int, data: AttendanceIn):
     present = data.present
     if data.everyone:
         present = list(meeting.participants.values_list("pk", flat=True))
-    _call(services.meeting_attendance, actor=request.auth, meeting=meeting, present=present)
+    services.meeting_attendance(actor=request.auth, meeting=meeting, present=present)
     return list(meeting.participants.all())
 
 
@@ -420,8 +396,7 @@ def attendance(request, meeting_id: int, data: AttendanceIn):
 )
 def items_create(request, meeting_id: int, data: ItemIn):
     meeting = _meeting(request, meeting_id)
-    item = _call(
-        services.agenda_propose,
+    item = services.agenda_propose(
         actor=request.auth,
         meeting=meeting,
         title=data.title,
@@ -447,8 +422,7 @@ def votes_create(request, data: VoteIn):
     participant = Participant.objects.filter(pk=data.participant_id).first()
     if participant is None:
         raise ApiError(404, "not_found", _("Participant not found"))
-    vote = _call(
-        services.vote_cast,
+    vote = services.vote_cast(
         actor=request.auth,
         item=item,
         participant=participant,
@@ -478,8 +452,7 @@ def decisions_create(request, data: DecisionIn):
     actions = [
         ActionSpec(title=a.title, due_on=a.due_on, **_owner(request, a.owner)) for a in data.actions
     ]
-    decision = _call(
-        services.decision_record,
+    decision = services.decision_record(
         actor=request.auth,
         item=item,
         method=data.method,
@@ -502,4 +475,4 @@ def actions_list(request, paging: Query[PageIn], place: str | None = None):
 )
 def actions_done(request, action_id: int, data: DoneIn):
     action = get_or_404(selectors.action_list(request.auth), action_id, _("Action item not found"))
-    return _call(services.action_item_complete, actor=request.auth, action=action, note=data.note)
+    return services.action_item_complete(actor=request.auth, action=action, note=data.note)

@@ -12,15 +12,9 @@ one's own invitation). A participant may cast their own vote; staff may record a
 """
 
 from gongzhi.accounts.models import UserRole
-from gongzhi.accounts.scope import directory_reach, registry_reach, restrict
+from gongzhi.accounts.scope import directory_reach, profile_of, registry_reach, restrict
 
 MANAGER_ROLES = {UserRole.COMMUNITY_STAFF, UserRole.SUBDISTRICT_OFFICIAL}
-
-
-def _profile(user):
-    if not getattr(user, "is_authenticated", False):
-        return None
-    return getattr(user, "profile", None) if hasattr(user, "profile") else None
 
 
 def visible(user, qs):
@@ -31,7 +25,7 @@ def visible(user, qs):
 def is_manager(user) -> bool:
     if getattr(user, "is_superuser", False):
         return True
-    profile = _profile(user)
+    profile = profile_of(user)
     return profile is not None and profile.role in MANAGER_ROLES
 
 
@@ -55,12 +49,12 @@ def can_see(user, obj) -> bool:
 
 
 def can_propose(user, meeting) -> bool:
-    return (is_manager(user) or _profile(user) is not None) and can_see(user, meeting)
+    return (is_manager(user) or profile_of(user) is not None) and can_see(user, meeting)
 
 
 def is_participant_self(user, participant) -> bool:
     """``participant`` is the user: their partner, their resident record, or their account."""
-    profile = _profile(user)
+    profile = profile_of(user)
     if participant.user_id is not None and participant.user_id == getattr(user, "pk", None):
         return True
     if profile is None:

@@ -16,8 +16,11 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from gongzhi.core.services import ServiceError, locked, now_or
 from gongzhi.matters.models import Matter
 from gongzhi.matters.models import Status as MatterStatus
+from gongzhi.matters.place import resolve_place
+from gongzhi.matters.services import matter_complete, matter_start
 from gongzhi.meetings import recurrence, rules
 from gongzhi.meetings.models import (
     ActionItem,
@@ -56,21 +59,26 @@ GENERATE_WEEKS = 8
 INVITEE_KINDS = ("partner", "user", "resident", "organisation", "team_members", "building_partners")
 
 
-class MeetingError(Exception):
-    """A refused write. ``code`` is stable for API clients; ``message`` is translated."""
+class MeetingError(ServiceError):
+    """A refused write (``core.services.ServiceError``): 403 ``forbidden``, 409 the state
+    conflicts below, 400 the rest."""
 
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
+    statuses = {
+        code: 409
+        for code in (
+            "meeting_closed",
+            "not_in_session",
+            "venue_taken",
+            "already_voted",
+            "item_decided",
+            "already_corrected",
+            "already_invited",
+        )
+    }
 
 
 def _forbidden() -> MeetingError:
     return MeetingError("forbidden", _("You may not do this with this meeting."))
-
-
-def _now(now: dt.datetime | None) -> dt.datetime:
-    return now or timezone.now()
 
 
 def _link(meeting: Meeting) -> str:
@@ -88,16 +96,17 @@ class Scope:
 
     @classmethod
     def of(cls, place) -> "Scope":
-        """The scope of a community, compound or building."""
-        if isinstance(place, Building):
-            return cls(place.compound.community, place.compound, place)
-        if isinstance(place, Compound):
-            return cls(place.community, place)
-        if isinstance(place, Community):
-            return cls(place)
-        raise MeetingError(
-            "bad_scope", _("A meeting is held for a community, compound or building.")
+        """The scope of a community, compound or building (``matters.place.resolve_place``,
+        the one resolver of place columns)."""
+        level = {Building: "building", Compound: "compound", Community: "community"}.get(
+            type(place)
         )
+        if level is None:
+            raise MeetingError(
+                "bad_scope", _("A meeting is held for a community, compound or building.")
+            )
+        columns = resolve_place(**{level: place})
+        return cls(columns["community"], columns["compound"], columns["building"])
 
     @property
     def place(self):
@@ -207,7 +216,7 @@ def series_create(
     now=None,
 ) -> Series:
     """A new series, with its meetings for the next ``weeks_ahead`` weeks generated."""
-    now = _now(now)
+    now = now_or(now)
     scope = Scope.of(place or venue.compound or venue.community)
     if not rules.can_manage_scope(actor, scope.place):
         raise _forbidden()
@@ -262,7 +271,7 @@ def meetings_generate(*, series: Series, weeks: int = GENERATE_WEEKS, now=None) 
     """Create the series' meetings from today to ``weeks`` weeks ahead. Idempotent: a rule date
     that already has a meeting (unique on series + rule date) is left alone, and so is one whose
     venue is taken (reported as a conflict)."""
-    now = _now(now)
+    now = now_or(now)
     result = Generated([], [])
     if not series.active or series.rule == Rule.AD_HOC:
         return result
@@ -326,7 +335,7 @@ def meeting_create(
     now=None,
 ) -> Meeting:
     """An ad hoc meeting (series meetings come from ``meetings_generate``)."""
-    now = _now(now)
+    now = now_or(now)
     scope = Scope.of(place)
     if not rules.can_manage_scope(actor, scope.place):
         raise _forbidden()
@@ -363,12 +372,8 @@ def meeting_create(
     return meeting
 
 
-def _locked(meeting: Meeting) -> Meeting:
-    return Meeting.objects.select_for_update().get(pk=meeting.pk)
-
-
 def _manage(actor, meeting: Meeting) -> Meeting:
-    meeting = _locked(meeting)
+    meeting = locked(meeting)
     if not rules.can_manage(actor, meeting):
         raise _forbidden()
     return meeting
@@ -417,7 +422,7 @@ def meeting_open(*, actor, meeting: Meeting, now=None) -> Meeting:
     meeting = _manage(actor, meeting)
     if meeting.status != MeetingStatus.PLANNED:
         raise MeetingError("bad_state", _("Only a planned meeting can be opened."))
-    meeting.status, meeting.opened_at = MeetingStatus.IN_SESSION, _now(now)
+    meeting.status, meeting.opened_at = MeetingStatus.IN_SESSION, now_or(now)
     if meeting.recorder_id is None:
         meeting.recorder = actor
     meeting.save(update_fields=["status", "opened_at", "recorder"])
@@ -444,7 +449,7 @@ def meeting_close(*, actor, meeting: Meeting, now=None) -> Meeting:
     deferred; those from matters are proposed again to the next meeting of their scope."""
     meeting = _manage(actor, meeting)
     _in_session(meeting)
-    now = _now(now)
+    now = now_or(now)
     meeting.status, meeting.closed_at = MeetingStatus.CLOSED, now
     meeting.save(update_fields=["status", "closed_at"])
     for item in meeting.items.exclude(status=ItemStatus.DECIDED):
@@ -625,7 +630,7 @@ def _users_of(participants: list[Participant]) -> list:
 
 @transaction.atomic
 def participant_reply(*, actor, participant: Participant, reply: str) -> Participant:
-    meeting = _locked(participant.meeting)
+    meeting = locked(participant.meeting)
     if not (rules.is_participant_self(actor, participant) or rules.can_manage(actor, meeting)):
         raise _forbidden()
     _not_closed(meeting)
@@ -686,7 +691,7 @@ def _contains_q(matter: Matter) -> Q:
 def next_meeting_for(matter: Matter, *, now=None) -> Meeting | None:
     """The next planned meeting of the right scope: a meeting of the matter's building if one
     is planned, else of its compound, else of its community (earliest first at each level)."""
-    upcoming = Meeting.objects.upcoming(_now(now)).filter(_contains_q(matter))
+    upcoming = Meeting.objects.upcoming(now_or(now)).filter(_contains_q(matter))
     levels = []
     if matter.building_id:
         levels.append(Q(building_id=matter.building_id))
@@ -766,7 +771,7 @@ def agenda_propose(
 ) -> AgendaItem:
     """An item raised by staff (on the agenda at once) or by a resident or partner (a proposal
     staff accept)."""
-    meeting = _locked(meeting)
+    meeting = locked(meeting)
     if not rules.can_propose(actor, meeting):
         raise _forbidden()
     _not_closed(meeting)
@@ -893,7 +898,7 @@ def majority_reached(majority: str, *, yes: int, no: int, abstain: int) -> bool:
 def vote_cast(*, actor, item: AgendaItem, participant: Participant, choice: str, now=None) -> Vote:
     if item.meeting_id is None:
         raise MeetingError("not_scheduled", _("The item is not on a meeting's agenda yet."))
-    meeting = _locked(item.meeting)
+    meeting = locked(item.meeting)
     if not (rules.can_manage(actor, meeting) or rules.is_participant_self(actor, participant)):
         raise _forbidden()
     _in_session(meeting)
@@ -922,7 +927,7 @@ def vote_cast(*, actor, item: AgendaItem, participant: Participant, choice: str,
                 participant=participant,
                 choice=choice,
                 recorded_by=actor,
-                at=_now(now),
+                at=now_or(now),
             )
     except IntegrityError:
         raise MeetingError(
@@ -963,15 +968,6 @@ def _create_action(decision: Decision, spec: ActionSpec) -> ActionItem:
     )
 
 
-def _matter_service(service, **kwargs):
-    from gongzhi.matters.services import MatterError
-
-    try:
-        return service(**kwargs)
-    except MatterError as exc:
-        raise MeetingError(f"matter_{exc.code}", exc.message) from exc
-
-
 @transaction.atomic
 def decision_record(
     *,
@@ -984,11 +980,9 @@ def decision_record(
 ) -> Decision:
     """Decide an item by vote (counted from the recorded votes) or by consensus, with its action
     items. An adopted decision with action items on a matter's item starts the matter."""
-    from gongzhi.matters.services import matter_start
-
     item, meeting = _item_for_manager(actor, item)
     _in_session(meeting)
-    now = _now(now)
+    now = now_or(now)
     if item.status != ItemStatus.SCHEDULED:
         raise MeetingError("item_decided", _("This item is decided or not on the agenda."))
     text = text.strip()
@@ -1052,8 +1046,7 @@ def decision_record(
     if actions and item.matter_id:
         matter = Matter.objects.get(pk=item.matter_id)
         if matter.status == MatterStatus.DELIBERATING:
-            _matter_service(
-                matter_start,
+            matter_start(
                 actor=actor,
                 matter=matter,
                 note=_("Decided in %(meeting)s: %(text)s")
@@ -1088,7 +1081,7 @@ def decision_correct(*, actor, decision: Decision, text: str, reason: str, now=N
         corrects=decision,
         correction_reason=reason[:1000],
         decided_by=actor,
-        decided_at=_now(now),
+        decided_at=now_or(now),
     )
 
 
@@ -1106,8 +1099,6 @@ def action_item_add(*, actor, decision: Decision, spec: ActionSpec) -> ActionIte
 def action_item_complete(*, actor, action: ActionItem, note: str = "", now=None) -> ActionItem:
     """Mark an action item done. When the last action item of a matter's decisions is done,
     the matter is completed (and ``matter_complete`` tells its reporters)."""
-    from gongzhi.matters.services import matter_complete
-
     action = (
         ActionItem.objects.select_for_update().select_related("decision__item").get(pk=action.pk)
     )
@@ -1115,7 +1106,7 @@ def action_item_complete(*, actor, action: ActionItem, note: str = "", now=None)
     _manage(actor, item.meeting)
     if action.status == ActionStatus.DONE:
         raise MeetingError("already_done", _("This action item is already done."))
-    now = _now(now)
+    now = now_or(now)
     action.status, action.done_at, action.done_by = ActionStatus.DONE, now, actor
     action.done_note = note[:1000]
     action.save(update_fields=["status", "done_at", "done_by", "done_note"])
@@ -1125,8 +1116,7 @@ def action_item_complete(*, actor, action: ActionItem, note: str = "", now=None)
             decision__item__matter=matter, status=ActionStatus.OPEN
         ).exists()
         if not open_left and matter.status == MatterStatus.IN_PROGRESS:
-            _matter_service(
-                matter_complete,
+            matter_complete(
                 actor=actor,
                 matter=matter,
                 note=_("All action items of the meeting's decision are done."),

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from gongzhi.core.services import ServiceError
 from gongzhi.meetings import ics, minutes, rules, selectors, services
 from gongzhi.meetings.models import (
     ActionItem,
@@ -192,7 +193,7 @@ def series_list_view(request: HttpRequest) -> HttpResponse:
                     % {"n": series.meetings.count()},
                 )
             return redirect("meetings:series")
-        except MeetingError as error:
+        except ServiceError as error:
             messages.error(request, error.message)
             status = 400
     context = {
@@ -250,7 +251,7 @@ def meeting_new(request: HttpRequest) -> HttpResponse:
                 majority=post.get("majority") or Majority.SIMPLE,
             )
             return redirect("meetings:detail", meeting.pk)
-        except MeetingError as error:
+        except ServiceError as error:
             messages.error(request, error.message)
     context = {
         "scopes": _scope_choices(request.user),
@@ -547,7 +548,7 @@ def meeting_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     try:
         with transaction.atomic():
             messages.success(request, handler(request, meeting))
-    except MeetingError as error:
+    except ServiceError as error:
         messages.error(request, error.message)
     return redirect(reverse("meetings:detail", args=[meeting.pk]) + "#" + action)
 
