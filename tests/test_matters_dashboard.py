@@ -220,7 +220,7 @@ def test_query_count_is_pinned_and_does_not_grow_with_matters(client, world, mix
     assert len(few) == len(many) == DASHBOARD_QUERIES
 
 
-# session, user, profile; the rates (3); 4 breakdowns; 4 place options; the trend (2); the
-# rates per compound (1 grouped query) and the compounds (1), however many compounds; the
-# satisfaction sources (1 grouped query).
-DASHBOARD_QUERIES = 20  # includes the nav's unread-notifications badge
+# session, user, profile; the rates (3); 4 breakdowns; 4 place options; the trend (1: submitted
+# per month and how many of them are closed); the rates per compound (1 grouped query) and the
+# compounds (1), however many compounds; the satisfaction sources (1 grouped query).
+DASHBOARD_QUERIES = 19  # includes the nav's unread-notifications badge

@@ -24,12 +24,13 @@ A section is a dict: ``key``, ``title``, ``headers``, ``rows`` (lists of cells),
 """
 
 import datetime as dt
-from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import Sum
 from django.db.models.functions import TruncMonth
+from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -39,9 +40,9 @@ from gongzhi.core.listing import BadFilter
 from gongzhi.core.overview import SECTIONS, overview
 from gongzhi.core.places import Place
 from gongzhi.insights.index import DIMENSIONS, INDICATORS
-from gongzhi.insights.index import Period as IndexPeriod
 from gongzhi.insights.index_store import stored_index
-from gongzhi.insights.models import MatterDay
+from gongzhi.insights.models import FiguresSnapshot, MatterDay, RollupState
+from gongzhi.insights.periods import Period, year_to_date
 from gongzhi.matters import selectors as matter_selectors
 from gongzhi.matters.models import Category, Channel, Tier
 from gongzhi.matters.rates import rates_from_counts
@@ -69,22 +70,6 @@ COUNT_FIELDS = [
     for field in MatterDay._meta.fields
     if field.get_internal_type() in ("PositiveIntegerField", "FloatField")
 ]
-
-
-@dataclass(frozen=True)
-class Period:
-    """Days ``since`` to ``until``, both included."""
-
-    since: dt.date
-    until: dt.date
-
-    def index_period(self) -> IndexPeriod:
-        return IndexPeriod(self.since, self.until)
-
-
-def year_to_date(today: dt.date) -> Period:
-    """The dashboard's default period, and the one whose figures the rollup stores."""
-    return Period(today.replace(month=1, day=1), today)
 
 
 def dashboard_place(user, place: Place | None) -> Place | None:
@@ -352,12 +337,39 @@ def _month_end(month: dt.date) -> dt.date:
     return nxt - dt.timedelta(days=1)
 
 
-def matter_sections(place: Place | None, period: Period, links: Links) -> list[dict]:
+def matter_data(place: Place | None, period: Period) -> dict:
+    """The numbers behind the matter sections, from ``MatterDay``: the same in every language
+    (the snapshot step computes them once and renders them per language)."""
     rows = narrow(MatterDay.objects.all(), place)
     in_period = rows.filter(day__gte=period.since, day__lte=period.until)
     totals = {
         k: v or 0 for k, v in in_period.aggregate(**{f: Sum(f) for f in COUNT_FIELDS}).items()
     }
+    by = {
+        field: dict(in_period.order_by().values_list(field).annotate(n=Sum("submitted")))
+        for field in ("category", "tier", "channel")
+    }
+    # Trend: the twelve months up to the end of the period.
+    months = _months(period.until)
+    per_month = {
+        (month.date() if isinstance(month, dt.datetime) else month): (s or 0, c or 0)
+        for month, s, c in rows.filter(day__gte=months[0], day__lte=period.until)
+        .annotate(month=TruncMonth("day"))
+        .order_by()
+        .values_list("month")
+        .annotate(s=Sum("submitted"), c=Sum("closed"))
+    }
+    return {
+        "totals": totals,
+        "by": by,
+        "trend": [[m, *per_month.get(m, (0, 0))] for m in months],
+        "heatmap": _heatmap_data(in_period, place),
+        "proactive": _proactive_data(in_period),
+    }
+
+
+def matter_sections(data: dict, place: Place | None, links: Links) -> list[dict]:
+    totals = data["totals"]
     rates = rates_from_counts(totals)
     sections = [
         _section(
@@ -410,7 +422,7 @@ def matter_sections(place: Place | None, period: Period, links: Links) -> list[d
         ("tier", Tier, _("Matters by tier"), "pie"),
         ("channel", Channel, _("Matters by channel"), "pie"),
     ):
-        counts = dict(in_period.order_by().values_list(field).annotate(n=Sum("submitted")))
+        counts = data["by"][field]
         sections.append(
             _simple(
                 field,
@@ -422,17 +434,8 @@ def matter_sections(place: Place | None, period: Period, links: Links) -> list[d
                 kind,
             )
         )
-    # Trend: the twelve months up to the end of the period.
-    months = _months(period.until)
-    per_month = {
-        (month.date() if isinstance(month, dt.datetime) else month): (s or 0, c or 0)
-        for month, s, c in rows.filter(day__gte=months[0], day__lte=period.until)
-        .annotate(month=TruncMonth("day"))
-        .order_by()
-        .values_list("month")
-        .annotate(s=Sum("submitted"), c=Sum("closed"))
-    }
-    trend_rows = [[m.strftime("%Y-%m"), *per_month.get(m, (0, 0))] for m in months]
+    trend_rows = [[m.strftime("%Y-%m"), s, c] for m, s, c in data["trend"]]
+    months = [m for m, _s, _c in data["trend"]]
     sections.append(
         _section(
             "trend",
@@ -471,14 +474,14 @@ def matter_sections(place: Place | None, period: Period, links: Links) -> list[d
             "bar",
         )
     )
-    sections.append(_heatmap(in_period, place, links))
-    sections.append(_proactive(in_period, links))
+    sections.append(_heatmap(data["heatmap"], links))
+    sections.append(_proactive(data["proactive"], links))
     return sections
 
 
-def _heatmap(in_period, place: Place | None, links: Links) -> dict:
-    """Category × place: compounds inside a community or larger place, buildings inside a
-    compound, building or grid."""
+def _heatmap_data(in_period, place: Place | None) -> dict:
+    """Category × place counts: compounds inside a community or larger place, buildings
+    inside a compound, building or grid."""
     by_building = place is not None and place.level in ("compound", "building", "grid")
     field, model, level = (
         ("building", Building, "building") if by_building else ("compound", Compound, "compound")
@@ -498,11 +501,19 @@ def _heatmap(in_period, place: Place | None, links: Links) -> dict:
                 "pk", "name", "compound__name"
             )
         }
+    return {
+        "level": level,
+        "places": [(pk, names.get(pk, str(pk))) for pk in ids],
+        "cells": {(pk, cat): n for pk, cat, n in cells},
+    }
+
+
+def _heatmap(data: dict, links: Links) -> dict:
+    level, grid = data["level"], data["cells"]
     categories = [value for value, _label in Category.choices]
-    grid = {(pk, cat): n for pk, cat, n in cells}
     rows, row_links = [], []
-    for pk in ids:
-        rows.append([names.get(pk, str(pk)), *[grid.get((pk, cat), 0) for cat in categories]])
+    for pk, name in data["places"]:
+        rows.append([name, *[grid.get((pk, cat), 0) for cat in categories]])
         row_links.append(links.matters(place=f"{level}:{pk}"))
     labels = [str(label) for _value, label in Category.choices]
     return _section(
@@ -518,14 +529,14 @@ def _heatmap(in_period, place: Place | None, links: Links) -> dict:
             "values": [row[1:] for row in rows],
             "cell_links": [
                 [links.matters(place=f"{level}:{pk}", category=cat) for cat in categories]
-                for pk in ids
+                for pk, _name in data["places"]
             ],
         },
     )
 
 
-def _proactive(in_period, links: Links) -> dict:
-    cells = list(
+def _proactive_data(in_period) -> list[tuple]:
+    return list(
         in_period.filter(building__isnull=False)
         .order_by()
         .values_list("building", "building__compound__name", "building__name", "category")
@@ -533,6 +544,9 @@ def _proactive(in_period, links: Links) -> dict:
         .filter(n__gte=PROACTIVE_MIN)
         .order_by("-n", "building")[:PROACTIVE_LIMIT]
     )
+
+
+def _proactive(cells: list[tuple], links: Links) -> dict:
     labels = dict(Category.choices)
     return _section(
         "proactive",
@@ -567,8 +581,11 @@ def _overdue(user, place: Place | None, period: Period) -> dict:
 # ---------------------------------------------------------------- the index
 
 
-def index_section(place: Place | None, period: Period) -> dict:
-    result = stored_index(place, period.index_period())
+def index_section(place: Place | None, period: Period, result: dict | None = None) -> dict:
+    """The index section; ``result`` is ``stored_index`` of the place and period (read now
+    when not given)."""
+    if result is None:
+        result = stored_index(place, period.index_period())
     rows = [[_("Score"), "" if result["score"] is None else result["score"], "", ""]]
     for key, label in DIMENSIONS.items():
         rows.append([str(label), "" if result[key] is None else result[key], "", ""])
@@ -603,21 +620,68 @@ def index_section(place: Place | None, period: Period) -> dict:
     ) | {"score": result["score"], "dimensions": {key: result[key] for key in DIMENSIONS}}
 
 
+def figure_data(place: Place | None, period: Period) -> dict:
+    """The numbers of ``shared_figures``: every query it needs, nothing translated, so the
+    snapshot step reads them once and renders them in each language."""
+    return {
+        "overview": overview_for(place),
+        "index": stored_index(place, period.index_period()),
+        "matters": matter_data(place, period),
+    }
+
+
+def render_figures(data: dict, place: Place | None, period: Period) -> dict:
+    """``shared_figures`` from ``figure_data``, in the active language."""
+    links = Links(place, period)
+    return {
+        "place_name": place_name(place),
+        "overview": data["overview"],
+        "sections": [
+            *paper_sections(data["overview"], links),
+            index_section(place, period, data["index"]),
+            *matter_sections(data["matters"], place, links),
+        ],
+    }
+
+
 def shared_figures(place: Place | None, period: Period) -> dict:
     """What every viewer of ``place`` and ``period`` sees alike (all but the overdue list):
     ``{"place_name", "overview", "sections"}`` — plain data, stored as is by
     ``snapshot.roll_figures``."""
-    links = Links(place, period)
-    data = overview_for(place)
-    return {
-        "place_name": place_name(place),
-        "overview": data,
-        "sections": [
-            *paper_sections(data, links),
-            index_section(place, period),
-            *matter_sections(place, period, links),
-        ],
-    }
+    return render_figures(figure_data(place, period), place, period)
+
+
+# ---------------------------------------------------------------- stored figures
+
+
+def snapshot_scope(place: Place | None) -> str:
+    """How ``FiguresSnapshot.scope`` names a place ("" for all data)."""
+    return "" if place is None else str(place)
+
+
+def stored_figures(place: Place | None, period: Period) -> dict | None:
+    """``{"data", "as_of"}`` of the figures ``snapshot.roll_figures`` stored for ``place`` and
+    ``period`` in the active language when the latest rollup run wrote them, else None
+    (compute them)."""
+    if place is not None and place.level != "subdistrict":
+        return None
+    if period != year_to_date(timezone.localdate()):
+        return None
+    ran_at = RollupState.objects.filter(name="matters").values_list("ran_at", flat=True).first()
+    if ran_at is None:
+        return None
+    row = (
+        FiguresSnapshot.objects.filter(
+            scope=snapshot_scope(place),
+            since=period.since,
+            until=period.until,
+            language=translation.get_language() or settings.LANGUAGE_CODE,
+            version=ran_at,
+        )
+        .only("data", "version")
+        .first()
+    )
+    return None if row is None else {"data": row.data, "as_of": row.version}
 
 
 def figures(user, place: Place | None, period: Period) -> dict:
@@ -628,8 +692,6 @@ def figures(user, place: Place | None, period: Period) -> dict:
     snapshot the latest ``gongzhi rollup`` stored (``as_of`` is then that run's time; at
     district scale computing it takes seconds); otherwise it is computed now (``as_of`` None).
     The overdue list is always read now, inside the user's reach."""
-    from gongzhi.insights.snapshot import stored_figures
-
     stored = stored_figures(place, period)
     shared = stored["data"] if stored else shared_figures(place, period)
     return {

@@ -4,15 +4,20 @@ At district scale a subdistrict's dashboard adds up millions of rows (at N = 100
 2 M ``MatterDay`` rows, 2 M residents, 2 M matters for the overview — about 15 s), far above
 the 1 s a page may take. So ``roll_figures``, the last step of ``gongzhi rollup``, computes
 ``dashboard.shared_figures`` (everything but the per-user overdue list) of all data and of
-every subdistrict for the dashboard's default period, the year to date, once per interface
-language (the sections carry translated titles), and stores it in ``FiguresSnapshot``.
+every subdistrict for the dashboard's default period, the year to date, and stores it in
+``FiguresSnapshot`` once per interface language (the sections carry translated titles). The
+numbers are read once per scope (``dashboard.figure_data``) and only the rendering
+(``dashboard.render_figures``) is repeated per language.
 
-``stored_figures`` hands a row to the dashboard, the ``.xlsx`` export and the annual report
-only while it was written by the latest rollup run (its ``version`` equals the matters state's
-``ran_at``) for the language in use; then the page says "as of" that run. Any other scope or
-period, or no usable row, is computed on the page as before. Figures from the registry (e.g.
-households) are therefore as of the last rollup for these scopes — minutes old when the rollup
-runs every few minutes, as documented in docs/insight.md.
+``dashboard.stored_figures`` hands a row to the dashboard, the ``.xlsx`` export and the annual
+report only while it was written by the latest rollup run (its ``version`` equals the matters
+state's ``ran_at``) for the language in use; then the page says "as of" that run. Any other
+scope or period, or no usable row, is computed on the page as before. Figures from the registry
+(e.g. households) are therefore as of the last rollup for these scopes — minutes old when the
+rollup runs every few minutes, as documented in docs/insight.md.
+
+This module imports the dashboard's functions; the dashboard does not import it back (the
+period lives in ``periods``).
 """
 
 import datetime as dt
@@ -24,7 +29,9 @@ from django.db import transaction
 from django.utils import timezone, translation
 
 from gongzhi.core.places import Place
-from gongzhi.insights.models import FiguresSnapshot, RollupState
+from gongzhi.insights.dashboard import figure_data, render_figures, snapshot_scope
+from gongzhi.insights.models import FiguresSnapshot
+from gongzhi.insights.periods import year_to_date
 from gongzhi.places.models import Subdistrict
 
 
@@ -35,14 +42,6 @@ def snapshot_scopes() -> list[Place | None]:
     ]
 
 
-def _scope(place: Place | None) -> str:
-    return "" if place is None else str(place)
-
-
-def _language() -> str:
-    return translation.get_language() or settings.LANGUAGE_CODE
-
-
 def _plain(data: dict) -> dict:
     """The figures as they come back from the JSON column (lazy strings and dates as text)."""
     return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
@@ -51,18 +50,16 @@ def _plain(data: dict) -> dict:
 def roll_figures(*, now: dt.datetime, since: dt.date | None = None, full: bool = False) -> dict:
     """A ``gongzhi rollup`` step (the last): store the year-to-date figures of all data and of
     each subdistrict, in every language, stamped with this run's time."""
-    from gongzhi.insights.dashboard import shared_figures, year_to_date
-
-    today = timezone.localdate(now)
-    period = year_to_date(today)
+    period = year_to_date(timezone.localdate(now))
     written = 0
     with transaction.atomic():
         for place in snapshot_scopes():
+            numbers = figure_data(place, period)
             for code, _name in settings.LANGUAGES:
                 with translation.override(code):
-                    data = _plain(shared_figures(place, period))
+                    data = _plain(render_figures(numbers, place, period))
                 FiguresSnapshot.objects.update_or_create(
-                    scope=_scope(place),
+                    scope=snapshot_scope(place),
                     since=period.since,
                     until=period.until,
                     language=code,
@@ -71,29 +68,3 @@ def roll_figures(*, now: dt.datetime, since: dt.date | None = None, full: bool =
                 written += 1
         FiguresSnapshot.objects.exclude(until=period.until).delete()
     return {"figures_snapshots": written}
-
-
-def stored_figures(place: Place | None, period) -> dict | None:
-    """``{"data", "as_of"}`` of the stored figures for ``place`` and ``period`` in the active
-    language when the latest rollup run wrote them, else None (compute them)."""
-    if place is not None and place.level != "subdistrict":
-        return None
-    from gongzhi.insights.dashboard import year_to_date
-
-    if period != year_to_date(timezone.localdate()):
-        return None
-    ran_at = RollupState.objects.filter(name="matters").values_list("ran_at", flat=True).first()
-    if ran_at is None:
-        return None
-    row = (
-        FiguresSnapshot.objects.filter(
-            scope=_scope(place),
-            since=period.since,
-            until=period.until,
-            language=_language(),
-            version=ran_at,
-        )
-        .only("data", "version")
-        .first()
-    )
-    return None if row is None else {"data": row.data, "as_of": row.version}

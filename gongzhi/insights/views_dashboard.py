@@ -24,7 +24,8 @@ from gongzhi.core.listing import (
     require_export,
 )
 from gongzhi.insights import report
-from gongzhi.insights.dashboard import Period, dashboard_place, figures, year_to_date
+from gongzhi.insights.dashboard import dashboard_place, figures
+from gongzhi.insights.periods import Period, year_to_date
 from gongzhi.matters.views_dashboard import PERIODS, period_param
 
 DOCX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

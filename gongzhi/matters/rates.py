@@ -14,13 +14,16 @@ found and are configurable through ``settings.GONGZHI_RATES``):
 * **composite** = Σ weight × rate (default 0.1 response, 0.5 resolution, 0.4 satisfaction).
 
 Rates are fractions 0–1 rounded to 4 places, or None when the denominator is 0. Times are
-medians in hours.
+medians in hours: PostgreSQL computes them (``percentile_cont``, without sending a row),
+elsewhere the durations are read and ``statistics.median`` takes the middle — the same
+number (the mean of the two middle values for an even count) on both.
 """
 
 import statistics
 
 from django.conf import settings
-from django.db.models import Count, F, Q, QuerySet
+from django.db import connections
+from django.db.models import Aggregate, Count, F, FloatField, Func, Q, QuerySet
 from django.utils import timezone
 
 from gongzhi.matters.models import Satisfaction, Status
@@ -40,8 +43,33 @@ def _ratio(numerator: float, denominator: int) -> float | None:
     return round(numerator / denominator, 4) if denominator else None
 
 
-def _median_hours(pairs) -> float | None:
-    hours = [(end - start).total_seconds() / 3600 for start, end in pairs if start and end]
+class _Median(Aggregate):
+    """PostgreSQL's exact median: ``percentile_cont(0.5)`` interpolates between the two middle
+    values, as ``statistics.median`` does."""
+
+    function = "PERCENTILE_CONT"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+
+def _epoch_seconds(start: str, end: str) -> Func:
+    return Func(
+        F(end),
+        F(start),
+        template="EXTRACT(EPOCH FROM (%(expressions)s))",
+        arg_joiner=" - ",
+        output_field=FloatField(),
+    )
+
+
+def median_hours(matters: QuerySet, start: str, end: str) -> float | None:
+    """The median hours from ``start`` to ``end`` over ``matters`` where both are set,
+    rounded to 0.1; None when there is none."""
+    having = matters.filter(**{f"{start}__isnull": False, f"{end}__isnull": False})
+    if connections[matters.db].vendor == "postgresql":
+        seconds = having.order_by().aggregate(m=_Median(_epoch_seconds(start, end)))["m"]
+        return None if seconds is None else round(seconds / 3600, 1)
+    hours = [(b - a).total_seconds() / 3600 for a, b in having.values_list(start, end)]
     return round(statistics.median(hours), 1) if hours else None
 
 
@@ -108,8 +136,6 @@ def three_rates(matters: QuerySet, *, now=None) -> dict:
     return {
         **rates_from_counts(counts),
         "counts": counts,
-        "median_hours_to_acknowledge": _median_hours(
-            valid.values_list("created_at", "acknowledged_at")
-        ),
-        "median_hours_to_close": _median_hours(valid.values_list("created_at", "closed_at")),
+        "median_hours_to_acknowledge": median_hours(valid, "created_at", "acknowledged_at"),
+        "median_hours_to_close": median_hours(valid, "created_at", "closed_at"),
     }
