@@ -17,14 +17,7 @@ from gongzhi.core.places import PlacePaths
 from gongzhi.matters.models import Matter
 from gongzhi.partners.models import Organisation, Partner, Team
 from gongzhi.people.models import Resident
-from gongzhi.places.models import Building, Community, Compound
-
-SCOPED_PLACE = PlacePaths(
-    subdistrict="community__subdistrict",
-    community="community",
-    compound="compound",
-    building="building",
-)
+from gongzhi.places.models import Community, Compound, PlacedModel
 
 
 class PublicHoliday(models.Model):
@@ -93,47 +86,6 @@ class Majority(models.TextChoices):
     TWO_THIRDS = "two_thirds", _("two-thirds majority")
 
 
-class ScopedModel(models.Model):
-    """A community, optionally narrowed to a compound, optionally to one of its buildings."""
-
-    community = models.ForeignKey(
-        Community, on_delete=models.PROTECT, related_name="+", verbose_name=_("community")
-    )
-    compound = models.ForeignKey(
-        Compound,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("compound"),
-    )
-    building = models.ForeignKey(
-        Building,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("building"),
-    )
-
-    PLACE = SCOPED_PLACE
-
-    class Meta:
-        abstract = True
-
-    @property
-    def scope(self):
-        return self.building or self.compound or self.community
-
-    @property
-    def scope_label(self) -> str:
-        if self.building_id:
-            return f"{self.compound.name} {self.building.name}"
-        if self.compound_id:
-            return self.compound.name
-        return self.community.name
-
-
 def _scope_constraint(name: str) -> models.CheckConstraint:
     return models.CheckConstraint(
         condition=models.Q(building__isnull=True) | models.Q(compound__isnull=False),
@@ -141,7 +93,7 @@ def _scope_constraint(name: str) -> models.CheckConstraint:
     )
 
 
-class Series(ScopedModel):
+class Series(PlacedModel):
     name = models.CharField(_("name"), max_length=60)
     venue = models.ForeignKey(
         Venue, on_delete=models.PROTECT, related_name="series", verbose_name=_("venue")
@@ -210,7 +162,7 @@ class MeetingQuerySet(models.QuerySet):
         return self.filter(status=MeetingStatus.PLANNED, starts_at__gte=now)
 
 
-class Meeting(ScopedModel):
+class Meeting(PlacedModel):
     title = models.CharField(_("title"), max_length=80)
     series = models.ForeignKey(
         Series,
@@ -393,7 +345,7 @@ class ItemStatus(models.TextChoices):
     DEFERRED = "deferred", _("deferred")
 
 
-class AgendaItem(ScopedModel):
+class AgendaItem(PlacedModel):
     """One item on an agenda, or (``meeting`` empty) waiting in the queue of proposals."""
 
     meeting = models.ForeignKey(

@@ -224,6 +224,11 @@ class PlacedModel(models.Model):
         abstract = True
 
     @property
+    def scope(self):
+        """The most specific place of the record: its building, compound or community."""
+        return self.building or self.compound or self.community
+
+    @property
     def scope_label(self) -> str:
         if self.building_id:
             return f"{self.compound.name} {self.building.name}"
