@@ -26,6 +26,11 @@ def at(day: dt.date, hour: int = 10) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time(hour)))
 
 
+def whole(indicator, place, *args):
+    """An indicator (``index.<key>_by``) for the whole of ``place``, as ``index_for`` asks."""
+    return indicator(place, index.WHOLE, *args)[None]
+
+
 @pytest.fixture
 def a(world):
     return Place("community", world.a.pk)
@@ -33,20 +38,28 @@ def a(world):
 
 def test_neighbour_buildings_counts_buildings_with_an_active_neighbour_partner(world, a):
     # Community A has three buildings; only 渔家苑 1栋 has a neighbour partner.
-    assert index.neighbour_buildings(a) == {"value": 0.3333, "numerator": 1, "denominator": 3}
+    assert whole(index.neighbour_buildings_by, a) == {
+        "value": 0.3333,
+        "numerator": 1,
+        "denominator": 3,
+    }
     world.p_neighbour.status = "left"
     world.p_neighbour.save()
-    assert index.neighbour_buildings(a)["numerator"] == 0
+    assert whole(index.neighbour_buildings_by, a)["numerator"] == 0
 
 
 def test_connected_teams_need_a_shared_matter_in_the_period(world, a):
-    assert index.connected_teams(a, PERIOD) == {"value": 0.0, "numerator": 0, "denominator": 1}
+    assert whole(index.connected_teams_by, a, PERIOD) == {
+        "value": 0.0,
+        "numerator": 0,
+        "denominator": 1,
+    }
     matter = make_matter(building=world.y1, created_at=at(dt.date(2026, 3, 1)))
     MatterOwner.objects.create(matter=matter, team=world.team_a, assigned_at=at(TODAY))
-    assert index.connected_teams(a, PERIOD)["numerator"] == 0  # alone on it
+    assert whole(index.connected_teams_by, a, PERIOD)["numerator"] == 0  # alone on it
     MatterOwner.objects.create(matter=matter, organisation=world.org_a, assigned_at=at(TODAY))
-    assert index.connected_teams(a, PERIOD)["value"] == 1.0
-    assert index.connected_teams(a, Period(dt.date(2026, 4, 1), TODAY))["value"] == 0.0
+    assert whole(index.connected_teams_by, a, PERIOD)["value"] == 1.0
+    assert whole(index.connected_teams_by, a, Period(dt.date(2026, 4, 1), TODAY))["value"] == 0.0
 
 
 def _project(world, title, completed_on, **fields):
@@ -70,8 +83,12 @@ def test_participation_counts_households_by_any_way_of_taking_part(world, a):
     Rating.objects.create(project=project, resident=world.res_j1, score=5, at=at(TODAY))
     rollup(now=at(TODAY))
     # 王建国's household reported, 周芳's rated; 孙立 reported last year. A has 4 households.
-    assert index.participation(a, PERIOD) == {"value": 0.5, "numerator": 2, "denominator": 4}
-    assert index.participation(Place("compound", world.jinxiu.pk), PERIOD)["value"] == 1.0
+    assert whole(index.participation_by, a, PERIOD) == {
+        "value": 0.5,
+        "numerator": 2,
+        "denominator": 4,
+    }
+    assert whole(index.participation_by, Place("compound", world.jinxiu.pk), PERIOD)["value"] == 1.0
 
 
 def _served(world, day, *, partner=None, resident=None):
@@ -98,7 +115,7 @@ def test_volunteer_retention_follows_last_half_years_volunteers(world, a):
     _served(world, dt.date(2025, 11, 1), resident=world.res_y1b)
     _served(world, dt.date(2026, 3, 1), partner=world.p_neighbour)
     _served(world, dt.date(2026, 3, 1), resident=world.res_j1)  # new, not in the cohort
-    assert index.volunteer_retention(a, PERIOD) == {
+    assert whole(index.volunteer_retention_by, a, PERIOD) == {
         "value": 0.5,
         "numerator": 1,
         "denominator": 2,
@@ -137,7 +154,7 @@ def test_actions_on_time_count_done_by_the_deadline_day(world, a):
             done_at=done,
         )
     ActionItem.objects.create(decision=decision, title="未到期", team=world.team_a, due_on=TODAY)
-    assert index.actions_on_time(a, PERIOD, TODAY) == {
+    assert whole(index.actions_on_time_by, a, PERIOD, TODAY) == {
         "value": 0.3333,
         "numerator": 1,
         "denominator": 3,
@@ -150,7 +167,11 @@ def test_meeting_feedback_counts_decided_matters_closed_and_rated(world, a):
     open_matter = make_matter(building=world.y2, created_at=at(dt.date(2026, 5, 1)))
     _decision(world, rated)
     _decision(world, open_matter)
-    assert index.meeting_feedback(a, PERIOD) == {"value": 0.5, "numerator": 1, "denominator": 2}
+    assert whole(index.meeting_feedback_by, a, PERIOD) == {
+        "value": 0.5,
+        "numerator": 1,
+        "denominator": 2,
+    }
 
 
 def test_mediation_held_counts_follow_up_visits(world, a):
@@ -166,7 +187,11 @@ def test_mediation_held_counts_follow_up_visits(world, a):
             held=held,
         )
     FollowUp.objects.create(case=case, after_days=60, due_on=dt.date(2026, 4, 1))
-    assert index.mediation_held(a, PERIOD) == {"value": 0.5, "numerator": 1, "denominator": 2}
+    assert whole(index.mediation_held_by, a, PERIOD) == {
+        "value": 0.5,
+        "numerator": 1,
+        "denominator": 2,
+    }
 
 
 def test_projects_evaluated_counts_completed_projects_with_ratings(world, a):
@@ -174,7 +199,7 @@ def test_projects_evaluated_counts_completed_projects_with_ratings(world, a):
     _project(world, "垃圾站", dt.date(2026, 4, 1))
     _project(world, "去年的", dt.date(2025, 4, 1))
     Rating.objects.create(project=rated, resident=world.res_a, score=4, at=at(TODAY))
-    assert index.projects_evaluated(a, PERIOD) == {
+    assert whole(index.projects_evaluated_by, a, PERIOD) == {
         "value": 0.5,
         "numerator": 1,
         "denominator": 2,

@@ -329,10 +329,6 @@ def _covered_share(counts: dict) -> dict:
     return share(counts["covered"], counts["total"])
 
 
-def neighbour_buildings(place: Place | None) -> dict:
-    return neighbour_buildings_by(place, WHOLE)[None]
-
-
 def connected_team_ids(place: Place | None, period: Period) -> set[int]:
     """Teams (in ``place``) that owned a matter submitted in the period together with another
     actor, or carried out an action item of a meeting decision of the period together with
@@ -379,10 +375,6 @@ def connected_teams_by(place: Place | None, levels: Levels, period: Period) -> B
     return _shares(teams, connected_share, [])
 
 
-def connected_teams(place: Place | None, period: Period) -> dict:
-    return connected_teams_by(place, WHOLE, period)[None]
-
-
 # Matters, from the rollups --------------------------------------------------------------------
 
 ROLLUP_SUMS = (
@@ -418,10 +410,6 @@ def rollup_sums_by(
         **{name: Sum(name, default=0) for name in ROLLUP_SUMS},
     )
     return {scope: {name: row[name] or 0 for name in ROLLUP_SUMS} for scope, row in sums.items()}
-
-
-def rollup_sums(place: Place | None, period: Period) -> dict[str, int]:
-    return rollup_sums_by(place, WHOLE, period).get(None, dict.fromkeys(ROLLUP_SUMS, 0))
 
 
 def matter_indicators(sums: dict[str, int]) -> dict[str, dict]:
@@ -502,12 +490,6 @@ def participating_households_by(
     return ids
 
 
-def participating_households(place: Place | None, period: Period) -> set[int]:
-    """Households in ``place`` that reported a matter, served as volunteers, voted (on a
-    project, in an election or in a meeting) or rated a project in the period."""
-    return {pk for (pk,) in participating_households_by(place, WHOLE, period).get(None, ())}
-
-
 def participation_by(place: Place | None, levels: Levels, period: Period) -> ByScope:
     households = tally(Household.objects.all(), Household.PLACE, place, levels, total=Count("pk"))
     ids = participating_households_by(place, levels, period)
@@ -521,10 +503,6 @@ def participation_by(place: Place | None, levels: Levels, period: Period) -> ByS
 def _participation_share(counts: tuple[int, int]) -> dict:
     taking_part, households = counts
     return share(taking_part, households)
-
-
-def participation(place: Place | None, period: Period) -> dict:
-    return participation_by(place, WHOLE, period)[None]
 
 
 def _volunteer(resident_id, partner_id, partner_resident_id):
@@ -571,10 +549,6 @@ def volunteer_retention_by(place: Place | None, levels: Levels, period: Period) 
     return _shares(rows, retained, [])
 
 
-def volunteer_retention(place: Place | None, period: Period) -> dict:
-    return volunteer_retention_by(place, WHOLE, period)[None]
-
-
 # Action -------------------------------------------------------------------------------------
 
 
@@ -604,10 +578,6 @@ def _on_time_share(items: list[tuple]) -> dict:
         for status, done_at, due_on in items
     )
     return share(on_time, len(items))
-
-
-def actions_on_time(place: Place | None, period: Period, today: dt.date) -> dict:
-    return actions_on_time_by(place, WHOLE, period, today)[None]
 
 
 def meeting_feedback_by(place: Place | None, levels: Levels, period: Period) -> ByScope:
@@ -641,10 +611,6 @@ def _feedback_share(matters: list[tuple]) -> dict:
     return share(len(rated), len(decided))
 
 
-def meeting_feedback(place: Place | None, period: Period) -> dict:
-    return meeting_feedback_by(place, WHOLE, period)[None]
-
-
 def mediation_held_by(place: Place | None, levels: Levels, period: Period) -> ByScope:
     start, end = _bounds(period)
     counts = tally(
@@ -662,10 +628,6 @@ def _held_share(counts: dict) -> dict:
     return share(counts["held"] or 0, counts["done"] or 0)
 
 
-def mediation_held(place: Place | None, period: Period) -> dict:
-    return mediation_held_by(place, WHOLE, period)[None]
-
-
 def projects_evaluated_by(place: Place | None, levels: Levels, period: Period) -> ByScope:
     counts = tally(
         Project.objects.filter(completed_on__gte=period.since, completed_on__lte=period.until),
@@ -680,10 +642,6 @@ def projects_evaluated_by(place: Place | None, levels: Levels, period: Period) -
 
 def _evaluated_share(counts: dict) -> dict:
     return share(counts["rated"], counts["completed"])
-
-
-def projects_evaluated(place: Place | None, period: Period) -> dict:
-    return projects_evaluated_by(place, WHOLE, period)[None]
 
 
 # The index ----------------------------------------------------------------------------------
