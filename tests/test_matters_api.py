@@ -181,7 +181,9 @@ def test_resident_submits_for_themselves_at_their_household(client, world):
         client,
         world.users.resident_a,
         URL,
-        submission(world, place=f"household:{world.h_y1.pk}", reporter_id=None),
+        submission(
+            world, place=f"household:{world.h_y1.pk}", reporter_id=None, channel="online_web"
+        ),
     )
     assert response.status_code == 201, response.content
     matter = Matter.objects.get()

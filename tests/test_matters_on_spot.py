@@ -184,11 +184,14 @@ def test_partners_and_residents_are_not_offered_on_the_spot_handling(client, wor
 
 
 def submitted(world, *, tier="small", building=None):
+    """A matter of resident_a's, with its tier: entered by staff, since a resident may not set
+    the tier (issue 12, defect 6)."""
     return s.matter_submit(
-        actor=world.users.resident_a,
+        actor=world.users.staff_a,
         text="楼道灯坏了，晚上看不见",
         channel="online_web",
         place=s.resolve_place(building=building or world.y1),
+        reporter=world.res_a,
         tier=tier,
         category="facilities",
     )

@@ -21,14 +21,23 @@ from tests.factories_matters import make_matter
 URL = "/api/v1/matters"
 
 
-def submit(world, *, actor=None, **place):
+def submit(world, *, actor=None, resident=False, **place):
+    """Staff (or ``actor``) enter a small facilities matter; ``resident``: a resident reports
+    it themselves, online and leaving the classification to the classifier (issue 12, 6)."""
+    classified = (
+        {"channel": "online_web"}
+        if resident
+        else {
+            "channel": "grid_visit",
+            "tier": "small",
+            "category": "facilities",
+        }
+    )
     return s.matter_submit(
         actor=actor or world.users.staff_a,
         text="锦绣园门口路灯不亮",
-        channel="grid_visit",
         place=s.resolve_place(**(place or {"compound": world.jinxiu})),
-        tier="small",
-        category="facilities",
+        **classified,
     )
 
 
@@ -147,7 +156,7 @@ def test_a_residents_report_notifies_the_communitys_staff_after_commit(
     world, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        submit(world, actor=world.users.resident_a, building=world.j1)
+        submit(world, actor=world.users.resident_a, resident=True, building=world.j1)
     inbox = Notification.objects.filter(kind="matter_new")
     assert [n.user for n in inbox] == [world.users.staff_a]
     assert inbox.get().link == f"/matters/{Matter.objects.get().pk}/"

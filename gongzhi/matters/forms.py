@@ -8,6 +8,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from gongzhi.core.identity import normalize_phone
+from gongzhi.core.text import clean_text
 from gongzhi.matters.models import (
     MAX_TEXT_LENGTH,
     Category,
@@ -22,6 +23,14 @@ from gongzhi.matters.models import (
 from gongzhi.matters.services import PHOTO_MAX_BYTES, validate_photo
 
 PHOTO_ACCEPT = "image/jpeg,image/png,image/webp"
+
+
+class TextField(forms.CharField):
+    """Free text as people type it, with control characters dropped at the door
+    (``core.text.clean_text``; tabs and line breaks stay)."""
+
+    def to_python(self, value):
+        return clean_text(super().to_python(value))
 
 
 class PhotoSizeLimit(FileUploadHandler):
@@ -76,7 +85,7 @@ def photo_field():
 
 
 def text_field():
-    return forms.CharField(
+    return TextField(
         label=_("What is the matter?"),
         max_length=MAX_TEXT_LENGTH,
         widget=forms.Textarea(attrs={"rows": 5}),
@@ -98,7 +107,7 @@ class IntakeForm(PhotoMixin, forms.Form):
     building = forms.ModelChoiceField(label=_("Building"), queryset=None, required=False)
     household = forms.ModelChoiceField(label=_("Household"), queryset=None, required=False)
     reporter = forms.ModelChoiceField(label=_("Reporter"), queryset=None, required=False)
-    reporter_name = forms.CharField(label=_("Name (if anonymous)"), max_length=40, required=False)
+    reporter_name = TextField(label=_("Name (if anonymous)"), max_length=40, required=False)
     reporter_contact = forms.CharField(
         label=_("Contact phone (optional)"), max_length=20, required=False
     )
@@ -110,7 +119,7 @@ class IntakeForm(PhotoMixin, forms.Form):
         required=False,
         help_text=_("A small matter you have dealt with yourself: it is recorded as done."),
     )
-    resolution_note = forms.CharField(
+    resolution_note = TextField(
         label=_("What was done"),
         max_length=1000,
         required=False,
@@ -194,11 +203,11 @@ class AssignForm(forms.Form):
     working_mode = forms.ChoiceField(
         label=_("Working mode"), choices=[("", "—"), *WorkingMode.choices], required=False
     )
-    note = forms.CharField(label=_("Note"), max_length=500, required=False)
+    note = TextField(label=_("Note"), max_length=500, required=False)
 
 
 class NoteForm(forms.Form):
-    note = forms.CharField(label=_("Note"), max_length=500, required=False)
+    note = TextField(label=_("Note"), max_length=500, required=False)
 
 
 class MergeForm(forms.Form):
@@ -206,16 +215,16 @@ class MergeForm(forms.Form):
 
 
 class ReferForm(forms.Form):
-    to = forms.CharField(label=_("Referred to"), max_length=120)
-    reason = forms.CharField(label=_("Reason"), max_length=500)
+    to = TextField(label=_("Referred to"), max_length=120)
+    reason = TextField(label=_("Reason"), max_length=500)
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), max_length=500)
+    reason = TextField(label=_("Reason"), max_length=500)
 
 
 class WithdrawForm(forms.Form):
-    reason = forms.CharField(label=_("Reason (optional)"), max_length=500, required=False)
+    reason = TextField(label=_("Reason (optional)"), max_length=500, required=False)
 
 
 class FeedbackForm(forms.Form):
@@ -224,7 +233,7 @@ class FeedbackForm(forms.Form):
         choices=Satisfaction.choices,
         widget=forms.RadioSelect,
     )
-    comment = forms.CharField(
+    comment = TextField(
         label=_("Comment (optional)"),
         max_length=1000,
         required=False,

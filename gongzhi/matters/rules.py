@@ -3,7 +3,9 @@
 Seeing: staff and officials see the matters of their reach (community / subdistrict), grid
 workers the matters of their grid's buildings, partners the matters they (or their teams) own,
 residents the matters they reported (including merged duplicates they joined). Anyone who is an
-active owner of a matter in person (a user owner) also sees it.
+active owner of a matter in person (a user owner) also sees it, and grid workers, staff and
+partners see the matters they entered themselves (``submit_area_refusal`` keeps those inside
+their area).
 
 Acting: see the table in docs/matters.md. Residents never act on someone else's matter.
 """
@@ -15,7 +17,10 @@ from django.db.models import Q
 from gongzhi.accounts.models import UserRole
 from gongzhi.accounts.scope import profile_of, registry_reach
 from gongzhi.core.places import place_q
-from gongzhi.matters.models import SOURCES, Matter, MatterOwner, Tier
+from gongzhi.matters.models import SOURCES, Channel, Matter, MatterOwner, Priority, Tier
+
+#: The channels a resident reports through themselves.
+RESIDENT_CHANNELS = (Channel.ONLINE_WEB, Channel.ONLINE_WECHAT, Channel.ONLINE_PHONE)
 
 
 def role(user) -> str | None:
@@ -34,14 +39,19 @@ def visible_q(user) -> Q | None:
         return Q(pk__in=[])
     if profile.role == UserRole.RESIDENT:
         return Q(reporters__resident_id=profile.resident_id)
+    # Whoever entered a matter may follow it (``submit_area_refusal`` keeps that inside their
+    # area); a partner or a grid worker would otherwise not see a public-area report of theirs.
+    entered = Q(entered_by_id=user.pk)
     if profile.role == UserRole.PARTNER:
-        return Q(owners__partner_id=profile.partner_id, owners__active=True) | Q(
-            owners__team__memberships__partner_id=profile.partner_id, owners__active=True
+        return (
+            Q(owners__partner_id=profile.partner_id, owners__active=True)
+            | Q(owners__team__memberships__partner_id=profile.partner_id, owners__active=True)
+            | entered
         )
     if profile.role in (UserRole.GRID_WORKER, UserRole.COMMUNITY_STAFF):
         # A subquery, not a join: a join through owners would repeat a matter per owner.
         owned = MatterOwner.objects.filter(user_id=user.pk, active=True).values("matter_id")
-        return place_q(registry_reach(user).place, Matter.PLACE) | Q(pk__in=owned)
+        return place_q(registry_reach(user).place, Matter.PLACE) | Q(pk__in=owned) | entered
     return place_q(registry_reach(user).place, Matter.PLACE)
 
 
@@ -89,6 +99,61 @@ def is_reporter(user, matter: Matter) -> bool:
 
 def can_submit(user) -> bool:
     return role(user) is not None
+
+
+def submit_area_refusal(user, place: dict) -> str | None:
+    """Why the user may not submit a matter at ``place`` (``resolve_place``'s columns), or
+    None. Checked before anything is written, after the community check.
+
+    A grid worker reports at the buildings and households of their grid and at the public areas
+    around it (a compound with a building of the grid, or the grid's community); a partner at
+    the place they are anchored at (their building, compound or community). Everyone else is
+    bounded by their community or subdistrict alone (``services._check_place_for``).
+    """
+    profile = profile_of(user)
+    who = role(user)
+    if who == UserRole.GRID_WORKER:
+        building = place["building"]
+        if building is not None:
+            return None if building.grid_id == profile.grid_id else "grid"
+        compound = place["compound"]
+        if compound is not None and not compound.buildings.filter(grid_id=profile.grid_id).exists():
+            return "grid"
+        return None
+    if who == UserRole.PARTNER:
+        partner = profile.partner
+        if partner is None:
+            return "partner"
+        if partner.building_id is not None:
+            return (
+                None if getattr(place["building"], "pk", None) == partner.building_id else "partner"
+            )
+        if partner.compound_id is not None:
+            return (
+                None if getattr(place["compound"], "pk", None) == partner.compound_id else "partner"
+            )
+        return None if place["community"].pk == partner.community_id else "partner"
+    return None
+
+
+def fields_not_allowed(user, *, channel: str, category, tier, priority: str) -> list[str]:
+    """The submit fields this user may not set, in the model's order (empty when all are fine).
+
+    Residents report for themselves: through an online channel, at normal priority, with the
+    category and tier left to the classifier and staff. Partners set channel and priority, not
+    the classification. Grid workers, staff, officials and submissions without an account (the
+    hotline, Open311, scan-to-report) set all four.
+    """
+    who = role(user)
+    refused = []
+    if who == UserRole.RESIDENT:
+        if channel not in RESIDENT_CHANNELS:
+            refused.append("channel")
+        if priority != Priority.NORMAL:
+            refused.append("priority")
+    if who in (UserRole.RESIDENT, UserRole.PARTNER):
+        refused += [name for name, value in (("category", category), ("tier", tier)) if value]
+    return refused
 
 
 def can_acknowledge(user, matter: Matter) -> bool:

@@ -36,6 +36,7 @@ from gongzhi.matters.models import (
     MatterOwner,
     MatterPhoto,
     MatterReporter,
+    Priority,
     Satisfaction,
     Status,
     SubmitKey,
@@ -203,6 +204,11 @@ def _matter_submit(
         _check_place_for(actor, place)
     if handled_on_spot:
         resolution_note = _check_on_spot(actor, place, resolution_note)
+    if actor is not None:
+        _check_submit_area(actor, place)
+        _check_fields(actor, channel=channel, category=category, tier=tier, priority=priority)
+    if priority not in Priority.values:
+        raise MatterError("invalid_priority", _("Choose normal or urgent priority."))
     if rules.role(actor) == UserRole.RESIDENT:
         reporter = actor.profile.resident
     suggestion = suggest(text)
@@ -341,6 +347,33 @@ def _can_ask_feedback(matter: Matter) -> bool:
     if matter.reporter is None and matter.reporter_contact:
         return True
     return reporter_users(matter).exists()
+
+
+def _check_submit_area(actor, place: dict) -> None:
+    """Refuse, before anything is written, a place the submitter could not follow the matter
+    at: a grid worker outside their grid, a partner away from their own place (403)."""
+    refusal = rules.submit_area_refusal(actor, place)
+    if refusal == "grid":
+        raise MatterError(
+            "not_in_scope",
+            _("You can report matters only in your own grid: at its buildings and households."),
+        )
+    if refusal == "partner":
+        raise MatterError(
+            "not_in_scope", _("You can report matters only at the place you serve as a partner.")
+        )
+
+
+def _check_fields(actor, **fields) -> None:
+    """Refuse the fields this role may not set (``rules.fields_not_allowed``), naming them."""
+    refused = rules.fields_not_allowed(actor, **fields)
+    if refused:
+        names = _(", ").join(str(Matter._meta.get_field(name).verbose_name) for name in refused)
+        raise MatterError(
+            "field_not_allowed",
+            _("You may not set these fields of a matter: %(fields)s. Leave them out.")
+            % {"fields": names},
+        )
 
 
 def _check_place_for(actor, place: dict) -> None:

@@ -52,6 +52,7 @@ from gongzhi.matters.models import (
     Channel,
     Matter,
     MatterOwner,
+    Priority,
     Status,
     Tier,
     owner_label,
@@ -214,6 +215,12 @@ def _intake_context(request: HttpRequest, form: IntakeForm) -> dict:
     }
 
 
+def _classification_sent(request: HttpRequest) -> dict:
+    """Category and tier as posted, though no form offers them: the service decides per role
+    who may set them (``rules.fields_not_allowed``), the same as for the API."""
+    return {name: request.POST.get(name) or None for name in ("category", "tier")}
+
+
 @login_required
 @_with_photo_limit
 def matter_new(request: HttpRequest) -> HttpResponse:
@@ -240,6 +247,7 @@ def matter_new(request: HttpRequest) -> HttpResponse:
                     reporter_name=data["reporter_name"],
                     reporter_contact=data["reporter_contact"],
                     priority=data["priority"],
+                    **_classification_sent(request),
                     handled_on_spot=data.get("handled_on_spot", False),
                     resolution_note=data.get("resolution_note", ""),
                 )
@@ -700,8 +708,10 @@ def matter_report(request: HttpRequest) -> HttpResponse:
                 matter = services.matter_submit(
                     actor=request.user,
                     text=data["text"],
-                    channel=Channel.ONLINE_WEB,
+                    channel=request.POST.get("channel") or Channel.ONLINE_WEB,
                     place=services.resolve_place(**places[data["where"]]),
+                    priority=request.POST.get("priority") or Priority.NORMAL,
+                    **_classification_sent(request),
                 )
                 if data["photo"]:
                     services.matter_add_photo(
