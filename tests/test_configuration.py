@@ -4,6 +4,7 @@ a rule change reaches the next routed matter."""
 import datetime as dt
 
 import pytest
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from gongzhi.configuration import services as config
@@ -89,6 +90,15 @@ def test_the_change_log_is_append_only(world):
     change.action = "delete"
     with pytest.raises(ValueError):
         change.save()
+    # The database refuses too, whatever bypasses save() (queryset update, delete, raw SQL).
+    with pytest.raises(DatabaseError), transaction.atomic():
+        ConfigChange.objects.filter(pk=change.pk).update(action="delete")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        ConfigChange.objects.filter(pk=change.pk).delete()
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE configuration_configchange SET object_id = 0")
+    change.refresh_from_db()
+    assert (change.action, change.object_id) == ("create", rule.pk)
 
 
 def test_a_rule_changed_by_staff_routes_the_next_matter(world):

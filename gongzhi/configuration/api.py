@@ -24,8 +24,16 @@ from ninja.files import UploadedFile
 
 from gongzhi.configuration import rules, selectors, services
 from gongzhi.configuration.models import JoinStatus, TeamJoinRequest
-from gongzhi.configuration.services import ConfigError
-from gongzhi.core.apischema import ApiError, ErrorOut, Page, PageIn, Ref, get_or_404, paginate
+from gongzhi.core.apischema import (
+    REFUSED,
+    ApiError,
+    ErrorOut,
+    Page,
+    PageIn,
+    Ref,
+    get_or_404,
+    paginate,
+)
 from gongzhi.partners.api import MemberOut, TeamOut
 from gongzhi.partners.api import router as directory_router
 from gongzhi.partners.models import Team, TeamMembership
@@ -33,15 +41,6 @@ from gongzhi.partners.selectors import team_list
 from gongzhi.places.models import Community
 
 router = Router(tags=["settings"])
-
-REFUSED = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
-
-
-def _call(service: Callable, **kwargs):
-    try:
-        return service(**kwargs)
-    except ConfigError as exc:
-        raise ApiError(exc.status, exc.code, exc.message) from None
 
 
 def _viewer(request) -> None:
@@ -141,8 +140,7 @@ def _register(ep: Endpoint) -> None:
             community = None
         else:
             community = _community(request, data.community_id)
-        obj = _call(
-            services.setting_create,
+        obj = services.setting_create(
             setting=ep.setting,
             actor=request.auth,
             community=community,
@@ -151,8 +149,7 @@ def _register(ep: Endpoint) -> None:
         return 201, ep.answer(request, obj)
 
     def update(request, data, **path):
-        obj = _call(
-            services.setting_update,
+        obj = services.setting_update(
             setting=ep.setting,
             actor=request.auth,
             obj=ep.get(request, path[ep.id_name]),
@@ -162,7 +159,7 @@ def _register(ep: Endpoint) -> None:
 
     def delete(request, **path):
         obj = ep.get(request, path[ep.id_name])
-        _call(services.setting_delete, setting=ep.setting, actor=request.auth, obj=obj)
+        services.setting_delete(setting=ep.setting, actor=request.auth, obj=obj)
         return 204, None
 
     if "list" in ep.operations:
@@ -504,8 +501,7 @@ for endpoint in ENDPOINTS:
 def items_photo(request, item_id: int, photo: File[UploadedFile]):
     item = _one(request, selectors.shop_items(request.auth), item_id)
     attach = services.photo_attachment(photo)
-    return _call(
-        services.setting_update,
+    return services.setting_update(
         setting=services.SHOP_ITEM,
         actor=request.auth,
         obj=item,
@@ -564,9 +560,7 @@ def team_members(request, team_id: int):
 )
 def team_member_add(request, team_id: int, data: MemberIn):
     team = _visible_team(request, team_id)
-    membership = _call(
-        services.team_member_add, actor=request.auth, team=team, partner_id=data.partner_id
-    )
+    membership = services.team_member_add(actor=request.auth, team=team, partner_id=data.partner_id)
     partner = membership.partner
     return 201, {
         "id": partner.id,
@@ -581,7 +575,7 @@ def team_member_add(request, team_id: int, data: MemberIn):
 )
 def team_member_remove(request, team_id: int, partner_id: int):
     team = _visible_team(request, team_id)
-    _call(services.team_member_remove, actor=request.auth, team=team, partner_id=partner_id)
+    services.team_member_remove(actor=request.auth, team=team, partner_id=partner_id)
     return 204, None
 
 
@@ -603,9 +597,7 @@ def team_join_requests(request, team_id: int, status: JoinStatus | None = None):
 )
 def team_join_request_create(request, team_id: int, data: JoinIn):
     team = _team(request, team_id)
-    return 201, _call(
-        services.team_join_request_create, actor=request.auth, team=team, note=data.note
-    )
+    return 201, services.team_join_request_create(actor=request.auth, team=team, note=data.note)
 
 
 def _join_request(request, team_id: int, request_id: int) -> TeamJoinRequest:
@@ -620,7 +612,7 @@ def _join_request(request, team_id: int, request_id: int) -> TeamJoinRequest:
 )
 def team_join_request_accept(request, team_id: int, request_id: int):
     join = _join_request(request, team_id, request_id)
-    return _call(services.team_join_request_accept, actor=request.auth, request=join)
+    return services.team_join_request_accept(actor=request.auth, request=join)
 
 
 @directory_router.post(
@@ -628,4 +620,4 @@ def team_join_request_accept(request, team_id: int, request_id: int):
 )
 def team_join_request_decline(request, team_id: int, request_id: int):
     join = _join_request(request, team_id, request_id)
-    return _call(services.team_join_request_decline, actor=request.auth, request=join)
+    return services.team_join_request_decline(actor=request.auth, request=join)

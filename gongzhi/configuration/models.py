@@ -38,7 +38,8 @@ class Action(models.TextChoices):
 class ConfigChange(models.Model):
     """One change to a community's settings: who, when, which object, before and after.
 
-    Append-only: rows are only ever inserted (a mistake is corrected by another change).
+    Append-only: rows are only ever inserted (a mistake is corrected by another change); the
+    database refuses UPDATE and DELETE (``core.appendonly.AppendOnly``, migration 0002).
     ``community`` is empty for national settings (public holidays).
     """
 

@@ -8,20 +8,14 @@
 """
 
 from gongzhi.accounts.models import UserRole
-from gongzhi.accounts.scope import NOWHERE, Reach, directory_reach, restrict
-
-
-def _profile(user):
-    if not getattr(user, "is_authenticated", False):
-        return None
-    return getattr(user, "profile", None) if hasattr(user, "profile") else None
+from gongzhi.accounts.scope import NOWHERE, Reach, directory_reach, profile_of, restrict
 
 
 def can_view(user) -> bool:
     """The settings pages and lists: staff, officials and superusers."""
     if getattr(user, "is_superuser", False):
         return True
-    profile = _profile(user)
+    profile = profile_of(user)
     return profile is not None and profile.role in {
         UserRole.COMMUNITY_STAFF,
         UserRole.SUBDISTRICT_OFFICIAL,
@@ -40,7 +34,7 @@ def visible(user, qs):
 
 def own_community_id(user) -> int | None:
     """The community a staff member configures; None for everyone else."""
-    profile = _profile(user)
+    profile = profile_of(user)
     if profile is None or profile.role != UserRole.COMMUNITY_STAFF:
         return None
     return profile.community_id_resolved
@@ -57,10 +51,10 @@ def can_edit_holidays(user) -> bool:
     """Public holidays are national: officials and superusers keep the calendar."""
     if getattr(user, "is_superuser", False):
         return True
-    profile = _profile(user)
+    profile = profile_of(user)
     return profile is not None and profile.role == UserRole.SUBDISTRICT_OFFICIAL
 
 
 def can_ask_to_join(user) -> bool:
-    profile = _profile(user)
+    profile = profile_of(user)
     return profile is not None and profile.role == UserRole.PARTNER and bool(profile.partner_id)

@@ -46,6 +46,7 @@ from gongzhi.configuration.models import (
     JoinStatus,
     TeamJoinRequest,
 )
+from gongzhi.core.services import ServiceError
 from gongzhi.matters.models import Category, DeadlinePolicy, ResponsibilityRule, Tier, WorkingMode
 from gongzhi.matters.routing import default_rules
 from gongzhi.meetings import services as meeting_services
@@ -69,14 +70,9 @@ PHOTO_MAX_BYTES = 2 * 1024 * 1024
 PHOTO_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 
 
-class ConfigError(Exception):
-    """A refused change. ``code`` is stable for API clients; ``message`` is translated."""
-
-    def __init__(self, code: str, message: str, status: int = 400):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
+class ConfigError(ServiceError):
+    """A refused change (``core.services.ServiceError``): 403 ``forbidden``, other statuses
+    given where raised, 400 the rest."""
 
 
 # ---- shared steps ----------------------------------------------------------------------------
@@ -790,7 +786,7 @@ def _venue_insert(**kwargs) -> Venue:
     try:
         return meeting_services.venue_create(**kwargs)
     except meeting_services.MeetingError as exc:
-        raise ConfigError(exc.code, exc.message) from None
+        raise ConfigError(exc.code, exc.message, 400) from None
 
 
 VENUE = Setting(
