@@ -12,6 +12,7 @@ from gongzhi.core.env import (
     env_int,
     env_json,
     env_list,
+    env_networks,
     env_secret,
     env_str,
     random_secret_key,
@@ -40,6 +41,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "ninja",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "gongzhi.core",
     "gongzhi.places",
     "gongzhi.people",
@@ -77,7 +81,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After the messages: an ended session says why on the login page.
+    "gongzhi.accounts.middleware.IdleSessionMiddleware",
+    "gongzhi.accounts.middleware.SecondFactorMiddleware",
+    "gongzhi.core.middleware.SecurityHeadersMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -152,9 +161,24 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "core:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
-# Failed logins allowed per username (and per address) within the window before refusing.
+# Login throttling (docs/security.md): failures within the window per username and address
+# block that pair only; failures of one username from everywhere make addresses the user never
+# logged in from wait (or pass the second factor); one address is blocked only far beyond that.
 GONGZHI_LOGIN_MAX_FAILURES = env_int("GONGZHI_LOGIN_MAX_FAILURES", 5)
+GONGZHI_LOGIN_USER_MAX_FAILURES = env_int("GONGZHI_LOGIN_USER_MAX_FAILURES", 20)
+GONGZHI_LOGIN_ADDRESS_MAX_FAILURES = env_int("GONGZHI_LOGIN_ADDRESS_MAX_FAILURES", 200)
 GONGZHI_LOGIN_WINDOW_SECONDS = env_int("GONGZHI_LOGIN_WINDOW_SECONDS", 900)
+# Proxies whose X-Forwarded-For is believed (IPs or CIDRs); everyone else is REMOTE_ADDR.
+GONGZHI_TRUSTED_PROXIES = env_networks("GONGZHI_TRUSTED_PROXIES")
+# Second factor (TOTP) for staff, officials and superusers; recovery codes per enrolment.
+GONGZHI_REQUIRE_2FA = env_bool("GONGZHI_REQUIRE_2FA", not DEBUG)
+GONGZHI_RECOVERY_CODES = 10
+OTP_TOTP_ISSUER = "共治 Gongzhi"
+# API tokens expire after this many days unless issued for another term.
+GONGZHI_TOKEN_DAYS = env_int("GONGZHI_TOKEN_DAYS", 90)
+# A session ends after this many idle minutes (residents: their own, longer, value).
+GONGZHI_SESSION_IDLE_MINUTES = env_int("GONGZHI_SESSION_IDLE_MINUTES", 30)
+GONGZHI_RESIDENT_SESSION_IDLE_MINUTES = env_int("GONGZHI_RESIDENT_SESSION_IDLE_MINUTES", 240)
 # Audit records are kept this many days (docs/audit.md); `gongzhi audit --purge` deletes older.
 GONGZHI_AUDIT_RETENTION_DAYS = env_int("GONGZHI_AUDIT_RETENTION_DAYS", 1095)
 # The address printed on QR posters and invitation letters (empty: the address of the request).
@@ -240,6 +264,20 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# HTTPS: HSTS for this many seconds (0: none) and redirecting plain HTTP, both off by default
+# (turn them on once the site answers on HTTPS). Behind a trusted proxy its X-Forwarded-Proto
+# tells whether the client came over HTTPS.
+SECURE_HSTS_SECONDS = env_int("GONGZHI_HSTS_SECONDS", 0)
+SECURE_SSL_REDIRECT = env_bool("GONGZHI_SSL_REDIRECT", False)
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if GONGZHI_TRUSTED_PROXIES else None
+)
+# Every script is a file of ours; styles may be inline (style="" attributes, ECharts, htmx).
+GONGZHI_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
 
 LOGGING = {
     "version": 1,

@@ -9,21 +9,13 @@ from ninja import Field, Router, Schema
 
 from gongzhi.accounts import services
 from gongzhi.accounts.models import CodePurpose
-from gongzhi.accounts.services import AccountError
+from gongzhi.core.addresses import client_address
 from gongzhi.core.apischema import ApiError, ErrorOut
 from gongzhi.places.models import Community
 
 router = Router(tags=["auth"])
 
 ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 429: ErrorOut}
-
-
-def client_address(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
-
-
-def _api_error(error: AccountError) -> ApiError:
-    return ApiError(error.status, error.code, error.message)
 
 
 class CodeIn(Schema):
@@ -44,12 +36,9 @@ class Accepted(Schema):
     summary="Send a six-digit code by SMS (valid 10 minutes)",
 )
 def sms_code(request, payload: CodeIn):
-    try:
-        services.phone_code_send(
-            phone=payload.phone, purpose=payload.purpose, address=client_address(request)
-        )
-    except AccountError as error:
-        raise _api_error(error) from None
+    services.phone_code_send(
+        phone=payload.phone, purpose=payload.purpose, address=client_address(request)
+    )
     return 202, {"detail": "queued"}
 
 
@@ -80,17 +69,14 @@ def sign_up(request, payload: SignUpIn):
         community = Community.objects.filter(pk=payload.community).first()
         if community is None:
             raise ApiError(400, "bad_community", _("Unknown community."))
-    try:
-        result = services.account_sign_up(
-            phone=payload.phone,
-            code=payload.code,
-            name=payload.name,
-            password=payload.password,
-            community=community,
-            letter_code=payload.letter_code,
-        )
-    except AccountError as error:
-        raise _api_error(error) from None
+    result = services.account_sign_up(
+        phone=payload.phone,
+        code=payload.code,
+        name=payload.name,
+        password=payload.password,
+        community=community,
+        letter_code=payload.letter_code,
+    )
     signup = result.signup
     return 201, {
         "id": result.user.pk,
@@ -117,12 +103,9 @@ class Done(Schema):
     summary="Set a new password with a reset code",
 )
 def password_reset(request, payload: ResetIn):
-    try:
-        services.password_reset_by_code(
-            phone=payload.phone, code=payload.code, password=payload.password
-        )
-    except AccountError as error:
-        raise _api_error(error) from None
+    services.password_reset_by_code(
+        phone=payload.phone, code=payload.code, password=payload.password
+    )
     return 200, {"detail": "password_set"}
 
 
@@ -136,10 +119,7 @@ class LetterIn(Schema):
     summary="Link my waiting account to the household of an invitation letter",
 )
 def letter(request, payload: LetterIn):
-    try:
-        signup = services.letter_redeem(user=request.auth, code=payload.code)
-    except AccountError as error:
-        raise _api_error(error) from None
+    signup = services.letter_redeem(user=request.auth, code=payload.code)
     return 200, {
         "id": request.auth.pk,
         "name": signup.name,

@@ -4,11 +4,13 @@ Roles decide what a user may *do*; the scope decides *where*. The scope is exact
 subdistrict, a community, a compound or a grid (a database constraint holds this).
 """
 
+import datetime as dt
 import hashlib
 import secrets
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gongzhi.core.fields import EncryptedTextField, exactly_one
@@ -107,16 +109,40 @@ class LoginFailure(models.Model):
         return f"{self.username} @ {self.at:%Y-%m-%d %H:%M}"
 
 
+class KnownAddress(models.Model):
+    """An address a user completed a login from. While their username is being guessed from
+    many addresses, the right password from one of these still gets in."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    address = models.GenericIPAddressField()
+    last_login_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("known address")
+        verbose_name_plural = _("known addresses")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "address"], name="known_address_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.address}"
+
+
 class ApiToken(models.Model):
-    """A bearer token for integrations. Only a SHA-256 digest of the token is stored."""
+    """A bearer token for integrations. Only a SHA-256 digest of the token is stored.
+
+    It works until ``expires_at`` or until its owner (or an admin) revokes it; ``last_used_at``
+    is updated at most once a minute."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
     )
     name = models.CharField(_("name"), max_length=60)
     digest = models.CharField(max_length=64, unique=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"))
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("API token")
@@ -130,9 +156,19 @@ class ApiToken(models.Model):
         return hashlib.sha256(raw.encode()).hexdigest()
 
     @classmethod
-    def issue(cls, *, user, name: str) -> tuple["ApiToken", str]:
+    def issue(cls, *, user, name: str, days: int | None = None) -> tuple["ApiToken", str]:
+        """A new token of ``user`` valid for ``days`` (default ``GONGZHI_TOKEN_DAYS``); the raw
+        value is returned once and never stored."""
         raw = "gz_" + secrets.token_urlsafe(32)
-        return cls.objects.create(user=user, name=name, digest=cls.hash(raw)), raw
+        days = settings.GONGZHI_TOKEN_DAYS if days is None else days
+        expires_at = timezone.now() + dt.timedelta(days=days)
+        token = cls.objects.create(
+            user=user, name=name, digest=cls.hash(raw), expires_at=expires_at
+        )
+        return token, raw
+
+    def is_live(self, now: dt.datetime) -> bool:
+        return self.revoked_at is None and self.expires_at > now
 
 
 class CodePurpose(models.TextChoices):
@@ -265,15 +301,21 @@ class AccountAction(models.TextChoices):
     PASSWORD_CHANGED = "password_changed", _("password changed")
     PASSWORD_RESET = "password_reset", _("password reset by SMS code")
     ACCESS_RESET = "access_reset", _("access reset by staff")
+    SECOND_FACTOR_ON = "2fa_enrolled", _("second factor set up")
+    SECOND_FACTOR_RESET = "2fa_reset", _("second factor reset")
+    RECOVERY_RENEWED = "recovery_renewed", _("new recovery codes")
+    TOKEN_CREATED = "token_created", _("API token created")
+    TOKEN_REVOKED = "token_revoked", _("API token revoked")
 
 
 class AccountEvent(models.Model):
     """Append-only history of an account: sign-up, linking, staff decisions, password resets,
-    letters printed — who did what to whom, and when."""
+    letters printed, second factor and tokens — who did what to whom, and when. The database
+    refuses updates and deletes (``AppendOnly``); deleting a user only clears the links."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
+        on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="account_events",

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods
 from gongzhi.accounts import services
 from gongzhi.accounts.models import CodePurpose
 from gongzhi.accounts.services import AccountError
+from gongzhi.core.addresses import client_address
 from gongzhi.matters import services as matters
 from gongzhi.matters.models import MAX_TEXT_LENGTH, Channel
 from gongzhi.matters.services import MatterError
@@ -64,7 +65,7 @@ def _report(request: HttpRequest, place, where: dict) -> HttpResponse:
                 services.phone_code_send(
                     phone=data["phone"],
                     purpose=CodePurpose.REPORT,
-                    address=request.META.get("REMOTE_ADDR") or None,
+                    address=client_address(request),
                 )
                 return render(
                     request,

@@ -1,7 +1,8 @@
-"""Writes to accounts: login throttling, API tokens, SMS codes, residents' own sign-up, the
+"""Writes to accounts: login and its throttle, API tokens, SMS codes, residents' own sign-up, the
 staff queue, invitation letters and passwords.
 
-Errors are ``AccountError`` with a stable ``code`` (used by the API) and a translated message.
+Errors are ``AccountError`` (a ``ServiceError``) with a stable ``code`` (used by the API) and a
+translated message.
 Phone numbers and codes never reach a log line: numbers are stored encrypted (and as a keyed
 digest to look them up), codes only as an HMAC.
 """
@@ -9,6 +10,7 @@ digest to look them up), codes only as an HMAC.
 import datetime as dt
 import hashlib
 import hmac
+import math
 import secrets
 from dataclasses import dataclass
 
@@ -16,17 +18,20 @@ from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model, password_validation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from gongzhi.accounts import rules
+from gongzhi.accounts.errors import AccountError
 from gongzhi.accounts.models import (
+    AccountAction,
     AccountEvent,
     ApiToken,
     CodePurpose,
     InvitationCode,
+    KnownAddress,
     LoginFailure,
     PhoneCode,
     Profile,
@@ -35,8 +40,11 @@ from gongzhi.accounts.models import (
     UserPhone,
     UserRole,
 )
+from gongzhi.accounts.secondfactor import has_second_factor
 from gongzhi.core import crypto
 from gongzhi.core.identity import _MOBILE_RE
+from gongzhi.core.services import locked, now_or
+from gongzhi.core.text import clean_text
 from gongzhi.notifications.outbox import enqueue
 from gongzhi.people.models import Resident
 from gongzhi.places.models import Building, Community, Household
@@ -52,50 +60,171 @@ CODE_LIMIT_ADDRESS_HOUR = 20
 MATCH_MAX_CANDIDATES = 200
 
 
-class AccountError(Exception):
-    """A refused write. ``code`` is stable for API clients; ``message`` is translated."""
-
-    def __init__(self, code: str, message: str, status: int = 400):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
+# ---- login ----------------------------------------------------------------------------------
 
 
-# ---- login and tokens -----------------------------------------------------------------------
-
-
-def login_is_throttled(*, username: str, address: str | None) -> bool:
-    since = timezone.now() - dt.timedelta(seconds=settings.GONGZHI_LOGIN_WINDOW_SECONDS)
-    recent = LoginFailure.objects.filter(at__gte=since)
-    limit = settings.GONGZHI_LOGIN_MAX_FAILURES
-    if recent.filter(username=username).count() >= limit:
-        return True
-    # An address may try a few more usernames than one username may be tried.
-    return bool(address) and recent.filter(address=address).count() >= limit * 4
-
-
-def login_attempt(*, request, username: str, password: str, address: str | None):
-    """Authenticate, recording failures; returns the user or None. Callers check throttling first.
-
-    ``username`` may also be the mobile number of an account (``PhoneBackend``)."""
-    user = authenticate(request, username=username, password=password)
-    if user is None:
-        LoginFailure.objects.create(username=username[:150], address=address)
-        return None
-    LoginFailure.objects.filter(username=username).delete()
+def _account_named(username: str):
+    """The user a login form's name means: a username, or the mobile number of an account."""
+    User = get_user_model()
+    user = User.objects.filter(username=username).first()
+    if user is None and _MOBILE_RE.match(username or ""):
+        owner = UserPhone.objects.select_related("user").filter(digest=crypto.digest(username))
+        owner = owner.first()
+        user = owner.user if owner is not None else None
     return user
 
 
+def _wait_minutes(failures, limit: int, now: dt.datetime) -> int:
+    """Minutes until fewer than ``limit`` of ``failures`` (a queryset) are inside the window."""
+    count = failures.count()
+    oldest = failures.order_by("-at").values_list("at", flat=True)[limit - 1 : limit]
+    window = dt.timedelta(seconds=settings.GONGZHI_LOGIN_WINDOW_SECONDS)
+    if count < limit or not oldest:
+        return 0
+    return max(1, math.ceil((oldest[0] + window - now).total_seconds() / 60))
+
+
+def login_throttle(*, username: str, address: str | None, now: dt.datetime | None = None):
+    """Refuse a login attempt before its password is checked, or return None.
+
+    * the same username from the same address failed ``GONGZHI_LOGIN_MAX_FAILURES`` times:
+      that pair waits (nobody else does);
+    * the username failed ``GONGZHI_LOGIN_USER_MAX_FAILURES`` times from anywhere: addresses the
+      user never completed a login from wait, unless the account has a second factor (which
+      the login asks for anyway); the right password from a known address still works;
+    * one address failed ``GONGZHI_LOGIN_ADDRESS_MAX_FAILURES`` times, whatever the usernames.
+
+    The answer never depends on the password, so it tells an attacker nothing about it."""
+    now = now_or(now)
+    window = dt.timedelta(seconds=settings.GONGZHI_LOGIN_WINDOW_SECONDS)
+    recent = LoginFailure.objects.filter(at__gte=now - window)
+    by_address = recent.filter(address=address)
+    pair = by_address.filter(username=username)
+    by_user = recent.filter(username=username)
+    counts = recent.aggregate(
+        by_address=Count("id", filter=Q(address=address)),
+        pair=Count("id", filter=Q(address=address, username=username)),
+        by_user=Count("id", filter=Q(username=username)),
+    )
+    message = _("Too many failed attempts. Please wait %(minutes)s minutes and try again.")
+    if address and counts["by_address"] >= settings.GONGZHI_LOGIN_ADDRESS_MAX_FAILURES:
+        limit = settings.GONGZHI_LOGIN_ADDRESS_MAX_FAILURES
+        minutes = _wait_minutes(by_address, limit, now)
+        return AccountError("login_throttled", message % {"minutes": minutes})
+    if counts["pair"] >= settings.GONGZHI_LOGIN_MAX_FAILURES:
+        minutes = _wait_minutes(pair, settings.GONGZHI_LOGIN_MAX_FAILURES, now)
+        return AccountError("login_throttled", message % {"minutes": minutes})
+    if counts["by_user"] >= settings.GONGZHI_LOGIN_USER_MAX_FAILURES:
+        user = _account_named(username)
+        known = (
+            user is not None
+            and address is not None
+            and KnownAddress.objects.filter(user=user, address=address).exists()
+        )
+        if user is None or not (known or has_second_factor(user)):
+            minutes = _wait_minutes(by_user, settings.GONGZHI_LOGIN_USER_MAX_FAILURES, now)
+            return AccountError(
+                "login_throttled",
+                _(
+                    "This account has had many failed logins from elsewhere. Log in from a "
+                    "device you used before, or wait %(minutes)s minutes and try again."
+                )
+                % {"minutes": minutes},
+            )
+    return None
+
+
+def login_attempt(*, request, username: str, password: str, address: str | None):
+    """The user whose password this is, or ``AccountError`` (throttled, or wrong: recorded).
+
+    ``username`` may also be the mobile number of an account (``PhoneBackend``). A user with a
+    second factor is not logged in yet: the caller asks for the code (``second_factor_login``)."""
+    refusal = login_throttle(username=username, address=address)
+    if refusal is not None:
+        raise refusal
+    user = authenticate(request, username=username, password=password)
+    if user is None:
+        LoginFailure.objects.create(username=username[:150], address=address)
+        raise AccountError("bad_login", _("Wrong username or password."))
+    return user
+
+
+def login_completed(*, user, username: str, address: str | None) -> None:
+    """A login went through (password and, where set up, the second factor): the pair's
+    failures are forgotten and the address becomes one the user is known at."""
+    LoginFailure.objects.filter(username=username[:150], address=address).delete()
+    if address:
+        KnownAddress.objects.update_or_create(
+            user=user, address=address, defaults={"last_login_at": timezone.now()}
+        )
+
+
+# ---- API tokens -----------------------------------------------------------------------------
+
+TOKEN_MAX_DAYS = 3650
+# A token's last use is written at most this often (not once per request).
+TOKEN_TOUCH = dt.timedelta(minutes=1)
+
+
 def token_user(raw: str):
-    """The active user owning this bearer token, or None."""
+    """The active user owning this bearer token; None for an unknown token; ``AccountError``
+    (401) for one that expired or was revoked."""
     if not raw:
         return None
     token = ApiToken.objects.select_related("user").filter(digest=ApiToken.hash(raw)).first()
     if token is None or not token.user.is_active:
         return None
-    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    now = timezone.now()
+    if token.revoked_at is not None:
+        raise AccountError("token_revoked", _("This API token was revoked. Use a new one."))
+    if token.expires_at <= now:
+        raise AccountError(
+            "token_expired",
+            _("This API token expired on %(day)s. Create a new one.")
+            % {"day": timezone.localtime(token.expires_at).date().isoformat()},
+        )
+    if token.last_used_at is None or now - token.last_used_at >= TOKEN_TOUCH:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
+
+
+@transaction.atomic
+def api_token_issue(*, user, name: str, days: int | None = None) -> tuple[ApiToken, str]:
+    """A new bearer token of ``user``; the raw value is returned once (only a digest is kept)."""
+    name = clean_text(name or "").strip()
+    if not name:
+        raise AccountError("bad_name", _("Give the token a name (what it is for)."))
+    if len(name) > ApiToken._meta.get_field("name").max_length:
+        raise AccountError("bad_name", _("The token name is too long."))
+    if days is not None and not 1 <= days <= TOKEN_MAX_DAYS:
+        raise AccountError(
+            "bad_days",
+            _("A token is valid for 1 to %(max)s days.") % {"max": TOKEN_MAX_DAYS},
+        )
+    token, raw = ApiToken.issue(user=user, name=name, days=days)
+    AccountEvent.objects.create(
+        user=user, actor=user, action=AccountAction.TOKEN_CREATED, data={"token": token.pk}
+    )
+    return token, raw
+
+
+@transaction.atomic
+def api_token_revoke(*, actor, token: ApiToken) -> ApiToken:
+    """The owner (or a superuser) ends a token at once."""
+    token = locked(token)
+    if token.user_id != actor.pk and not actor.is_superuser:
+        raise AccountError("forbidden", _("You may not revoke this token."))
+    if token.revoked_at is not None:
+        raise AccountError("already_done", _("This token was already revoked."))
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])
+    AccountEvent.objects.create(
+        user=token.user,
+        actor=actor,
+        action=AccountAction.TOKEN_REVOKED,
+        data={"token": token.pk},
+    )
+    return token
 
 
 # ---- phone numbers and SMS codes ------------------------------------------------------------

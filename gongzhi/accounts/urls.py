@@ -5,7 +5,12 @@ from gongzhi.accounts import views
 app_name = "accounts"
 urlpatterns = [
     path("login/", views.login_view, name="login"),
+    path("login/code/", views.login_code, name="login_code"),
     path("logout/", views.logout_view, name="logout"),
+    path("2fa/", views.two_factor, name="two_factor"),
+    path("2fa/reset/", views.two_factor_reset, name="two_factor_reset"),
+    path("tokens/", views.tokens, name="tokens"),
+    path("tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
     path("sign-up/", views.sign_up, name="sign_up"),
     path("waiting/", views.waiting, name="waiting"),
     path("join/<str:code>/", views.join, name="join"),

@@ -1,31 +1,55 @@
+import time
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login, logout
+from django.contrib.auth import get_user_model, login, logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import PasswordChangeView
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
+from django_otp import login as otp_login
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from gongzhi.accounts import rules, services
 from gongzhi.accounts.letters import letters_pdf
-from gongzhi.accounts.models import AccountEvent, CodePurpose, Profile, SignUp, SignUpStatus
-from gongzhi.accounts.services import AccountError, login_attempt, login_is_throttled
+from gongzhi.accounts.models import (
+    AccountEvent,
+    ApiToken,
+    CodePurpose,
+    Profile,
+    SignUp,
+    SignUpStatus,
+)
+from gongzhi.accounts.secondfactor import (
+    REQUIRED_ROLES,
+    enrolment_device,
+    has_second_factor,
+    qr_svg,
+    recovery_codes_left,
+    recovery_codes_renew,
+    second_factor_confirm,
+    second_factor_required,
+    second_factor_reset,
+    second_factor_verify,
+    secret_text,
+)
+from gongzhi.accounts.services import AccountError
+from gongzhi.core.addresses import client_address
 from gongzhi.people.models import Resident
 from gongzhi.people.selectors import resident_list
 from gongzhi.places.models import Community
 from gongzhi.places.selectors import building_get
-
-
-def _client_address(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def _safe_next(request: HttpRequest) -> str:
@@ -43,6 +67,11 @@ def _login(request: HttpRequest, user) -> None:
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
 
 
+# A password accepted, the second factor still to come: who, since when, with what name.
+PENDING_KEY = "gz_pending_login"
+PENDING_SECONDS = 300
+
+
 @require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
     next_url = _safe_next(request)
@@ -50,28 +79,196 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         username = request.POST.get("username", "").strip()
         password = request.POST.get("password", "")
-        address = _client_address(request)
-        if login_is_throttled(username=username, address=address):
-            messages.error(
-                request, _("Too many failed attempts. Please wait 15 minutes and try again.")
-            )
-            status = 429
-        else:
-            user = login_attempt(
+        address = client_address(request)
+        try:
+            user = services.login_attempt(
                 request=request, username=username, password=password, address=address
             )
-            if user is not None:
-                login(request, user)
-                return redirect(next_url or "core:home")
-            messages.error(request, _("Wrong username or password."))
-            status = 401
+        except AccountError as error:
+            messages.error(request, error.message)
+            status = error.status
+        else:
+            if has_second_factor(user):
+                request.session[PENDING_KEY] = {
+                    "user": user.pk,
+                    "at": int(time.time()),
+                    "username": username,
+                    "next": next_url,
+                }
+                return redirect("accounts:login_code")
+            login(request, user)
+            services.login_completed(user=user, username=username, address=address)
+            return redirect(next_url or "core:home")
     return render(request, "accounts/login.html", {"next": next_url}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def login_code(request: HttpRequest) -> HttpResponse:
+    """The second step of a login: the authenticator's code, or a recovery code."""
+    pending = request.session.get(PENDING_KEY)
+    if not pending or time.time() - pending["at"] > PENDING_SECONDS:
+        request.session.pop(PENDING_KEY, None)
+        messages.info(request, _("Enter your username and password again."))
+        return redirect("accounts:login")
+    user = get_user_model().objects.filter(pk=pending["user"], is_active=True).first()
+    if user is None:
+        return redirect("accounts:login")
+    status = 200
+    if request.method == "POST":
+        try:
+            device = second_factor_verify(user=user, code=request.POST.get("code", ""))
+        except AccountError as error:
+            messages.error(request, error.message)
+            status = error.status
+        else:
+            del request.session[PENDING_KEY]
+            _login(request, user)
+            otp_login(request, device)
+            services.login_completed(
+                user=user, username=pending["username"], address=client_address(request)
+            )
+            if isinstance(device, StaticDevice):
+                messages.warning(
+                    request,
+                    _("You used a recovery code; %(left)s are left.")
+                    % {"left": recovery_codes_left(user)},
+                )
+            return redirect(pending["next"] or "core:home")
+    return render(request, "accounts/login_code.html", status=status)
 
 
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     logout(request)
     return redirect("accounts:login")
+
+
+# ---- second factor --------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def two_factor(request: HttpRequest) -> HttpResponse:
+    """One page for the second factor: set it up (QR code, first code, recovery codes shown
+    once), confirm it for this session, or renew the recovery codes."""
+    user = request.user
+    next_url = _safe_next(request)
+    enrolled = has_second_factor(user)
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        code = request.POST.get("code", "")
+        try:
+            if not enrolled:
+                device, codes = second_factor_confirm(user=user, code=code)
+                otp_login(request, device)
+                return render(
+                    request, "accounts/recovery_codes.html", {"codes": codes, "next": next_url}
+                )
+            if action == "renew":
+                codes = recovery_codes_renew(user=user, code=code)
+                return render(
+                    request, "accounts/recovery_codes.html", {"codes": codes, "next": next_url}
+                )
+            device = second_factor_verify(user=user, code=code)
+            otp_login(request, device)
+            return redirect(next_url or "core:home")
+        except AccountError as error:
+            messages.error(request, error.message)
+            status = error.status
+    context = {
+        "enrolled": enrolled,
+        "verified": user.is_verified(),
+        "required": second_factor_required(user),
+        "next": next_url,
+    }
+    if enrolled:
+        context["codes_left"] = recovery_codes_left(user)
+    else:
+        device = enrolment_device(user)
+        context["qr"] = qr_svg(device)
+        context["secret"] = secret_text(device)
+    return render(request, "accounts/two_factor.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def two_factor_reset(request: HttpRequest) -> HttpResponse:
+    """Superusers: who has a second factor, and resetting one (a lost phone)."""
+    if not request.user.is_superuser:
+        raise PermissionDenied
+    User = get_user_model()
+    if request.method == "POST":
+        user = get_object_or_404(User, pk=request.POST.get("user") or 0)
+        second_factor_reset(actor=request.user, user=user, address=client_address(request))
+        messages.success(
+            request,
+            _("The second factor of %(name)s was reset; they set it up again at the next login.")
+            % {"name": user.get_full_name() or user.username},
+        )
+        return redirect(f"{reverse('accounts:two_factor_reset')}?q={user.username}")
+    query = request.GET.get("q", "").strip()
+    users = User.objects.filter(is_active=True).select_related("profile").order_by("username")
+    if query:
+        users = users.filter(Q(username__icontains=query) | Q(first_name__icontains=query))
+    else:
+        users = users.filter(
+            Q(is_superuser=True) | Q(profile__role__in=[r.value for r in REQUIRED_ROLES])
+        )
+    users = list(users[:100])
+    enrolled = set(
+        TOTPDevice.objects.filter(user__in=users, confirmed=True).values_list("user_id", flat=True)
+    )
+    rows = [(user, user.pk in enrolled) for user in users]
+    return render(request, "accounts/two_factor_reset.html", {"rows": rows, "q": query})
+
+
+# ---- API tokens -----------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def tokens(request: HttpRequest) -> HttpResponse:
+    """我的访问令牌: the user's own API tokens; a new one is shown once, here."""
+    created = None
+    status = 200
+    if request.method == "POST":
+        try:
+            days = int(request.POST.get("days") or settings.GONGZHI_TOKEN_DAYS)
+        except ValueError:
+            days = 0
+        try:
+            created = services.api_token_issue(
+                user=request.user, name=request.POST.get("name", ""), days=days
+            )
+        except AccountError as error:
+            messages.error(request, error.message)
+            status = error.status
+    rows = ApiToken.objects.filter(user=request.user).order_by("-created_at", "-id")
+    return render(
+        request,
+        "accounts/tokens.html",
+        {
+            "rows": rows,
+            "created": created,
+            "now": timezone.now(),
+            "default_days": settings.GONGZHI_TOKEN_DAYS,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    token = get_object_or_404(ApiToken, pk=pk, user=request.user)
+    try:
+        services.api_token_revoke(actor=request.user, token=token)
+    except AccountError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("The token %(name)s no longer works.") % {"name": token.name})
+    return redirect("accounts:tokens")
 
 
 # ---- sign-up --------------------------------------------------------------------------------
@@ -100,7 +297,7 @@ class SignUpForm(forms.Form):
 def _send_code(request: HttpRequest, phone: str, purpose: str) -> AccountError | None:
     """Send a code; returns the refusal or None (and says that the code is on its way)."""
     try:
-        services.phone_code_send(phone=phone, purpose=purpose, address=_client_address(request))
+        services.phone_code_send(phone=phone, purpose=purpose, address=client_address(request))
     except AccountError as error:
         return error
     messages.success(request, _("The code is on its way by SMS. It is valid for 10 minutes."))
@@ -293,7 +490,7 @@ def resident_access(request: HttpRequest, resident_pk: int) -> HttpResponse:
     if request.method == "POST":
         try:
             services.account_access_reset(
-                actor=request.user, resident=resident, address=_client_address(request)
+                actor=request.user, resident=resident, address=client_address(request)
             )
         except AccountError as error:
             messages.error(request, error.message)

@@ -4,6 +4,7 @@ Bad values raise ``ImproperlyConfigured`` instead of being guessed at. Every hel
 accepts ``NAME_FILE`` pointing at a file that holds the value (for container secrets).
 """
 
+import ipaddress
 import json
 import os
 import secrets
@@ -53,6 +54,17 @@ def env_int(name: str, default: int) -> int:
         return int(value)
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name} must be an integer, not {value!r}") from exc
+
+
+def env_networks(name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Comma-separated IP addresses or CIDR networks (``10.0.0.1, 172.16.0.0/12``)."""
+    networks = []
+    for item in env_list(name, []):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not an IP address or network") from exc
+    return tuple(networks)
 
 
 def env_json(name: str, default):
