@@ -301,3 +301,11 @@ def test_export_carries_sensitive_tags_only_for_those_who_may_see_them(tagged, c
     assert export_tags(response.content) == {"高龄", "残疾", "低保"}
     qs = resident_list(tagged.users.admin)
     assert export_tags(residents_export(qs, personal=False)) == {"高龄"}
+
+
+def test_the_mediation_cases_export_is_recorded(world, client):
+    client.force_login(world.users.staff_a)
+    response = client.get(reverse("mediation:list"), {"format": "xlsx"})
+    assert response.status_code == 200
+    row = only(action="export")
+    assert row.subject == "export:mediation:list" and row.detail["rows"] == 0

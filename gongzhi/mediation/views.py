@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from gongzhi.audit.services import record_export
 from gongzhi.core.excel import xlsx_response
 from gongzhi.core.listing import BadFilter, choice_param, paginate, place_param, render_bad_filter
 from gongzhi.core.listing import place_options as place_groups
@@ -43,7 +44,9 @@ def case_list_view(request: HttpRequest) -> HttpResponse:
     except BadFilter as error:
         return render_bad_filter(request, error)
     if request.GET.get("format") == "xlsx":
-        return xlsx_response("mediation-cases.xlsx", cases_export(request.user, qs))
+        content = cases_export(request.user, qs)
+        record_export(request, "mediation:list", rows=qs.count())
+        return xlsx_response("mediation-cases.xlsx", content)
     page = paginate(request, qs)
     community_id = _community_id(request.user)
     return render(
