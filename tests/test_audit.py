@@ -271,3 +271,12 @@ def test_purge_refuses_a_retention_below_one_day(world, settings):
     with pytest.raises(CommandError):
         run("--purge")
     assert AuditRecord.objects.count() == 1
+
+
+def test_the_address_is_the_client_behind_a_trusted_proxy(world, rf, settings):
+    import ipaddress
+
+    settings.GONGZHI_TRUSTED_PROXIES = (ipaddress.ip_network("10.0.0.0/8"),)
+    request = rf.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.1, 203.0.113.9")
+    request.user = world.users.staff_a
+    assert services.record(request, "view", "residents").address == "203.0.113.9"

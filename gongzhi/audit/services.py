@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from gongzhi.accounts.scope import profile_of
 from gongzhi.audit.models import AuditAction, AuditRecord
-from gongzhi.audit.net import client_address
+from gongzhi.core.addresses import client_address
 from gongzhi.core.places import Place
 from gongzhi.core.services import acting_user
 from gongzhi.places.models import Building, Community, Compound, Grid, Household, Subdistrict
@@ -40,7 +40,8 @@ def _actor(request_or_actor: Any) -> tuple[Any, str]:
     """The user and the client address of a request (page or API), or a user (a command)."""
     if isinstance(request_or_actor, HttpRequest):
         # The API's bearer-token authentication sets ``request.user`` too.
-        return request_or_actor.user, client_address(request_or_actor)
+        # The client behind GONGZHI_TRUSTED_PROXIES, as the login throttle sees it.
+        return request_or_actor.user, (client_address(request_or_actor) or "")[:45]
     return request_or_actor, ""
 
 
