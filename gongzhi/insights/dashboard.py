@@ -35,8 +35,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from gongzhi.accounts.listing import BadFilter
 from gongzhi.accounts.scope import is_staff_like, narrow, registry_reach, restrict
-from gongzhi.core.listing import BadFilter
 from gongzhi.core.overview import SECTIONS, overview
 from gongzhi.core.places import Place
 from gongzhi.insights.index import DIMENSIONS, INDICATORS
@@ -337,18 +337,32 @@ def _month_end(month: dt.date) -> dt.date:
     return nxt - dt.timedelta(days=1)
 
 
+BREAKDOWNS = ("category", "tier", "channel")
+
+
+def rollup_counts(rows, fields) -> tuple[dict, dict]:
+    """The sums of ``fields`` over ``MatterDay`` ``rows`` and the matters submitted by
+    category, tier and channel — one grouped query (a few hundred groups), where an aggregate
+    and three groupings each read every row (2 M a year at district scale)."""
+    grouped = rows.order_by().values_list(*BREAKDOWNS).annotate(**{f: Sum(f) for f in fields})
+    totals = dict.fromkeys(fields, 0)
+    by: dict[str, dict] = {field: {} for field in BREAKDOWNS}
+    for row in grouped:
+        keys, sums = row[: len(BREAKDOWNS)], row[len(BREAKDOWNS) :]
+        values = dict(zip(fields, (value or 0 for value in sums), strict=True))
+        for name, value in values.items():
+            totals[name] += value
+        for field, key in zip(BREAKDOWNS, keys, strict=True):
+            by[field][key] = by[field].get(key, 0) + values["submitted"]
+    return totals, by
+
+
 def matter_data(place: Place | None, period: Period) -> dict:
     """The numbers behind the matter sections, from ``MatterDay``: the same in every language
     (the snapshot step computes them once and renders them per language)."""
     rows = narrow(MatterDay.objects.all(), place)
     in_period = rows.filter(day__gte=period.since, day__lte=period.until)
-    totals = {
-        k: v or 0 for k, v in in_period.aggregate(**{f: Sum(f) for f in COUNT_FIELDS}).items()
-    }
-    by = {
-        field: dict(in_period.order_by().values_list(field).annotate(n=Sum("submitted")))
-        for field in ("category", "tier", "channel")
-    }
+    totals, by = rollup_counts(in_period, COUNT_FIELDS)
     # Trend: the twelve months up to the end of the period.
     months = _months(period.until)
     per_month = {

@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from gongzhi.accounts.listing import BadFilter, place_options, place_param, render_bad_filter
 from gongzhi.accounts.models import UserRole
 from gongzhi.accounts.scope import (
     directory_reach,
@@ -37,9 +38,9 @@ from gongzhi.accounts.scope import (
     restrict,
 )
 from gongzhi.core.charts import link_points
-from gongzhi.core.listing import BadFilter, place_options, place_param, render_bad_filter
 from gongzhi.core.places import Place
 from gongzhi.hotline.selectors import satisfaction_sources
+from gongzhi.insights.dashboard import rollup_counts
 from gongzhi.insights.models import MatterDay, RollupState
 from gongzhi.matters import selectors
 from gongzhi.matters.models import Category, Channel, Satisfaction, Status, Tier
@@ -329,19 +330,14 @@ def _counts(rows: QuerySet | None, matters: QuerySet, period: Period) -> dict:
             **{f: selectors.count_by(matters, f) for f in ("category", "tier", "channel")},
         }
     in_period = rows.filter(day__gte=period.since, day__lte=period.until)
-    fields = ("valid", "ack_due", "ack_on_time", "resolved", "rated", "satisfied", "basic")
-    sums = in_period.aggregate(**{name: Sum(name) for name in fields})
-    counts = {name: value or 0 for name, value in sums.items()}
+    fields = ("submitted", "valid", "ack_due", "ack_on_time", "resolved", "rated", "satisfied")
+    counts, by = rollup_counts(in_period, (*fields, "basic"))
     valid = matters.filter(valid_q())
     rates = {
         **rates_from_counts(counts),
         "counts": counts,
         "median_hours_to_acknowledge": median_hours(valid, "created_at", "acknowledged_at"),
         "median_hours_to_close": median_hours(valid, "created_at", "closed_at"),
-    }
-    by = {
-        field: dict(in_period.order_by().values_list(field).annotate(n=Sum("submitted")))
-        for field in ("category", "tier", "channel")
     }
     return {"rates": rates, **by}
 
