@@ -7,8 +7,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from gongzhi.core.excel import command_community
 from gongzhi.core.pdf import PdfError
+from gongzhi.places.community_io import command_community
 from gongzhi.places.posters import posters_pdf
 
 
