@@ -6,8 +6,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from gongzhi.core.excel import command_community
 from gongzhi.hotline.excel import MappingError, import_orders, load_mapping
+from gongzhi.places.community_io import command_community
 
 
 class Command(BaseCommand):
