@@ -3,8 +3,9 @@ hotline gateway. The key is printed once, as the last line; only its digest is s
 
 from django.core.management.base import BaseCommand, CommandError
 
-from gongzhi.core.excel import command_community, system_user
+from gongzhi.core.excel import system_user
 from gongzhi.hotline.services import HotlineError, credential_create
+from gongzhi.places.community_io import command_community
 
 
 class Command(BaseCommand):
