@@ -1,5 +1,5 @@
-from gongzhi.core.excel import ImportCommand
 from gongzhi.partners.excel import import_partners
+from gongzhi.places.community_io import ImportCommand
 
 
 class Command(ImportCommand):
