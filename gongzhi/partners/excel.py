@@ -19,7 +19,6 @@ from gongzhi.core.excel import (
     ImportResult,
     Row,
     RowError,
-    import_community,
     read_rows,
     workbook_bytes,
     write_all,
@@ -39,6 +38,7 @@ from gongzhi.partners.models import (
 from gongzhi.partners.rules import can_import_partners
 from gongzhi.people.excel import CommunityPlaces, RowCheck
 from gongzhi.people.models import Resident
+from gongzhi.places.community_io import import_community
 from gongzhi.places.models import Community
 
 PARTNER_HEADERS = [
