@@ -5,8 +5,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from gongzhi.core.excel import command_community, system_user
+from gongzhi.core.excel import system_user
 from gongzhi.party import feedback, selectors
+from gongzhi.places.community_io import command_community
 
 
 class Command(BaseCommand):
