@@ -3,8 +3,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from gongzhi.core.excel import command_community
 from gongzhi.maps.services import MapImportError, map_import, parse_geojson
+from gongzhi.places.community_io import command_community
 
 
 class Command(BaseCommand):
