@@ -1,5 +1,5 @@
-from gongzhi.core.excel import ImportCommand
 from gongzhi.people.excel import import_residents
+from gongzhi.places.community_io import ImportCommand
 
 
 class Command(ImportCommand):
