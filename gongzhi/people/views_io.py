@@ -7,9 +7,10 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from gongzhi.core.excel import import_page, xlsx_response
+from gongzhi.core.excel import xlsx_response
 from gongzhi.people.excel import import_residents, residents_template
 from gongzhi.people.rules import can_import_residents
+from gongzhi.places.community_io import import_page
 
 
 @login_required
