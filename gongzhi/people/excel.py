@@ -24,7 +24,6 @@ from gongzhi.core.excel import (
     ImportResult,
     Row,
     RowError,
-    import_community,
     parse_date,
     read_rows,
     split_names,
@@ -42,6 +41,7 @@ from gongzhi.core.identity import (
 )
 from gongzhi.people.models import Gender, Relation, Resident, Tag
 from gongzhi.people.rules import can_import_residents
+from gongzhi.places.community_io import import_community
 from gongzhi.places.models import Building, Community, Compound, Household, Unit
 
 RESIDENT_HEADERS = [
