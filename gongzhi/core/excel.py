@@ -2,8 +2,12 @@
 
 Reading (parsing, row errors, all-or-nothing writes) is ``core.xlsx_read``; writing (streamed
 workbooks, downloads) is ``core.xlsx_write``. This module gathers both so that
-``from gongzhi.core.excel import workbook_bytes, read_rows`` keeps working.
+``from gongzhi.core.excel import workbook_bytes, read_rows`` keeps working. Which community an
+import or a command works on, and the upload page, read the place tree: they are in
+``places.community_io``.
 """
+
+from django.contrib.auth import get_user_model
 
 from gongzhi.core.xlsx_read import (
     MAX_ROWS,
@@ -25,28 +29,20 @@ from gongzhi.core.xlsx_write import (
     xlsx_response,
 )
 
-# TRANSITIONAL (removed in this session once the importers are switched): the parts that read
-# the place tree live in ``places.community_io``.
-from gongzhi.places.community_io import (  # noqa: E402
-    ImportCommand,
-    command_community,
-    import_community,
-    import_page,
-    system_user,
-)
+
+def system_user():
+    """The acting user for management commands: full rights, like a superuser, never saved."""
+    return get_user_model()(username="system", is_superuser=True, is_staff=True)
+
 
 __all__ = [
     "MAX_ROWS",
     "NOTES_SHEET",
     "XLSX_CONTENT_TYPE",
     "ExcelError",
-    "ImportCommand",
     "ImportResult",
     "Row",
     "RowError",
-    "command_community",
-    "import_community",
-    "import_page",
     "parse_date",
     "read_rows",
     "split_names",

@@ -7,13 +7,13 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.management import BaseCommand, CommandError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from gongzhi.core.excel import system_user
 from gongzhi.core.xlsx_read import ImportResult, RowError
 from gongzhi.places.models import Community
 
@@ -120,8 +120,3 @@ class ImportCommand(BaseCommand):
                 _("Nothing was imported: %(count)d errors.") % {"count": len(result.errors)}
             )
         self.stdout.write(_("Imported: %(count)d rows.") % {"count": result.created})
-
-
-def system_user():
-    """The acting user for management commands: full rights, like a superuser, never saved."""
-    return get_user_model()(username="system", is_superuser=True, is_staff=True)

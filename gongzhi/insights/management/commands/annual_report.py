@@ -7,10 +7,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gongzhi.core.excel import command_community, system_user
+from gongzhi.core.excel import system_user
 from gongzhi.core.places import Place
 from gongzhi.insights import report
 from gongzhi.insights.dashboard import Period, figures
+from gongzhi.places.community_io import command_community
 
 
 class Command(BaseCommand):

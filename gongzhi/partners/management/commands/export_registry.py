@@ -5,12 +5,13 @@ from django.utils.translation import gettext as _
 
 from gongzhi.audit.models import AuditAction
 from gongzhi.audit.services import record
-from gongzhi.core.excel import command_community, system_user
+from gongzhi.core.excel import system_user
 from gongzhi.core.places import Place
 from gongzhi.partners.excel import organisations_export, partners_export, teams_export
 from gongzhi.partners.selectors import organisation_list, partner_list, team_list
 from gongzhi.people.excel import households_export, residents_export
 from gongzhi.people.selectors import household_list, resident_list
+from gongzhi.places.community_io import command_community
 
 LISTS = ("residents", "households", "partners", "teams", "organisations")
 
