@@ -6,3 +6,11 @@ class PartnersConfig(AppConfig):
     name = "gongzhi.partners"
     label = "partners"
     verbose_name = _("partners")
+
+    def ready(self) -> None:
+        # The documented extension point: an overview section.
+        from gongzhi.core.overview import SECTIONS
+        from gongzhi.partners.overview import partners_section
+
+        if partners_section not in SECTIONS:
+            SECTIONS.append(partners_section)
