@@ -6,3 +6,11 @@ class MattersConfig(AppConfig):
     name = "gongzhi.matters"
     label = "matters"
     verbose_name = _("matters")
+
+    def ready(self) -> None:
+        # The documented extension point: an overview section.
+        from gongzhi.core.overview import SECTIONS
+        from gongzhi.matters.overview import matters_section
+
+        if matters_section not in SECTIONS:
+            SECTIONS.append(matters_section)
