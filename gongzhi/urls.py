@@ -4,7 +4,7 @@ from django.urls import include, path
 from gongzhi.api import api
 
 urlpatterns = [
-    path("", include("gongzhi.core.urls")),
+    path("", include("gongzhi.todo.urls_home")),
     path("accounts/", include("gongzhi.accounts.urls")),
     path("r/", include("gongzhi.accounts.urls_scan")),
     path("places/", include("gongzhi.places.urls")),
