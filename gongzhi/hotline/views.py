@@ -18,8 +18,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from gongzhi.accounts.listing import choice_param, place_param, render_list, text_param
 from gongzhi.core.excel import workbook_bytes, xlsx_response
-from gongzhi.core.listing import choice_param, place_param, render_list, text_param
 from gongzhi.hotline import adapters, rules, selectors, services
 from gongzhi.hotline.models import (
     GatewayCredential,
