@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from gongzhi.accounts.listing import paginate, place_param, text_param
 from gongzhi.accounts.scope import is_staff_like, registry_reach, restrict
-from gongzhi.core.listing import paginate, place_param, text_param
 from gongzhi.honours import rules, selectors, services
 from gongzhi.honours.models import (
     Candidate,
