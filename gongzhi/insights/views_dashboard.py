@@ -14,15 +14,15 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gongzhi.core.charts import link_points
-from gongzhi.core.excel import xlsx_response
-from gongzhi.core.listing import (
+from gongzhi.accounts.listing import (
     BadFilter,
     place_options,
     place_param,
     render_bad_filter,
     require_export,
 )
+from gongzhi.core.charts import link_points
+from gongzhi.core.excel import xlsx_response
 from gongzhi.insights import report
 from gongzhi.insights.dashboard import dashboard_place, figures
 from gongzhi.insights.periods import Period, year_to_date
