@@ -17,15 +17,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from gongzhi.core.charts import link_points
-from gongzhi.core.excel import workbook_bytes, xlsx_response
-from gongzhi.core.listing import (
+from gongzhi.accounts.listing import (
     BadFilter,
     place_options,
     place_param,
     render_bad_filter,
     require_export,
 )
+from gongzhi.core.charts import link_points
+from gongzhi.core.excel import workbook_bytes, xlsx_response
 from gongzhi.core.naturalsort import natural_sorted
 from gongzhi.core.places import Place
 from gongzhi.insights import rules
