@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from gongzhi.core.listing import place_options
+from gongzhi.accounts.listing import place_options
 from gongzhi.core.naturalsort import chinese_number, natural_key, natural_sorted
 from gongzhi.places.models import Building, Grid, Unit
 from gongzhi.places.selectors import building_units, place_tree
