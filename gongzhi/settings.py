@@ -17,6 +17,7 @@ from gongzhi.core.env import (
     env_str,
     random_secret_key,
 )
+from gongzhi.core.private import private_dir, private_sqlite_file
 from gongzhi.ops.config import media_storage, replica_database
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -115,13 +116,15 @@ TEMPLATES = [
 
 def _database(url: str | None) -> dict:
     if not url:
-        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        private_dir(DATA_DIR)
         url = f"sqlite:///{DATA_DIR / 'gongzhi.sqlite3'}"
     try:
         db = dj_database_url.parse(url, conn_max_age=None if DEBUG is False else 0)
     except ValueError as exc:
         raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {exc}") from exc
     if db["ENGINE"] == "django.db.backends.sqlite3":
+        # Created 0600 (its -wal and -shm files follow), not SQLite's 0644.
+        private_sqlite_file(str(db["NAME"]))
         db["OPTIONS"] = {
             # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at
             # BEGIN so two writers queue instead of failing with "database is locked".
@@ -269,9 +272,7 @@ X_FRAME_OPTIONS = "DENY"
 # tells whether the client came over HTTPS.
 SECURE_HSTS_SECONDS = env_int("GONGZHI_HSTS_SECONDS", 0)
 SECURE_SSL_REDIRECT = env_bool("GONGZHI_SSL_REDIRECT", False)
-SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if GONGZHI_TRUSTED_PROXIES else None
-)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if GONGZHI_TRUSTED_PROXIES else None
 # Every script is a file of ours; styles may be inline (style="" attributes, ECharts, htmx).
 GONGZHI_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "

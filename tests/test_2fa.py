@@ -13,6 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from gongzhi.accounts.models import AccountEvent
 from gongzhi.accounts.secondfactor import second_factor_confirm, second_factor_verify
 from gongzhi.accounts.services import AccountError
+from gongzhi.audit.models import AuditRecord
 from tests.conftest import login
 
 STAFF_PAGE = "/people/"
@@ -217,6 +218,8 @@ def test_a_superuser_resets_a_second_factor_with_a_record(client, world):
     assert not StaticToken.objects.filter(device__user=staff).exists()
     event = AccountEvent.objects.get(user=staff, action="2fa_reset")
     assert event.actor == admin
+    audit = AuditRecord.objects.get(action="reset_2fa")
+    assert (audit.actor, audit.subject) == (admin, f"user:{staff.pk}")
 
 
 def test_only_superusers_reset(client, world):
@@ -236,6 +239,7 @@ def test_reset_command(world):
     call_command("reset_2fa", "staff_a", stdout=out)
     assert not TOTPDevice.objects.filter(user=world.users.staff_a).exists()
     assert AccountEvent.objects.filter(user=world.users.staff_a, action="2fa_reset").exists()
+    assert AuditRecord.objects.get(action="reset_2fa").actor_username == "system"
     with pytest.raises(CommandError, match="nobody"):
         call_command("reset_2fa", "nobody", stdout=StringIO())
 

@@ -22,6 +22,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from gongzhi.accounts.errors import AccountError
 from gongzhi.accounts.models import AccountAction, AccountEvent, UserRole
+from gongzhi.audit import services as audit
+from gongzhi.audit.models import AuditAction
+from gongzhi.core.addresses import client_address
+from gongzhi.core.excel import system_user
 
 # The roles that must have a second factor when it is required (superusers too).
 REQUIRED_ROLES = {UserRole.COMMUNITY_STAFF, UserRole.SUBDISTRICT_OFFICIAL}
@@ -202,16 +206,23 @@ def recovery_codes_renew(*, user, code: str) -> list[str]:
 
 
 @transaction.atomic
-def second_factor_reset(*, actor, user, address: str | None = None) -> None:
-    """A superuser removes a user's authenticator and recovery codes (a lost phone): the user
-    sets it up again at the next login."""
+def second_factor_reset(*, actor, user, request=None) -> None:
+    """A superuser (or a command: ``actor`` None) removes a user's authenticator and recovery
+    codes (a lost phone): the user sets it up again at the next login. Recorded in the account's
+    history and in the audit trail, with the address of ``request`` when there is one."""
     if actor is not None and not actor.is_superuser:
         raise AccountError("forbidden", _("Only an administrator may reset a second factor."))
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
+    address = client_address(request) if request is not None else None
     AccountEvent.objects.create(
         user=user,
         actor=actor,
         action=AccountAction.SECOND_FACTOR_RESET,
         data={"address": address} if address else {},
+    )
+    audit.record(
+        request if request is not None else (actor or system_user()),
+        AuditAction.RESET_2FA,
+        f"user:{user.pk}",
     )

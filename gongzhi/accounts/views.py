@@ -200,7 +200,7 @@ def two_factor_reset(request: HttpRequest) -> HttpResponse:
     User = get_user_model()
     if request.method == "POST":
         user = get_object_or_404(User, pk=request.POST.get("user") or 0)
-        second_factor_reset(actor=request.user, user=user, address=client_address(request))
+        second_factor_reset(actor=request.user, user=user, request=request)
         messages.success(
             request,
             _("The second factor of %(name)s was reset; they set it up again at the next login.")
