@@ -7,8 +7,9 @@ fixed number of queries (pinned in tests/test_maps.py).
 """
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from django.apps import apps
@@ -25,6 +26,9 @@ from gongzhi.matters.models import OPEN_STATUSES, Matter
 from gongzhi.matters.rules import matters_visible
 from gongzhi.matters.selectors import late_q
 from gongzhi.places.models import Community
+
+if TYPE_CHECKING:  # django-stubs is a test dependency
+    from django_stubs_ext import StrOrPromise
 
 # A sequential scale from "nothing to do" (pale green) to "needs attention" (dark red): the
 # steps differ in lightness too, so they stay apart without relying on hue alone.
@@ -85,9 +89,9 @@ def _matter_figures(user, community: Community, *conditions) -> dict[tuple[str, 
 @dataclass(frozen=True)
 class Layer:
     key: str
-    label: str
-    tip: str  # what the figure is, before it in tooltips
-    figures: Callable[[object, Community], dict[tuple[str, int], float]]
+    label: "StrOrPromise"
+    tip: "StrOrPromise"  # what the figure is, before it in tooltips
+    figures: Callable[[object, Community], Mapping[tuple[str, int], float]]
     link: Callable[[str, int], str]
     pieces: Callable[[], list[Piece]] = _count_pieces
     percent: bool = False
@@ -271,7 +275,7 @@ def _shapes(user, community: Community) -> list[Shape]:
             | Q(compound_id__in=compounds)
             | Q(spot__compound_id__in=compounds)
         )
-    order = {Level.COMPOUND: 0, Level.GRID: 1, Level.SPOT: 2, Level.BUILDING: 3}
+    order: dict[str, int] = {Level.COMPOUND: 0, Level.GRID: 1, Level.SPOT: 2, Level.BUILDING: 3}
     return sorted(qs, key=lambda shape: (order[shape.level], shape.pk))
 
 
@@ -331,7 +335,7 @@ def map_view(user, community: Community, layer: Layer) -> MapView:
                     "value": value,
                     "figure": figure,
                     "colour": piece.colour if piece else None,
-                    "link": layer.link(level, pk) if level else None,
+                    "link": layer.link(level, pk) if level and pk else None,
                 },
                 "geometry": shape.geometry,
             }

@@ -30,9 +30,12 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from typing import TypeVar, cast
 
 from django.db import connection, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
+
+T = TypeVar("T")
 
 CACHE_SECONDS = 300
 CACHE_ENTRIES = 32
@@ -123,7 +126,7 @@ def watch() -> None:
     )
 
 
-def remember(key: Hashable, compute: Callable[[], object]) -> object:
+def remember(key: Hashable, compute: Callable[[], T]) -> T:
     """The value stored under ``key`` if it is younger than ``CACHE_SECONDS``, otherwise
     ``compute()`` (outside the lock: two threads may both compute, both results are right)."""
     now = time.monotonic()
@@ -131,7 +134,7 @@ def remember(key: Hashable, compute: Callable[[], object]) -> object:
         found = _entries.get(key)
         if found is not None and now - found[0] < CACHE_SECONDS:
             _entries.move_to_end(key)
-            return found[1]
+            return cast(T, found[1])
     value = compute()
     with _lock:
         _entries[key] = (now, value)

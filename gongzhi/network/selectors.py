@@ -1,6 +1,7 @@
 """Reads of the collaboration network, shared by the page, the API and the insights app."""
 
 import datetime as dt
+from collections.abc import Sequence
 from functools import cached_property
 
 import networkx as nx
@@ -156,8 +157,8 @@ def network_filters(
     place: str | None = None,
     since: str | None = None,
     until: str | None = None,
-    works: list[str] = (),
-    kinds: list[str] = (),
+    works: Sequence[str] = (),
+    kinds: Sequence[str] = (),
 ) -> Filters:
     """The filters of a request, shared by the page and the API. Without dates: the twelve
     months up to ``today``; a bad value raises ``BadNetworkFilter``."""

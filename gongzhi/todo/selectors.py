@@ -19,8 +19,10 @@ import functools
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
 
+from django.contrib.auth.models import User
 from django.db.models import (
     BooleanField,
     Case,
@@ -46,6 +48,7 @@ from django.utils.translation import ngettext, pgettext, pgettext_lazy
 
 from gongzhi.accounts import rules as account_rules
 from gongzhi.accounts.models import SignUp, SignUpStatus, UserRole
+from gongzhi.accounts.scope import profile_of
 from gongzhi.honours import rules as honours_rules
 from gongzhi.honours.models import Election, ElectionStatus, Participation, ResidentVerification
 from gongzhi.hotline import rules as hotline_rules
@@ -109,8 +112,8 @@ FOLLOW_KINDS = frozenset({"matter_waiting", "meeting_week", "community_low_rates
 
 @dataclass(frozen=True)
 class _Ctx:
-    user: object
-    profile: object
+    user: User
+    profile: Any  # accounts.Profile, or None for a superuser without one
     now: dt.datetime
 
     @property
@@ -514,8 +517,8 @@ def _communities_low_rates(ctx: _Ctx) -> _Part:
         grouped = _grouped(
             matters.filter(created_at__gte=since), "community", "community__name"
         ).annotate(**rate_counts(ctx.now))
-        scored = [(row, rates_from_counts(row)) for row in grouped]
-        scored = [(row, rates, _score(rates)) for row, rates in scored]
+        with_rates = [(row, rates_from_counts(row)) for row in grouped]
+        scored = [(row, rates, _score(rates)) for row, rates in with_rates]
         scored = [entry for entry in scored if entry[2] is not None]
         scored.sort(key=lambda entry: (entry[2], entry[0]["community__name"]))
         return [(row, rates) for row, rates, _score_ in scored[:LOW_RATES]]
@@ -544,7 +547,7 @@ def _communities_low_rates(ctx: _Ctx) -> _Part:
 
 
 def _meeting_place(ctx: _Ctx, meeting: Meeting) -> str:
-    if meeting.venue_id:
+    if meeting.venue is not None:
         return meeting.venue.name
     return _place(ctx, meeting.community, meeting.compound, meeting.building)
 
@@ -1055,9 +1058,8 @@ _ROLE_PARTS: dict[str, Callable[[_Ctx], list[_Part]]] = {
 def _parts(user, now: dt.datetime | None) -> list[_Part]:
     if not getattr(user, "is_authenticated", False):
         return []
-    profile = getattr(user, "profile", None) if hasattr(user, "profile") else None
-    ctx = _Ctx(user=user, profile=profile, now=now or timezone.now())
-    build = _ROLE_PARTS.get(ctx.role)
+    ctx = _Ctx(user=user, profile=profile_of(user), now=now or timezone.now())
+    build = _ROLE_PARTS.get(ctx.role) if ctx.role else None
     return build(ctx) if build else []
 
 
