@@ -2,8 +2,9 @@
 honour rolls and the talent pool.
 
 Reads go through ``selectors`` (scope from ``rules.py``); a vote calls ``election_vote``. A
-refused vote is the service's ``HonoursError`` as JSON: 403 ``forbidden``, ``not_a_voter``,
-``not_verified``; 409 ``closed``, ``already_voted``; 400 the rest.
+refused vote is the service's ``HonoursError`` as JSON (one handler in ``gongzhi/api.py``): 403
+``forbidden``, ``not_a_voter``, ``not_verified``; 409 ``closed``, ``already_voted``; 400 the
+rest (a candidate id that is not on the ballot, however large, is ``invalid_choices``).
 """
 
 import datetime as dt
@@ -14,6 +15,7 @@ from ninja import Field, Query, Router, Schema, responses
 
 from gongzhi.core.apischema import (
     PLACE_HELP,
+    REFUSED,
     ApiError,
     ErrorOut,
     Page,
@@ -23,19 +25,8 @@ from gongzhi.core.apischema import (
     parse_place,
 )
 from gongzhi.honours import rules, selectors, services
-from gongzhi.honours.services import HonoursError
 
 router = Router(tags=["honours"])
-
-HTTP_STATUS = {
-    "forbidden": 403,
-    "not_a_voter": 403,
-    "not_verified": 403,
-    "closed": 409,
-    "already_voted": 409,
-    "bad_state": 409,
-}
-REFUSED = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 
 
 class CandidateOut(Schema):
@@ -177,12 +168,7 @@ def election_detail(request, election_id: int):
 @router.post("/elections/{election_id}/vote", response={201: VoteOut, **REFUSED})
 def election_vote(request, election_id: int, payload: VoteIn):
     election = _election(request, election_id)
-    try:
-        ballot = services.election_vote(
-            election=election, actor=request.user, choices=payload.choices
-        )
-    except HonoursError as exc:
-        raise ApiError(HTTP_STATUS.get(exc.code, 400), exc.code, exc.message) from None
+    ballot = services.election_vote(election=election, actor=request.user, choices=payload.choices)
     return responses.Status(201, {"receipt": ballot.pk})
 
 

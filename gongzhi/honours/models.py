@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from gongzhi.core.models import HistoryEvent
 from gongzhi.core.places import PlacePaths
 from gongzhi.partners.models import Partner
 from gongzhi.people.models import Resident
@@ -287,21 +288,11 @@ class Objection(models.Model):
         return self.text[:40]
 
 
-class ElectionEvent(models.Model):
-    """History of an election: one row per transition, never edited."""
+class ElectionEvent(HistoryEvent):
+    """History of an election (``core.models.HistoryEvent``): one row per transition. The
+    database refuses to update or delete it (``AppendOnly`` in migration 0002)."""
 
     election = models.ForeignKey(Election, on_delete=models.CASCADE, related_name="events")
-    at = models.DateTimeField()
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    action = models.CharField(max_length=30)
-    from_status = models.CharField(max_length=12, blank=True)
-    to_status = models.CharField(max_length=12)
-    note = models.CharField(max_length=300, blank=True)
-
-    class Meta:
-        ordering = ["at", "id"]
 
     def __str__(self) -> str:
         return f"{self.election_id} {self.action}"

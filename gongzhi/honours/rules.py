@@ -12,37 +12,31 @@
 from django.db.models import QuerySet
 
 from gongzhi.accounts.models import UserRole
-from gongzhi.accounts.scope import directory_reach, is_staff_like, registry_reach, restrict
+from gongzhi.accounts.scope import (
+    directory_reach,
+    is_community_staff_of,
+    is_staff_like,
+    profile_of,
+    registry_reach,
+    restrict,
+)
 from gongzhi.honours.models import ElectionStatus, RollStatus
 
 RESULTS_FOR_STAFF = (ElectionStatus.ASSESSMENT, ElectionStatus.PUBLICITY, ElectionStatus.PUBLISHED)
 
 
-def _profile(user):
-    if not getattr(user, "is_authenticated", False):
-        return None
-    return getattr(user, "profile", None) if hasattr(user, "profile") else None
-
-
 def community_of(user) -> int | None:
-    profile = _profile(user)
+    profile = profile_of(user)
     return profile.community_id_resolved if profile is not None else None
 
 
 def can_manage(user, community_id: int) -> bool:
-    if getattr(user, "is_superuser", False):
-        return True
-    profile = _profile(user)
-    return (
-        profile is not None
-        and profile.role == UserRole.COMMUNITY_STAFF
-        and profile.community_id_resolved == community_id
-    )
+    return getattr(user, "is_superuser", False) or is_community_staff_of(user, community_id)
 
 
 def voter_of(user):
     """The resident a user votes as, or None (only accounts with the resident role vote)."""
-    profile = _profile(user)
+    profile = profile_of(user)
     if profile is None or profile.role != UserRole.RESIDENT:
         return None
     return profile.resident
