@@ -103,3 +103,10 @@ def _manage(actor, meeting: Meeting) -> Meeting:
     if not rules.can_manage(actor, meeting):
         raise _forbidden()
     return meeting
+
+
+def scheduled_meeting(item) -> Meeting:
+    """The meeting an agenda item is on; refuses an item still waiting in the queue."""
+    if item.meeting is None:
+        raise MeetingError("not_scheduled", _("The item is not on a meeting's agenda yet."))
+    return item.meeting

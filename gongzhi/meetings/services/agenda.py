@@ -13,7 +13,14 @@ from gongzhi.meetings.models import (
     ItemStatus,
     Meeting,
 )
-from gongzhi.meetings.services._base import MeetingError, _forbidden, _link, _manage, _not_closed
+from gongzhi.meetings.services._base import (
+    MeetingError,
+    _forbidden,
+    _link,
+    _manage,
+    _not_closed,
+    scheduled_meeting,
+)
 from gongzhi.notifications.services import notify_users
 
 # ---- agenda -----------------------------------------------------------------------------------
@@ -98,7 +105,7 @@ def _attach_queue(meeting: Meeting, *, now=None) -> list[AgendaItem]:
     if meeting.building_id:
         queue = queue.filter(building_id=meeting.building_id)
     for item in queue.select_related("matter").order_by("created_at", "id"):
-        if item.matter_id and next_meeting_for(item.matter, now=now) != meeting:
+        if item.matter is not None and next_meeting_for(item.matter, now=now) != meeting:
             continue
         item.meeting, item.status = meeting, ItemStatus.SCHEDULED
         item.position = _next_position(meeting)
@@ -139,9 +146,7 @@ def agenda_propose(
 
 
 def _item_for_manager(actor, item: AgendaItem) -> tuple[AgendaItem, Meeting]:
-    if item.meeting_id is None:
-        raise MeetingError("not_scheduled", _("The item is not on a meeting's agenda yet."))
-    meeting = _manage(actor, item.meeting)
+    meeting = _manage(actor, scheduled_meeting(item))
     item = AgendaItem.objects.select_for_update().get(pk=item.pk)
     return item, meeting
 

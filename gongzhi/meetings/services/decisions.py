@@ -2,6 +2,7 @@
 
 import datetime as dt
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -33,6 +34,7 @@ from gongzhi.meetings.services._base import (
     _in_session,
     _manage,
     _not_closed,
+    scheduled_meeting,
 )
 from gongzhi.meetings.services.agenda import _item_for_manager, _tell_proposer
 from gongzhi.partners.models import Organisation, Partner, Team
@@ -63,9 +65,7 @@ def majority_reached(majority: str, *, yes: int, no: int, abstain: int) -> bool:
 
 @transaction.atomic
 def vote_cast(*, actor, item: AgendaItem, participant: Participant, choice: str, now=None) -> Vote:
-    if item.meeting_id is None:
-        raise MeetingError("not_scheduled", _("The item is not on a meeting's agenda yet."))
-    meeting = locked(item.meeting)
+    meeting = locked(scheduled_meeting(item))
     if not (rules.can_manage(actor, meeting) or rules.is_participant_self(actor, participant)):
         raise _forbidden()
     _in_session(meeting)
@@ -125,6 +125,7 @@ def _check_action(spec: ActionSpec, meeting: Meeting) -> None:
 
 
 def _create_action(decision: Decision, spec: ActionSpec) -> ActionItem:
+    assert spec.due_on is not None, "checked by _check_action"
     return ActionItem.objects.create(
         decision=decision,
         title=spec.title.strip()[:200],
@@ -142,7 +143,7 @@ def decision_record(
     item: AgendaItem,
     method: str,
     text: str,
-    actions: list[ActionSpec] = (),
+    actions: Sequence[ActionSpec] = (),
     now=None,
 ) -> Decision:
     """Decide an item by vote (counted from the recorded votes) or by consensus, with its action
@@ -227,7 +228,7 @@ def decision_record(
 def decision_correct(*, actor, decision: Decision, text: str, reason: str, now=None) -> Decision:
     """A correction: a new decision that supersedes ``decision`` (which stays as it was). The
     counts and action items stay with the record of the vote; only the wording changes."""
-    _manage(actor, decision.item.meeting)
+    _manage(actor, scheduled_meeting(decision.item))
     decision = Decision.objects.select_for_update().get(pk=decision.pk)
     if Decision.objects.filter(corrects=decision).exists():
         raise MeetingError("already_corrected", _("Correct the latest version of the decision."))
@@ -254,7 +255,7 @@ def decision_correct(*, actor, decision: Decision, text: str, reason: str, now=N
 
 @transaction.atomic
 def action_item_add(*, actor, decision: Decision, spec: ActionSpec) -> ActionItem:
-    meeting = _manage(actor, decision.item.meeting)
+    meeting = _manage(actor, scheduled_meeting(decision.item))
     _not_closed(meeting)
     if decision.outcome != Outcome.ADOPTED:
         raise MeetingError("rejected_with_actions", _("A rejected motion has no action items."))
@@ -270,7 +271,7 @@ def action_item_complete(*, actor, action: ActionItem, note: str = "", now=None)
         ActionItem.objects.select_for_update().select_related("decision__item").get(pk=action.pk)
     )
     item = action.decision.item
-    _manage(actor, item.meeting)
+    _manage(actor, scheduled_meeting(item))
     if action.status == ActionStatus.DONE:
         raise MeetingError("already_done", _("This action item is already done."))
     now = now_or(now)

@@ -154,7 +154,7 @@ def meeting_close(*, actor, meeting: Meeting, now=None) -> Meeting:
     for item in meeting.items.exclude(status=ItemStatus.DECIDED):
         item.status = ItemStatus.DEFERRED
         item.save(update_fields=["status"])
-        if item.matter_id and item.matter.status == MatterStatus.DELIBERATING:
+        if item.matter is not None and item.matter.status == MatterStatus.DELIBERATING:
             _propose_matter(item.matter, actor=actor, now=now)
     return meeting
 
@@ -359,15 +359,15 @@ def meeting_attendance(
     this meeting, or present but not among those called, refuses the whole roll call."""
     meeting = _manage(actor, meeting)
     _not_closed(meeting)
-    present = set(present)
+    present_ids = set(present)
     called = meeting.participants.all()
     if among is not None:
         called = called.filter(pk__in=set(among))
-    known = set(called.filter(pk__in=present).values_list("pk", flat=True))
-    if present - known:
+    known = set(called.filter(pk__in=present_ids).values_list("pk", flat=True))
+    if present_ids - known:
         raise MeetingError(
             "not_a_participant", _("Mark only people invited to this meeting as present.")
         )
-    called.filter(pk__in=present, attended=False).update(attended=True)
-    called.exclude(pk__in=present).filter(attended=True).update(attended=False)
-    return len(present)
+    called.filter(pk__in=present_ids, attended=False).update(attended=True)
+    called.exclude(pk__in=present_ids).filter(attended=True).update(attended=False)
+    return len(present_ids)
