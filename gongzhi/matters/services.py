@@ -1059,6 +1059,7 @@ def validate_photo(upload) -> None:
 
 @transaction.atomic
 def matter_add_photo(*, actor, matter: Matter, upload) -> MatterPhoto:
+    matter = flow.locked(matter)  # two uploads at once still stop at six
     if not (
         rules.is_reporter(actor, matter)
         or rules.can_handle(actor, matter)
