@@ -14,6 +14,7 @@ from ninja import Field, Query, Router, Schema, responses
 
 from gongzhi.core.apischema import (
     PLACE_HELP,
+    REFUSED,
     ApiError,
     ErrorOut,
     Page,
@@ -24,26 +25,8 @@ from gongzhi.core.apischema import (
 )
 from gongzhi.points import selectors, services
 from gongzhi.points.models import Redemption, RedemptionStatus
-from gongzhi.points.services import PointsError
 
 router = Router(tags=["points"])
-
-HTTP_STATUS = {
-    "forbidden": 403,
-    "bad_state": 409,
-    "insufficient": 409,
-    "out_of_stock": 409,
-    "over_limit": 409,
-    "idempotency_conflict": 409,
-}
-REFUSED = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
-
-
-def _call(service: Callable, **kwargs):
-    try:
-        return service(**kwargs)
-    except PointsError as exc:
-        raise ApiError(HTTP_STATUS.get(exc.code, 400), exc.code, exc.message) from None
 
 
 class BalanceOut(Schema):
@@ -241,8 +224,7 @@ def order(request, payload: OrderIn):
         holder = selectors.holder_of(user)
         if holder is None:
             raise ApiError(403, "forbidden", _("Only residents and partners have points to spend."))
-    redemption = _call(
-        services.redemption_order,
+    redemption = services.redemption_order(
         holder=holder,
         item=item,
         quantity=payload.quantity,
@@ -257,7 +239,7 @@ def _resolve(request, redemption_id: int, service: Callable, **kwargs) -> dict:
     user = request.auth
     qs = selectors.redemption_list(user)
     redemption = get_or_404(qs, redemption_id, _("Unknown order."))
-    _call(service, redemption=redemption, actor=user, **kwargs)
+    service(redemption=redemption, actor=user, **kwargs)
     return _redemption_out(qs.get(pk=redemption_id))
 
 
@@ -272,7 +254,7 @@ def fulfil_many(request, payload: FulfilManyIn):
     chosen = list(qs.filter(pk__in=payload.ids))
     if len(chosen) != len(set(payload.ids)):
         raise ApiError(404, "not_found", _("Unknown order."))
-    _call(services.redemptions_fulfil_many, redemptions=chosen, actor=user)
+    services.redemptions_fulfil_many(redemptions=chosen, actor=user)
     return [_redemption_out(row) for row in qs.filter(pk__in=payload.ids).order_by("pk")]
 
 

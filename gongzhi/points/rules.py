@@ -12,20 +12,19 @@
 
 from django.db.models import Q, QuerySet
 
-from gongzhi.accounts.models import UserRole
-from gongzhi.accounts.scope import directory_reach, registry_reach, restrict
+from gongzhi.accounts.scope import (
+    directory_reach,
+    is_community_staff_of,
+    profile_of,
+    registry_reach,
+    restrict,
+)
 from gongzhi.points.models import Account
-
-
-def _profile(user):
-    if not getattr(user, "is_authenticated", False):
-        return None
-    return getattr(user, "profile", None) if hasattr(user, "profile") else None
 
 
 def own_q(user, prefix: str = "") -> Q:
     """Accounts (or rows reached through ``prefix``) held by the user as a person."""
-    profile = _profile(user)
+    profile = profile_of(user)
     if profile is None:
         return Q(pk__in=[]) if not prefix else Q(**{f"{prefix}pk__in": []})
     q = Q(**{f"{prefix}pk__in": []})
@@ -59,15 +58,6 @@ def items_visible(user, qs: QuerySet) -> QuerySet:
     return restrict(qs, directory_reach(user))
 
 
-def is_community_staff_of(user, community_id: int) -> bool:
-    profile = _profile(user)
-    return (
-        profile is not None
-        and profile.role == UserRole.COMMUNITY_STAFF
-        and profile.community_id_resolved == community_id
-    )
-
-
 def can_run_shop(user, community_id: int) -> bool:
     return getattr(user, "is_superuser", False) or is_community_staff_of(user, community_id)
 
@@ -82,5 +72,5 @@ def can_cancel(user, account: Account) -> bool:
 
 def shop_community_id(user) -> int | None:
     """The community whose shop the user uses by default."""
-    profile = _profile(user)
+    profile = profile_of(user)
     return profile.community_id_resolved if profile is not None else None

@@ -26,6 +26,7 @@ from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from gongzhi.core.services import ServiceError, locked
 from gongzhi.partners.models import Partner
 from gongzhi.people.models import Resident
 from gongzhi.places.models import Community
@@ -49,11 +50,16 @@ MAX_AMOUNT = 1_000_000
 MAX_QUANTITY = 100
 
 
-class PointsError(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+class PointsError(ServiceError):
+    """A refused write (``core.services.ServiceError``): 403 ``forbidden``; 409 ``bad_state``,
+    ``insufficient``, ``out_of_stock``, ``over_limit``, ``idempotency_conflict``; 400 the rest."""
+
+    statuses = {
+        "insufficient": 409,
+        "out_of_stock": 409,
+        "over_limit": 409,
+        "idempotency_conflict": 409,
+    }
 
 
 def _forbidden() -> PointsError:
@@ -524,14 +530,14 @@ def redemption_order(
 
 
 def _locked_held(redemption: Redemption, verb: str) -> Redemption:
-    locked = Redemption.objects.select_for_update().select_related("account").get(pk=redemption.pk)
-    if locked.status != RedemptionStatus.HELD:
+    held = locked(redemption)
+    if held.status != RedemptionStatus.HELD:
         raise PointsError(
             "bad_state",
             _("An order that is %(status)s cannot be %(verb)s.")
-            % {"status": locked.get_status_display(), "verb": verb},
+            % {"status": held.get_status_display(), "verb": verb},
         )
-    return locked
+    return held
 
 
 def _settle(redemption: Redemption, *, status: str, legs, kind, reason, actor, now) -> Redemption:
