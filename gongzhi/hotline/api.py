@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from gongzhi.core.apischema import (
     PLACE_HELP,
+    REFUSED,
     ApiError,
     ErrorOut,
     Page,
@@ -30,6 +31,7 @@ from gongzhi.core.apischema import (
     paginate,
     parse_place,
 )
+from gongzhi.core.services import ServiceError
 from gongzhi.hotline import rules, selectors, services
 from gongzhi.hotline.models import GatewayCredential, HotlineOrder, OrderStatus
 from gongzhi.places.models import Community
@@ -37,7 +39,6 @@ from gongzhi.places.models import Community
 router = Router(tags=["hotline"])
 
 KEY_HEADER = "X-Hotline-Key"
-REFUSED = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 
 
 # ---- schemas --------------------------------------------------------------------------------
@@ -167,6 +168,9 @@ def _gateway(request, endpoint: str, seen: dict, work: Callable) -> tuple[int, o
     except ApiError as exc:
         status, code = exc.status_code, exc.code
         raise
+    except ServiceError as exc:
+        status, code = exc.status, exc.code
+        raise
     finally:
         services.call_record(
             credential=credential,
@@ -183,10 +187,6 @@ def _parse(schema, request):
     except ValidationError:
         message = _("The request is not valid JSON of the documented form.")
         raise ApiError(422, "invalid", message) from None
-
-
-def _refused(exc: services.HotlineError) -> ApiError:
-    return ApiError(exc.status, exc.code, exc.message)
 
 
 @router.post(
@@ -210,13 +210,10 @@ def receive_order(request):
     def work(credential):
         body = _parse(OrderIn, request)
         seen["order_no"] = body.order_no
-        try:
-            order, created = services.order_receive(
-                community=credential.community,
-                data=services.OrderIn(**body.dict(), hotline=credential.hotline),
-            )
-        except services.HotlineError as exc:
-            raise _refused(exc) from None
+        order, created = services.order_receive(
+            community=credential.community,
+            data=services.OrderIn(**body.dict(), hotline=credential.hotline),
+        )
         return (201 if created else 200), _received(order, created)
 
     return _gateway(request, "orders", seen, work)
@@ -260,12 +257,9 @@ def callback(request, order_no: str):
     def work(credential):
         body = _parse(CallbackIn, request)
         order = _gateway_order(credential, order_no)
-        try:
-            order, _changed = services.order_callback(
-                order=order, satisfaction=body.satisfaction, solved=body.solved, note=body.note
-            )
-        except services.HotlineError as exc:
-            raise _refused(exc) from None
+        order, _changed = services.order_callback(
+            order=order, satisfaction=body.satisfaction, solved=body.solved, note=body.note
+        )
         return 200, _received(order)
 
     return _gateway(request, "callback", {"order_no": order_no}, work)
@@ -289,12 +283,9 @@ def extension_decision(request, order_no: str):
     def work(credential):
         body = _parse(ExtensionDecisionIn, request)
         order = _gateway_order(credential, order_no)
-        try:
-            order = services.order_extension_decide(
-                order=order, approved=body.approved, new_due=body.new_due, note=body.note
-            )
-        except services.HotlineError as exc:
-            raise _refused(exc) from None
+        order = services.order_extension_decide(
+            order=order, approved=body.approved, new_due=body.new_due, note=body.note
+        )
         return 200, _received(order)
 
     return _gateway(request, "extension-decision", {"order_no": order_no}, work)
@@ -323,40 +314,32 @@ def _order(request, order_id: int) -> HotlineOrder:
     return get_or_404(qs, order_id, _("There is no such order."))
 
 
-def _answer(service: Callable, **kwargs) -> HotlineOrder:
-    try:
-        return service(**kwargs)
-    except services.HotlineError as exc:
-        raise _refused(exc) from None
-
-
 @router.post("/orders/{order_id}/sign", response={200: OrderOut} | REFUSED)
 def sign(request, order_id: int):
     """签收 the order (its matter is acknowledged too)."""
     order = _order(request, order_id)
-    return _answer(services.order_sign, actor=request.user, order=order)
+    return services.order_sign(actor=request.user, order=order)
 
 
 @router.post("/orders/{order_id}/reply", response={200: OrderOut} | REFUSED)
 def reply(request, order_id: int, payload: ReplyIn):
     """办结回复: needs the order signed, and a text unless the matter is done."""
     order = _order(request, order_id)
-    return _answer(services.order_reply, actor=request.user, order=order, text=payload.text)
+    return services.order_reply(actor=request.user, order=order, text=payload.text)
 
 
 @router.post("/orders/{order_id}/return", response={200: OrderOut} | REFUSED)
 def return_order(request, order_id: int, payload: ReasonIn):
     """退单 with a reason; the matter is referred back to the dispatching unit."""
     order = _order(request, order_id)
-    return _answer(services.order_return, actor=request.user, order=order, reason=payload.reason)
+    return services.order_return(actor=request.user, order=order, reason=payload.reason)
 
 
 @router.post("/orders/{order_id}/extend", response={200: OrderOut} | REFUSED)
 def extend(request, order_id: int, payload: ExtendIn):
     """延期申请: a later reply date and why."""
     order = _order(request, order_id)
-    return _answer(
-        services.order_extend,
+    return services.order_extend(
         actor=request.user,
         order=order,
         new_due=payload.new_due,
@@ -382,8 +365,7 @@ def list_credentials(request, community_id: int | None = None):
 @router.post("/credentials", response={201: NewCredentialOut} | REFUSED)
 def create_credential(request, payload: CredentialIn):
     community = _credential_community(request, payload.community_id)
-    credential, raw = _answer(
-        services.credential_create,
+    credential, raw = services.credential_create(
         actor=request.user,
         community=community,
         name=payload.name,
@@ -400,4 +382,4 @@ def revoke_credential(request, credential_id: int):
         request.user, credential.community_id
     ):
         raise ApiError(404, "not_found", _("There is no such credential."))
-    return _answer(services.credential_revoke, actor=request.user, credential=credential)
+    return services.credential_revoke(actor=request.user, credential=credential)

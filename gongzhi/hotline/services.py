@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gongzhi.core.identity import normalize_phone
+from gongzhi.core.services import ServiceError
 from gongzhi.hotline import deadlines, rules
 from gongzhi.hotline.models import (
     DEFAULT_HOTLINE,
@@ -41,14 +42,11 @@ from gongzhi.matters.models import SOURCES as MATTER_SOURCES
 from gongzhi.places.models import Building, Community, Compound
 
 
-class HotlineError(Exception):
-    """A refused write. ``code`` is stable for API clients; ``message`` is translated."""
+class HotlineError(ServiceError):
+    """A refused write (``core.services.ServiceError``); the status is given where it is
+    raised when it is not 400."""
 
-    def __init__(self, code: str, message: str, status: int = 400):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
+    COMMON = {}  # every status is given at the raise site (as before the shared toolkit)
 
 
 def _forbidden() -> HotlineError:
