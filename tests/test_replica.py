@@ -84,3 +84,36 @@ def test_replica_is_never_migrated():
     router = ReplicaRouter()
     assert router.allow_migrate("replica", "places") is False
     assert router.allow_migrate("default", "places") is None
+
+
+def _tables(queries) -> str:
+    return " ".join(q["sql"] for q in queries)
+
+
+def test_a_list_export_reads_its_rows_from_the_replica(replica, client, world):
+    from tests.factories_matters import make_matter
+
+    make_matter(building=world.y1, reporter=world.res_a)
+    client.force_login(world.users.staff_a)
+    with CaptureQueriesContext(replica) as on_replica:
+        response = client.get("/matters/?format=xlsx")
+    assert response.status_code == 200
+    assert "matters_matter" in _tables(on_replica)
+    with CaptureQueriesContext(replica) as on_replica:
+        assert client.get("/matters/").status_code == 200
+    assert len(on_replica) == 0  # the list page itself reads from the primary
+
+
+def test_the_network_page_reads_from_the_replica(replica, client, world):
+    client.force_login(world.users.staff_a)
+    with CaptureQueriesContext(replica) as on_replica:
+        assert client.get("/network/").status_code == 200
+    assert len(on_replica) > 0
+
+
+def test_the_dashboards_read_from_the_replica(replica, client, world):
+    client.force_login(world.users.staff_a)
+    for url in ("/dashboard/", "/matters/dashboard/"):
+        with CaptureQueriesContext(replica) as on_replica:
+            assert client.get(url).status_code == 200, url
+        assert len(on_replica) > 0, url

@@ -22,6 +22,7 @@ from gongzhi.audit.services import record_export
 from gongzhi.core.excel import xlsx_response
 from gongzhi.core.naturalsort import natural_key, natural_sorted
 from gongzhi.core.places import Place
+from gongzhi.ops.replica import reading_from_replica
 from gongzhi.places.models import Building, Community, Compound, Grid
 
 PAGE_SIZE = 20
@@ -176,7 +177,9 @@ def render_list(
         require_export(request.user)
         # Every list export is on the audit trail (docs/audit.md).
         record_export(request, request.resolver_match.view_name, rows=qs.count())
-        return xlsx_response(filename, export(qs))
+        with reading_from_replica():
+            content = export(qs)
+        return xlsx_response(filename, content)
     page = paginate(request, qs)
     partial_only = is_partial(request)
     ctx = {

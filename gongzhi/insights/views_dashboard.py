@@ -27,6 +27,7 @@ from gongzhi.insights import report
 from gongzhi.insights.dashboard import dashboard_place, figures
 from gongzhi.insights.periods import Period, year_to_date
 from gongzhi.matters.views_dashboard import PERIODS, period_param
+from gongzhi.ops.replica import reading_from_replica
 
 DOCX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -138,6 +139,7 @@ def _resolve(request: HttpRequest, today: dt.date, *, yearly: bool):
 
 
 @login_required
+@reading_from_replica()
 def dashboard(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     try:

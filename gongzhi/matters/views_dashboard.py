@@ -51,6 +51,7 @@ from gongzhi.matters.rates import (
     three_rates,
     valid_q,
 )
+from gongzhi.ops.replica import reading_from_replica
 from gongzhi.places.models import Compound
 
 MATTERS_LIST = "/matters/"
@@ -343,6 +344,7 @@ def _counts(rows: QuerySet | None, matters: QuerySet, period: Period) -> dict:
 
 
 @login_required
+@reading_from_replica()
 def dashboard(request: HttpRequest) -> HttpResponse:
     if not is_staff_like(request.user):
         raise PermissionDenied

@@ -18,6 +18,7 @@ from gongzhi.core.excel import workbook_bytes, xlsx_response
 from gongzhi.network.models import NodeKind, WorkKind
 from gongzhi.network.rules import can_view_network
 from gongzhi.network.selectors import BadNetworkFilter, network_filters, network_view
+from gongzhi.ops.replica import reading_from_replica
 from gongzhi.partners.models import OrganisationKind, PartnerKind, TeamKind
 
 SHOW = 200
@@ -207,6 +208,7 @@ def _figures(metrics: dict) -> list[tuple[str, object, str]]:
 
 
 @login_required
+@reading_from_replica()
 def graph_page(request: HttpRequest) -> HttpResponse:
     if not can_view_network(request.user):
         raise PermissionDenied
