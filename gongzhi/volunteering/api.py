@@ -7,13 +7,13 @@ refused change is the service's ``VolunteeringError`` as JSON: 403 ``forbidden``
 """
 
 import datetime as dt
-from collections.abc import Callable
 
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from gongzhi.core.apischema import (
     PLACE_HELP,
+    REFUSED,
     ApiError,
     ErrorOut,
     Page,
@@ -27,27 +27,8 @@ from gongzhi.people.models import Resident
 from gongzhi.pickers.selectors import PickError, resolve
 from gongzhi.volunteering import rules, selectors, services
 from gongzhi.volunteering.models import PointsClaim
-from gongzhi.volunteering.services import VolunteeringError
 
 router = Router(tags=["volunteering"])
-
-HTTP_STATUS = {
-    "forbidden": 403,
-    "bad_state": 409,
-    "duplicate_participant": 409,
-    "in_publicity": 409,
-    "not_in_publicity": 409,
-    "insufficient": 409,
-    "already_reversed": 409,
-}
-REFUSED = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
-
-
-def _call(service: Callable, **kwargs):
-    try:
-        return service(**kwargs)
-    except VolunteeringError as exc:
-        raise ApiError(HTTP_STATUS.get(exc.code, 400), exc.code, exc.message) from None
 
 
 class ActivityOut(Schema):
@@ -160,8 +141,7 @@ def activity_create(request, body: ActivityIn):
         organiser = Team.objects.filter(pk=body.team_id).first()
     elif body.organisation_id is not None:
         organiser = Organisation.objects.filter(pk=body.organisation_id).first()
-    activity = _call(
-        services.activity_create,
+    activity = services.activity_create(
         title=body.title,
         kind=body.kind,
         organiser=organiser,
@@ -192,15 +172,14 @@ def record_add(request, pk: int, body: RecordIn):
         participant = Resident.objects.filter(pk=body.resident_id).first()
     if participant is None:
         raise ApiError(400, "invalid_participant", _("A participant is a resident or a partner."))
-    record = _call(
-        services.service_record_add,
+    record = services.service_record_add(
         activity=activity,
         participant=participant,
         minutes=body.minutes,
         actor=request.auth,
     )
     if body.confirm:
-        record = _call(services.service_record_confirm, record=record, actor=request.auth)
+        record = services.service_record_confirm(record=record, actor=request.auth)
     return 201, record
 
 
@@ -228,8 +207,7 @@ def record_add_batch(request, pk: int, body: BatchRecordsIn):
         )
     except PickError as error:
         raise ApiError(400, "invalid_participant", error.message) from None
-    records = _call(
-        services.service_records_add_batch,
+    records = services.service_records_add_batch(
         activity=activity,
         participants=participants,
         minutes=body.minutes,
@@ -257,14 +235,13 @@ def record_list(
 
 @router.post("/records/{pk}/confirm", response={200: RecordOut, **REFUSED})
 def record_confirm(request, pk: int):
-    return _call(services.service_record_confirm, record=_record(request, pk), actor=request.auth)
+    return services.service_record_confirm(record=_record(request, pk), actor=request.auth)
 
 
 @router.post("/records/{pk}/amend", response={200: RecordOut, **REFUSED})
 def record_amend(request, pk: int, body: AmendIn):
     record = _record(request, pk)
-    _call(
-        services.service_record_amend,
+    services.service_record_amend(
         record=record,
         minutes=body.minutes,
         reason=body.reason,
@@ -276,8 +253,7 @@ def record_amend(request, pk: int, body: AmendIn):
 
 @router.post("/records/{pk}/revoke", response={200: RecordOut, **REFUSED})
 def record_revoke(request, pk: int, body: ReasonIn):
-    return _call(
-        services.service_record_revoke,
+    return services.service_record_revoke(
         record=_record(request, pk),
         reason=body.reason,
         actor=request.auth,
@@ -303,7 +279,7 @@ def _claim(request, pk: int) -> PointsClaim:
 
 @router.post("/claims/{pk}/approve", response={200: ClaimOut, **REFUSED})
 def claim_approve(request, pk: int):
-    return _call(services.points_claim_approve, claim=_claim(request, pk), actor=request.auth)
+    return services.points_claim_approve(claim=_claim(request, pk), actor=request.auth)
 
 
 class ClaimIdsIn(Schema):
@@ -318,8 +294,7 @@ def claims_approve(request, body: ClaimIdsIn):
     missing = [pk for pk in body.ids if pk not in claims]
     if missing:
         raise ApiError(404, "not_found", _("No such claim: #%(id)s") % {"id": missing[0]})
-    return _call(
-        services.points_claims_approve_batch,
+    return services.points_claims_approve_batch(
         claims=[claims[pk] for pk in body.ids],
         actor=request.auth,
     )
@@ -327,13 +302,12 @@ def claims_approve(request, body: ClaimIdsIn):
 
 @router.post("/claims/{pk}/issue", response={200: ClaimOut, **REFUSED})
 def claim_issue(request, pk: int):
-    return _call(services.points_claim_issue, claim=_claim(request, pk), actor=request.auth)
+    return services.points_claim_issue(claim=_claim(request, pk), actor=request.auth)
 
 
 @router.post("/claims/{pk}/reject", response={200: ClaimOut, **REFUSED})
 def claim_reject(request, pk: int, body: ReasonIn):
-    return _call(
-        services.points_claim_reject,
+    return services.points_claim_reject(
         claim=_claim(request, pk),
         reason=body.reason,
         actor=request.auth,
@@ -342,8 +316,7 @@ def claim_reject(request, pk: int, body: ReasonIn):
 
 @router.post("/claims/{pk}/object", response={200: ClaimOut, **REFUSED})
 def claim_object(request, pk: int, body: ReasonIn):
-    return _call(
-        services.points_claim_object,
+    return services.points_claim_object(
         claim=_claim(request, pk),
         reason=body.reason,
         actor=request.auth,

@@ -13,31 +13,25 @@
 
 from django.db.models import Q, QuerySet
 
-from gongzhi.accounts.models import UserRole
-from gongzhi.accounts.scope import directory_reach, registry_reach, restrict
+from gongzhi.accounts.scope import (
+    directory_reach,
+    is_community_staff_of,
+    profile_of,
+    registry_reach,
+    restrict,
+)
 from gongzhi.partners.models import Partner
 
 
-def _profile(user):
-    if not getattr(user, "is_authenticated", False):
-        return None
-    return getattr(user, "profile", None) if hasattr(user, "profile") else None
-
-
-def is_community_staff_of(user, community_id: int) -> bool:
-    if getattr(user, "is_superuser", False):
-        return True
-    profile = _profile(user)
-    return (
-        profile is not None
-        and profile.role == UserRole.COMMUNITY_STAFF
-        and profile.community_id_resolved == community_id
-    )
+def is_organising_staff(user, community_id: int) -> bool:
+    """Community staff of the community, or a superuser: the organising side of every
+    activity there (``accounts.scope.is_community_staff_of`` does not admit superusers)."""
+    return getattr(user, "is_superuser", False) or is_community_staff_of(user, community_id)
 
 
 def person_of(user):
     """The person (resident, or partner without a resident record) a user is, or None."""
-    profile = _profile(user)
+    profile = profile_of(user)
     if profile is None:
         return None
     if profile.resident_id:
@@ -63,17 +57,16 @@ def is_organiser(user, activity) -> bool:
     return bool(
         getattr(user, "pk", None)
         and (
-            activity.organised_by_id == user.pk
-            or is_community_staff_of(user, activity.community_id)
+            activity.organised_by_id == user.pk or is_organising_staff(user, activity.community_id)
         )
     )
 
 
 def can_create_activity(user, *, community_id: int, team=None) -> bool:
     """Staff of the community, or the leader of the organising team."""
-    if is_community_staff_of(user, community_id):
+    if is_organising_staff(user, community_id):
         return True
-    profile = _profile(user)
+    profile = profile_of(user)
     return bool(
         team is not None
         and profile is not None
@@ -89,7 +82,7 @@ def can_claim_for(user, person) -> bool:
 
 
 def can_review(user, community_id: int) -> bool:
-    return is_community_staff_of(user, community_id)
+    return is_organising_staff(user, community_id)
 
 
 def activities_visible(user, qs: QuerySet) -> QuerySet:

@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from gongzhi.core.services import ServiceError
 from gongzhi.notifications.services import notify_users
 from gongzhi.partners.models import Organisation, Partner, Team
 from gongzhi.people.models import Resident
@@ -52,13 +53,20 @@ from gongzhi.volunteering.models import (
 MAX_MINUTES = 24 * 60  # one activity is at most a day of service
 
 
-class VolunteeringError(Exception):
-    """A refused write. ``code`` is stable for API clients; ``message`` is translated."""
+class VolunteeringError(ServiceError):
+    """A refused write (``core.services.ServiceError``): 403 ``forbidden``, 409 the state
+    conflicts below, 400 the rest."""
 
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
+    statuses = {
+        code: 409
+        for code in (
+            "duplicate_participant",
+            "in_publicity",
+            "not_in_publicity",
+            "insufficient",
+            "already_reversed",
+        )
+    }
 
 
 def _forbidden() -> VolunteeringError:
