@@ -143,11 +143,11 @@ def _database(url: str | None) -> dict:
 
 
 _replica_url = env_str("DATABASE_REPLICA_URL")
-# Dashboards and exports read from the replica when there is one (gongzhi/ops/replica.py).
+# Dashboards and exports read from the replica when there is one (gongzhi/core/replica.py).
 DATABASES = replica_database(
     _database(env_str("DATABASE_URL")), _database(_replica_url) if _replica_url else None
 )
-DATABASE_ROUTERS = ["gongzhi.ops.replica.ReplicaRouter"]
+DATABASE_ROUTERS = ["gongzhi.core.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Residents who signed up themselves log in with their mobile number.

@@ -6,8 +6,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
 
+from gongzhi.core.replica import ReplicaRouter, reading_from_replica
 from gongzhi.ops.config import replica_database
-from gongzhi.ops.replica import ReplicaRouter, reading_from_replica
 from gongzhi.places.models import Community, Subdistrict
 
 pytestmark = pytest.mark.filterwarnings("ignore:Overriding setting DATABASES")

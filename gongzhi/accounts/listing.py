@@ -22,7 +22,7 @@ from gongzhi.audit.services import record_export
 from gongzhi.core.excel import xlsx_response
 from gongzhi.core.naturalsort import natural_key, natural_sorted
 from gongzhi.core.places import Place
-from gongzhi.ops.replica import reading_from_replica
+from gongzhi.core.replica import reading_from_replica
 from gongzhi.places.models import Building, Community, Compound, Grid
 
 PAGE_SIZE = 20

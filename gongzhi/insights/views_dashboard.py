@@ -23,11 +23,11 @@ from gongzhi.accounts.listing import (
 )
 from gongzhi.core.charts import link_points
 from gongzhi.core.excel import xlsx_response
+from gongzhi.core.replica import reading_from_replica
 from gongzhi.insights import report
 from gongzhi.insights.dashboard import dashboard_place, figures
 from gongzhi.insights.periods import Period, year_to_date
 from gongzhi.matters.views_dashboard import PERIODS, period_param
-from gongzhi.ops.replica import reading_from_replica
 
 DOCX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 

@@ -39,6 +39,7 @@ from gongzhi.accounts.scope import (
 )
 from gongzhi.core.charts import link_points
 from gongzhi.core.places import Place
+from gongzhi.core.replica import reading_from_replica
 from gongzhi.hotline.selectors import satisfaction_sources
 from gongzhi.insights.dashboard import rollup_counts
 from gongzhi.insights.models import MatterDay, RollupState
@@ -51,7 +52,6 @@ from gongzhi.matters.rates import (
     three_rates,
     valid_q,
 )
-from gongzhi.ops.replica import reading_from_replica
 from gongzhi.places.models import Compound
 
 MATTERS_LIST = "/matters/"
