@@ -41,7 +41,56 @@ class BrowserSession(SessionAuth):
         return user
 
 
-api = NinjaAPI(
+VALIDATION_ERROR = {
+    "description": "The request is not valid: which field, and why",
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "code": {"type": "string"},
+                    "message": {"type": "string"},
+                    "errors": {"type": "array", "items": {"type": "object"}},
+                },
+                "required": ["code", "message"],
+            }
+        }
+    },
+}
+
+
+def _error_response(description: str) -> dict:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}},
+    }
+
+
+class GongzhiAPI(NinjaAPI):
+    """The API whose schema documents the answers every operation may give besides its own,
+    all as ``{"code", "message"}``: 400 (a value the operation refuses, such as an unknown
+    place), 422 (a parameter or body that does not validate), 404 (an object that is not
+    there or not yours to see, or a malformed id in the path), and behind authentication 401
+    (no or a bad token) and 403 (not allowed; staff without their second factor)."""
+
+    def get_openapi_schema(self, *args, **kwargs):
+        schema = super().get_openapi_schema(*args, **kwargs)
+        for path, operations in schema.get("paths", {}).items():
+            for operation in operations.values():
+                if not isinstance(operation, dict) or "responses" not in operation:
+                    continue
+                responses = operation["responses"]
+                responses.setdefault(400, _error_response("The request is refused"))
+                responses.setdefault(422, VALIDATION_ERROR)
+                if "{" in path:
+                    responses.setdefault(404, _error_response("Not found"))
+                if operation.get("security"):
+                    responses.setdefault(401, _error_response("Log in or send a valid token"))
+                    responses.setdefault(403, _error_response("Not allowed"))
+        return schema
+
+
+api = GongzhiAPI(
     title="Gongzhi 共治 API",
     version="1",
     description="Places, residents (masked), partners, teams and organisations.",

@@ -3,6 +3,8 @@ from django.urls import include, path
 
 from gongzhi.api import api
 
+handler404 = "gongzhi.core.errors.page_not_found"
+
 urlpatterns = [
     path("", include("gongzhi.todo.urls_home")),
     path("accounts/", include("gongzhi.accounts.urls")),

@@ -280,14 +280,14 @@ class StarIn(CommunityIn):
     publicity_days: int | None = None
 
 
-class StarOut(Schema):
+class SettingsStarOut(Schema):
     id: int
     community: Ref
     thresholds: list[int]
     publicity_days: int
 
 
-class ItemIn(CommunityIn):
+class SettingsItemIn(CommunityIn):
     name: str | None = None
     description: str | None = None
     price: int | None = None
@@ -297,7 +297,7 @@ class ItemIn(CommunityIn):
     active: bool | None = None
 
 
-class ItemOut(Schema):
+class SettingsItemOut(Schema):
     id: int
     community: Ref
     name: str
@@ -314,14 +314,14 @@ class ItemOut(Schema):
         return bool(obj.photo)
 
 
-class VenueIn(CommunityIn):
+class SettingsVenueIn(CommunityIn):
     name: str | None = None
     compound_id: int | None = None
     address: str | None = None
     capacity: int | None = None
 
 
-class VenueOut(Schema):
+class SettingsVenueOut(Schema):
     id: int
     community: Ref
     compound: Ref | None
@@ -433,7 +433,7 @@ ENDPOINTS = (
         setting=services.STAR_SCHEME,
         rows=selectors.star_schemes,
         schema_in=StarIn,
-        schema_out=StarOut,
+        schema_out=SettingsStarOut,
         summaries={"list": "Stars", "create": "Add"},
     ),
     Endpoint(
@@ -442,8 +442,8 @@ ENDPOINTS = (
         id_name="item_id",
         setting=services.SHOP_ITEM,
         rows=selectors.shop_items,
-        schema_in=ItemIn,
-        schema_out=ItemOut,
+        schema_in=SettingsItemIn,
+        schema_out=SettingsItemOut,
         summaries={
             "list": "Items",
             "create": "Add an item",
@@ -456,8 +456,8 @@ ENDPOINTS = (
         id_name="venue_id",
         setting=services.VENUE,
         rows=selectors.venues,
-        schema_in=VenueIn,
-        schema_out=VenueOut,
+        schema_in=SettingsVenueIn,
+        schema_out=SettingsVenueOut,
         summaries={"list": "Venues", "create": "Add a venue"},
     ),
     Endpoint(
@@ -495,7 +495,7 @@ for endpoint in ENDPOINTS:
 
 @router.post(
     "/points/shop-items/{item_id}/photo",
-    response={200: ItemOut, **REFUSED},
+    response={200: SettingsItemOut, **REFUSED},
     summary="Upload the item's photo (JPEG, PNG or WebP, at most 2 MB)",
 )
 def items_photo(request, item_id: int, photo: File[UploadedFile]):

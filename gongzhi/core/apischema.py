@@ -1,16 +1,40 @@
 """Pieces every API router shares: errors with a stable code, the pagination envelope, the
 place parameter and the fetch-or-404 helper."""
 
+import datetime as dt
 from typing import Annotated, Generic, TypeVar
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from ninja import Field, Schema
 from ninja.errors import HttpError
+from pydantic import AfterValidator, WithJsonSchema
 
 from gongzhi.core.places import Place
 
 T = TypeVar("T")
+
+
+def _naive(value: dt.time) -> dt.time:
+    if value.tzinfo is not None:
+        raise ValueError("a local time of day without a timezone, e.g. 22:00")
+    return value
+
+
+#: A local time of day ("22:00" or "22:00:00"). JSON Schema's ``time`` format requires a
+#: timezone offset, which a meeting's start or quiet hours do not have: documented as a
+#: pattern instead, and an offset sent is refused (422), never stored.
+LocalTime = Annotated[
+    dt.time,
+    AfterValidator(_naive),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?$",
+            "examples": ["22:00"],
+        }
+    ),
+]
 
 PLACE_HELP = (
     "Only rows inside this place, written level:id — subdistrict:1, community:1, compound:3, "

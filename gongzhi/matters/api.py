@@ -249,7 +249,7 @@ class ReferIn(Schema):
     reason: CleanStr = Field(max_length=1000)
 
 
-class ReasonIn(Schema):
+class MatterReasonIn(Schema):
     reason: CleanStr = Field(max_length=1000)
 
 
@@ -573,7 +573,7 @@ def matter_refer(request, matter_id: int, payload: ReferIn):
 
 
 @_transition("reject", "Reject the matter with a reason")
-def matter_reject(request, matter_id: int, payload: ReasonIn):
+def matter_reject(request, matter_id: int, payload: MatterReasonIn):
     return _act(request, matter_id, services.matter_reject, reason=payload.reason)
 
 

@@ -17,6 +17,7 @@ from gongzhi.core.apischema import (
     REFUSED,
     ApiError,
     ErrorOut,
+    LocalTime,
     Page,
     PageIn,
     get_or_404,
@@ -71,7 +72,7 @@ class SeriesOut(Schema):
     holiday_policy: str = Field(description="keep, skip or next_workday")
     starts_on: dt.date
     ends_on: dt.date | None
-    start_time: dt.time
+    start_time: LocalTime
     duration_minutes: int
     venue_id: int
     scope: str
@@ -91,7 +92,7 @@ class SeriesIn(Schema):
     holiday_policy: str = "next_workday"
     starts_on: dt.date
     ends_on: dt.date | None = None
-    start_time: dt.time
+    start_time: LocalTime
     duration_minutes: int = 90
 
 
@@ -157,7 +158,7 @@ class AttendanceIn(Schema):
     everyone: bool = Field(False, description="Everyone invited is present (全部到会)")
 
 
-class ItemOut(Schema):
+class AgendaItemOut(Schema):
     id: int
     meeting_id: int | None
     source: str = Field(description="matter, resident or staff")
@@ -219,7 +220,7 @@ class DecisionOut(Schema):
 
 class MeetingDetailOut(MeetingOut):
     participants: list[ParticipantOut]
-    items: list[ItemOut]
+    items: list[AgendaItemOut]
 
     @staticmethod
     def resolve_participants(obj) -> list:
@@ -243,13 +244,13 @@ class DecisionIn(Schema):
     actions: list[ActionIn] = []
 
 
-class VoteIn(Schema):
+class MeetingVoteIn(Schema):
     item_id: int
     participant_id: int
     choice: str = Field(description="for, against or abstain")
 
 
-class VoteOut(Schema):
+class MeetingVoteOut(Schema):
     id: int
     item_id: int
     participant_id: int
@@ -392,7 +393,7 @@ def attendance(request, meeting_id: int, data: AttendanceIn):
 
 
 @router.post(
-    "/{int:meeting_id}/items", response={201: ItemOut, **REFUSED}, summary="Propose an item"
+    "/{int:meeting_id}/items", response={201: AgendaItemOut, **REFUSED}, summary="Propose an item"
 )
 def items_create(request, meeting_id: int, data: ItemIn):
     meeting = _meeting(request, meeting_id)
@@ -406,7 +407,9 @@ def items_create(request, meeting_id: int, data: ItemIn):
     return 201, item
 
 
-@router.get("/items", response={200: Page[ItemOut], 400: ErrorOut}, summary="List agenda items")
+@router.get(
+    "/items", response={200: Page[AgendaItemOut], 400: ErrorOut}, summary="List agenda items"
+)
 def items_list(request, paging: Query[PageIn], place: str | None = None, queue: bool = False):
     qs = selectors.item_list(request.auth, place=parse_place(place), queue=queue)
     return paginate(qs.order_by("-created_at", "-id"), paging)
@@ -416,8 +419,8 @@ def _item(request, item_id: int) -> AgendaItem:
     return get_or_404(selectors.item_list(request.auth), item_id, _("Agenda item not found"))
 
 
-@router.post("/votes", response={201: VoteOut, **REFUSED}, summary="Cast or record a vote")
-def votes_create(request, data: VoteIn):
+@router.post("/votes", response={201: MeetingVoteOut, **REFUSED}, summary="Cast or record a vote")
+def votes_create(request, data: MeetingVoteIn):
     item = _item(request, data.item_id)
     participant = Participant.objects.filter(pk=data.participant_id).first()
     if participant is None:

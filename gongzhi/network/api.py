@@ -19,7 +19,7 @@ router = Router(tags=["network"])
 REFUSED = {400: ErrorOut, 403: ErrorOut}
 
 
-class FiltersIn(Schema):
+class NetworkFiltersIn(Schema):
     place: str | None = Field(None, description=PLACE_HELP)
     since: str | None = Field(None, description="First day, YYYY-MM-DD")
     until: str | None = Field(None, description="Last day, YYYY-MM-DD (default today)")
@@ -31,7 +31,7 @@ class FiltersIn(Schema):
     )
 
 
-class GraphIn(FiltersIn):
+class GraphIn(NetworkFiltersIn):
     limit: int | None = Field(
         None, ge=1, le=100_000, description="Only the best-connected nodes (default all)"
     )
@@ -87,7 +87,7 @@ class GraphOut(Schema):
     total_nodes: int
 
 
-def _graph(request, params: FiltersIn):
+def _graph(request, params: NetworkFiltersIn):
     if not can_view_network(request.user):
         raise ApiError(403, "forbidden", _("Only staff and officials see the network."))
     try:
@@ -112,6 +112,6 @@ def graph(request, params: Query[GraphIn]):
 
 
 @router.get("/metrics", response={200: MetricsOut, **REFUSED}, summary="The network's metrics")
-def metrics(request, params: Query[FiltersIn]):
+def metrics(request, params: Query[NetworkFiltersIn]):
     filters, network = _graph(request, params)
     return {"since": filters.since, "until": filters.until, **network.metrics}

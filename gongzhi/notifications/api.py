@@ -6,7 +6,7 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from ninja import Field, Router, Schema
 
-from gongzhi.core.apischema import ApiError, ErrorOut
+from gongzhi.core.apischema import ApiError, ErrorOut, LocalTime
 from gongzhi.core.identity import mask_phone
 from gongzhi.notifications.models import PreferredChannel
 from gongzhi.notifications.selectors import phones_of, preference_of
@@ -18,16 +18,16 @@ router = Router(tags=["me"])
 class PreferenceOut(Schema):
     channel: str = Field(description="sms, wecom_app or none (only the inbox)")
     wecom_user_id: str = Field(description="The WeCom member id messages go to (wecom_app)")
-    quiet_start: dt.time = Field(description="Quiet hours start (local time)")
-    quiet_end: dt.time = Field(description="Quiet hours end; equal to the start: no quiet hours")
+    quiet_start: LocalTime = Field(description="Quiet hours start (local time)")
+    quiet_end: LocalTime = Field(description="Quiet hours end; equal to the start: no quiet hours")
     phone_masked: str = Field(description="The mobile number SMS go to, masked; empty if none")
 
 
 class PreferenceIn(Schema):
     channel: PreferredChannel
     wecom_user_id: str = Field("", max_length=64)
-    quiet_start: dt.time = dt.time(22, 0)
-    quiet_end: dt.time = dt.time(7, 0)
+    quiet_start: LocalTime = dt.time(22, 0)
+    quiet_end: LocalTime = dt.time(7, 0)
 
 
 def _out(user, pref) -> dict:

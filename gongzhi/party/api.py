@@ -77,7 +77,7 @@ class OrgIn(Schema):
     secretary: CleanStr = ""
 
 
-class MemberOut(Schema):
+class PartyMemberOut(Schema):
     id: int
     name: str
     branch_id: int
@@ -90,7 +90,7 @@ class MemberOut(Schema):
     centre_household: bool
 
 
-class MemberIn(Schema):
+class PartyMemberIn(Schema):
     branch_id: int
     resident_id: int | None = None
     partner_id: int | None = None
@@ -99,7 +99,7 @@ class MemberIn(Schema):
     joined_on: dt.date | None = None
 
 
-class UnitOut(Schema):
+class PartyUnitOut(Schema):
     id: int
     name: str
     community_id: int
@@ -241,7 +241,7 @@ def _member_out(m) -> dict:
     }
 
 
-@router.get("/members", response={200: Page[MemberOut], 403: ErrorOut}, summary="The roll")
+@router.get("/members", response={200: Page[PartyMemberOut], 403: ErrorOut}, summary="The roll")
 def list_members(request, branch_id: int | None = None, paging: Query[PageIn] = None):
     user = request.auth
     qs = selectors.members_visible(user)
@@ -252,8 +252,8 @@ def list_members(request, branch_id: int | None = None, paging: Query[PageIn] = 
     return page
 
 
-@router.post("/members", response={201: MemberOut, **REFUSED}, summary="Add to the roll")
-def add_member(request, body: MemberIn):
+@router.post("/members", response={201: PartyMemberOut, **REFUSED}, summary="Add to the roll")
+def add_member(request, body: PartyMemberIn):
     branch = get_or_404(
         rules.visible(request.auth, PartyOrg.objects.all()),
         body.branch_id,
@@ -284,7 +284,7 @@ def _person(resident_id, partner_id):
 # ---- 双报到 ----------------------------------------------------------------------------------
 
 
-@router.get("/units", response={200: list[UnitOut], 403: ErrorOut}, summary="Reporting units")
+@router.get("/units", response={200: list[PartyUnitOut], 403: ErrorOut}, summary="Reporting units")
 def list_units(request):
     user = _viewer(request)
     units = rules.visible(user, ReportingUnit.objects.select_related("organisation")).annotate(
@@ -302,7 +302,7 @@ def list_units(request):
     ]
 
 
-@router.post("/units", response={201: UnitOut, **REFUSED}, summary="Register a unit (双报到)")
+@router.post("/units", response={201: PartyUnitOut, **REFUSED}, summary="Register a unit (双报到)")
 def register_unit(request, body: UnitIn):
     organisation = get_object_or_404(Organisation, pk=body.organisation_id)
     community = get_object_or_404(Community, pk=body.community_id)

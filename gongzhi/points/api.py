@@ -57,7 +57,7 @@ class JournalOut(Schema):
     reversed_by_id: int | None
 
 
-class ItemOut(Schema):
+class ShopItemOut(Schema):
     id: int
     name: str
     description: str
@@ -83,7 +83,7 @@ class RedemptionOut(Schema):
     resolved_at: dt.datetime | None
 
 
-class OrderIn(Schema):
+class ShopOrderIn(Schema):
     item_id: int
     quantity: int = Field(1, ge=1, le=services.MAX_QUANTITY)
     idempotency_key: str = Field(
@@ -181,12 +181,12 @@ def journals(request, paging: Query[PageIn], filters: Query[PlaceFilter]):
     return page
 
 
-@router.get("/items", response={200: Page[ItemOut], 400: ErrorOut}, summary="Shop items")
+@router.get("/items", response={200: Page[ShopItemOut], 400: ErrorOut}, summary="Shop items")
 def items(request, paging: Query[PageIn], filters: Query[PlaceFilter]):
     page = paginate(selectors.item_list(request.auth, place=parse_place(filters.place)), paging)
     page["results"] = [
         {
-            **{f: getattr(i, f) for f in ItemOut.model_fields if f != "community"},
+            **{f: getattr(i, f) for f in ShopItemOut.model_fields if f != "community"},
             "community": i.community.name,
         }
         for i in page["results"]
@@ -210,7 +210,7 @@ def redemptions(request, paging: Query[PageIn], filters: Query[RedemptionFilters
 
 
 @router.post("/redemptions", response={201: RedemptionOut, **REFUSED}, summary="Order an item")
-def order(request, payload: OrderIn):
+def order(request, payload: ShopOrderIn):
     user = request.auth
     item = selectors.item_list(user).filter(pk=payload.item_id).first()
     if item is None:

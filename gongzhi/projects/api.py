@@ -59,7 +59,7 @@ class ProjectFilters(Schema):
     q: str = Field("", max_length=60)
 
 
-class VoteIn(Schema):
+class ProjectVoteIn(Schema):
     choice: str
     comment: CleanStr = ""
 
@@ -74,7 +74,7 @@ class DecideIn(Schema):
     reasoning: CleanStr
 
 
-class Done(Schema):
+class ProjectDone(Schema):
     id: int
     stage: str
 
@@ -161,7 +161,7 @@ TRANSITIONS = {
 }
 
 
-@router.post("/{pk}/decide", response={200: Done, **REFUSED})
+@router.post("/{pk}/decide", response={200: ProjectDone, **REFUSED})
 def decide(request, pk: PathId, data: DecideIn):
     project = services.project_decide(
         actor=request.auth,
@@ -173,7 +173,7 @@ def decide(request, pk: PathId, data: DecideIn):
 
 
 @router.post("/{pk}/votes", response={201: dict, **REFUSED})
-def vote(request, pk: PathId, data: VoteIn):
+def vote(request, pk: PathId, data: ProjectVoteIn):
     row = services.project_vote(
         actor=request.auth,
         project=_project(request, pk),
@@ -205,7 +205,7 @@ def ratings(request, pk: PathId):
     return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in summary.items()}
 
 
-@router.post("/{pk}/{transition}", response={200: Done, **REFUSED})
+@router.post("/{pk}/{transition}", response={200: ProjectDone, **REFUSED})
 def transition(request, pk: PathId, transition: str):
     from django.utils.translation import gettext as _
 

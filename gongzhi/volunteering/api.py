@@ -88,7 +88,7 @@ class AmendIn(Schema):
     reason: str
 
 
-class ReasonIn(Schema):
+class ClaimReasonIn(Schema):
     reason: str
 
 
@@ -252,7 +252,7 @@ def record_amend(request, pk: int, body: AmendIn):
 
 
 @router.post("/records/{pk}/revoke", response={200: RecordOut, **REFUSED})
-def record_revoke(request, pk: int, body: ReasonIn):
+def record_revoke(request, pk: int, body: ClaimReasonIn):
     return services.service_record_revoke(
         record=_record(request, pk),
         reason=body.reason,
@@ -306,7 +306,7 @@ def claim_issue(request, pk: int):
 
 
 @router.post("/claims/{pk}/reject", response={200: ClaimOut, **REFUSED})
-def claim_reject(request, pk: int, body: ReasonIn):
+def claim_reject(request, pk: int, body: ClaimReasonIn):
     return services.points_claim_reject(
         claim=_claim(request, pk),
         reason=body.reason,
@@ -315,7 +315,7 @@ def claim_reject(request, pk: int, body: ReasonIn):
 
 
 @router.post("/claims/{pk}/object", response={200: ClaimOut, **REFUSED})
-def claim_object(request, pk: int, body: ReasonIn):
+def claim_object(request, pk: int, body: ClaimReasonIn):
     return services.points_claim_object(
         claim=_claim(request, pk),
         reason=body.reason,
