@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+MAX_ID = 2**63 - 1  # the largest id a BigAutoField can hold (SQLite and PostgreSQL)
 LEVELS = ("subdistrict", "community", "compound", "building", "grid", "household")
 
 
@@ -42,7 +43,9 @@ class Place:
         if not text:
             return None
         level, _sep, raw_id = text.partition(":")
-        if level not in LEVELS or not raw_id.isdigit():
+        # An id past the databases' largest integer can name no row (and would make the
+        # query fail): refused like any unknown place.
+        if level not in LEVELS or not raw_id.isdigit() or int(raw_id) > MAX_ID:
             raise ValueError(_("Unknown place %(place)s") % {"place": text})
         return cls(level, int(raw_id))
 

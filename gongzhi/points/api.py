@@ -209,9 +209,16 @@ def redemptions(request, paging: Query[PageIn], filters: Query[RedemptionFilters
     return page
 
 
-@router.post("/redemptions", response={201: RedemptionOut, **REFUSED}, summary="Order an item")
+@router.post(
+    "/redemptions",
+    response={200: RedemptionOut, 201: RedemptionOut, **REFUSED},
+    summary="Order an item",
+    description="201 with the new order; a retry with the same idempotency key answers 200 "
+    "with the order the first attempt made (as a retried matter does) and never orders twice.",
+)
 def order(request, payload: ShopOrderIn):
     user = request.auth
+    retried = Redemption.objects.filter(idempotency_key=payload.idempotency_key.strip()).exists()
     item = selectors.item_list(user).filter(pk=payload.item_id).first()
     if item is None:
         raise ApiError(400, "unknown_item", _("There is no such item in the shop."))
@@ -232,7 +239,7 @@ def order(request, payload: ShopOrderIn):
         idempotency_key=payload.idempotency_key,
     )
     row = selectors.redemption_list(user).get(pk=redemption.pk)
-    return responses.Status(201, _redemption_out(row))
+    return responses.Status(200 if retried else 201, _redemption_out(row))
 
 
 def _resolve(request, redemption_id: int, service: Callable, **kwargs) -> dict:
