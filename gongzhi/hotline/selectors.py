@@ -45,6 +45,15 @@ def credentials_of(community_id: int) -> QuerySet:
 SATISFACTION_SOURCES = ("resident", "hotline")
 
 
+def rating_source() -> Case:
+    """A matter's rating source, "hotline" or "resident" (see ``satisfaction_sources``)."""
+    return Case(
+        When(hotline_order__callback_at=F("feedback_at"), then=Value("hotline")),
+        default=Value("resident"),
+        output_field=CharField(),
+    )
+
+
 def satisfaction_sources(matters: QuerySet) -> dict[str, dict[str, int]]:
     """The rated ``matters`` counted by who gave the rating that counts in the rates:
     ``{"resident": {satisfaction: n}, "hotline": {…}}``, every satisfaction present (0 if none).
@@ -54,15 +63,10 @@ def satisfaction_sources(matters: QuerySet) -> dict[str, dict[str, int]]:
     own rating (before the callback, which then leaves the matter alone, or after it, which
     overwrites it) carries another time.
     """
-    source = Case(
-        When(hotline_order__callback_at=F("feedback_at"), then=Value("hotline")),
-        default=Value("resident"),
-        output_field=CharField(),
-    )
     rows = (
         matters.exclude(satisfaction="")
         .order_by()
-        .annotate(source=source)
+        .annotate(source=rating_source())
         .values("source", "satisfaction")
         .annotate(n=Count("pk"))
     )
