@@ -122,33 +122,150 @@ def test_only_community_staff_run_the_stages(world, persona):
     assert project.stage == Stage.PROPOSED
 
 
+def _state(project):
+    project.refresh_from_db()
+    return (
+        project.stage,
+        project.decision_note,
+        project.decided_by,
+        project.decided_at,
+        project.started_on,
+        project.completed_on,
+        project.progress,
+        project.closed_at,
+        list(project.events.values_list("action", flat=True)),
+    )
+
+
 def test_admin_may_run_stages_and_wrong_order_is_refused(world):
-    project = propose(world)
+    admin = world.users.admin
+    t0 = dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC)
+    project = propose(world, now=t0)
+    # Every step out of order is refused with bad_stage and changes nothing, at every stage.
+    wrong_order = {
+        Stage.PROPOSED: [
+            (services.project_decide, {"approve": True, "reasoning": "x"}),
+            (services.project_start, {}),
+            (services.project_complete, {}),
+            (services.project_open_post_evaluation, {}),
+            (services.project_close, {}),
+        ],
+        Stage.PRE_EVALUATION: [
+            (services.project_open_pre_evaluation, {}),
+            (services.project_start, {}),
+            (services.project_complete, {}),
+            (services.project_close, {}),
+        ],
+        Stage.APPROVED: [
+            (services.project_decide, {"approve": False, "reasoning": "x"}),
+            (services.project_complete, {}),
+            (services.project_open_post_evaluation, {}),
+        ],
+        Stage.IN_PROGRESS: [
+            (services.project_start, {}),
+            (services.project_open_post_evaluation, {}),
+            (services.project_close, {}),
+        ],
+        Stage.COMPLETED: [
+            (services.project_complete, {}),
+            (services.project_close, {}),
+        ],
+        Stage.POST_EVALUATION: [
+            (services.project_open_post_evaluation, {}),
+            (services.project_open_pre_evaluation, {}),
+        ],
+        Stage.CLOSED: [
+            (services.project_close, {}),
+            (services.project_open_pre_evaluation, {}),
+            (services.project_start, {}),
+        ],
+    }
+
+    def refuse_wrong_order(project):
+        before = _state(project)
+        for fn, kw in wrong_order[before[0]]:
+            err = refused("bad_stage", fn, actor=admin, project=project, **kw)
+            assert err.status == 409
+            assert _state(project) == before, fn.__name__
+
     err = refused(
         "bad_stage",
         services.project_decide,
-        actor=world.users.admin,
+        actor=admin,
         project=project,
         approve=True,
         reasoning="x",
     )
     assert err.status == 409 and "已提议" in err.message
-    refused("bad_stage", services.project_start, actor=world.users.staff_a, project=project)
-    # The refusals changed nothing: no decision, no start, one history row.
-    project.refresh_from_db()
-    assert project.stage == Stage.PROPOSED
-    assert (project.decision_note, project.decided_by, project.started_on) == ("", None, None)
-    assert list(project.events.values_list("action", flat=True)) == ["propose"]
-    project = services.project_open_pre_evaluation(actor=world.users.admin, project=project)
-    project.refresh_from_db()
-    assert project.stage == Stage.PRE_EVALUATION
-    last = project.events.last()
-    assert (last.action, last.actor, last.from_status, last.to_status) == (
+    refuse_wrong_order(project)
+    assert _state(project) == (Stage.PROPOSED, "", None, None, None, None, 0, None, ["propose"])
+
+    def step(fn, action, from_stage, to_stage, minutes, **kw):
+        moved = fn(actor=admin, project=project, now=t0 + dt.timedelta(minutes=minutes), **kw)
+        moved.refresh_from_db()
+        assert moved.stage == to_stage
+        last = moved.events.last()
+        assert (last.action, last.actor, last.from_status, last.to_status, last.at) == (
+            action,
+            admin,
+            from_stage,
+            to_stage,
+            t0 + dt.timedelta(minutes=minutes),
+        )
+        refuse_wrong_order(moved)
+        return moved
+
+    project = step(
+        services.project_open_pre_evaluation,
         "open_pre_evaluation",
-        world.users.admin,
         Stage.PROPOSED,
         Stage.PRE_EVALUATION,
+        1,
     )
+    project = step(
+        services.project_decide,
+        "approve",
+        Stage.PRE_EVALUATION,
+        Stage.APPROVED,
+        2,
+        approve=True,
+        reasoning="无人反对",
+    )
+    assert (project.decision_note, project.decided_by, project.decided_at) == (
+        "无人反对",
+        admin,
+        t0 + dt.timedelta(minutes=2),
+    )
+    assert (project.votes_support, project.votes_oppose) == (0, 0)
+    project = step(
+        services.project_start,
+        "start",
+        Stage.APPROVED,
+        Stage.IN_PROGRESS,
+        3,
+        started_on=dt.date(2026, 3, 5),
+    )
+    assert project.started_on == dt.date(2026, 3, 5)
+    project = step(services.project_complete, "complete", Stage.IN_PROGRESS, Stage.COMPLETED, 4)
+    assert (project.completed_on, project.progress) == (dt.date(2026, 3, 2), 100)
+    project = step(
+        services.project_open_post_evaluation,
+        "open_post_evaluation",
+        Stage.COMPLETED,
+        Stage.POST_EVALUATION,
+        5,
+    )
+    project = step(services.project_close, "close", Stage.POST_EVALUATION, Stage.CLOSED, 6)
+    assert (project.closed_at, project.rating_count, project.rating_average) == (
+        t0 + dt.timedelta(minutes=6),
+        0,
+        None,
+    )
+    assert project.satisfaction is None
+    assert list(project.events.values_list("action", flat=True)) == [
+        "propose", "open_pre_evaluation", "approve", "start", "complete",
+        "open_post_evaluation", "close",
+    ]  # fmt: skip
 
 
 def test_vote_after_decision_is_refused_and_changes_nothing(world):
