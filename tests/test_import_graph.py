@@ -47,7 +47,6 @@ KNOWN_BACK_EDGES = {
     ("people", "audit"),  # people's admin and API record views of personal data
     ("people", "partners"),  # people.views: partners.rules
     ("pickers", "matters"),  # pickers.selectors: matters to pick
-    ("places", "accounts"),  # places' rules and views read accounts.scope
     ("places", "partners"),  # places.views: a building's partners
     ("places", "people"),  # places' API and views: a building's households
 }

@@ -16,17 +16,10 @@ from django.utils.translation import gettext_lazy as _
 from gongzhi.core.fields import EncryptedTextField, exactly_one
 from gongzhi.core.identity import mask_phone
 from gongzhi.core.places import Place
+from gongzhi.core.roles import UserRole  # the roles live below the apps that read them
 from gongzhi.partners.models import Partner
 from gongzhi.people.models import Resident
 from gongzhi.places.models import Building, Community, Compound, Grid, Household, Subdistrict
-
-
-class UserRole(models.TextChoices):
-    SUBDISTRICT_OFFICIAL = "official", _("subdistrict official")
-    COMMUNITY_STAFF = "staff", _("community staff")
-    GRID_WORKER = "grid_worker", _("grid worker")
-    PARTNER = "partner", _("partner")
-    RESIDENT = "resident", _("resident")
 
 
 class Profile(models.Model):

@@ -3,8 +3,8 @@
 
 from django.db.models import Count, Q
 
-from gongzhi.accounts.scope import narrow
 from gongzhi.core.places import Place
+from gongzhi.core.scope import narrow
 from gongzhi.partners.models import Organisation, Partner, PartnerKind, Team, TeamKind
 
 

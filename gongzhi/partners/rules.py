@@ -1,6 +1,6 @@
 """Who may see and change partners, teams and organisations (the directory reach)."""
 
-from gongzhi.accounts.scope import can_manage_registry, directory_reach, restrict
+from gongzhi.core.scope import can_manage_registry, directory_reach, restrict
 
 
 def partners_visible(user, qs):

@@ -2,8 +2,8 @@
 
 from django.db.models import Count, QuerySet
 
-from gongzhi.accounts.scope import narrow
 from gongzhi.core.places import Place
+from gongzhi.core.scope import narrow
 from gongzhi.partners.models import Organisation, Partner, Team
 from gongzhi.partners.rules import organisations_visible, partners_visible, teams_visible
 

@@ -16,7 +16,6 @@ from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gongzhi.accounts.scope import registry_reach, restrict
 from gongzhi.audit.models import AuditAction
 from gongzhi.audit.services import record
 from gongzhi.core.excel import (
@@ -39,6 +38,7 @@ from gongzhi.core.identity import (
     normalize_id_number,
     normalize_phone,
 )
+from gongzhi.core.scope import registry_reach, restrict
 from gongzhi.people.models import Gender, Relation, Resident, Tag
 from gongzhi.people.rules import can_import_residents
 from gongzhi.places.community_io import import_community

@@ -1,8 +1,8 @@
 """The overview's place figures: compounds, buildings, grids, households and residents
 (registered in ``core.overview.SECTIONS`` by ``PeopleConfig.ready``)."""
 
-from gongzhi.accounts.scope import narrow
 from gongzhi.core.places import Place
+from gongzhi.core.scope import narrow
 from gongzhi.people.models import Resident
 from gongzhi.places.models import Building, Compound, Grid, Household
 

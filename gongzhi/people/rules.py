@@ -10,8 +10,8 @@ on pages, not in the API, not in exports, and they cannot filter by them. See do
 
 from django.db.models import QuerySet
 
-from gongzhi.accounts.models import UserRole
-from gongzhi.accounts.scope import can_manage_registry, profile_of, registry_reach, restrict
+from gongzhi.core.roles import UserRole
+from gongzhi.core.scope import can_manage_registry, profile_of, registry_reach, restrict
 
 SENSITIVE_TAG_ROLES = {
     UserRole.COMMUNITY_STAFF,

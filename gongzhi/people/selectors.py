@@ -2,8 +2,8 @@
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from gongzhi.accounts.scope import narrow
 from gongzhi.core.places import Place
+from gongzhi.core.scope import narrow
 from gongzhi.people.models import Resident, Tag
 from gongzhi.people.rules import may_see_sensitive_tags, residents_visible, tags_visible
 from gongzhi.places.models import Household

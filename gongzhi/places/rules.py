@@ -1,7 +1,7 @@
 """Who may see which places. Places carry no personal data: they follow the directory reach,
 except households, which belong to the registry (a household is a family's address)."""
 
-from gongzhi.accounts.scope import directory_reach, registry_reach, restrict
+from gongzhi.core.scope import directory_reach, registry_reach, restrict
 
 
 def places_visible(user, qs):

@@ -2,8 +2,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from gongzhi.accounts.scope import is_staff_like
 from gongzhi.core.places import Place
+from gongzhi.core.scope import is_staff_like
 from gongzhi.partners.models import PartnerStatus
 from gongzhi.partners.selectors import partner_list
 from gongzhi.people.selectors import household_list
