@@ -12,15 +12,23 @@ Personas (password "pw-<username>"): ``official`` (subdistrict), ``staff_a``, ``
 """
 
 from contextlib import ExitStack, contextmanager
-from types import SimpleNamespace
+from dataclasses import dataclass
 
 import pytest
+from django.contrib.auth.models import User
 from django.db import connections
 from django.test import TransactionTestCase
 
 from gongzhi.accounts.models import UserRole
-from gongzhi.partners.models import Organisation, PartnerKind, Team, TeamKind, TeamMembership
-from gongzhi.people.models import Relation
+from gongzhi.partners.models import (
+    Organisation,
+    Partner,
+    PartnerKind,
+    Team,
+    TeamKind,
+    TeamMembership,
+)
+from gongzhi.people.models import Household, Relation, Resident
 from gongzhi.places.models import Building, Community, Compound, Grid, Subdistrict
 from tests.factories import make_household, make_partner, make_resident, make_user
 
@@ -79,8 +87,63 @@ def _append_only_flushable():
     TransactionTestCase._fixture_teardown = flush
 
 
+@dataclass
+class Personas:
+    """The personas' accounts (password "pw-<username>"). A test may add one for itself
+    (``world.users.grid_a2 = make_user(...)``); reading a name that is not there fails."""
+
+    admin: User
+    official: User
+    staff_a: User
+    staff_b: User
+    grid_a1: User
+    partner_a: User
+    resident_a: User
+
+
+@dataclass(slots=True)
+class World:
+    """The persona world of the ``world`` fixture: a misspelt name fails (AttributeError), also
+    when assigned."""
+
+    sub: Subdistrict  # 琴台街道
+    a: Community  # X社区
+    b: Community  # Y社区
+    yujia: Compound  # 渔家苑 (community A)
+    jinxiu: Compound  # 锦绣园 (community A)
+    jiangnan: Compound  # 江南小区 (community B)
+    grid_a1: Grid  # A1: 渔家苑 1栋
+    grid_a2: Grid  # A2: 渔家苑 2栋 + 锦绣园 1栋
+    grid_b1: Grid  # B1: 江南小区 1栋
+    y1: Building  # 渔家苑 1栋
+    y2: Building  # 渔家苑 2栋
+    j1: Building  # 锦绣园 1栋
+    n1: Building  # 江南小区 1栋
+    h_y1: Household  # 渔家苑 1栋 101
+    h_y1b: Household  # 渔家苑 1栋 102
+    h_y2: Household  # 渔家苑 2栋 201
+    h_j1: Household  # 锦绣园 1栋 301
+    h_n1: Household  # 江南小区 1栋 401
+    res_a: Resident  # 王建国 (resident_a's resident)
+    res_a_spouse: Resident  # 李秀英, his spouse
+    res_y1b: Resident  # 赵敏
+    res_y2: Resident  # 孙立
+    res_j1: Resident  # 周芳
+    res_b: Resident  # 吴刚 (community B)
+    p_neighbour: Partner  # 王建国 as a neighbour partner (partner_a)
+    p_construction: Partner  # 孙立, construction partner
+    p_team: Partner  # 陈下沉, team partner
+    p_b: Partner  # 吴刚, neighbour partner in B
+    team_a: Team  # 渔家苑志愿服务队
+    team_b: Team  # 江南志愿服务队
+    org_a: Organisation  # X社区居委会
+    org_b: Organisation  # Y社区居委会
+    org_dept: Organisation  # 区房管局
+    users: Personas  # the personas' accounts
+
+
 @pytest.fixture
-def world(db):
+def world(db) -> World:
     sub = Subdistrict.objects.create(name="琴台街道")
     a = Community.objects.create(subdistrict=sub, name="X社区")
     b = Community.objects.create(subdistrict=sub, name="Y社区")
@@ -150,7 +213,7 @@ def world(db):
     )
     org_dept = Organisation.objects.create(name="区房管局", kind="department", subdistrict=sub)
 
-    users = SimpleNamespace(
+    users = Personas(
         admin=make_user("admin", superuser=True),
         official=make_user("official", role=UserRole.SUBDISTRICT_OFFICIAL, subdistrict=sub),
         staff_a=make_user("staff_a", role=UserRole.COMMUNITY_STAFF, community=a),
@@ -159,7 +222,7 @@ def world(db):
         partner_a=make_user("partner_a", role=UserRole.PARTNER, community=a, partner=p_neighbour),
         resident_a=make_user("resident_a", role=UserRole.RESIDENT, community=a, resident=res_a),
     )
-    return SimpleNamespace(
+    return World(
         sub=sub,
         a=a,
         b=b,
