@@ -38,6 +38,10 @@ XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml
 NOTES_SHEET = "填写说明"
 # Column widths follow the header and the first rows; later rows are streamed unseen.
 WIDTH_SAMPLE = 500
+# What excel_safe removes or XML escapes: most values have none of it and are written as they are.
+_NEEDS_CARE = re.compile(r"[&<>\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# How many distinct texts one sheet keeps ready-made.
+_TEXT_MEMO = 20_000
 _ASCII_NAME_RE = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]*\.xlsx$")
 _EPOCH = dt.date(1899, 12, 30)
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -75,10 +79,17 @@ def _display_width(value) -> int:
     return sum(2 if ord(char) > 0x2E80 else 1 for char in text)
 
 
-def _text(ref: str, value: str, style: str = "") -> str:
-    value = escape(excel_safe(value))
+def _text_tail(value: str, style: str = "") -> str:
+    """An inline-string cell after its ``<c r="…"``: cleaned (``excel_safe``), escaped, and
+    with its leading or trailing spaces kept."""
+    if _NEEDS_CARE.search(value):
+        value = escape(excel_safe(value))
     space = ' xml:space="preserve"' if value[:1].isspace() or value[-1:].isspace() else ""
-    return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{value}</t></is></c>'
+    return f'{style} t="inlineStr"><is><t{space}>{value}</t></is></c>'
+
+
+def _text(ref: str, value: str, style: str = "") -> str:
+    return f'<c r="{ref}"{_text_tail(value, style)}'
 
 
 def _cell(ref: str, value) -> str:
@@ -132,14 +143,28 @@ def _write_sheet(out: IO[bytes], headers: Sequence[str], rows: Iterable[Sequence
         for letter, name in zip(letters, headers, strict=False)
     )
     out.write(f'<row r="1">{header}</row>'.encode())
+    # A text cell's XML after its reference, kept for the values that repeat (compounds,
+    # buildings, labels); bounded, so memory does not grow with the rows.
+    texts: dict[str, str] = {}
     chunk: list[str] = []
     for number, row in enumerate(itertools.chain(sample, rows), start=2):
         if len(row) > len(letters):
             letters.extend(get_column_letter(n) for n in range(len(letters) + 1, len(row) + 1))
-        cells = "".join(
-            _cell(f"{letter}{number}", value) for letter, value in zip(letters, row, strict=False)
-        )
-        chunk.append(f'<row r="{number}">{cells}</row>')
+        cells = [f'<row r="{number}">']
+        for letter, value in zip(letters, row, strict=False):
+            if type(value) is str:
+                if not value:
+                    continue
+                tail = texts.get(value)
+                if tail is None:
+                    tail = _text_tail(value)
+                    if len(texts) < _TEXT_MEMO:
+                        texts[value] = tail
+                cells.append(f'<c r="{letter}{number}"{tail}')
+            elif value is not None:
+                cells.append(_cell(f"{letter}{number}", value))
+        cells.append("</row>")
+        chunk.append("".join(cells))
         if len(chunk) == 1000:
             out.write("".join(chunk).encode())
             chunk.clear()
