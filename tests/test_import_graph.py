@@ -40,7 +40,6 @@ KNOWN_BACK_EDGES = {
     ("maps", "visits"),  # maps.selectors: a spot's visits
     ("matters", "hotline"),  # matters.views_dashboard: 12345 figures on the dashboard
     ("matters", "insights"),  # matters.views_dashboard: the MatterDay rollup
-    ("network", "insights"),  # network.apps registers a rollup step
     ("partners", "accounts"),  # partners' rules and selectors read accounts.scope
     ("partners", "audit"),  # export_registry records exports
     ("people", "accounts"),  # people's rules, selectors and excel read accounts.scope

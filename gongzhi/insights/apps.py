@@ -1,4 +1,4 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.utils.translation import gettext_lazy as _
 
 
@@ -14,10 +14,16 @@ class InsightsConfig(AppConfig):
 
         if index_section not in SECTIONS:
             SECTIONS.append(index_section)
-        # The stored dashboard figures read every other rollup row: the last step (the
-        # network app, before this one in INSTALLED_APPS, has appended its step already).
         from gongzhi.insights.rollup import STEPS
         from gongzhi.insights.snapshot import roll_figures
 
+        # The network's monthly metrics are a step of ``gongzhi rollup`` too. Added from here,
+        # not from the network app: insights reads the network, never the reverse.
+        if apps.is_installed("gongzhi.network"):
+            from gongzhi.network.services import snapshot_step
+
+            if snapshot_step not in STEPS:
+                STEPS.append(snapshot_step)
+        # The stored dashboard figures read every other rollup row: the last step.
         if roll_figures not in STEPS:
             STEPS.append(roll_figures)

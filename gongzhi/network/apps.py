@@ -1,4 +1,4 @@
-from django.apps import AppConfig, apps
+from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
@@ -12,11 +12,4 @@ class NetworkConfig(AppConfig):
 
         # Stored networks are dropped when this process changes what they are built from.
         cache.watch()
-        # The monthly metrics are one step of ``gongzhi rollup`` when the insights app is on.
-        if not apps.is_installed("gongzhi.insights"):
-            return
-        from gongzhi.insights.rollup import STEPS
-        from gongzhi.network.services import snapshot_step
-
-        if snapshot_step not in STEPS:
-            STEPS.append(snapshot_step)
+        # Its monthly metrics are a step of ``gongzhi rollup``: the insights app adds it.
