@@ -9,6 +9,7 @@ from django.urls import path
 from gongzhi.api import api
 from gongzhi.partners.models import Partner
 from gongzhi.people.models import Resident, Tag
+from tests.factories import make_household, make_resident
 
 urlpatterns = [path("api/v1/", api.urls)]
 pytestmark = pytest.mark.urls(__name__)
@@ -367,12 +368,22 @@ def test_list_query_count_is_pinned_and_independent_of_page_size(
 
 
 def test_building_detail_query_count_does_not_grow_with_households(
-    client, world, django_assert_max_num_queries
+    client, world, django_assert_num_queries
 ):
     client.force_login(world.users.staff_a)
-    with django_assert_max_num_queries(6):
-        response = client.get(f"/api/v1/places/buildings/{world.y1.id}")
-    assert response.status_code == 200
+    url = f"/api/v1/places/buildings/{world.y1.id}"
+    sizes = []
+    for more in (0, 8):
+        for number in range(more):
+            unit = f"{1 + number % 2}单元"  # the second unit is new: units grow too
+            household = make_household(world.y1, f"{5 + len(sizes)}{number:02d}", unit)
+            make_resident(household, f"住户{len(sizes)}{number}")
+        # the same 6 queries with 2 households in one unit and with 10 in two units
+        with django_assert_num_queries(6):
+            response = client.get(url)
+        assert response.status_code == 200
+        sizes.append(sum(len(unit["households"]) for unit in response.json()["units"]))
+    assert sizes == [2, 10]
 
 
 # --- schema -----------------------------------------------------------------------------------
