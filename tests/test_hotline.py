@@ -8,6 +8,7 @@ import json
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from openpyxl import Workbook
 
@@ -154,6 +155,20 @@ def test_sign_reply_close_with_history_and_queue(world, settings):
     assert [q.action for q in queued] == ["sign", "reply"]
     assert queued[1].payload["text"] == "已协调物业处理"
     assert queued[1].adapter == settings.GONGZHI_HOTLINE_ADAPTER
+
+
+def test_order_history_is_append_only(world):
+    order = receive(world)
+    event = order.events.get(action="receive")
+    for write in (
+        lambda: OrderEvent.objects.filter(pk=event.pk).update(note="rewritten"),
+        lambda: OrderEvent.objects.filter(pk=event.pk).update(to_status="closed"),
+        lambda: OrderEvent.objects.filter(pk=event.pk).delete(),
+    ):
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            write()
+    event.refresh_from_db()
+    assert (event.action, event.note, event.to_status) == ("receive", "", OrderStatus.RECEIVED)
 
 
 def test_refusals_change_nothing(world):

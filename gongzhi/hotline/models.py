@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from gongzhi.core.fields import EncryptedTextField
 from gongzhi.core.identity import mask_phone
+from gongzhi.core.models import HistoryEvent
 from gongzhi.matters.models import Matter, Satisfaction
 from gongzhi.places.models import Community
 
@@ -136,24 +137,16 @@ class OrderAction(models.TextChoices):
     EXTENSION_REFUSE = "extension_refuse", _("extension refused by the hotline")
 
 
-class OrderEvent(models.Model):
-    """One row of an order's history of exchanges. Never updated or deleted."""
+class OrderEvent(HistoryEvent):
+    """One row of an order's history of exchanges (``core.models.HistoryEvent``). The database
+    refuses to update or delete it (``AppendOnly`` in migration 0004)."""
 
     order = models.ForeignKey(HotlineOrder, on_delete=models.CASCADE, related_name="events")
-    at = models.DateTimeField(db_index=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    action = models.CharField(max_length=16, choices=OrderAction.choices)
-    from_status = models.CharField(max_length=20, blank=True)
-    to_status = models.CharField(max_length=20, blank=True)
-    note = models.TextField(blank=True)
-    data = models.JSONField(default=dict, blank=True)
+    action = models.CharField(max_length=30, choices=OrderAction.choices)
 
-    class Meta:
+    class Meta(HistoryEvent.Meta):
         verbose_name = _("order event")
         verbose_name_plural = _("order events")
-        ordering = ["at", "id"]
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.action}"

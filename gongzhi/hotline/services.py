@@ -13,15 +13,17 @@ import hashlib
 import json
 import re
 import secrets
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from gongzhi.accounts.scope import Actor
 from gongzhi.core.identity import normalize_phone
-from gongzhi.core.services import ServiceError
+from gongzhi.core.services import ServiceError, Transitions, acting_user, now_or
 from gongzhi.hotline import deadlines, rules
 from gongzhi.hotline.models import (
     DEFAULT_HOTLINE,
@@ -44,20 +46,17 @@ from gongzhi.places.models import Building, Community, Compound
 
 class HotlineError(ServiceError):
     """A refused write (``core.services.ServiceError``); the status is given where it is
-    raised when it is not 400."""
+    raised when it is not 400, or in ``statuses``."""
 
     COMMON = {}  # every status is given at the raise site (as before the shared toolkit)
+    statuses = {"bad_state": 409}
 
 
 def _forbidden() -> HotlineError:
     return HotlineError("forbidden", _("You may not answer this hotline order."), 403)
 
 
-def _now(now: dt.datetime | None) -> dt.datetime:
-    return now or timezone.now()
-
-
-def _on_matter(service, **kwargs):
+def _on_matter(service: Callable[..., Any], **kwargs: Any) -> Any:
     """Call a matters service; its refusal becomes ours, with the same code and message."""
     try:
         return service(**kwargs)
@@ -242,7 +241,11 @@ def conflict_error(data: OrderIn) -> HotlineError:
 
 @transaction.atomic
 def order_receive(
-    *, community: Community, data: OrderIn, actor=None, now: dt.datetime | None = None
+    *,
+    community: Community,
+    data: OrderIn,
+    actor: Actor | None = None,
+    now: dt.datetime | None = None,
 ) -> tuple[HotlineOrder, bool]:
     """Take in an order: (the order, whether it is new).
 
@@ -258,7 +261,7 @@ def order_receive(
         if existing.content_digest != digest:
             raise conflict_error(data)
         return existing, False
-    now = _now(now)
+    now = now_or(now)
     place = match_place(community, data.address)
     matter = _on_matter(
         matter_services.matter_submit,
@@ -292,37 +295,27 @@ def order_receive(
         reply_due_at=reply_due,
         content_digest=digest,
     )
-    _record(order, actor=actor, action="receive", now=now, data={"matter": matter.pk})
+    flow.record(order, actor=actor, action="receive", now=now, data={"matter": matter.pk})
     return order, True
 
 
 # ---- transitions ------------------------------------------------------------------------------
 
 
-def _record(order, *, actor, action, from_status="", note="", data=None, now=None) -> OrderEvent:
-    return OrderEvent.objects.create(
-        order=order,
-        at=_now(now),
-        actor=actor if getattr(actor, "pk", None) else None,
-        action=action,
-        from_status=from_status,
-        to_status=order.status,
-        note=note,
-        data=data or {},
-    )
+class _OrderTransitions(Transitions[HotlineOrder]):
+    """The toolkit's transitions; an order is locked with its matter, which most answers read."""
+
+    def locked(self, obj: HotlineOrder) -> HotlineOrder:
+        return HotlineOrder.objects.select_for_update().select_related("matter").get(pk=obj.pk)
 
 
-def _locked(order: HotlineOrder) -> HotlineOrder:
-    return HotlineOrder.objects.select_for_update().select_related("matter").get(pk=order.pk)
-
-
-def _bad_state(order: HotlineOrder, verb: str) -> HotlineError:
-    return HotlineError(
-        "bad_state",
-        _("An order that is “%(status)s” cannot be %(action)s.")
-        % {"status": order.get_status_display(), "action": verb},
-        409,
-    )
+flow = _OrderTransitions(
+    HotlineOrder,
+    OrderEvent,
+    "order",
+    error=HotlineError,
+    bad_state=_("An order that is “%(status)s” cannot be %(verb)s."),
+)
 
 
 def _enqueue(order: HotlineOrder, *, action: str, now: dt.datetime, **fields) -> OutboundAction:
@@ -349,32 +342,52 @@ def _enqueue(order: HotlineOrder, *, action: str, now: dt.datetime, **fields) ->
     )
 
 
-def _move(order, *, to, actor, action, verb, now, note="", data=None, fields=(), send=None):
-    if order.status not in SOURCES[action]:
-        raise _bad_state(order, verb)
-    from_status = order.status
-    order.status = to
-    order.save(update_fields=["status", *fields])
-    _record(
-        order, actor=actor, action=action, from_status=from_status, note=note, data=data, now=now
+def _move(
+    order: HotlineOrder,
+    *,
+    to: str,
+    actor: Any,
+    action: str,
+    verb: str,
+    now: dt.datetime,
+    note: str = "",
+    data: dict | None = None,
+    fields: Iterable[str] = (),
+    send: dict | None = None,
+) -> HotlineOrder:
+    """The toolkit's move from the statuses ``SOURCES[action]``; with ``send``, the answer to
+    the hotline is queued in the same transaction."""
+    flow.move(
+        order,
+        to=to,
+        allowed=SOURCES[action],
+        actor=actor,
+        action=action,
+        verb=verb,
+        now=now,
+        note=note,
+        data=data,
+        fields=fields,
     )
     if send is not None:
         _enqueue(order, action=action, now=now, **send)
     return order
 
 
-def _answerable(actor, order: HotlineOrder) -> HotlineOrder:
-    order = _locked(order)
+def _answerable(actor: Actor, order: HotlineOrder) -> HotlineOrder:
+    order = flow.locked(order)
     if not rules.can_answer(actor, order):
         raise _forbidden()
     return order
 
 
 @transaction.atomic
-def order_sign(*, actor, order: HotlineOrder, now=None) -> HotlineOrder:
+def order_sign(
+    *, actor: Actor, order: HotlineOrder, now: dt.datetime | None = None
+) -> HotlineOrder:
     """签收: the community takes the order; its matter is acknowledged if it was not yet."""
     order = _answerable(actor, order)
-    now = _now(now)
+    now = now_or(now)
     order.signed_at = now
     _move(
         order,
@@ -403,7 +416,9 @@ def _resolution_note(order: HotlineOrder) -> str:
 
 
 @transaction.atomic
-def order_reply(*, actor, order: HotlineOrder, text: str = "", now=None) -> HotlineOrder:
+def order_reply(
+    *, actor: Actor, order: HotlineOrder, text: str = "", now: dt.datetime | None = None
+) -> HotlineOrder:
     """办结回复: the result, to a signed order. Without a text the matter must be done, and
     what its handler recorded is sent."""
     order = _answerable(actor, order)
@@ -419,7 +434,7 @@ def order_reply(*, actor, order: HotlineOrder, text: str = "", now=None) -> Hotl
                 _("The matter is not done yet: write what was done to reply to the hotline."),
             )
         text = _resolution_note(order) or _("Handled; the matter is done.")
-    now = _now(now)
+    now = now_or(now)
     order.replied_at = now
     return _move(
         order,
@@ -435,7 +450,9 @@ def order_reply(*, actor, order: HotlineOrder, text: str = "", now=None) -> Hotl
 
 
 @transaction.atomic
-def order_return(*, actor, order: HotlineOrder, reason: str, now=None) -> HotlineOrder:
+def order_return(
+    *, actor: Actor, order: HotlineOrder, reason: str, now: dt.datetime | None = None
+) -> HotlineOrder:
     """退单: the order is not the community's to handle. Its matter is referred back to the
     hotline, so only an order whose matter nobody has started may be returned."""
     order = _answerable(actor, order)
@@ -448,7 +465,7 @@ def order_return(*, actor, order: HotlineOrder, reason: str, now=None) -> Hotlin
             _("Work on this matter has started: reply to the order instead of returning it."),
             409,
         )
-    now = _now(now)
+    now = now_or(now)
     _move(
         order,
         to=OrderStatus.RETURNED,
@@ -472,7 +489,12 @@ def order_return(*, actor, order: HotlineOrder, reason: str, now=None) -> Hotlin
 
 @transaction.atomic
 def order_extend(
-    *, actor, order: HotlineOrder, new_due: dt.datetime, reason: str, now=None
+    *,
+    actor: Actor,
+    order: HotlineOrder,
+    new_due: dt.datetime,
+    reason: str,
+    now: dt.datetime | None = None,
 ) -> HotlineOrder:
     """延期申请: ask the hotline for a later reply deadline. The deadline on record stays until
     the hotline grants it; the date asked for is kept on the order."""
@@ -484,7 +506,7 @@ def order_extend(
         raise HotlineError(
             "invalid_date", _("The new date must be later than the current reply deadline.")
         )
-    now = _now(now)
+    now = now_or(now)
     order.requested_due_at = new_due
     return _move(
         order,
@@ -507,7 +529,7 @@ def order_extension_decide(
     approved: bool,
     new_due: dt.datetime | None = None,
     note: str = "",
-    now=None,
+    now: dt.datetime | None = None,
 ) -> HotlineOrder:
     """The hotline's decision on a pending extension request (延期申请的审批结果).
 
@@ -516,7 +538,7 @@ def order_extension_decide(
     had before the request, so it is answered as before, and the request is no longer pending.
     The acting party is the hotline, not a user; nothing is sent back.
     """
-    order = _locked(order)
+    order = flow.locked(order)
     action = "extension_grant" if approved else "extension_refuse"
     if order.status not in SOURCES[action]:
         raise HotlineError(
@@ -533,7 +555,7 @@ def order_extension_decide(
     previous = request.from_status if request else OrderStatus.SIGNED
     data = {"asked": order.requested_due_at.isoformat() if order.requested_due_at else None}
     fields = ["requested_due_at"]
-    if approved:
+    if approved and new_due is not None:  # a grant without a later date was refused above
         data["old_due"] = order.reply_due_at.isoformat()
         data["new_due"] = new_due.isoformat()
         order.reply_due_at = new_due
@@ -546,7 +568,7 @@ def order_extension_decide(
         actor=None,
         action=action,
         verb=_("decided on"),
-        now=_now(now),
+        now=now_or(now),
         note=(note or "").strip()[:1000],
         data=data,
         fields=fields,
@@ -555,7 +577,12 @@ def order_extension_decide(
 
 @transaction.atomic
 def order_callback(
-    *, order: HotlineOrder, satisfaction: str, solved: bool | None, note: str = "", now=None
+    *,
+    order: HotlineOrder,
+    satisfaction: str,
+    solved: bool | None,
+    note: str = "",
+    now: dt.datetime | None = None,
 ) -> tuple[HotlineOrder, bool]:
     """回访: the hotline's callback result (order, whether it changed anything).
 
@@ -563,7 +590,7 @@ def order_callback(
     ``matters.services.matter_hotline_callback``). The same result delivered again changes
     nothing; a different result for a closed order is refused.
     """
-    order = _locked(order)
+    order = flow.locked(order)
     satisfaction = parse_satisfaction(satisfaction)
     note = (note or "").strip()[:1000]
     result = (satisfaction, solved, note)
@@ -579,7 +606,7 @@ def order_callback(
             _("Only an order the community replied to can have a callback result."),
             409,
         )
-    now = _now(now)
+    now = now_or(now)
     order.callback_satisfaction, order.callback_solved, order.callback_note = result
     order.callback_at = now
     _move(
@@ -608,7 +635,12 @@ def order_callback(
 
 @transaction.atomic
 def credential_create(
-    *, actor, community: Community, name: str, hotline: str = DEFAULT_HOTLINE, now=None
+    *,
+    actor: Actor,
+    community: Community,
+    name: str,
+    hotline: str = DEFAULT_HOTLINE,
+    now: dt.datetime | None = None,
 ) -> tuple[GatewayCredential, str]:
     """A new gateway key: (the credential, the key). The key is shown once, never stored."""
     if not rules.can_manage_credentials(actor, community.pk):
@@ -623,19 +655,21 @@ def credential_create(
         hotline=(hotline or DEFAULT_HOTLINE).strip()[:16],
         digest=GatewayCredential.hash(raw),
         prefix=raw[:10],
-        created_by=actor if getattr(actor, "pk", None) else None,
-        created_at=_now(now),
+        created_by=acting_user(actor),
+        created_at=now_or(now),
     )
     return credential, raw
 
 
 @transaction.atomic
-def credential_revoke(*, actor, credential: GatewayCredential, now=None) -> GatewayCredential:
+def credential_revoke(
+    *, actor: Actor, credential: GatewayCredential, now: dt.datetime | None = None
+) -> GatewayCredential:
     credential = GatewayCredential.objects.select_for_update().get(pk=credential.pk)
     if not rules.can_manage_credentials(actor, credential.community_id):
         raise HotlineError("forbidden", _("You may not manage this community's gateways."), 403)
     if credential.revoked_at is None:
-        credential.revoked_at = _now(now)
+        credential.revoked_at = now_or(now)
         credential.save(update_fields=["revoked_at"])
     return credential
 
@@ -651,18 +685,24 @@ def credential_for_key(raw: str) -> GatewayCredential | None:
     )
 
 
-def over_rate_limit(credential: GatewayCredential, *, now=None) -> bool:
+def over_rate_limit(credential: GatewayCredential, *, now: dt.datetime | None = None) -> bool:
     """More calls in the last minute than ``GONGZHI_HOTLINE_CALLS_PER_MINUTE``."""
-    since = _now(now) - dt.timedelta(minutes=1)
+    since = now_or(now) - dt.timedelta(minutes=1)
     limit = settings.GONGZHI_HOTLINE_CALLS_PER_MINUTE
     return GatewayCall.objects.filter(credential=credential, at__gte=since).count() >= limit
 
 
 def call_record(
-    *, credential, endpoint: str, status: int, code: str = "", order_no: str = "", now=None
+    *,
+    credential: GatewayCredential | None,
+    endpoint: str,
+    status: int,
+    code: str = "",
+    order_no: str = "",
+    now: dt.datetime | None = None,
 ) -> None:
     """One row per gateway call, in its own transaction: a refused call is recorded too."""
-    now = _now(now)
+    now = now_or(now)
     GatewayCall.objects.create(
         credential=credential,
         at=now,
