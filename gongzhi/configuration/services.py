@@ -28,7 +28,10 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.db.models import Model, ProtectedError, Q
@@ -82,7 +85,7 @@ def _forbidden() -> ConfigError:
     return ConfigError("forbidden", _("You may not change the settings of this community."), 403)
 
 
-def _require(actor, community_id: int | None) -> None:
+def _require(actor: User, community_id: int | None) -> None:
     if not rules.can_configure(actor, community_id):
         raise _forbidden()
 
@@ -98,7 +101,7 @@ def snapshot(obj) -> dict:
     return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
 
 
-def _record(actor, community_id, entity, object_id, action, *, before=None, after=None):
+def _record(actor: User, community_id, entity, object_id, action, *, before=None, after=None):
     """Append one row to the change log (``community_id`` None for the national calendar)."""
     return ConfigChange.objects.create(
         community_id=community_id,
@@ -112,7 +115,7 @@ def _record(actor, community_id, entity, object_id, action, *, before=None, afte
     )
 
 
-def _known(values: dict, allowed: set[str]) -> None:
+def _known(values: dict, allowed: frozenset[str]) -> None:
     unknown = set(values) - allowed
     if unknown:
         raise ConfigError(
@@ -161,8 +164,11 @@ def _unique(fn, message: str):
 # ---- one flow for every kind of setting ------------------------------------------------------
 
 
+M = TypeVar("M", bound=Model)
+
+
 @dataclass(frozen=True)
-class Setting:
+class Setting(Generic[M]):
     """What one kind of setting brings to the shared create / update / delete flow.
 
     ``clean`` turns the submitted values (all of them: an update passes the current values
@@ -170,20 +176,21 @@ class Setting:
     row is saved. Messages are lazy so that they are translated when a change is refused.
     """
 
-    model: type[Model]
+    model: type[M]
     entity: Entity
     fields: frozenset[str]
-    clean: Callable[[Community | None, dict], dict]
+    # (community, values) → fields; the community is None for a national setting.
+    clean: Callable[[Any, dict], dict]
     taken: Promise | None = None  # a unique constraint clashed
     in_use: Promise | None = None  # rows elsewhere protect the object from deletion
-    current: Callable[[Model], dict] | None = None  # values as ``clean`` takes them
-    insert: Callable[..., Model] | None = None  # create through another app's service
-    retire: Callable[[Model], bool] | None = None  # True: retired instead of deleted
-    supersede: Callable[..., Model | None] | None = None  # a successor instead of an edit
+    current: Callable[[M], dict] | None = None  # values as ``clean`` takes them
+    insert: Callable[..., M] | None = None  # create through another app's service
+    retire: Callable[[M], bool] | None = None  # True: retired instead of deleted
+    supersede: Callable[..., M | None] | None = None  # a successor instead of an edit
     national: bool = False  # no community: officials keep it, see ``rules``
 
 
-def _authorise(setting: Setting, actor, community_id: int | None) -> None:
+def _authorise(setting: Setting, actor: User, community_id: int | None) -> None:
     if setting.national:
         if not rules.can_edit_holidays(actor):
             raise ConfigError(
@@ -218,16 +225,21 @@ def _write(setting: Setting, obj, fields: dict, attach: Callable | None = None) 
 
 
 def _lock(setting: Setting, obj):
-    return setting.model.objects.select_for_update().get(pk=obj.pk)
+    return setting.model._default_manager.select_for_update().get(pk=obj.pk)
 
 
 @transaction.atomic
 def setting_create(
-    setting: Setting, *, actor, community: Community | None, values: dict, attach=None
+    setting: Setting, *, actor: User, community: Community | None, values: dict, attach=None
 ):
     """Create one setting of ``community`` (None for a national one) and log it.
     ``attach(obj)`` runs just before the row is saved (a shop item's photo)."""
-    community_id = None if setting.national else community.pk
+    if setting.national:
+        community_id = None
+    elif community is None:
+        raise ValueError("a community setting needs its community")
+    else:
+        community_id = community.pk
     _authorise(setting, actor, community_id)
     _known(values, setting.fields)
     fields = setting.clean(community, values)
@@ -241,7 +253,7 @@ def setting_create(
 
 
 @transaction.atomic
-def setting_update(setting: Setting, *, actor, obj, values: dict, attach=None):
+def setting_update(setting: Setting, *, actor: User, obj, values: dict, attach=None):
     """Change the fields named in ``values``; the others keep theirs. Returns the object, or
     the successor where ``setting.supersede`` replaced an object in use."""
     community_id = getattr(obj, "community_id", None)
@@ -261,7 +273,7 @@ def setting_update(setting: Setting, *, actor, obj, values: dict, attach=None):
 
 
 @transaction.atomic
-def setting_delete(setting: Setting, *, actor, obj) -> None:
+def setting_delete(setting: Setting, *, actor: User, obj) -> None:
     """Delete, or retire where ``setting.retire`` says the object is in use; an object that
     other rows protect is refused with ``setting.in_use``."""
     community_id = getattr(obj, "community_id", None)
@@ -377,12 +389,14 @@ RESPONSIBILITY_RULE = Setting(
 )
 
 
-def responsibility_rule_create(*, actor, community: Community, values: dict) -> ResponsibilityRule:
+def responsibility_rule_create(
+    *, actor: User, community: Community, values: dict
+) -> ResponsibilityRule:
     return setting_create(RESPONSIBILITY_RULE, actor=actor, community=community, values=values)
 
 
 def responsibility_rule_update(
-    *, actor, rule: ResponsibilityRule, changes: dict
+    *, actor: User, rule: ResponsibilityRule, changes: dict
 ) -> ResponsibilityRule:
     return setting_update(RESPONSIBILITY_RULE, actor=actor, obj=rule, values=changes)
 
@@ -418,7 +432,7 @@ DEADLINE_POLICY = Setting(
 )
 
 
-def deadline_policy_create(*, actor, community: Community, values: dict) -> DeadlinePolicy:
+def deadline_policy_create(*, actor: User, community: Community, values: dict) -> DeadlinePolicy:
     return setting_create(DEADLINE_POLICY, actor=actor, community=community, values=values)
 
 
@@ -439,7 +453,7 @@ def _date(value, message: str, *, optional: bool = False) -> dt.date | None:
 
 
 def _earning_clean(community: Community, values: dict) -> dict:
-    fields = {
+    fields: dict[str, Any] = {
         "kind": _choice(values.get("kind"), ActivityKind, _("Unknown activity kind: %(value)s")),
         "unit": _choice(values.get("unit"), EarningUnit, _("Unknown unit: %(value)s")),
         "points": _whole(values.get("points"), _("Points must be a whole number, at least 1.")),
@@ -487,7 +501,7 @@ def _end_yesterday(rule: EarningRule) -> bool:
     return True
 
 
-def _earning_supersede(*, actor, obj: EarningRule, values: dict) -> EarningRule | None:
+def _earning_supersede(*, actor: User, obj: EarningRule, values: dict) -> EarningRule | None:
     """A rule that claims refer to is never edited: it ends yesterday and a new rule with the
     changes starts today (returned), so past claims keep theirs. None while no claim uses it."""
     if not obj.pointsclaim_set.exists():
@@ -515,16 +529,16 @@ EARNING_RULE = Setting(
 )
 
 
-def earning_rule_create(*, actor, community: Community, values: dict) -> EarningRule:
+def earning_rule_create(*, actor: User, community: Community, values: dict) -> EarningRule:
     return setting_create(EARNING_RULE, actor=actor, community=community, values=values)
 
 
-def earning_rule_update(*, actor, rule: EarningRule, changes: dict) -> EarningRule:
+def earning_rule_update(*, actor: User, rule: EarningRule, changes: dict) -> EarningRule:
     """Edit in place while no claim refers to the rule; otherwise its successor (above)."""
     return setting_update(EARNING_RULE, actor=actor, obj=rule, values=changes)
 
 
-def earning_rule_delete(*, actor, rule: EarningRule) -> None:
+def earning_rule_delete(*, actor: User, rule: EarningRule) -> None:
     """Deleted while unused; a rule claims refer to is ended yesterday instead."""
     setting_delete(EARNING_RULE, actor=actor, obj=rule)
 
@@ -533,7 +547,7 @@ def _star_clean(community: Community, values: dict) -> dict:
     scheme = StarScheme(thresholds=values.get("thresholds"))
     try:
         scheme.clean()
-    except Exception as exc:  # the model's own ValidationError, with its translated message
+    except ValidationError as exc:  # the model's own, with its translated message
         raise ConfigError("invalid", exc.messages[0]) from None
     return {
         "thresholds": scheme.thresholds,
@@ -559,7 +573,7 @@ STAR_SCHEME = Setting(
 
 
 def _team_clean(community: Community, values: dict) -> dict:
-    fields = {
+    fields: dict[str, Any] = {
         "name": _text(values.get("name"), _("Give the team a name."), max_length=60),
         "kind": _choice(values.get("kind"), TeamKind, _("Unknown team kind: %(value)s")),
         "focus": _text(values.get("focus"), "", max_length=200, required=False),
@@ -606,7 +620,7 @@ TEAM = Setting(
 )
 
 
-def _membership_add(actor, team: Team, partner: Partner) -> TeamMembership:
+def _membership_add(actor: User, team: Team, partner: Partner) -> TeamMembership:
     membership = _unique(
         lambda: TeamMembership.objects.create(
             team=team, partner=partner, joined_on=timezone.localdate()
@@ -621,13 +635,13 @@ def _membership_add(actor, team: Team, partner: Partner) -> TeamMembership:
 
 
 @transaction.atomic
-def team_member_add(*, actor, team: Team, partner_id: int) -> TeamMembership:
+def team_member_add(*, actor: User, team: Team, partner_id: int) -> TeamMembership:
     _require(actor, team.community_id)
     return _membership_add(actor, team, _partner_of(team.community, partner_id))
 
 
 @transaction.atomic
-def team_member_remove(*, actor, team: Team, partner_id: int) -> None:
+def team_member_remove(*, actor: User, team: Team, partner_id: int) -> None:
     _require(actor, team.community_id)
     membership = TeamMembership.objects.filter(team=team, partner_id=partner_id).first()
     if membership is None:
@@ -638,11 +652,12 @@ def team_member_remove(*, actor, team: Team, partner_id: int) -> None:
 
 
 @transaction.atomic
-def team_join_request_create(*, actor, team: Team, note: str = "") -> TeamJoinRequest:
+def team_join_request_create(*, actor: User, team: Team, note: str = "") -> TeamJoinRequest:
     """A partner asks to join a team of their own community."""
     if not rules.can_ask_to_join(actor):
         raise ConfigError("forbidden", _("Only partners may ask to join a team."), 403)
     partner = actor.profile.partner
+    assert partner is not None  # can_ask_to_join: a partner's profile names their record
     if partner.community_id != team.community_id:
         raise ConfigError("other_community", _("You may join only teams of your community."))
     if TeamMembership.objects.filter(team=team, partner=partner).exists():
@@ -658,7 +673,7 @@ def team_join_request_create(*, actor, team: Team, note: str = "") -> TeamJoinRe
     )
 
 
-def _decide(actor, request: TeamJoinRequest, status: str) -> TeamJoinRequest:
+def _decide(actor: User, request: TeamJoinRequest, status: str) -> TeamJoinRequest:
     _require(actor, request.team.community_id)
     request = TeamJoinRequest.objects.select_for_update().get(pk=request.pk)
     if request.status != JoinStatus.PENDING:
@@ -671,7 +686,7 @@ def _decide(actor, request: TeamJoinRequest, status: str) -> TeamJoinRequest:
 
 
 @transaction.atomic
-def team_join_request_accept(*, actor, request: TeamJoinRequest) -> TeamJoinRequest:
+def team_join_request_accept(*, actor: User, request: TeamJoinRequest) -> TeamJoinRequest:
     request = _decide(actor, request, JoinStatus.ACCEPTED)
     partner = _partner_of(request.team.community, request.partner_id)
     _membership_add(actor, request.team, partner)
@@ -679,7 +694,7 @@ def team_join_request_accept(*, actor, request: TeamJoinRequest) -> TeamJoinRequ
 
 
 @transaction.atomic
-def team_join_request_decline(*, actor, request: TeamJoinRequest) -> TeamJoinRequest:
+def team_join_request_decline(*, actor: User, request: TeamJoinRequest) -> TeamJoinRequest:
     return _decide(actor, request, JoinStatus.DECLINED)
 
 
