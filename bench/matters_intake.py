@@ -1,6 +1,6 @@
 """Matter intake through the real HTTP stack, next to a bare Django insert, in the same run.
 
-    .venv/bin/python bench/matters_intake.py [--seconds 10] [--clients 8]
+    .venv/bin/python bench/matters_intake.py [--seconds 10] [--clients 8] [--full]
         [--postgres postgres://postgres@127.0.0.1:5432/postgres]   ('' to skip PostgreSQL)
 
 For each database (a fresh temporary SQLite file, then a throw-away PostgreSQL database if the
@@ -9,9 +9,11 @@ resident and a community staff account with an API token) and the trivial ``benc
 table, then start granian (WSGI, 2 workers, 8 blocking threads, the settings of
 docs/performance.md) twice, one server after the other:
 
-* real: ``gongzhi.wsgi:application``, ``POST /api/v1/matters`` with the bearer token and a
-  unique ``Idempotency-Key`` per request — authentication, validation, place check, the
-  classifier, deadlines, the matter, its reporter, the submit event and the key;
+* real: ``gongzhi.wsgi:application``, ``POST /api/v1/matters`` with the bearer token, a
+  unique ``Idempotency-Key`` per request and ``Prefer: return=minimal`` (the lean 201 an
+  intake client asks for; ``--full`` sends no ``Prefer`` and gets the full detail) —
+  authentication, validation, place check, the classifier, deadlines, routing, the matter,
+  its reporter, the submit and route events and the key;
 * bare: ``bench.bare_wsgi:application``, same settings and middleware with one csrf-exempt view
   doing ``BenchItem.objects.create``.
 
@@ -223,7 +225,7 @@ def load(port: int, make_request, *, seconds: float, clients: int) -> dict:
     }
 
 
-def run_database(env: dict, *, seconds: float, clients: int) -> dict:
+def run_database(env: dict, *, seconds: float, clients: int, full: bool = False) -> dict:
     info = json.loads(child("--setup", env))
     run_id = uuid.uuid4().hex[:8]
 
@@ -242,13 +244,15 @@ def run_database(env: dict, *, seconds: float, clients: int) -> dict:
             "Content-Type": "application/json",
             "Idempotency-Key": f"{run_id}-{n}-{i}",
         }
+        if not full:
+            headers["Prefer"] = "return=minimal"
         return "POST", "/api/v1/matters", body, headers
 
     def bare_request(n, i):
         body = json.dumps({"text": TEXTS[i % len(TEXTS)]}, ensure_ascii=False).encode()
         return "POST", "/items", body, {"Content-Type": "application/json"}
 
-    result = {"vendor": info["vendor"]}
+    result = {"vendor": info["vendor"], "answer": "full" if full else "minimal"}
     for name, target, make in (
         ("bare", "bench.bare_wsgi:application", bare_request),
         ("real", "gongzhi.wsgi:application", real_request),
@@ -262,6 +266,7 @@ def run_database(env: dict, *, seconds: float, clients: int) -> dict:
             stop_server(server)
     result["rows"] = json.loads(child("--counts", env))
     result["ratio"] = round(result["real"]["rps"] / result["bare"]["rps"], 3)
+    result["load_average"] = round(os.getloadavg()[0], 1)
     return result
 
 
@@ -300,6 +305,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES, help="server URL ('' to skip)")
+    parser.add_argument(
+        "--full", action="store_true", help="ask for the full detail (no Prefer: return=minimal)"
+    )
     args = parser.parse_args()
     if args.setup:
         setup()
@@ -322,7 +330,9 @@ def main() -> None:
     results = []
     with tempfile.TemporaryDirectory() as data_dir:
         env = base | {"GONGZHI_DATA_DIR": data_dir}
-        results.append(run_database(env, seconds=args.seconds, clients=args.clients))
+        results.append(
+            run_database(env, seconds=args.seconds, clients=args.clients, full=args.full)
+        )
     if args.postgres:
         created = postgres_database(args.postgres)
         if created:
@@ -330,10 +340,17 @@ def main() -> None:
             try:
                 with tempfile.TemporaryDirectory() as data_dir:
                     env = base | {"GONGZHI_DATA_DIR": data_dir, "DATABASE_URL": url}
-                    results.append(run_database(env, seconds=args.seconds, clients=args.clients))
+                    results.append(
+                        run_database(
+                            env, seconds=args.seconds, clients=args.clients, full=args.full
+                        )
+                    )
             finally:
                 drop()
-    print(f"{platform.node()}: {os.cpu_count()} CPUs, Python {platform.python_version()}")
+    print(
+        f"{platform.node()}: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} at the end"
+    )
     for r in results:
         for name in ("bare", "real"):
             x = r[name]

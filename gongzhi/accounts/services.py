@@ -171,7 +171,10 @@ def token_user(raw: str):
     (401) for one that expired or was revoked."""
     if not raw:
         return None
-    token = ApiToken.objects.select_related("user").filter(digest=ApiToken.hash(raw)).first()
+    # The user's profile in the same query: every API call reads it for its permissions.
+    token = (
+        ApiToken.objects.select_related("user__profile").filter(digest=ApiToken.hash(raw)).first()
+    )
     if token is None or not token.user.is_active:
         return None
     now = timezone.now()

@@ -10,14 +10,19 @@ rest (``matters.errors.MatterError.statuses``). Free text arrives cleaned of con
 """
 
 import datetime as dt
+import json
+import re
 from collections.abc import Callable
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch
+from django.http import HttpResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, File, Header, Query, Router, Schema, responses
 from ninja.files import UploadedFile
+from ninja.responses import NinjaJSONEncoder
 
 from gongzhi.accounts.scope import is_staff_like
 from gongzhi.core.apischema import (
@@ -168,6 +173,17 @@ class PhotoOut(Schema):
     content_type: str
     size: int
     uploaded_at: dt.datetime
+
+
+class MatterSubmittedOut(MatterOut):
+    """The lean answer of a submit (``Prefer: return=minimal``): the matter's own fields, each
+    equal to the same key of ``GET /matters/{id}``, and the link to its page."""
+
+    link: str = Field(description="The matter's page on the web, e.g. /matters/42/")
+
+    @staticmethod
+    def resolve_link(obj) -> str:
+        return services.matter_link(obj)
 
 
 class MatterDetailOut(MatterOut):
@@ -412,7 +428,10 @@ def matter_detail(request, matter_id: int):
 def _reporter(user, reporter_id: int | None) -> Resident | None:
     if reporter_id is None:
         return None
-    reporter = residents_visible(user, Resident.objects.all()).filter(pk=reporter_id).first()
+    # ``order_by()``: one row by id, not sorted by the household chain of Resident's ordering.
+    reporter = (
+        residents_visible(user, Resident.objects.all()).filter(pk=reporter_id).order_by().first()
+    )
     if reporter is None:
         raise ApiError(400, "unknown_reporter", _("Unknown reporter."))
     return reporter
@@ -427,18 +446,70 @@ def _contact(value: str) -> str:
         raise ApiError(400, "invalid_contact", exc.messages[0]) from None
 
 
+#: ``Prefer: return=minimal`` (RFC 7240) asks for the lean answer of a submit.
+_MINIMAL = re.compile(r"(^|[,;\s])return\s*=\s*\"?minimal\"?\s*($|[,;\s])", re.IGNORECASE)
+
+
+def _wants_minimal(prefer: str | None) -> bool:
+    return bool(prefer) and _MINIMAL.search(prefer) is not None
+
+
+def _submitted(matter: Matter, status: int) -> HttpResponse:
+    """The lean answer of a submit: ``MatterSubmittedOut`` from the matter in hand (the
+    service's own object, its places already loaded), without another query."""
+    body = MatterSubmittedOut.from_orm(matter).dict()
+    response = HttpResponse(
+        json.dumps(body, cls=NinjaJSONEncoder),
+        status=status,
+        content_type="application/json; charset=utf-8",
+    )
+    response["Preference-Applied"] = "return=minimal"
+    response["Location"] = reverse("api:matter_detail", kwargs={"matter_id": matter.pk})
+    return response
+
+
 @router.post(
     "",
     response={200: MatterDetailOut, 201: MatterDetailOut, **REFUSED},
     summary="Submit a matter",
     description="With an Idempotency-Key header a retried submit answers 200 with the matter "
-    "the first attempt created (201) and never creates a second one.",
+    "the first attempt created (201) and never creates a second one.\n\n"
+    "The answer is the matter's full detail, as `GET /matters/{id}` gives it. With "
+    "`Prefer: return=minimal` (RFC 7240) it is the lean `MatterSubmittedOut` instead: the "
+    "matter's own fields as the list shows them (id, status, classification, place, "
+    "deadlines …) and `link`, without owners, history and photos; the answer then carries "
+    "`Preference-Applied: return=minimal` and `Location` (the detail's URL). A retry answers "
+    "in the shape its own request asks for.",
+    openapi_extra={
+        "responses": {
+            "201": {
+                "description": "The matter was created: its detail, or with "
+                "`Prefer: return=minimal` the lean `MatterSubmittedOut`",
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "oneOf": [
+                                {"$ref": "#/components/schemas/MatterDetailOut"},
+                                {"$ref": "#/components/schemas/MatterSubmittedOut"},
+                            ]
+                        }
+                    }
+                },
+            }
+        }
+    },
 )
 def matter_submit(
     request,
     payload: MatterIn,
     idempotency_key: str | None = Header(
         None, alias="Idempotency-Key", description="Any unique string up to 80 characters"
+    ),
+    prefer: str | None = Header(
+        None,
+        alias="Prefer",
+        description="return=minimal for the lean answer (MatterSubmittedOut); "
+        "return=representation or nothing for the full detail",
     ),
 ):
     user = request.auth
@@ -466,7 +537,13 @@ def matter_submit(
     )
     # A matter made by this request carries this request's time; a retry gets the first one.
     created = matter.created_at == now
-    return responses.Status(201 if created else 200, _detail(user, matter.pk))
+    status = 201 if created else 200
+    if _wants_minimal(prefer):
+        if not created:
+            # The first attempt's matter, read back with its places (and as the user sees it).
+            matter = get_or_404(_list_qs(user), matter.pk, _("Matter not found"))
+        return _submitted(matter, status)
+    return responses.Status(status, _detail(user, matter.pk))
 
 
 # ---- transitions ----------------------------------------------------------------------------

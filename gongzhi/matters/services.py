@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from gongzhi.accounts.models import Profile, UserRole
-from gongzhi.core.services import Transitions, after_commit, now_or
+from gongzhi.core.services import Transitions, acting_user, after_commit, now_or
 from gongzhi.core.text import clean_text
 from gongzhi.matters import deadlines, routing, rules
 from gongzhi.matters.errors import MatterError
@@ -148,21 +148,24 @@ def suggest(text: str):
     return load().predict([text])[0]
 
 
-class _KeyTaken(Exception):
-    """A concurrent retry stored the same idempotency key first."""
-
-
 def matter_submit(**kwargs) -> Matter:
-    """Take in a matter (see ``_matter_submit``); a lost idempotency race returns the winner."""
+    """Take in a matter (see ``_matter_submit``); a lost idempotency race returns the winner.
+
+    The key is inserted last, in the submit's own transaction (no savepoint): when a concurrent
+    retry stored the same key first, the unique index refuses ours, the whole transaction (our
+    matter with it) rolls back, and the winner's matter is read here, outside it."""
     try:
         return _matter_submit(**kwargs)
-    except _KeyTaken:
-        return SubmitKey.objects.get(
-            user=kwargs["actor"], key=kwargs["idempotency_key"][:80]
-        ).matter
+    except IntegrityError:
+        key = kwargs.get("idempotency_key")
+        if not key:
+            raise
+        winner = SubmitKey.objects.filter(user=kwargs["actor"], key=key[:80]).first()
+        if winner is None:
+            raise
+        return winner.matter
 
 
-@transaction.atomic
 def _matter_submit(
     *,
     actor,
@@ -194,6 +197,8 @@ def _matter_submit(
     if actor is not None and not rules.can_submit(actor):
         raise _forbidden()
     if idempotency_key:
+        # Read outside the write transaction: a retry racing the first attempt past this point
+        # is caught by the key's unique index (``matter_submit``).
         existing = SubmitKey.objects.filter(user=actor, key=idempotency_key[:80]).first()
         if existing:
             return existing.matter
@@ -237,23 +242,78 @@ def _matter_submit(
             _("Only a small matter can be handled on the spot; submit this one for assignment."),
         )
     matter.ack_due_at, matter.due_at = deadlines.compute(matter, start=now)
-    matter.save()
+    rule, route_data = None, {}
+    if not handled_on_spot:
+        # The route step (``matter_route``) decided before the insert: the working mode is
+        # saved with the matter, and its event is written with the submit's in one statement.
+        rule = routing.rule_for(matter)
+        route_data = _route_step(matter, rule)
+    # Everything above only reads (and the classifier only computes): the transaction holds
+    # just the writes, so a writer waits on SQLite's one write lock for as short as can be.
+    with transaction.atomic():
+        return _submit_writes(
+            matter,
+            actor=actor,
+            reporter=reporter,
+            channel=channel,
+            rule=rule,
+            route_data=route_data,
+            handled_on_spot=handled_on_spot,
+            resolution_note=resolution_note,
+            idempotency_key=idempotency_key,
+            now=now,
+        )
+
+
+def _submit_writes(
+    matter: Matter,
+    *,
+    actor,
+    reporter: Resident | None,
+    channel: str,
+    rule,
+    route_data: dict,
+    handled_on_spot: bool,
+    resolution_note: str,
+    idempotency_key: str | None,
+    now: dt.datetime,
+) -> Matter:
+    """The rows of a checked submit, in the caller's transaction: the matter (routed), its
+    reporter, the submit and route events, the idempotency key; then the on-the-spot handling,
+    the staff's message or the rule's automatic assignment."""
+    matter.save(force_insert=True)
     MatterReporter.objects.create(
         matter=matter, resident=reporter, name=matter.reporter_name or _("anonymous")
     )
-    flow.record(matter, actor=actor, action="submit", now=now, data={"channel": channel})
+    events = [_event(matter, actor=actor, action="submit", now=now, data={"channel": channel})]
+    if not handled_on_spot:
+        events.append(_event(matter, actor=actor, action="route", now=now, data=route_data))
+    MatterEvent.objects.bulk_create(events)
     if idempotency_key:
-        try:
-            with transaction.atomic():
-                SubmitKey.objects.create(user=actor, key=idempotency_key[:80], matter=matter)
-        except IntegrityError:
-            # A concurrent retry won the race: raising rolls our matter back entirely.
-            raise _KeyTaken from None
+        # A concurrent retry that stored the key first makes this insert fail: the transaction
+        # rolls back entirely and ``matter_submit`` answers with the winner's matter.
+        SubmitKey.objects.create(user=actor, key=idempotency_key[:80], matter=matter)
     if handled_on_spot:
         return _handle_on_spot(actor=actor, matter=matter, note=resolution_note, now=now)
     if actor is None or rules.role(actor) == UserRole.RESIDENT:
         _tell_staff_new(matter)
-    return matter_route(actor=actor, matter=matter, now=now)
+    if rule is None or not rule.auto_assign:
+        return matter
+    return _auto_assign(actor=actor, matter=matter, rule=rule, now=now)
+
+
+def _event(matter: Matter, *, actor, action: str, now: dt.datetime, data: dict) -> MatterEvent:
+    """An unsaved history row as ``flow.record`` writes it, for a bulk insert."""
+    return MatterEvent(
+        matter=matter,
+        at=now,
+        actor=acting_user(actor),
+        action=action,
+        from_status="",
+        to_status=matter.status,
+        note="",
+        data=data,
+    )
 
 
 def _tell_staff_new(matter: Matter) -> None:
@@ -596,30 +656,37 @@ def matter_route(*, actor, matter: Matter, now: dt.datetime | None = None) -> Ma
     matter entered after the fact keeps its order.
     """
     rule = routing.rule_for(matter)
-    default = next(d for d in routing.default_rules() if d["tier"] == matter.tier)
     matter = flow.locked(matter)
     if not matter.is_open:
         return matter
-    matter.working_mode = rule.working_mode if rule else default["working_mode"]
+    data = _route_step(matter, rule)
     matter.save(update_fields=["working_mode"])
     # The route step belongs to the matter's history like any transition.
-    flow.record(
-        matter,
-        actor=actor,
-        action="route",
-        now=now,
-        data={
-            "rule": rule.pk if rule else None,
-            "working_mode": matter.working_mode,
-            "propose_meeting": rule.propose_meeting if rule else default["propose_meeting"],
-            "auto_assign": bool(rule and rule.auto_assign),
-        },
-    )
+    flow.record(matter, actor=actor, action="route", now=now, data=data)
     if rule is None or not rule.auto_assign:
         return matter
-    if matter.status not in (Status.RECEIVED, Status.ACKNOWLEDGED):
-        return matter
     if matter.owners.filter(active=True).exists():
+        return matter
+    return _auto_assign(actor=actor, matter=matter, rule=rule, now=now)
+
+
+def _route_step(matter: Matter, rule) -> dict:
+    """Set the working mode of ``rule`` (the tier's default without one); the route event's
+    data. The one copy for ``matter_route`` and the submit, which routes before its insert."""
+    default = next(d for d in routing.default_rules() if d["tier"] == matter.tier)
+    matter.working_mode = rule.working_mode if rule else default["working_mode"]
+    return {
+        "rule": rule.pk if rule else None,
+        "working_mode": matter.working_mode,
+        "propose_meeting": rule.propose_meeting if rule else default["propose_meeting"],
+        "auto_assign": bool(rule and rule.auto_assign),
+    }
+
+
+def _auto_assign(*, actor, matter: Matter, rule, now: dt.datetime | None) -> Matter:
+    """Give a routed matter without owners to the rule's best candidate and its whistle
+    departments, on the rule's authority."""
+    if matter.status not in (Status.RECEIVED, Status.ACKNOWLEDGED):
         return matter
     top = routing.candidates(matter, limit=1)
     whistle = list(rule.whistle_organisations.all())
