@@ -306,7 +306,8 @@ def test_import_link_only_for_managers(client, world):
 
 
 def _sheet_text(response) -> str:
-    workbook = load_workbook(io.BytesIO(response.content), read_only=True)
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    workbook = load_workbook(io.BytesIO(content), read_only=True)
     return "\n".join(
         " ".join(str(value) for value in row if value is not None)
         for sheet in workbook.worksheets

@@ -7,6 +7,7 @@ so a filter the user can see on screen is exactly what they download.
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import IO
 
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
@@ -159,7 +160,7 @@ def render_list(
     rows: Callable[[], QuerySet],
     template: str,
     partial: str,
-    export: Callable[[QuerySet], bytes] | None = None,
+    export: Callable[[QuerySet], bytes | IO[bytes]] | None = None,
     filename: str = "",
     context: dict | None = None,
 ) -> HttpResponse:
@@ -167,7 +168,9 @@ def render_list(
     only) its Excel export.
 
     ``rows`` builds the queryset; it may raise ``BadFilter`` for a parameter it cannot use,
-    which becomes a 400 page with the message instead of an error.
+    which becomes a 400 page with the message instead of an error. ``export`` returns the
+    workbook's bytes or, for the long lists, a temporary file (``core.excel.workbook_file``)
+    that is streamed to the client and deleted once sent, so memory does not grow with the rows.
     """
     try:
         qs = rows()

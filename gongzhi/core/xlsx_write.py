@@ -275,6 +275,15 @@ def workbook_bytes(
     return buffer.getvalue()
 
 
+def workbook_content(workbook: bytes | IO[bytes]) -> bytes:
+    """The bytes of a workbook from ``workbook_bytes`` or ``workbook_file`` (read, then closed)."""
+    if isinstance(workbook, bytes | bytearray):
+        return bytes(workbook)
+    with workbook:
+        workbook.seek(0)
+        return workbook.read()
+
+
 def xlsx_response(filename: str, content: bytes | IO[bytes]) -> HttpResponse:
     """Send ``content`` (bytes, or a file from ``workbook_file``, streamed and closed after)
     as a download; Chinese file names use RFC 5987 ``filename*``."""

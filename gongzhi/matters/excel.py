@@ -3,10 +3,12 @@
 No personal data: reporters appear as a count, never by name or phone.
 """
 
+from typing import IO
+
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from gongzhi.core.excel import workbook_bytes
+from gongzhi.core.excel import workbook_file
 from gongzhi.matters.models import Matter
 
 HEADERS = [
@@ -40,7 +42,7 @@ def _labels(field: str) -> dict:
     return {value: str(label) for value, label in Matter._meta.get_field(field).flatchoices}
 
 
-def matters_export(qs: QuerySet[Matter]) -> bytes:
+def matters_export(qs: QuerySet[Matter]) -> IO[bytes]:
     """One row per matter of ``views.workbench_rows`` (annotated with ``reporter_count`` and
     ``is_late``, active owners prefetched as ``active_owners``), fetched in chunks."""
     labels = {
@@ -76,4 +78,4 @@ def matters_export(qs: QuerySet[Matter]) -> bytes:
         ]
         for matter in matters
     )
-    return workbook_bytes("事项清单", HEADERS, rows)
+    return workbook_file("事项清单", HEADERS, rows)

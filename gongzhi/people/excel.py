@@ -10,6 +10,7 @@ import datetime as dt
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import IO
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, QuerySet
@@ -27,6 +28,7 @@ from gongzhi.core.excel import (
     read_rows,
     split_names,
     workbook_bytes,
+    workbook_file,
     write_all,
 )
 from gongzhi.core.identity import (
@@ -472,7 +474,7 @@ def import_residents(source, *, user, community=None, request=None) -> ImportRes
 
 def residents_export(
     qs: QuerySet[Resident], *, personal: bool, sensitive_tags: bool = False
-) -> bytes:
+) -> IO[bytes]:
     """Residents with the template's columns, so an export can be imported again.
 
     ``personal=False`` masks ID numbers and phones; pass ``True`` only for users who may
@@ -516,10 +518,10 @@ def residents_export(
             "、".join(tags[pk]),
         ]
 
-    return workbook_bytes("居民", RESIDENT_HEADERS, map(line, rows.iterator(chunk_size=2000)))
+    return workbook_file("居民", RESIDENT_HEADERS, map(line, rows.iterator(chunk_size=2000)))
 
 
-def households_export(qs: QuerySet[Household]) -> bytes:
+def households_export(qs: QuerySet[Household]) -> IO[bytes]:
     if "resident_count" not in qs.query.annotations:
         qs = qs.annotate(resident_count=Count("residents"))
     qs = qs.select_related("unit__building__compound").prefetch_related(
@@ -542,4 +544,4 @@ def households_export(qs: QuerySet[Household]) -> bytes:
             "、".join(head.name for head in household.heads),
         ]
 
-    return workbook_bytes("住户", HOUSEHOLD_HEADERS, map(line, qs.iterator(chunk_size=2000)))
+    return workbook_file("住户", HOUSEHOLD_HEADERS, map(line, qs.iterator(chunk_size=2000)))

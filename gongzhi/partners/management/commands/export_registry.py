@@ -1,11 +1,12 @@
 from pathlib import Path
+from typing import IO
 
 from django.core.management import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from gongzhi.audit.models import AuditAction
 from gongzhi.audit.services import record
-from gongzhi.core.excel import system_user
+from gongzhi.core.excel import system_user, workbook_content
 from gongzhi.core.places import Place
 from gongzhi.partners.excel import organisations_export, partners_export, teams_export
 from gongzhi.partners.selectors import organisation_list, partner_list, team_list
@@ -16,7 +17,7 @@ from gongzhi.places.community_io import command_community
 LISTS = ("residents", "households", "partners", "teams", "organisations")
 
 
-def _export(kind: str, user, place: Place | None, *, personal: bool) -> bytes:
+def _export(kind: str, user, place: Place | None, *, personal: bool) -> bytes | IO[bytes]:
     if kind == "residents":
         return residents_export(
             resident_list(user, place=place), personal=personal, sensitive_tags=True
@@ -66,7 +67,7 @@ class Command(BaseCommand):
             record(user, AuditAction.DECRYPT, subject, place=place, detail=detail)
         output = Path(options["output"])
         try:
-            output.write_bytes(content)
+            output.write_bytes(workbook_content(content))
         except OSError as exc:
             raise CommandError(
                 _("Cannot write %(path)s: %(error)s") % {"path": output, "error": exc.strerror}
