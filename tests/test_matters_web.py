@@ -642,7 +642,7 @@ def test_export_has_chinese_headers_and_only_visible_rows(client, world):
     submit(world, world.users.staff_b, text="江南的事", building=world.n1, reporter=world.res_b)
     login(client, world.users.staff_a)
     response = client.get(reverse("matters:list"), {"format": "xlsx"})
-    sheet = load_workbook(io.BytesIO(response.content)).active
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     rows = list(sheet.values)
     assert rows[0][:4] == ("编号", "提交时间", "渠道", "诉求内容")
     assert [row[3] for row in rows[1:]] == ["渔家苑的事"]
