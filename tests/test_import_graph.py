@@ -37,7 +37,6 @@ KNOWN_BACK_EDGES = {
     ("accounts", "audit"),  # accounts.listing records exports on the audit trail
     ("accounts", "matters"),  # accounts.scan: a QR scan opens a matter
     ("accounts", "notifications"),  # accounts.services: invitations by message
-    ("maps", "visits"),  # maps.selectors: a spot's visits
     ("matters", "hotline"),  # matters.views_dashboard: 12345 figures on the dashboard
     ("matters", "insights"),  # matters.views_dashboard: the MatterDay rollup
     ("partners", "accounts"),  # partners' rules and selectors read accounts.scope
@@ -49,7 +48,7 @@ KNOWN_BACK_EDGES = {
     ("places", "partners"),  # places.views: a building's partners
     ("places", "people"),  # places' API and views: a building's households
 }
-KNOWN_SELECTORS_IMPORTING_SERVICES = {"gongzhi.volunteering.selectors"}
+KNOWN_SELECTORS_IMPORTING_SERVICES: set[str] = set()
 
 
 def _module_name(path: Path) -> str:

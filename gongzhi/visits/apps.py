@@ -1,4 +1,4 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.utils.translation import gettext_lazy as _
 
 
@@ -19,3 +19,10 @@ class VisitsConfig(AppConfig):
         for section in (visits_section, care_section):
             if section not in SECTIONS:
                 SECTIONS.append(section)
+        # Its layers on the community map, when the maps app is on.
+        if apps.is_installed("gongzhi.maps"):
+            from gongzhi.maps.selectors import LAYER_SOURCES
+            from gongzhi.visits.maplayers import visit_layers
+
+            if visit_layers not in LAYER_SOURCES:
+                LAYER_SOURCES.append(visit_layers)
