@@ -14,14 +14,10 @@ one request and the size of the HTML.
 
 import argparse
 import json
-import os
-import platform
 import statistics
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from _demo import count_queries, demo_client
 
 
 def _pick(user):
@@ -80,42 +76,11 @@ def main() -> None:
     parser.add_argument("--data", default="", help="the demo's data folder (default ./data)")
     parser.add_argument("--user", default="staff")
     args = parser.parse_args()
-    sys.path.insert(0, str(ROOT))
-    if args.data:
-        os.environ["GONGZHI_DATA_DIR"] = args.data
-    os.environ.setdefault("GONGZHI_DEBUG", "true")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gongzhi.settings")
-    import django
-    from django.conf import settings
-
-    django.setup()
-    from django.contrib.auth import get_user_model, user_logged_in
-    from django.contrib.auth.models import update_last_login
-    from django.db import connection
-    from django.test import Client
-
-    # Read-only: no session row, no last_login stamp; the test client's host is allowed.
-    settings.SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-    user_logged_in.disconnect(update_last_login, dispatch_uid="update_last_login")
-    user = get_user_model().objects.get(username=args.user)
-    client = Client()
-    client.force_login(user)
-    print(
-        f"{platform.node()} · {platform.processor() or platform.machine()} · "
-        f"{os.cpu_count()} cores · load {os.getloadavg()[0]:.1f} · {connection.vendor} · "
-        f"user {args.user}"
-    )
+    client, user, header = demo_client(data=args.data, username=args.user)
+    print(header)
     results = []
     for name, url in _pick(user):
-        queries: list[str] = []
-
-        def count(execute, sql, *params, queries=queries):
-            queries.append(sql)
-            return execute(sql, *params)
-
-        # Not CaptureQueriesContext: the request_started signal empties its log.
-        with connection.execute_wrapper(count):
+        with count_queries() as queries:
             response = client.get(url)
         if response.status_code != 200:
             raise SystemExit(f"{url}: HTTP {response.status_code}")
