@@ -40,10 +40,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from django.db import models, transaction
 from django.utils import timezone
+
+if TYPE_CHECKING:  # django-stubs is a test dependency
+    from django_stubs_ext import StrOrPromise
 
 M = TypeVar("M", bound=models.Model)
 
@@ -113,7 +116,7 @@ class Transitions(Generic[M]):
         subject: str,
         *,
         error: type[ServiceError],
-        bad_state: str,
+        bad_state: StrOrPromise,  # gettext_lazy at module level
         state: str = "status",
     ) -> None:
         self.model = model
