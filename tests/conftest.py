@@ -11,19 +11,24 @@ Personas (password "pw-<username>"): ``official`` (subdistrict), ``staff_a``, ``
 ``resident_a`` (lives in 渔家苑 1栋1单元101), ``admin`` (superuser).
 """
 
+import datetime as dt
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth.models import User
 from django.db import connections
 from django.test import TransactionTestCase
+from django.utils import timezone
 
 from gongzhi.accounts.models import UserRole
 from gongzhi.partners.models import (
     Organisation,
     Partner,
     PartnerKind,
+    Role,
+    Skill,
     Team,
     TeamKind,
     TeamMembership,
@@ -263,3 +268,61 @@ def world(db) -> World:
 def login(client, user):
     client.force_login(user)
     return client
+
+
+@pytest.fixture
+def med(world):
+    """The world plus: 孙立 (construction partner) with the 矛盾调解 skill and an account
+    ``mediator``; 老李 a senior party member; a second staff member of community A; a case at
+    渔家苑 1栋 between 王建国 (resident_a) and 赵敏, opened by staff_a, mediated by 孙立."""
+    # Imported here, as in ``claim``: a broken app fails its own tests, not every test.
+    from gongzhi.mediation import services as mediation
+    from tests.helpers import T0
+
+    world.p_construction.skills.add(Skill.objects.get(name="矛盾调解"))
+    senior = make_partner(name="老李", kind=PartnerKind.TEAM, community=world.a)
+    senior.roles.add(Role.objects.get(code="senior_party_member"))
+    mediator = make_user(
+        "mediator", role=UserRole.PARTNER, community=world.a, partner=world.p_construction
+    )
+    staff_a2 = make_user("staff_a2", role=UserRole.COMMUNITY_STAFF, community=world.a)
+    case = mediation.case_open(
+        actor=world.users.staff_a,
+        kind="neighbour",
+        description="王建国与赵敏因楼道堆物发生争执，多次争吵",
+        place=world.y1,
+        residents=[world.res_a, world.res_y1b],
+        mediators=[world.p_construction],
+        now=T0,
+    )
+    return SimpleNamespace(
+        world=world, case=case, mediator=mediator, staff_a2=staff_a2, senior=senior
+    )
+
+
+@pytest.fixture
+def claim(world):
+    """A volunteering claim on an earning rule of community A: 王建国 served 2 hours, confirmed."""
+    from gongzhi.volunteering import services as volunteering
+    from gongzhi.volunteering.models import ActivityKind, EarningRule, EarningUnit, PointsClaim
+
+    EarningRule.objects.create(
+        community=world.a,
+        kind=ActivityKind.SERVICE,
+        unit=EarningUnit.PER_HOUR,
+        points=2,
+        valid_from=timezone.localdate() - dt.timedelta(days=60),
+    )
+    activity = volunteering.activity_create(
+        title="楼道清扫",
+        kind=ActivityKind.SERVICE,
+        organiser=world.team_a,
+        actor=world.users.partner_a,
+        date=timezone.localdate() - dt.timedelta(days=10),
+        compound=world.yujia,
+    )
+    record = volunteering.service_record_add(
+        activity=activity, participant=world.p_neighbour, minutes=120, actor=world.users.partner_a
+    )
+    volunteering.service_record_confirm(record=record, actor=world.users.partner_a)
+    return PointsClaim.objects.get(record=record)

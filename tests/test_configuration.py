@@ -12,33 +12,8 @@ from gongzhi.configuration.models import ConfigChange
 from gongzhi.configuration.services import ConfigError
 from gongzhi.matters import routing, services
 from gongzhi.matters.models import ResponsibilityRule
-from gongzhi.volunteering import services as volunteering
-from gongzhi.volunteering.models import ActivityKind, EarningRule, EarningUnit, PointsClaim
+from gongzhi.volunteering.models import EarningRule
 from tests.factories_matters import make_matter
-
-
-@pytest.fixture
-def claim(world):
-    EarningRule.objects.create(
-        community=world.a,
-        kind=ActivityKind.SERVICE,
-        unit=EarningUnit.PER_HOUR,
-        points=2,
-        valid_from=timezone.localdate() - dt.timedelta(days=60),
-    )
-    activity = volunteering.activity_create(
-        title="楼道清扫",
-        kind=ActivityKind.SERVICE,
-        organiser=world.team_a,
-        actor=world.users.partner_a,
-        date=timezone.localdate() - dt.timedelta(days=10),
-        compound=world.yujia,
-    )
-    record = volunteering.service_record_add(
-        activity=activity, participant=world.p_neighbour, minutes=120, actor=world.users.partner_a
-    )
-    volunteering.service_record_confirm(record=record, actor=world.users.partner_a)
-    return PointsClaim.objects.get(record=record)
 
 
 def test_changing_an_earning_rule_that_claims_use_ends_it_and_starts_a_new_one(world, claim):

@@ -15,7 +15,6 @@ from gongzhi.points.services import points_earn, redemption_order
 from gongzhi.volunteering.models import EarningRule
 from tests.conftest import login
 from tests.factories_meetings import make_meeting, make_venue
-from tests.test_configuration import claim  # noqa: F401  (the fixture: a claim on a rule of A)
 
 
 def call(client, user, method, url, data=None):

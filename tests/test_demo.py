@@ -18,8 +18,7 @@ from gongzhi.partners.models import Organisation, Partner, Team, TeamMembership
 from gongzhi.people.models import Resident
 from gongzhi.places.models import Building, Community, Compound, Grid, Household, Subdistrict
 from gongzhi.todo.selectors import todo_count, todo_for
-from tests.test_demo_action import check_demo_action
-from tests.test_demo_matters import check_demo_matters
+from tests.demo_checks import check_demo_action, check_demo_matters
 
 COUNTED = (
     Subdistrict,

@@ -20,42 +20,9 @@ from gongzhi.partners.excel import PARTNER_HEADERS, import_partners, partners_te
 from gongzhi.partners.models import Partner, PartnerKind, PartnerStatus
 from gongzhi.people.excel import RESIDENT_HEADERS, import_residents, residents_template
 from gongzhi.people.models import Relation, Resident
-from gongzhi.places.models import Household, Unit
+from gongzhi.places.models import Unit
 from tests.factories import make_id_number, make_user
-
-
-def xlsx(headers, rows) -> bytes:
-    """A workbook as a user would save it from Excel (normal mode, one sheet)."""
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    sheet.append(headers)
-    for row in rows:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def resident_row(**values) -> list:
-    base = {
-        "小区": "渔家苑",
-        "楼栋": "2栋",
-        "单元": "3单元",
-        "门牌号": "301",
-        "姓名": "钱多多",
-        "性别": "",
-        "出生日期": "",
-        "身份证号": make_id_number(dt.date(1985, 2, 3)),
-        "联系电话": "13611112222",
-        "与户主关系": "户主",
-        "标签": "",
-    }
-    base.update(values)
-    return [base[header] for header in RESIDENT_HEADERS]
-
-
-def registry_counts() -> tuple[int, int, int]:
-    return Resident.objects.count(), Household.objects.count(), Unit.objects.count()
+from tests.helpers import registry_counts, resident_row, xlsx
 
 
 def pairs(result) -> set[tuple[int, str]]:

@@ -13,7 +13,7 @@ from gongzhi.matters.models import Matter, MatterEvent, MatterOwner, MatterRepor
 from gongzhi.partners.models import Partner, PartnerKind, Team
 from gongzhi.people.models import Resident
 from gongzhi.places.models import Building, Community, Household, Subdistrict
-from tests.test_demo_matters import documented_steps, replay_errors
+from tests.demo_checks import documented_steps, replay_errors
 
 pytestmark = pytest.mark.django_db(transaction=False)
 

@@ -14,74 +14,15 @@ from gongzhi.honours.models import (
     Election,
     ElectionEvent,
     ElectionStatus,
-    GoodPersonCategory,
     Objection,
     Participation,
     Screening,
 )
 from gongzhi.honours.services import HonoursError
-from tests.factories import make_household, make_resident, make_user
+from tests.factories import make_user
+from tests.helpers import VOTE_TO, new_election, verify, voter, voting_election
 
-VOTE_FROM = dt.date(2026, 10, 10)
-VOTE_TO = dt.date(2026, 10, 20)
 IN_WINDOW = dt.date(2026, 10, 15)
-
-
-def verify(world, *residents):
-    for resident in residents:
-        services.resident_verify(resident=resident, method="committee", actor=world.users.staff_a)
-
-
-def voter(world, name: str, room: str, *, verified=True):
-    household = make_household(world.y2, room)
-    resident = make_resident(household, name)
-    user = make_user(f"voter_{room}", role=UserRole.RESIDENT, community=world.a, resident=resident)
-    if verified:
-        verify(world, resident)
-    return user
-
-
-def new_election(world, **overrides) -> Election:
-    fields = dict(
-        community=world.a,
-        title="2026年度X社区身边好人",
-        max_choices=2,
-        seats=2,
-        vote_from=VOTE_FROM,
-        vote_to=VOTE_TO,
-        actor=world.users.staff_a,
-    )
-    fields.update(overrides)
-    return services.election_create(**fields)
-
-
-def voting_election(world, **overrides) -> tuple[Election, list[Candidate]]:
-    election = new_election(world, **overrides)
-    staff = world.users.staff_a
-    candidates = [
-        services.candidate_nominate(
-            election=election,
-            name=name,
-            category=category,
-            deeds="多年照顾独居老人",
-            actor=staff,
-        )
-        for name, category in [
-            ("张三", GoodPersonCategory.HELPING),
-            ("李四", GoodPersonCategory.BRAVERY),
-            ("王五", GoodPersonCategory.FILIAL),
-        ]
-    ]
-    rejected = services.candidate_nominate(
-        election=election, name="赵六", category="honesty", deeds="拾金不昧", actor=staff
-    )
-    services.election_start_screening(election=election, actor=staff)
-    for candidate in candidates:
-        services.candidate_screen(candidate=candidate, accepted=True, actor=staff)
-    services.candidate_screen(candidate=rejected, accepted=False, note="事迹不实", actor=staff)
-    services.election_open_voting(election=election, actor=staff)
-    election.refresh_from_db()
-    return election, candidates
 
 
 # ---- secrecy ------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from gongzhi.honours import services
 from gongzhi.honours.models import Election, ElectionEvent, ElectionStatus
 from gongzhi.honours.services import HonoursError
 from tests.conftest import login
-from tests.test_honours_elections import new_election, voter, voting_election
+from tests.helpers import new_election, voter, voting_election
 
 T0 = timezone.make_aware(dt.datetime(2026, 9, 1, 8, 0))
 PACKAGE = pathlib.Path(services.__file__).parent

@@ -3,33 +3,16 @@
 import datetime as dt
 
 import pytest
-from django.utils import timezone
 
 from gongzhi.honours import services
 from gongzhi.honours.models import HonourRoll, Metric, Period, RollStatus, period_bounds
 from gongzhi.honours.services import HonoursError
 from gongzhi.points import services as points
 from gongzhi.points.models import ShopItem
-from gongzhi.volunteering.models import Activity, RecordStatus, ServiceRecord
+from gongzhi.volunteering.models import RecordStatus
+from tests.helpers import at, serve
 
 OCT = dt.date(2026, 10, 15)
-
-
-def at(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(10), tzinfo=timezone.get_current_timezone())
-
-
-def serve(world, day: dt.date, minutes: int, status=RecordStatus.APPROVED, **person):
-    activity = Activity.objects.create(
-        title=f"清扫 {day} {minutes}",
-        kind="service",
-        community=world.a,
-        organiser_team=world.team_a,
-        date=day,
-    )
-    return ServiceRecord.objects.create(
-        activity=activity, minutes=minutes, status=status, recorded_at=at(day), **person
-    )
 
 
 def rule(world, metric, period=Period.MONTH, **fields):

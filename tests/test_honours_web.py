@@ -101,7 +101,7 @@ def test_residents_see_published_rolls_only(client, world):
         minimum=1,
         actor=world.users.staff_a,
     )
-    from tests.test_honours_rolls import serve
+    from tests.helpers import serve
 
     serve(world, dt.date(2026, 10, 5), 120, resident=world.res_y1b)
     roll = services.roll_build(rule=rule, day=dt.date(2026, 10, 5), actor=world.users.staff_a)

@@ -12,7 +12,7 @@ from gongzhi.accounts.models import InvitationCode, SignUp, SignUpStatus
 from gongzhi.matters.models import Matter
 from gongzhi.notifications.models import Outbox
 from tests.conftest import login
-from tests.test_signup import NEW_PHONE, PASSWORD, request_code, sent_code
+from tests.helpers import NEW_PHONE, PASSWORD, request_code, sent_code
 
 BASE = "https://gz.example.cn"
 

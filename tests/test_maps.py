@@ -18,49 +18,7 @@ from gongzhi.maps.services import MapImportError, map_import, parse_geojson
 from gongzhi.matters.models import Matter, Status
 from tests.conftest import login
 from tests.factories_matters import make_matter
-
-
-def rect(x0, y0, x1, y1):
-    return {"type": "Polygon", "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]}
-
-
-def feature(geometry, **props):
-    return {"type": "Feature", "properties": props, "geometry": geometry}
-
-
-def collection_a():
-    """The persona world's community A on a small local plan."""
-    return {
-        "type": "FeatureCollection",
-        "crs": {"type": "name", "properties": {"name": "local"}},
-        "features": [
-            feature(rect(0, 0, 100, 60), level="compound", name="渔家苑"),
-            feature(rect(100, 0, 160, 60), level="compound", name="锦绣园"),
-            feature(rect(2, 2, 48, 58), level="grid", name="第一网格"),
-            feature(
-                {
-                    "type": "MultiPolygon",
-                    "coordinates": [
-                        rect(52, 2, 98, 58)["coordinates"],
-                        rect(102, 2, 158, 58)["coordinates"],
-                    ],
-                },
-                level="grid",
-                name="第二网格",
-            ),
-            feature(rect(10, 20, 40, 30), level="building", compound="渔家苑", name="1栋"),
-            feature(rect(60, 20, 90, 30), level="building", compound="渔家苑", name="2栋"),
-            feature(rect(110, 20, 140, 30), level="building", compound="锦绣园", name="1栋"),
-            feature(
-                {"type": "Point", "coordinates": [50, 1]},
-                level="spot",
-                kind="gate",
-                compound="渔家苑",
-                name="渔家苑南门",
-            ),
-            feature(rect(20, 40, 40, 55), level="spot", kind="square", name="小广场"),
-        ],
-    }
+from tests.helpers import collection_a, feature, rect
 
 
 def matter(building, *, status=Status.RECEIVED, due_at=None, overdue=False):

@@ -9,10 +9,7 @@ from openpyxl import load_workbook
 
 from gongzhi.mediation import rules, selectors, services
 from gongzhi.mediation.models import MediationCase
-from tests import test_mediation_lifecycle as lifecycle
-from tests.test_mediation_lifecycle import agreed_case
-
-med = lifecycle.med  # the shared fixture
+from tests.helpers import agreed_case
 
 SECRET = "楼道堆物"
 PARTY = "赵敏"

@@ -9,10 +9,7 @@ from django.db import DatabaseError, transaction
 
 from gongzhi.mediation import services
 from gongzhi.mediation.models import CaseEvent, MediationCase
-from tests import test_mediation_lifecycle as lifecycle
-from tests.test_mediation_lifecycle import T0
-
-med = lifecycle.med  # the shared fixture
+from tests.helpers import T0
 
 HUGE = 99999999999999999999
 

@@ -2,63 +2,16 @@
 opening from a dispute matter, and the fixtures the other mediation tests share."""
 
 import datetime as dt
-from types import SimpleNamespace
 
 import pytest
 from django.utils import timezone
 
-from gongzhi.accounts.models import UserRole
 from gongzhi.mediation import services
 from gongzhi.mediation.models import CaseEvent, CaseStatus, FollowUp, MediationCase
 from gongzhi.mediation.services import MediationError
 from gongzhi.notifications.models import Notification
-from gongzhi.partners.models import PartnerKind, Role, Skill
-from tests.factories import make_partner, make_user
 from tests.factories_matters import make_matter
-
-T0 = timezone.make_aware(dt.datetime(2024, 5, 6, 9, 0))
-
-
-@pytest.fixture
-def med(world):
-    """The world plus: 孙立 (construction partner) with the 矛盾调解 skill and an account
-    ``mediator``; 老李 a senior party member; a second staff member of community A; a case at
-    渔家苑 1栋 between 王建国 (resident_a) and 赵敏, opened by staff_a, mediated by 孙立."""
-    world.p_construction.skills.add(Skill.objects.get(name="矛盾调解"))
-    senior = make_partner(name="老李", kind=PartnerKind.TEAM, community=world.a)
-    senior.roles.add(Role.objects.get(code="senior_party_member"))
-    mediator = make_user(
-        "mediator", role=UserRole.PARTNER, community=world.a, partner=world.p_construction
-    )
-    staff_a2 = make_user("staff_a2", role=UserRole.COMMUNITY_STAFF, community=world.a)
-    case = services.case_open(
-        actor=world.users.staff_a,
-        kind="neighbour",
-        description="王建国与赵敏因楼道堆物发生争执，多次争吵",
-        place=world.y1,
-        residents=[world.res_a, world.res_y1b],
-        mediators=[world.p_construction],
-        now=T0,
-    )
-    return SimpleNamespace(
-        world=world, case=case, mediator=mediator, staff_a2=staff_a2, senior=senior
-    )
-
-
-def agreed_case(med, now=T0):
-    services.case_add_session(
-        actor=med.mediator,
-        case=med.case,
-        notes="双方到场，各自陈述",
-        now=now + dt.timedelta(days=1),
-    )
-    return services.case_record_outcome(
-        actor=med.mediator,
-        case=med.case,
-        outcome="agreed",
-        agreement_text="一方三日内清理杂物，另一方不再张贴告示",
-        now=now + dt.timedelta(days=2),
-    )
+from tests.helpers import T0, agreed_case
 
 
 def test_open_authorises_the_opener_and_notifies_the_mediators(med):

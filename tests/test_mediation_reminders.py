@@ -12,10 +12,7 @@ from gongzhi.matters.sweep import STEPS, sweep
 from gongzhi.mediation import services
 from gongzhi.mediation.reminders import remind_follow_ups
 from gongzhi.notifications.models import Notification
-from tests import test_mediation_lifecycle as lifecycle
-from tests.test_mediation_lifecycle import T0, agreed_case
-
-med = lifecycle.med  # the shared fixture
+from tests.helpers import T0, agreed_case
 
 DAY = dt.timedelta(days=1)
 

@@ -4,7 +4,7 @@ from gongzhi.accounts.models import AccountEvent, UserPhone
 from gongzhi.core import crypto
 from gongzhi.notifications.models import Outbox
 from tests.conftest import login
-from tests.test_signup import NEW_PHONE, PASSWORD, request_code, sent_code
+from tests.helpers import NEW_PHONE, PASSWORD, request_code, sent_code
 
 
 def give_phone(user, phone=NEW_PHONE):

@@ -11,7 +11,7 @@ from django.utils.translation import override
 from gongzhi.core.identity import id_check_digit, normalize_id_number
 from gongzhi.people.excel import RESIDENT_HEADERS, import_residents
 from tests.factories import make_id_number
-from tests.test_excel_import import registry_counts, resident_row, xlsx
+from tests.helpers import registry_counts, resident_row, xlsx
 
 
 def with_check_digit(first17: str) -> str:

@@ -7,7 +7,6 @@ import json
 import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from gongzhi.points.models import Account, AccountKind, Journal, JournalKind, PointLot, Posting
@@ -19,19 +18,7 @@ from gongzhi.points.services import (
     points_expire,
     points_reverse,
 )
-
-
-def assert_ledger_consistent():
-    for journal in Journal.objects.all():
-        assert journal.postings.aggregate(s=Sum("amount"))["s"] == 0, journal
-    for account in Account.objects.all():
-        agg = account.postings.aggregate(s=Sum("amount"))
-        assert account.balance == (agg["s"] or 0), account
-        assert account.version == account.postings.count(), account
-        if account.kind == AccountKind.MAIN:
-            assert account.balance >= 0
-            lots = account.lots.aggregate(s=Sum("remaining"))["s"] or 0
-            assert lots == account.balance, account
+from tests.helpers import assert_ledger_consistent
 
 
 def earn(holder, amount=10, key="k1", **kw):

@@ -19,28 +19,10 @@ from gongzhi.points.models import (
 from gongzhi.points.services import (
     PointsError,
     balance_of,
-    points_earn,
     redemption_cancel,
     redemption_fulfil,
-    redemption_order,
 )
-from tests.test_points_ledger import assert_ledger_consistent
-
-
-def give(holder, amount, key="seed"):
-    return points_earn(
-        holder=holder, amount=amount, reason="服务", source="test", idempotency_key=key
-    )
-
-
-def item(community, name="毛巾", price=10, stock=5, **kw):
-    return ShopItem.objects.create(community=community, name=name, price=price, stock=stock, **kw)
-
-
-def order(holder, shop_item, key="o1", quantity=1, actor=None):
-    return redemption_order(
-        holder=holder, item=shop_item, quantity=quantity, actor=actor, idempotency_key=key
-    )
+from tests.helpers import assert_ledger_consistent, give, item, order
 
 
 def test_order_holds_points_and_stock_then_pickup_spends_them(world):

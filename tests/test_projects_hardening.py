@@ -11,7 +11,7 @@ from django.utils import timezone
 from gongzhi.projects import services
 from gongzhi.projects.models import Project, ProjectEvent, Stage, Wish
 from tests.factories import make_user
-from tests.test_projects_lifecycle import propose, refused, to_stage
+from tests.helpers import propose, refused, to_stage
 
 T0 = timezone.make_aware(dt.datetime(2026, 3, 2, 9, 30))
 

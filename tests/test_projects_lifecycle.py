@@ -24,47 +24,10 @@ from gongzhi.projects.models import (
     WishStatus,
 )
 from gongzhi.projects.overview import projects_section
-from gongzhi.projects.services import ProjectError
 from tests.factories import make_user
+from tests.helpers import propose, refused, to_stage
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-
-
-def propose(world, **kw):
-    args = dict(
-        actor=world.users.staff_a,
-        kind=Kind.MICRO_RENOVATION,
-        title="1栋非机动车棚",
-        description="楼下电动车乱停，建一个带充电桩的车棚",
-        building=world.y1,
-        budget="38000",
-        planner=world.p_neighbour,
-    )
-    args.update(kw)
-    return services.project_propose(**args)
-
-
-def refused(code, fn, **kw):
-    with pytest.raises(ProjectError) as info:
-        fn(**kw)
-    assert info.value.code == code
-    return info.value
-
-
-def to_stage(world, project, stage):
-    staff = world.users.staff_a
-    steps = [
-        (Stage.PRE_EVALUATION, lambda: services.project_open_pre_evaluation(actor=staff, project=project)),
-        (Stage.APPROVED, lambda: services.project_decide(actor=staff, project=project, approve=True, reasoning="多数支持")),
-        (Stage.IN_PROGRESS, lambda: services.project_start(actor=staff, project=project)),
-        (Stage.COMPLETED, lambda: services.project_complete(actor=staff, project=project)),
-        (Stage.POST_EVALUATION, lambda: services.project_open_post_evaluation(actor=staff, project=project)),
-    ]  # fmt: skip
-    for target, step in steps:
-        project = step()
-        if target == stage:
-            return project
-    raise AssertionError(stage)
 
 
 def test_whole_lifecycle_records_tally_and_satisfaction(world):

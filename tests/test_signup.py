@@ -19,26 +19,7 @@ from gongzhi.accounts.models import (
 )
 from gongzhi.notifications.models import Outbox
 from tests.conftest import login
-
-SPOUSE_PHONE = "13987654321"  # 李秀英 in the world, household 渔家苑 1栋1单元101
-NEW_PHONE = "13500001111"
-PASSWORD = "Qintai-2024-green"
-
-
-def sent_code(phone: str) -> str:
-    """The code of the newest SMS queued to ``phone`` (read from the outbox, never from logs)."""
-    rows = [row for row in Outbox.objects.filter(channel="sms").order_by("-id") if row.to == phone]
-    assert rows, "no SMS queued"
-    return re.search(r"\b(\d{6})\b", rows[0].body).group(1)
-
-
-def request_code(client, phone, purpose="signup", address="10.0.0.1"):
-    return client.post(
-        "/api/v1/auth/sms-code",
-        {"phone": phone, "purpose": purpose},
-        content_type="application/json",
-        REMOTE_ADDR=address,
-    )
+from tests.helpers import NEW_PHONE, PASSWORD, SPOUSE_PHONE, request_code, sent_code
 
 
 def sign_up(client, **body):

@@ -20,15 +20,10 @@ from gongzhi.todo import selectors
 from gongzhi.todo.selectors import todo_count, todo_for
 from gongzhi.volunteering import services as volunteering_services
 from gongzhi.volunteering.models import ActivityKind, EarningRule, EarningUnit
-from tests import test_mediation_lifecycle as lifecycle
 from tests.conftest import login
 from tests.factories_matters import make_matter
 from tests.factories_meetings import make_meeting
-from tests.test_honours_elections import verify, voting_election
-from tests.test_points_shop import give, item, order
-from tests.test_projects_lifecycle import propose, to_stage
-
-med = lifecycle.med  # mediation: a mediator account, staff_a authorised, a case at 渔家苑
+from tests.helpers import agreed_case, give, item, order, propose, to_stage, verify, voting_election
 
 # Mid-morning today, so "due today" has hours on both sides whenever the suite runs.
 NOW = day_start(timezone.localdate()) + dt.timedelta(hours=10)
@@ -149,7 +144,7 @@ def test_staff_sees_triage_acknowledge_due_today_overdue_and_own(world):
 
 
 def test_staff_of_another_community_sees_nothing_of_it(world, med):
-    lifecycle.agreed_case(med)
+    agreed_case(med)
     matter("X社区新报", building=world.y1)
     late = matter("X社区超期", status=Status.ASSIGNED, building=world.y1, due_at=NOW - DAY)
     own(late, organisation=world.org_dept, is_whistle=True, respond_by=NOW - HOUR)
@@ -176,7 +171,7 @@ def test_unanswered_whistles_for_staff_and_official_until_answered(world):
 
 
 def test_staff_meetings_of_the_week_and_follow_ups_due(world, med):
-    lifecycle.agreed_case(med)  # in 2024: both visits long due
+    agreed_case(med)  # in 2024: both visits long due
     meeting = make_meeting(world, days=3, title="周周议")
     make_meeting(world, days=10, title="下月议事")
     staff = world.users.staff_a

@@ -232,7 +232,7 @@ def test_record_page_offers_the_three_kinds_and_searches_each(world, spots, clie
 def test_a_map_reimport_keeps_the_spots_visited(world):
     """A spot is a place of its own: drawing the map again keeps it (by name) with its visits;
     a new drawing that drops a visited spot is refused, naming it, and nothing changes."""
-    from tests.test_maps import collection_a
+    from tests.helpers import collection_a
 
     map_import(community=world.a, collection=collection_a())
     spot = (

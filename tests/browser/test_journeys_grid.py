@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from gongzhi.matters import services
 from gongzhi.matters.models import Matter, Status
 from tests.browser.journeys import Journey, name_the_personas
-from tests.test_matters_web import PNG
+from tests.helpers import PNG
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from gongzhi.maps.services import map_import
 from tests.browser.journeys import Journey, name_the_personas
 from tests.factories_matters import make_matter
-from tests.test_maps import collection_a
+from tests.helpers import collection_a
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

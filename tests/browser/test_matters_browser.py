@@ -13,7 +13,7 @@ from gongzhi.matters import services
 from gongzhi.matters.models import Matter, Status
 from gongzhi.matters.rates import three_rates
 from tests.browser.test_registry_browser import log_in
-from tests.test_matters_web import PNG
+from tests.helpers import PNG
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

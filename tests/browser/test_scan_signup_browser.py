@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from gongzhi.matters import services
 from gongzhi.matters.models import Matter, Status
-from tests.test_signup import PASSWORD, SPOUSE_PHONE, sent_code
+from tests.helpers import PASSWORD, SPOUSE_PHONE, sent_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
