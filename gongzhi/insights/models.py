@@ -9,12 +9,18 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from gongzhi.core.places import PlacePaths
-from gongzhi.matters.models import Category, Channel, Tier
+from gongzhi.matters.models import Category, Channel, Satisfaction, Status, Tier
 from gongzhi.places.models import Building, Community, Compound, Household
 
 # Upper edges (hours) of the histogram buckets; the last bucket is open-ended.
 ACK_BUCKET_EDGES = (1, 4, 24, 72)
 CLOSE_BUCKET_EDGES = (24, 72, 168, 720)
+# Upper edges (hours) of the finer buckets of ``MatterPlaceDay`` that the medians are read
+# from: a log scale, so a median is exact to the bucket and interpolated within it. The
+# bucket after the last edge (more than 30 days) is open-ended.
+TIME_BUCKET_EDGES = (1, 2, 3, 4, 6, 8, 12, 16, 24, 36, 48, 72, 96, 120, 168, 240, 336, 504, 720)
+# Who gave the rating that counts (``hotline.selectors.satisfaction_sources``).
+RATING_SOURCES = ("resident", "hotline")
 
 PLACE_PATHS = PlacePaths(
     subdistrict="community__subdistrict",
@@ -116,6 +122,83 @@ class MatterDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.community_id}/{self.compound_id}/{self.building_id}"
+
+
+class MatterPlaceDay(models.Model):
+    """The matters *submitted* on ``day`` at one compound (or, anchored higher up, at one
+    community: ``compound`` empty), as they stand at the last rollup: ``MatterDay``'s counts
+    summed over buildings, categories, tiers and channels, plus what the subdistrict's
+    dashboards read beside them — the matters by category, tier, channel and status, the
+    ratings by who gave them, and the times to acknowledge and to close in
+    ``TIME_BUCKET_EDGES`` buckets (valid matters, as ``rates.median_hours``).
+
+    About a hundred times fewer rows than ``MatterDay`` at district scale (one per compound
+    and day instead of one per building, category, tier and channel), so a year of a whole
+    subdistrict is a few hundred thousand rows at most. The columns named by
+    ``PLACE_DAY_COLUMNS`` are added below the class.
+    """
+
+    day = models.DateField(_("day"))
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+")
+    compound = models.ForeignKey(
+        Compound, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+
+    PLACE = PlacePaths(
+        subdistrict="community__subdistrict", community="community", compound="compound"
+    )
+
+    class Meta:
+        verbose_name = _("matter rollup row per place")
+        verbose_name_plural = _("matter rollup rows per place")
+        ordering = ["day", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "compound"],
+                condition=models.Q(compound__isnull=False),
+                name="matterplaceday_compound_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["day", "community"],
+                condition=models.Q(compound__isnull=True),
+                name="matterplaceday_community_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["day"], name="matterplaceday_day_idx"),
+            models.Index(fields=["community", "day"], name="matterplaceday_comm_day_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.community_id}/{self.compound_id}"
+
+
+def _place_day_columns() -> dict[str, models.Field]:
+    """The count columns of ``MatterPlaceDay``, by name."""
+    columns: dict[str, models.Field] = {}
+    for field in MatterDay._meta.fields:
+        if field.get_internal_type() in ("PositiveIntegerField", "FloatField"):
+            columns[field.name] = field.clone()
+    for prefix, choices in (
+        ("category", Category),
+        ("tier", Tier),
+        ("channel", Channel),
+        ("status", Status),
+    ):
+        for value in choices.values:
+            columns[f"{prefix}_{value}"] = _count(f"{prefix} {value}")
+    for source in RATING_SOURCES:
+        for value in Satisfaction.values:
+            columns[f"rating_{source}_{value}"] = _count(f"{source}: {value}")
+    for measure in ("ack", "close"):
+        for i in range(len(TIME_BUCKET_EDGES) + 1):
+            columns[f"{measure}_b{i}"] = _count(f"{measure} bucket {i}")
+    return columns
+
+
+PLACE_DAY_COLUMNS = tuple(_place_day_columns())
+for _name, _field in _place_day_columns().items():
+    MatterPlaceDay.add_to_class(_name, _field)
 
 
 class HouseholdDay(models.Model):

@@ -46,14 +46,26 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
+from gongzhi.hotline.selectors import rating_source
 from gongzhi.insights.models import (
     ACK_BUCKET_EDGES,
     CLOSE_BUCKET_EDGES,
+    PLACE_DAY_COLUMNS,
+    RATING_SOURCES,
+    TIME_BUCKET_EDGES,
     HouseholdDay,
     MatterDay,
+    MatterPlaceDay,
     RollupState,
 )
-from gongzhi.matters.models import Matter, MatterEvent, MatterOwner, MatterReporter, Status
+from gongzhi.matters.models import (
+    Matter,
+    MatterEvent,
+    MatterOwner,
+    MatterReporter,
+    Satisfaction,
+    Status,
+)
 from gongzhi.matters.rates import rate_filters, valid_q
 from gongzhi.partners.models import PartnerKind
 from gongzhi.places.models import Household
@@ -62,6 +74,8 @@ LATE_COMMIT_MARGIN = dt.timedelta(minutes=10)
 CHUNK_DAYS = 31
 MATTER_KEYS = ("day", "community_id", "compound_id", "building_id", "category", "tier", "channel")
 HOUSEHOLD_KEYS = ("day", "household_id")
+PLACE_KEYS = ("day", "community_id", "compound_id")
+BREAKDOWNS = ("category", "tier", "channel")
 
 Step = Callable[..., dict[str, int]]
 
@@ -191,6 +205,49 @@ def compute_matter_days(matters_q: Q, now: dt.datetime) -> dict[tuple, dict]:
     return result
 
 
+def place_filters() -> dict[str, Q]:
+    """The filters of the ``MatterPlaceDay`` counts that ``MatterDay`` has not: status and
+    rating source over every matter (as the dashboard's breakdowns), the time buckets over
+    valid matters (as ``rates.median_hours``)."""
+    valid = valid_q()
+    filters = {f"status_{value}": Q(status=value) for value in Status.values}
+    for source in RATING_SOURCES:
+        for value in Satisfaction.values:
+            filters[f"rating_{source}_{value}"] = Q(rating_source=source, satisfaction=value)
+    for name, field in (("ack", "acknowledged_at"), ("close", "closed_at")):
+        buckets = _buckets(name, field, TIME_BUCKET_EDGES)
+        for i in range(len(TIME_BUCKET_EDGES) + 1):
+            filters[f"{name}_b{i}"] = valid & buckets[f"{name}_h{i}"]
+    return filters
+
+
+def compute_place_days(matters_q: Q, matter_days: dict[tuple, dict]) -> dict[tuple, dict]:
+    """``MatterPlaceDay`` values, by key: the sums of ``matter_days`` (``MatterDay`` values of
+    the same matters) per compound, and one grouped query for the rest."""
+    zero = dict.fromkeys(PLACE_DAY_COLUMNS, 0)
+    result: dict[tuple, dict] = {}
+    for key, values in matter_days.items():
+        row = result.setdefault((key[0], key[1], key[2]), dict(zero))
+        for name, value in values.items():
+            row[name] += value
+        for field, value in zip(BREAKDOWNS, key[4:], strict=True):
+            row[f"{field}_{value}"] += values["submitted"]
+    rows = (
+        Matter.objects.filter(matters_q)
+        .annotate(day=TruncDate("created_at"), rating_source=rating_source())
+        .order_by()
+        .values(*PLACE_KEYS)
+        .annotate(**{name: Count("pk", filter=q) for name, q in place_filters().items()})
+    )
+    for row in rows:
+        key = tuple(row.pop(name) for name in PLACE_KEYS)
+        result.setdefault(key, dict(zero)).update(row)
+    for row in result.values():
+        for name in ("ack_hours_sum", "close_hours_sum"):
+            row[name] = round(row[name], 6)
+    return result
+
+
 def compute_household_days(matters_q: Q) -> dict[tuple, dict]:
     """Households that reported (or are the place of) a matter, by submission day."""
     pairs = set(
@@ -259,14 +316,18 @@ def _chunks(first: dt.date, last: dt.date) -> list[list[dt.date]]:
 def recompute_days(days: Iterable[dt.date], now: dt.datetime) -> dict[str, int]:
     """Recompute the rollup rows of ``days``; returns the rows changed per table."""
     days = sorted(set(days))
-    matter_rows = household_rows = 0
+    matter_rows = household_rows = place_rows = 0
     for chunk in [days[i : i + CHUNK_DAYS] for i in range(0, len(days), CHUNK_DAYS)]:
         q = submitted_on(chunk)
+        matter_days = compute_matter_days(q, now)
         matter_rows += _sync(
-            MatterDay,
-            MatterDay.objects.filter(day__in=chunk),
-            compute_matter_days(q, now),
-            MATTER_KEYS,
+            MatterDay, MatterDay.objects.filter(day__in=chunk), matter_days, MATTER_KEYS
+        )
+        place_rows += _sync(
+            MatterPlaceDay,
+            MatterPlaceDay.objects.filter(day__in=chunk),
+            compute_place_days(q, matter_days),
+            PLACE_KEYS,
         )
         household_rows += _sync(
             HouseholdDay,
@@ -274,7 +335,11 @@ def recompute_days(days: Iterable[dt.date], now: dt.datetime) -> dict[str, int]:
             compute_household_days(q),
             HOUSEHOLD_KEYS,
         )
-    return {"matter_days": matter_rows, "household_days": household_rows}
+    return {
+        "matter_days": matter_rows,
+        "place_days": place_rows,
+        "household_days": household_rows,
+    }
 
 
 def _touched_days(state: RollupState, now: dt.datetime, last_event: int) -> set[dt.date]:

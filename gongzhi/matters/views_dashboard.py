@@ -6,11 +6,14 @@ number links to that list with the same filters. Chart options are built here as
 ``gongzhi/charts.js`` draws them with ECharts.
 
 For a whole subdistrict or all data, seen by someone who sees every matter there (an official,
-a superuser), the counts — the rates, by category, tier and channel, the monthly trend and the
-rates per compound — are sums of the ``MatterDay`` rollup rows, as of the last ``gongzhi
-rollup`` run (the page says so): at district scale (2 M matters) reading the matters took
-seconds. The status breakdown, the satisfaction sources and the median times are read from
-the matters of the period in any case (the medians by PostgreSQL's ``percentile_cont``).
+a superuser), every figure is a sum of the ``MatterPlaceDay`` rollup rows (one per compound and
+day), as of the last ``gongzhi rollup`` run (the page says so): at district scale (2 M matters
+a year) reading the matters took seconds. That is the rates, the counts by category, tier,
+channel and status, the satisfaction sources, the monthly trend, the rates per compound, and
+the median times, which are read from the rollup's hour buckets
+(``insights.buckets.median_from_buckets``: exact to the bucket, interpolated within it). For
+smaller places and other users the figures are computed from the matters, the medians exactly
+(PostgreSQL's ``percentile_cont``).
 """
 
 import datetime as dt
@@ -41,16 +44,19 @@ from gongzhi.core.charts import link_points
 from gongzhi.core.places import Place
 from gongzhi.core.replica import reading_from_replica
 from gongzhi.hotline.selectors import satisfaction_sources
-from gongzhi.insights.dashboard import rollup_counts
-from gongzhi.insights.models import MatterDay, RollupState
+from gongzhi.insights.buckets import median_from_buckets
+from gongzhi.insights.models import (
+    RATING_SOURCES,
+    TIME_BUCKET_EDGES,
+    MatterPlaceDay,
+    RollupState,
+)
 from gongzhi.matters import selectors
 from gongzhi.matters.models import Category, Channel, Satisfaction, Status, Tier
 from gongzhi.matters.rates import (
-    median_hours,
     rate_settings,
     rates_from_counts,
     three_rates,
-    valid_q,
 )
 from gongzhi.places.models import Compound
 
@@ -289,10 +295,9 @@ def _compound_chart(per_compound: list[tuple[Compound, dict]], links: Links) -> 
     return _chart("chart-compounds", _("Rates per compound"), option, rows)
 
 
-def _satisfaction_sources(matters: QuerySet) -> list[dict]:
+def _satisfaction_sources(counts: dict[str, dict[str, int]]) -> list[dict]:
     """满意度来源: the ratings in the rates, from residents' own feedback and from the 12345
     callback (回访), side by side. The matters list has no satisfaction filter: plain numbers."""
-    counts = satisfaction_sources(matters)
     names = {"resident": _("Residents' own feedback"), "hotline": _("12345 callback")}
     return [
         {
@@ -304,9 +309,9 @@ def _satisfaction_sources(matters: QuerySet) -> list[dict]:
 
 
 def _rolled_rows(user, place: Place | None) -> tuple[QuerySet | None, dt.datetime | None]:
-    """The ``MatterDay`` rows of the dashboard's scope and the rollup's time, when the page
-    reads its counts from them: all data or a whole subdistrict, for a user who sees every
-    matter there (staff and grid workers also see matters they own elsewhere, so their
+    """The ``MatterPlaceDay`` rows of the dashboard's scope and the rollup's time, when the
+    page reads its figures from them: all data or a whole subdistrict, for a user who sees
+    every matter there (staff and grid workers also see matters they own elsewhere, so their
     figures are never rollup sums). Else (None, None)."""
     profile = profile_of(user)
     official = profile is not None and profile.role == UserRole.SUBDISTRICT_OFFICIAL
@@ -319,28 +324,55 @@ def _rolled_rows(user, place: Place | None) -> tuple[QuerySet | None, dt.datetim
     ran_at = RollupState.objects.filter(name="matters").values_list("ran_at", flat=True).first()
     if ran_at is None:
         return None, None
-    return narrow(restrict(MatterDay.objects.all(), reach), place), ran_at
+    return narrow(restrict(MatterPlaceDay.objects.all(), reach), place), ran_at
 
 
-def _counts(rows: QuerySet | None, matters: QuerySet, period: Period) -> dict:
-    """The rate counts and the counts by category, tier and channel of the period."""
-    if rows is None:
-        rates = three_rates(matters)
-        return {
-            "rates": rates,
-            **{f: selectors.count_by(matters, f) for f in ("category", "tier", "channel")},
-        }
+RATE_FIELDS = ("submitted", "valid", "ack_due", "ack_on_time", "resolved", "rated", "satisfied")
+BREAKDOWNS = {"category": Category, "tier": Tier, "channel": Channel, "status": Status}
+BUCKETS = range(len(TIME_BUCKET_EDGES) + 1)
+
+
+def _live_counts(matters: QuerySet) -> dict:
+    """The rates and medians, the counts by category, tier, channel and status and the
+    satisfaction sources of the period, from its matters."""
+    return {
+        "rates": three_rates(matters),
+        **{field: selectors.count_by(matters, field) for field in BREAKDOWNS},
+        "sources": satisfaction_sources(matters),
+    }
+
+
+def _rolled_counts(rows: QuerySet, period: Period) -> dict:
+    """The same from the period's ``MatterPlaceDay`` rows, in one aggregate; the medians
+    from the hour buckets."""
+    names = [*RATE_FIELDS, "basic"]
+    names += [
+        f"{field}_{value}" for field, choices in BREAKDOWNS.items() for value in choices.values
+    ]
+    names += [
+        f"rating_{source}_{value}" for source in RATING_SOURCES for value in Satisfaction.values
+    ]
+    names += [f"{measure}_b{i}" for measure in ("ack", "close") for i in BUCKETS]
     in_period = rows.filter(day__gte=period.since, day__lte=period.until)
-    fields = ("submitted", "valid", "ack_due", "ack_on_time", "resolved", "rated", "satisfied")
-    counts, by = rollup_counts(in_period, (*fields, "basic"))
-    valid = matters.filter(valid_q())
+    sums = {k: v or 0 for k, v in in_period.aggregate(**{n: Sum(n) for n in names}).items()}
+    counts = {name: sums[name] for name in (*RATE_FIELDS, "basic")}
     rates = {
         **rates_from_counts(counts),
         "counts": counts,
-        "median_hours_to_acknowledge": median_hours(valid, "created_at", "acknowledged_at"),
-        "median_hours_to_close": median_hours(valid, "created_at", "closed_at"),
+        "median_hours_to_acknowledge": median_from_buckets([sums[f"ack_b{i}"] for i in BUCKETS]),
+        "median_hours_to_close": median_from_buckets([sums[f"close_b{i}"] for i in BUCKETS]),
     }
-    return {"rates": rates, **by}
+    return {
+        "rates": rates,
+        **{
+            field: {value: sums[f"{field}_{value}"] for value in choices.values}
+            for field, choices in BREAKDOWNS.items()
+        },
+        "sources": {
+            source: {value: sums[f"rating_{source}_{value}"] for value in Satisfaction.values}
+            for source in RATING_SOURCES
+        },
+    }
 
 
 @login_required
@@ -359,9 +391,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     )
     links = Links(place, period)
     rows, as_of = _rolled_rows(request.user, place)
-    counted = _counts(rows, matters, period)
+    counted = _live_counts(matters) if rows is None else _rolled_counts(rows, period)
     rates = counted["rates"]
-    by_status = _breakdown(selectors.count_by(matters, "status"), Status.choices, "status", links)
+    by_status = _breakdown(counted["status"], Status.choices, "status", links)
     by_category = _breakdown(counted["category"], Category.choices, "category", links)
     by_tier = _breakdown(counted["tier"], Tier.choices, "tier", links)
     by_channel = _breakdown(counted["channel"], Channel.choices, "channel", links)
@@ -425,7 +457,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             {"label": _("Median hours to close"), "value": rates["median_hours_to_close"]},
         ],
         "total": {"count": sum(row["count"] for row in by_status), "link": links()},
-        "satisfaction_sources": _satisfaction_sources(matters),
+        "satisfaction_sources": _satisfaction_sources(counted["sources"]),
         "by_status": by_status,
         "charts": [
             _chart(
