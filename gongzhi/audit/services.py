@@ -61,6 +61,7 @@ def place_ids(place: Any, actor: Any = None) -> tuple[int | None, int | None]:
         place = profile.place
     if isinstance(place, Subdistrict):
         return place.pk, None
+    model: Any  # a model that declares ``PLACE`` (core.places.PlacePaths)
     if isinstance(place, Place):
         if place.level == "subdistrict":
             return place.id, None
@@ -123,11 +124,12 @@ _NOT_FILTERS = {"format", "page"}
 
 def list_filters(request: HttpRequest) -> dict[str, str]:
     """The filters of a list request as the record keeps them."""
-    return {
-        key: "*" if key in _WITHHELD else value[:60]
-        for key, value in sorted(request.GET.items())
-        if key not in _NOT_FILTERS and value.strip()
-    }
+    filters = {}
+    for key in sorted(request.GET):
+        value = request.GET.get(key, "")  # the last value, as ``QueryDict.items()`` gives
+        if key not in _NOT_FILTERS and value.strip():
+            filters[key] = "*" if key in _WITHHELD else value[:60]
+    return filters
 
 
 def _filter_place(request: HttpRequest) -> Place | None:

@@ -8,6 +8,7 @@ silently widened.
 
 from gongzhi.accounts.scope import is_staff_like, registry_reach, restrict
 from gongzhi.core.places import Place
+from gongzhi.core.scope import Actor
 from gongzhi.places.models import Building, Community, Compound, Grid, Subdistrict
 
 LEVEL_MODELS = {
@@ -19,23 +20,27 @@ LEVEL_MODELS = {
 }
 
 
-def can_view_insights(user) -> bool:
+def can_view_insights(user: Actor) -> bool:
     return is_staff_like(user)
 
 
-def home_place(user) -> Place | None:
+def home_place(user: Actor) -> Place | None:
     """The place a user's insight pages show by default (None: everything)."""
     return registry_reach(user).place
 
 
-def place_allowed(user, place: Place) -> bool:
+def place_allowed(user: Actor, place: Place) -> bool:
     """Whether ``place`` lies inside the user's reach (households are never a scope)."""
     reach = registry_reach(user)
-    if place.level not in LEVEL_MODELS or reach.nowhere:
+    if place.level not in LEVEL_MODELS:
         return False
-    if reach.everywhere or place == reach.place:
+    if reach.everywhere:
+        return True
+    if reach.place is None:  # nowhere
+        return False
+    if place == reach.place:
         return True
     if reach.place.level == "grid" and place.level == "grid":
         return False
     model = LEVEL_MODELS[place.level]
-    return restrict(model.objects.filter(pk=place.id), reach).exists()
+    return restrict(model._default_manager.filter(pk=place.id), reach).exists()

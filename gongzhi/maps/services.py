@@ -2,13 +2,15 @@
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gongzhi.maps.geojson import GeometryError, check_geometry, collection_crs
+from gongzhi.maps.geojson import BBox, GeometryError, check_geometry, collection_crs
 from gongzhi.maps.models import CommunityMap, Level, Shape, Spot, SpotKind
 from gongzhi.places.models import Building, Community, Compound, Grid
 
@@ -53,7 +55,7 @@ def parse_geojson(content: bytes) -> dict:
 
 def _feature_label(number: int, props: dict) -> str:
     level = props.get("level")
-    label = dict(Level.choices).get(level, "")
+    label = dict(Level.choices).get(level, "") if isinstance(level, str) else ""
     name = props.get("name") if isinstance(props.get("name"), str) else ""
     if level == Level.BUILDING and isinstance(props.get("compound"), str):
         name = f"{props['compound']} {name}"
@@ -119,7 +121,7 @@ class _Places:
         )
 
 
-def _check(community: Community, collection) -> tuple[str, list[tuple[str, object, dict, tuple]]]:
+def _check(community: Community, collection) -> tuple[str, list[tuple[str, Any, Any, BBox]]]:
     """The coordinate system and (level, place, geometry, bbox) per feature, or every problem."""
     if not isinstance(collection, dict) or collection.get("type") != "FeatureCollection":
         raise MapImportError([_("The file must hold one GeoJSON FeatureCollection.")])
@@ -131,7 +133,9 @@ def _check(community: Community, collection) -> tuple[str, list[tuple[str, objec
     except GeometryError as error:
         raise MapImportError([str(error)]) from None
     places = _Places(community)
-    rows, errors, seen = [], [], {}
+    rows: list[tuple[str, Any, Any, BBox]] = []
+    errors: list[str] = []
+    seen: dict[tuple[str, object], int] = {}
     for number, feature in enumerate(features, start=1):
         props = feature.get("properties") if isinstance(feature, dict) else None
         if not isinstance(feature, dict) or feature.get("type") != "Feature":
@@ -190,7 +194,7 @@ def _keep_spots(community: Community, rows: list) -> list:
 
 
 @transaction.atomic
-def map_import(*, community: Community, collection, user=None) -> MapImportResult:
+def map_import(*, community: Community, collection, user: User | None = None) -> MapImportResult:
     """Replace the community's geometry (and public spots) with the FeatureCollection's.
 
     Nothing is written unless every feature is valid: the errors name each bad feature.

@@ -17,20 +17,21 @@ from django.db.models import Q
 from gongzhi.accounts.models import UserRole
 from gongzhi.accounts.scope import profile_of, registry_reach
 from gongzhi.core.places import place_q
+from gongzhi.core.scope import Actor
 from gongzhi.matters.models import SOURCES, Channel, Matter, MatterOwner, Priority, Tier
 
 #: The channels a resident reports through themselves.
 RESIDENT_CHANNELS = (Channel.ONLINE_WEB, Channel.ONLINE_WECHAT, Channel.ONLINE_PHONE)
 
 
-def role(user) -> str | None:
+def role(user: Actor) -> str | None:
     if getattr(user, "is_superuser", False):
         return "superuser"
     profile = profile_of(user)
     return profile.role if profile else None
 
 
-def visible_q(user) -> Q | None:
+def visible_q(user: Actor) -> Q | None:
     """A Q selecting the matters the user may see; None means every matter."""
     if getattr(user, "is_superuser", False):
         return None
@@ -48,18 +49,22 @@ def visible_q(user) -> Q | None:
             | Q(owners__team__memberships__partner_id=profile.partner_id, owners__active=True)
             | entered
         )
+    # Staff, grid workers and officials: their reach is the place of their profile.
+    place = registry_reach(user).place
+    assert place is not None
     if profile.role in (UserRole.GRID_WORKER, UserRole.COMMUNITY_STAFF):
         # A subquery, not a join: a join through owners would repeat a matter per owner.
-        owned = MatterOwner.objects.filter(user_id=user.pk, active=True).values("matter_id")
-        return place_q(registry_reach(user).place, Matter.PLACE) | Q(pk__in=owned) | entered
-    return place_q(registry_reach(user).place, Matter.PLACE)
+        owned = MatterOwner.objects.filter(user_id=profile.user_id, active=True).values("matter_id")
+        return place_q(place, Matter.PLACE) | Q(pk__in=owned) | entered
+    return place_q(place, Matter.PLACE)
 
 
-def matters_visible(user, qs):
+def matters_visible(user: Actor, qs):
     q = visible_q(user)
     if q is None:
         return qs
-    if getattr(user, "profile", None) and user.profile.role in (
+    profile = profile_of(user)
+    if profile is not None and profile.role in (
         UserRole.RESIDENT,
         UserRole.PARTNER,
     ):
@@ -68,16 +73,16 @@ def matters_visible(user, qs):
     return qs.filter(q)
 
 
-def is_staff(user) -> bool:
+def is_staff(user: Actor) -> bool:
     return role(user) in {"superuser", UserRole.COMMUNITY_STAFF, UserRole.SUBDISTRICT_OFFICIAL}
 
 
-def in_reach(user, matter: Matter) -> bool:
+def in_reach(user: Actor, matter: Matter) -> bool:
     q = visible_q(user)
     return q is None or Matter.objects.filter(q, pk=matter.pk).exists()
 
 
-def is_owner(user, matter: Matter) -> bool:
+def is_owner(user: Actor, matter: Matter) -> bool:
     """An active owner: the user in person, or their partner record or one of its teams."""
     profile = profile_of(user)
     if profile is None:
@@ -90,18 +95,18 @@ def is_owner(user, matter: Matter) -> bool:
     return matter.owners.filter(mine, active=True).exists()
 
 
-def is_reporter(user, matter: Matter) -> bool:
+def is_reporter(user: Actor, matter: Matter) -> bool:
     profile = profile_of(user)
     if profile is None or profile.resident_id is None:
         return False
     return matter.reporters.filter(resident_id=profile.resident_id).exists()
 
 
-def can_submit(user) -> bool:
+def can_submit(user: Actor) -> bool:
     return role(user) is not None
 
 
-def submit_area_refusal(user, place: dict) -> str | None:
+def submit_area_refusal(user: Actor, place: dict) -> str | None:
     """Why the user may not submit a matter at ``place`` (``resolve_place``'s columns), or
     None. Checked before anything is written, after the community check.
 
@@ -136,7 +141,7 @@ def submit_area_refusal(user, place: dict) -> str | None:
     return None
 
 
-def fields_not_allowed(user, *, channel: str, category, tier, priority: str) -> list[str]:
+def fields_not_allowed(user: Actor, *, channel: str, category, tier, priority: str) -> list[str]:
     """The submit fields this user may not set, in the model's order (empty when all are fine).
 
     Residents report for themselves: through an online channel, at normal priority, with the
@@ -156,29 +161,29 @@ def fields_not_allowed(user, *, channel: str, category, tier, priority: str) -> 
     return refused
 
 
-def can_acknowledge(user, matter: Matter) -> bool:
+def can_acknowledge(user: Actor, matter: Matter) -> bool:
     if is_staff(user) or is_owner(user, matter):
         return in_reach(user, matter)
     return role(user) == UserRole.GRID_WORKER and in_reach(user, matter)
 
 
-def can_handle_on_spot(user) -> bool:
+def can_handle_on_spot(user: Actor) -> bool:
     """Record a small matter as already handled (当场办结): grid workers and community staff,
     who then own it (``services.user_serves_community``)."""
     return role(user) in (UserRole.GRID_WORKER, UserRole.COMMUNITY_STAFF)
 
 
-def can_manage(user, matter: Matter) -> bool:
+def can_manage(user: Actor, matter: Matter) -> bool:
     """Classify, assign, route to deliberation, merge, refer, reject: staff of the place."""
     return is_staff(user) and in_reach(user, matter)
 
 
-def is_grid_worker_of(user, matter: Matter) -> bool:
+def is_grid_worker_of(user: Actor, matter: Matter) -> bool:
     """The grid worker of the matter's building (a grid worker's reach is their grid)."""
     return role(user) == UserRole.GRID_WORKER and in_reach(user, matter)
 
 
-def can_handle(user, matter: Matter) -> bool:
+def can_handle(user: Actor, matter: Matter) -> bool:
     """Start and complete the work: staff of the place, an active owner, or — for a small
     matter — the grid worker of its building, who handles small matters in their grid."""
     if can_manage(user, matter) or is_owner(user, matter):
@@ -186,11 +191,11 @@ def can_handle(user, matter: Matter) -> bool:
     return matter.tier == Tier.SMALL and is_grid_worker_of(user, matter)
 
 
-def can_give_feedback(user, matter: Matter) -> bool:
+def can_give_feedback(user: Actor, matter: Matter) -> bool:
     return is_reporter(user, matter)
 
 
-def can_withdraw(user, matter: Matter) -> bool:
+def can_withdraw(user: Actor, matter: Matter) -> bool:
     return is_reporter(user, matter) or can_manage(user, matter)
 
 
@@ -229,7 +234,7 @@ class Allowed:
         ) or any((self.merge, self.refer, self.reject, self.close_unrated))
 
 
-def allowed_actions(user, matter: Matter) -> Allowed:
+def allowed_actions(user: Actor, matter: Matter) -> Allowed:
     """The actions to offer: permission and the state machine's source states (``SOURCES``).
 
     The services check both again when the action is posted."""

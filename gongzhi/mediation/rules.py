@@ -29,6 +29,7 @@ from django.db.models import Q
 from gongzhi.accounts.models import UserRole
 from gongzhi.accounts.scope import is_community_staff_of, profile_of, registry_reach
 from gongzhi.core.places import place_q
+from gongzhi.core.scope import Actor
 from gongzhi.mediation.models import MediationCase
 
 FULL = "full"
@@ -36,7 +37,7 @@ PARTY = "party"
 SUMMARY = "summary"
 
 
-def visible_q(user) -> Q | None:
+def visible_q(user: Actor) -> Q | None:
     """Cases whose existence the user may see (None means every case)."""
     if getattr(user, "is_superuser", False):
         return None
@@ -50,10 +51,12 @@ def visible_q(user) -> Q | None:
         mine |= Q(mediators=profile.partner_id)
     if profile.role == UserRole.PARTNER:
         return mine
-    return place_q(registry_reach(user).place, MediationCase.PLACE) | mine
+    place = registry_reach(user).place  # staff and officials: the place of their profile
+    assert place is not None
+    return place_q(place, MediationCase.PLACE) | mine
 
 
-def cases_visible(user, qs):
+def cases_visible(user: Actor, qs):
     q = visible_q(user)
     if q is None:
         return qs
@@ -61,7 +64,7 @@ def cases_visible(user, qs):
     return qs.filter(pk__in=MediationCase.objects.filter(q).values("pk"))
 
 
-def full_q(user) -> Q | None:
+def full_q(user: Actor) -> Q | None:
     """Cases whose details the user may see (None means every case)."""
     if getattr(user, "is_superuser", False):
         return None
@@ -76,7 +79,7 @@ def full_q(user) -> Q | None:
     return q
 
 
-def full_ids(user, case_ids) -> set[int] | None:
+def full_ids(user: Actor, case_ids) -> set[int] | None:
     """Of ``case_ids``, those whose details the user may see (None: all of them)."""
     q = full_q(user)
     if q is None:
@@ -84,14 +87,14 @@ def full_ids(user, case_ids) -> set[int] | None:
     return set(MediationCase.objects.filter(q, pk__in=list(case_ids)).values_list("pk", flat=True))
 
 
-def is_party(user, case: MediationCase) -> bool:
+def is_party(user: Actor, case: MediationCase) -> bool:
     profile = profile_of(user)
     if profile is None or profile.role != UserRole.RESIDENT or profile.resident_id is None:
         return False
     return case.parties.filter(resident_id=profile.resident_id).exists()
 
 
-def access(user, case: MediationCase) -> str | None:
+def access(user: Actor, case: MediationCase) -> str | None:
     """FULL, PARTY, SUMMARY, or None when the user may not even know the case exists."""
     ids = full_ids(user, [case.pk])
     if ids is None or case.pk in ids:
@@ -104,20 +107,20 @@ def access(user, case: MediationCase) -> str | None:
     return None
 
 
-def can_open(user, community_id: int) -> bool:
+def can_open(user: Actor, community_id: int) -> bool:
     return getattr(user, "is_superuser", False) or is_community_staff_of(user, community_id)
 
 
-def can_manage(user, case: MediationCase) -> bool:
+def can_manage(user: Actor, case: MediationCase) -> bool:
     """Assign mediators and authorise staff: the case's authorised staff, superusers."""
     if getattr(user, "is_superuser", False):
         return True
     return (
         is_community_staff_of(user, case.community_id)
-        and case.authorised_staff.filter(pk=user.pk).exists()
+        and case.authorised_staff.filter(pk=profile_of(user).user_id).exists()
     )
 
 
-def can_mediate(user, case: MediationCase) -> bool:
+def can_mediate(user: Actor, case: MediationCase) -> bool:
     """Record sessions, the outcome and follow-up visits: whoever sees the details."""
     return access(user, case) == FULL

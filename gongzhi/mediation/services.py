@@ -14,6 +14,7 @@ open ──session──► mediating ──outcome agreed / partly──► fol
 import datetime as dt
 from collections.abc import Iterable
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -129,7 +130,7 @@ def _resolve_place(place) -> dict:
 @transaction.atomic
 def case_open(
     *,
-    actor,
+    actor: User,
     kind: str,
     description: str,
     place,
@@ -206,7 +207,7 @@ def case_open(
 
 
 @transaction.atomic
-def case_open_from_matter(*, actor, matter: Matter, kind: str = CaseKind.NEIGHBOUR, now=None):
+def case_open_from_matter(*, actor: User, matter: Matter, kind: str = CaseKind.NEIGHBOUR, now=None):
     """The "open a mediation case" button of a dispute matter: its text and reporters become
     the description and the parties."""
     residents = [
@@ -214,7 +215,7 @@ def case_open_from_matter(*, actor, matter: Matter, kind: str = CaseKind.NEIGHBO
         for reporter in matter.reporters.select_related(
             "resident__household__unit__building__compound"
         )
-        if reporter.resident_id
+        if reporter.resident is not None
     ]
     names = [] if residents else [r.name for r in matter.reporters.all() if r.name]
     return case_open(
@@ -230,7 +231,7 @@ def case_open_from_matter(*, actor, matter: Matter, kind: str = CaseKind.NEIGHBO
 
 
 @transaction.atomic
-def case_set_mediators(*, actor, case: MediationCase, mediators: Iterable[Partner], now=None):
+def case_set_mediators(*, actor: User, case: MediationCase, mediators: Iterable[Partner], now=None):
     case = flow.locked(case)
     if not rules.can_manage(actor, case):
         raise forbidden()
@@ -262,7 +263,9 @@ def case_set_mediators(*, actor, case: MediationCase, mediators: Iterable[Partne
 
 
 @transaction.atomic
-def case_authorise_staff(*, actor, case: MediationCase, user, now=None) -> MediationCase:
+def case_authorise_staff(
+    *, actor: User, case: MediationCase, user: User, now=None
+) -> MediationCase:
     """Let another staff member of the case's community see its details."""
     case = flow.locked(case)
     if not rules.can_manage(actor, case):
@@ -286,7 +289,7 @@ def case_authorise_staff(*, actor, case: MediationCase, user, now=None) -> Media
 
 
 @transaction.atomic
-def case_add_session(*, actor, case: MediationCase, notes: str, held_at=None, now=None):
+def case_add_session(*, actor: User, case: MediationCase, notes: str, held_at=None, now=None):
     case = flow.locked(case)
     if not rules.can_mediate(actor, case):
         raise forbidden()
@@ -334,7 +337,7 @@ def case_add_session(*, actor, case: MediationCase, notes: str, held_at=None, no
 @transaction.atomic
 def case_record_outcome(
     *,
-    actor,
+    actor: User,
     case: MediationCase,
     outcome: str,
     agreement_text: str = "",
@@ -424,15 +427,16 @@ def case_record_outcome(
 
 @transaction.atomic
 def case_record_follow_up(
-    *, actor, case: MediationCase, follow_up: FollowUp, held, notes: str = "", now=None
+    *, actor: User, case: MediationCase, follow_up: FollowUp, held, notes: str = "", now=None
 ) -> FollowUp:
     """Record a follow-up visit; the case closes after its last visit."""
     case = flow.locked(case)
     if not rules.can_mediate(actor, case):
         raise forbidden()
-    follow_up = FollowUp.objects.select_for_update().filter(pk=follow_up.pk, case=case).first()
-    if follow_up is None:
+    locked = FollowUp.objects.select_for_update().filter(pk=follow_up.pk, case=case).first()
+    if locked is None:
         raise MediationError("invalid_follow_up", _("This visit does not belong to the case."))
+    follow_up = locked
     if case.status != CaseStatus.FOLLOWING_UP:
         raise flow.bad_state(case, _("visited"))
     if follow_up.is_done:

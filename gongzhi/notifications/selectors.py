@@ -1,13 +1,16 @@
 """Reads for notifications: a person's preferences and the phone number that reaches them."""
 
+from collections.abc import Iterable
+
 from django.conf import settings
+from django.contrib.auth.models import User
 
 from gongzhi.accounts.models import Profile, UserPhone
 from gongzhi.core.identity import is_mobile
 from gongzhi.notifications.models import NotificationPreference
 
 
-def phones_of(users) -> dict[int, str]:
+def phones_of(users: Iterable[User]) -> dict[int, str]:
     """User id → mobile number: the account's own number (verified by SMS at sign-up) first,
     else that of the resident or partner record the account is linked to. Users without one
     are left out."""
@@ -25,7 +28,7 @@ def phones_of(users) -> dict[int, str]:
     return phones
 
 
-def preference_of(user) -> NotificationPreference:
+def preference_of(user: User) -> NotificationPreference:
     """The user's saved preference, or the defaults (not saved) when they never chose."""
     saved = NotificationPreference.objects.filter(user=user).first()
     return saved or NotificationPreference(

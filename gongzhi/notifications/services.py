@@ -5,6 +5,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -96,7 +97,7 @@ def notify_contact(*, contact: str, title: str, body: str = "", kind: str = "con
         )
 
 
-def notification_mark_read(*, user, ids: Iterable[int] | None = None) -> int:
+def notification_mark_read(*, user: User, ids: Iterable[int] | None = None) -> int:
     qs = Notification.objects.filter(user=user, read_at__isnull=True)
     if ids is not None:
         qs = qs.filter(pk__in=list(ids))
@@ -106,7 +107,7 @@ def notification_mark_read(*, user, ids: Iterable[int] | None = None) -> int:
 @transaction.atomic
 def notification_preference_set(
     *,
-    user,
+    user: User,
     channel: str,
     quiet_start: dt.time,
     quiet_end: dt.time,

@@ -3,14 +3,14 @@
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from gongzhi.core.places import Place
-from gongzhi.core.scope import narrow
+from gongzhi.core.scope import Actor, narrow
 from gongzhi.people.models import Resident, Tag
 from gongzhi.people.rules import may_see_sensitive_tags, residents_visible, tags_visible
 from gongzhi.places.models import Household
 from gongzhi.places.rules import households_visible
 
 
-def with_visible_tags(user, qs: QuerySet[Resident]) -> QuerySet[Resident]:
+def with_visible_tags(user: Actor, qs: QuerySet[Resident]) -> QuerySet[Resident]:
     """Prefetch each resident's tags that ``user`` may see as ``visible_tags`` (a list)."""
     return qs.prefetch_related(
         Prefetch("tags", queryset=tags_visible(user, Tag.objects.all()), to_attr="visible_tags")
@@ -18,7 +18,7 @@ def with_visible_tags(user, qs: QuerySet[Resident]) -> QuerySet[Resident]:
 
 
 def resident_list(
-    user,
+    user: Actor,
     *,
     place: Place | None = None,
     tag: str | None = None,
@@ -31,7 +31,7 @@ def resident_list(
     qs = narrow(qs, place)
     if tag:
         # One filter() call: both conditions on the same tag row.
-        lookup = {"tags__name": tag}
+        lookup: dict[str, object] = {"tags__name": tag}
         if not may_see_sensitive_tags(user):
             lookup["tags__sensitive"] = False
         qs = qs.filter(**lookup)
@@ -42,7 +42,7 @@ def resident_list(
     return with_visible_tags(user, qs).order_by("household_id", "id")
 
 
-def household_list(user, *, place: Place | None = None, search: str | None = None):
+def household_list(user: Actor, *, place: Place | None = None, search: str | None = None):
     qs = households_visible(user, Household.objects.with_place())
     qs = narrow(qs, place)
     if search:

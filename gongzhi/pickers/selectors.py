@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from gongzhi.accounts.models import UserRole
 from gongzhi.accounts.scope import directory_reach, is_staff_like
 from gongzhi.core.places import Place
+from gongzhi.core.scope import Actor
 from gongzhi.matters.models import OPEN_STATUSES, MatterOwner
 from gongzhi.partners.models import Organisation, Partner, PartnerStatus, Team, TeamMembership
 from gongzhi.partners.selectors import organisation_list, partner_list, team_list
@@ -103,7 +104,7 @@ def _load_text(n: int) -> str:
 # Partners -----------------------------------------------------------------------------------
 
 
-def _partners_visible(user, community_id, only=None):
+def _partners_visible(user: Actor, community_id, only=None):
     qs = partner_list(user, place=_community_place(community_id))
     return PARTNER_FILTERS[only](qs) if only else qs
 
@@ -119,7 +120,7 @@ def _phone_tail_ids(qs, digits: str) -> list[int]:
     return [pk for pk, phone in qs.values_list("pk", "phone") if phone and phone.endswith(digits)]
 
 
-def _search_partners(user, q, community_id, limit, only=None):
+def _search_partners(user: Actor, q, community_id, limit, only=None):
     qs = _partners_visible(user, community_id, only).filter(status=PartnerStatus.ACTIVE)
     match = Q(name__contains=q)
     if len(q) == 4 and q.isdigit() and is_staff_like(user):
@@ -150,7 +151,7 @@ def _partner_options(partners) -> list[Option]:
 # Teams and organisations --------------------------------------------------------------------
 
 
-def _search_teams(user, q, community_id, limit):
+def _search_teams(user: Actor, q, community_id, limit):
     return _team_options(
         list(team_list(user, place=_community_place(community_id), search=q)[:limit])
     )
@@ -172,7 +173,7 @@ def _team_options(teams) -> list[Option]:
     return options
 
 
-def _search_organisations(user, q, community_id, limit):
+def _search_organisations(user: Actor, q, community_id, limit):
     qs = organisation_list(user, place=_community_place(community_id), search=q)
     return _organisation_options(list(qs[:limit]))
 
@@ -192,14 +193,14 @@ def _organisation_options(organisations) -> list[Option]:
 # User accounts (grid workers and community staff) -------------------------------------------
 
 
-def users_visible(user, *, community_id: int | None = None):
+def users_visible(user: Actor, *, community_id: int | None = None):
     """Active grid-worker and community-staff accounts in the user's directory reach."""
     qs = get_user_model().objects.filter(is_active=True, profile__role__in=USER_ROLES)
     reach = directory_reach(user)
     if reach.nowhere:
         return qs.none()
     places = []
-    if not reach.everywhere:
+    if reach.place is not None:  # neither everywhere nor (above) nowhere
         places.append(reach.place)
     if community_id:
         places.append(Place("community", community_id))
@@ -213,7 +214,7 @@ def users_visible(user, *, community_id: int | None = None):
     return qs.select_related("profile__community", "profile__compound", "profile__grid")
 
 
-def _search_users(user, q, community_id, limit):
+def _search_users(user: Actor, q, community_id, limit):
     qs = users_visible(user, community_id=community_id).filter(
         Q(first_name__contains=q) | Q(last_name__contains=q)
     )
@@ -243,7 +244,7 @@ def _user_options(accounts) -> list[Option]:
 # Residents (registry reach: only staff, officials and grid workers see any) -----------------
 
 
-def _search_residents(user, q, community_id, limit):
+def _search_residents(user: Actor, q, community_id, limit):
     qs = resident_list(user, place=_community_place(community_id), search=q)
     return _resident_options(list(qs[:limit]))
 
@@ -268,7 +269,7 @@ def _active_members(team_ids) -> dict[int, int]:
     return {row["team_id"]: row["n"] for row in rows}
 
 
-def _search_team_members(user, q, community_id, limit):
+def _search_team_members(user: Actor, q, community_id, limit):
     teams = list(team_list(user, place=_community_place(community_id), search=q)[:limit])
     return _team_members_options(teams)
 
@@ -286,14 +287,14 @@ def _team_members_options(teams) -> list[Option]:
     ]
 
 
-def _buildings_visible(user, community_id):
+def _buildings_visible(user: Actor, community_id):
     qs = places_visible(user, Building.objects.select_related("compound"))
     if community_id:
         qs = qs.filter(compound__community_id=community_id)
     return qs
 
 
-def _search_building_partners(user, q, community_id, limit):
+def _search_building_partners(user: Actor, q, community_id, limit):
     qs = _buildings_visible(user, community_id)
     # "渔家苑 1栋": every word must appear in the compound's or the building's name.
     for word in q.split():
@@ -327,7 +328,7 @@ _SEARCHES = {
 
 
 def search(
-    user, q: str, kinds, *, community=None, limit: int = 20, only: str | None = None
+    user: Actor, q: str, kinds, *, community=None, limit: int = 20, only: str | None = None
 ) -> list[Option]:
     """At most ``limit`` options matching ``q`` among ``kinds``, all within the user's reach.
 
@@ -379,7 +380,7 @@ def options_for(objects) -> list[Option]:
 # Resolving submitted values -----------------------------------------------------------------
 
 
-def _fetch(user, kind, ids, community_id, only):
+def _fetch(user: Actor, kind, ids, community_id, only):
     """The instances of ``kind`` with these ids that the user may choose, by id."""
     place = _community_place(community_id)
     if kind == "partner":
@@ -399,7 +400,7 @@ def _fetch(user, kind, ids, community_id, only):
     return qs.in_bulk(ids)
 
 
-def _expand(user, kind, group_ids, community_id, only) -> dict[int, list[Partner]]:
+def _expand(user: Actor, kind, group_ids, community_id, only) -> dict[int, list[Partner]]:
     """The active, visible partners of each team or building."""
     visible = _partners_visible(user, community_id, only).filter(status=PartnerStatus.ACTIVE)
     members = defaultdict(list)
@@ -415,7 +416,7 @@ def _expand(user, kind, group_ids, community_id, only) -> dict[int, list[Partner
     return members
 
 
-def resolve(user, values, kinds, *, community=None, only: str | None = None) -> list:
+def resolve(user: Actor, values, kinds, *, community=None, only: str | None = None) -> list:
     """Model instances for submitted ``values``, in order and each once; group values expand to
     their partners. Anything unknown, of a kind not allowed here or outside the user's reach
     raises ``PickError`` and nothing is returned."""

@@ -14,6 +14,7 @@ Stages::
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Avg, Count, Q
@@ -99,7 +100,7 @@ def _text(value: str, *, required: str | None = None, limit: int = MAX_TEXT) -> 
     return value
 
 
-def _manage(actor, project) -> Project:
+def _manage(actor: User, project) -> Project:
     """The project's row, locked, if ``actor`` runs its stages (checked on the fresh row)."""
     project = flow.locked(project)
     if not rules.is_manager(actor, project):
@@ -123,7 +124,7 @@ def _place(community=None, compound=None, building=None) -> dict:
 @transaction.atomic
 def project_propose(
     *,
-    actor,
+    actor: User,
     kind: str,
     title: str,
     description: str = "",
@@ -185,7 +186,7 @@ def project_propose(
 
 
 @transaction.atomic
-def project_open_pre_evaluation(*, actor, project: Project, now=None) -> Project:
+def project_open_pre_evaluation(*, actor: User, project: Project, now=None) -> Project:
     project = _manage(actor, project)
     return flow.move(
         project,
@@ -198,7 +199,9 @@ def project_open_pre_evaluation(*, actor, project: Project, now=None) -> Project
 
 
 @transaction.atomic
-def project_vote(*, actor, project: Project, choice: str, comment: str = "", now=None) -> PreVote:
+def project_vote(
+    *, actor: User, project: Project, choice: str, comment: str = "", now=None
+) -> PreVote:
     """A resident of the scope supports or opposes; only while the pre-evaluation is open."""
     project = flow.locked(project)
     resident = rules.voter(actor, project)
@@ -236,7 +239,9 @@ def tally(project: Project) -> dict:
 
 
 @transaction.atomic
-def project_decide(*, actor, project: Project, approve: bool, reasoning: str, now=None) -> Project:
+def project_decide(
+    *, actor: User, project: Project, approve: bool, reasoning: str, now=None
+) -> Project:
     """Close the pre-evaluation: record its tally and staff's reasoning; approve or reject."""
     project = _manage(actor, project)
     reasoning = _text(reasoning, required=_("Write the reasoning of the decision."))
@@ -262,7 +267,7 @@ def project_decide(*, actor, project: Project, approve: bool, reasoning: str, no
 
 
 @transaction.atomic
-def project_start(*, actor, project: Project, started_on: dt.date | None = None, now=None):
+def project_start(*, actor: User, project: Project, started_on: dt.date | None = None, now=None):
     project = flow.locked(project)
     if not rules.can_supervise(actor, project):
         raise _forbidden()
@@ -291,7 +296,7 @@ def _progress(value) -> int:
 @transaction.atomic
 def project_log_supervision(
     *,
-    actor,
+    actor: User,
     project: Project,
     inspected_on: dt.date,
     progress,
@@ -367,7 +372,7 @@ def co_building_organiser(project: Project):
 
 @transaction.atomic
 def project_record_co_building(
-    *, actor, project: Project, participants, minutes, date: dt.date, note: str = "", now=None
+    *, actor: User, project: Project, participants, minutes, date: dt.date, note: str = "", now=None
 ) -> CoBuilding:
     """Residents' and partners' labour on the project: service records that earn points.
 
@@ -431,7 +436,9 @@ def project_record_co_building(
 
 
 @transaction.atomic
-def project_complete(*, actor, project: Project, completed_on: dt.date | None = None, now=None):
+def project_complete(
+    *, actor: User, project: Project, completed_on: dt.date | None = None, now=None
+):
     project = _manage(actor, project)
     project.completed_on = completed_on or timezone.localdate(now_or(now))
     project.progress = 100
@@ -450,7 +457,7 @@ def project_complete(*, actor, project: Project, completed_on: dt.date | None = 
 
 
 @transaction.atomic
-def project_open_post_evaluation(*, actor, project: Project, now=None) -> Project:
+def project_open_post_evaluation(*, actor: User, project: Project, now=None) -> Project:
     project = _manage(actor, project)
     return flow.move(
         project,
@@ -473,7 +480,7 @@ def _score(value) -> int:
 
 
 @transaction.atomic
-def project_rate(*, actor, project: Project, score, comment: str = "", now=None) -> Rating:
+def project_rate(*, actor: User, project: Project, score, comment: str = "", now=None) -> Rating:
     """A resident of the scope rates the finished project 1–5, once."""
     project = flow.locked(project)
     resident = rules.voter(actor, project)
@@ -510,7 +517,7 @@ def rating_summary(ratings) -> dict:
 
 
 @transaction.atomic
-def project_close(*, actor, project: Project, now=None) -> Project:
+def project_close(*, actor: User, project: Project, now=None) -> Project:
     """End the post-evaluation and freeze its result on the project."""
     project = _manage(actor, project)
     summary = rating_summary(project.ratings.all())
@@ -542,7 +549,7 @@ def _wish_state(wish: Wish, allowed: set) -> None:
 
 
 @transaction.atomic
-def wish_post(*, actor, text: str, category: str, now=None) -> Wish:
+def wish_post(*, actor: User, text: str, category: str, now=None) -> Wish:
     resident = rules.resident_of(actor)
     if resident is None:
         raise ProjectError("forbidden", _("Only residents post wishes."))
@@ -562,7 +569,7 @@ def wish_post(*, actor, text: str, category: str, now=None) -> Wish:
 
 
 @transaction.atomic
-def wish_claim(*, actor, wish: Wish, now=None) -> Wish:
+def wish_claim(*, actor: User, wish: Wish, now=None) -> Wish:
     wish = locked(wish)
     partner = rules.partner_of(actor)
     if partner is None or partner.community_id != wish.community_id:
@@ -574,7 +581,7 @@ def wish_claim(*, actor, wish: Wish, now=None) -> Wish:
 
 
 @transaction.atomic
-def wish_fulfil(*, actor, wish: Wish, note: str, photo=None, now=None) -> Wish:
+def wish_fulfil(*, actor: User, wish: Wish, note: str, photo=None, now=None) -> Wish:
     wish = locked(wish)
     partner = rules.partner_of(actor)
     if partner is None or partner.pk != wish.claimed_by_id:
@@ -593,7 +600,7 @@ def wish_fulfil(*, actor, wish: Wish, note: str, photo=None, now=None) -> Wish:
 
 
 @transaction.atomic
-def wish_confirm(*, actor, wish: Wish, now=None) -> Wish:
+def wish_confirm(*, actor: User, wish: Wish, now=None) -> Wish:
     wish = locked(wish)
     resident = rules.resident_of(actor)
     if resident is None or resident.pk != wish.resident_id:
@@ -605,7 +612,7 @@ def wish_confirm(*, actor, wish: Wish, now=None) -> Wish:
 
 
 @transaction.atomic
-def wish_withdraw(*, actor, wish: Wish, now=None) -> Wish:
+def wish_withdraw(*, actor: User, wish: Wish, now=None) -> Wish:
     wish = locked(wish)
     resident = rules.resident_of(actor)
     if not (
@@ -619,7 +626,7 @@ def wish_withdraw(*, actor, wish: Wish, now=None) -> Wish:
 
 
 @transaction.atomic
-def wish_to_project(*, actor, wish: Wish, title: str = "", now=None) -> Project:
+def wish_to_project(*, actor: User, wish: Wish, title: str = "", now=None) -> Project:
     """Record a fulfilled (or confirmed) wish as a completed 微心愿 project, ready to be rated."""
     wish = locked(wish)
     if not rules.is_manager(actor, wish):
