@@ -13,7 +13,7 @@ from django.urls import reverse
 from gongzhi.audit.models import AuditRecord
 from gongzhi.people.excel import RESIDENT_HEADERS
 from gongzhi.people.models import Resident, Tag
-from tests.test_excel_import import resident_row, xlsx
+from tests.helpers import resident_row, xlsx
 
 
 def records(**filters):

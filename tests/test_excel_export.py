@@ -26,7 +26,7 @@ from gongzhi.people.models import Resident, Tag
 from gongzhi.people.selectors import household_list, resident_list
 from gongzhi.places.models import Building, Community, Compound, Household, Unit
 from tests.factories import make_id_number
-from tests.test_excel_import import xlsx
+from tests.helpers import xlsx
 
 
 def sheet_rows(content: bytes) -> list[list]:

@@ -2,8 +2,6 @@
 actions, the residents' phone pages, the inbox — and bad input that must change nothing."""
 
 import io
-import struct
-import zlib
 
 import pytest
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
@@ -24,26 +22,8 @@ from gongzhi.matters.models import (
 from gongzhi.notifications.models import Notification
 from tests.conftest import login
 from tests.factories import make_user
+from tests.helpers import PNG
 
-
-def tiny_png(size: int = 8) -> bytes:
-    """A real PNG (a red square), so browsers can show it."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
-
-    pixels = b"".join(b"\x00" + b"\xb8\x32\x2b" * size for _row in range(size))
-    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(pixels))
-        + chunk(b"IEND", b"")
-    )
-
-
-PNG = tiny_png()
 MB = 1024 * 1024
 
 
