@@ -20,7 +20,9 @@ Shop orders are two-phase:
 import datetime as dt
 import hashlib
 import json
+from typing import Literal, overload
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
@@ -66,8 +68,11 @@ def _forbidden() -> PointsError:
     return PointsError("forbidden", _("You may not do this."))
 
 
-def _user(actor):
-    return actor if getattr(actor, "pk", None) else None
+def _user(actor: User | AnonymousUser | None) -> User | None:
+    """The user a row records: None for the system (or anyone not signed in)."""
+    if actor is None or isinstance(actor, AnonymousUser) or not actor.pk:
+        return None
+    return actor
 
 
 def _hash(**payload) -> str:
@@ -141,6 +146,10 @@ def _get_or_create(lookup: dict, defaults: dict) -> Account:
         return Account.objects.get(**lookup)
 
 
+@overload
+def account_for(holder: Holder, *, create: Literal[True] = True) -> Account: ...
+@overload
+def account_for(holder: Holder, *, create: bool) -> Account | None: ...
 def account_for(holder: Holder, *, create: bool = True) -> Account | None:
     """The holder's main account (created on first use unless ``create`` is False)."""
     person = _person(holder)
@@ -191,7 +200,7 @@ def _post(
     legs: list[tuple[Account, int]],
     reason: str,
     source: str = "",
-    actor=None,
+    actor: User | None = None,
     effective_at: dt.datetime | None = None,
     reverses: Journal | None = None,
 ) -> Journal:
@@ -281,7 +290,7 @@ def points_earn(
     reason: str,
     source: str,
     idempotency_key: str,
-    actor=None,
+    actor: User | None = None,
     effective_at: dt.datetime | None = None,
     expires_at: dt.datetime | None = None,
 ) -> Journal:
@@ -329,7 +338,7 @@ def points_earn(
 
 
 @transaction.atomic
-def points_reverse(*, journal: Journal, reason: str, actor) -> Journal:
+def points_reverse(*, journal: Journal, reason: str, actor: User) -> Journal:
     """Undo an earning with a journal of the opposite postings; at most once per journal.
 
     Only earnings are reversed: orders are released by cancelling them, and a reversal is
@@ -450,7 +459,7 @@ def _same_order(redemption: Redemption, account: Account, item: ShopItem, quanti
 
 @transaction.atomic
 def redemption_order(
-    *, holder: Holder, item: ShopItem, quantity: int = 1, actor, idempotency_key: str
+    *, holder: Holder, item: ShopItem, quantity: int = 1, actor: User | None, idempotency_key: str
 ) -> Redemption:
     """Order ``quantity`` of ``item``: hold the points and reserve the stock."""
     quantity = _check_quantity(quantity)
@@ -540,7 +549,9 @@ def _locked_held(redemption: Redemption, verb: str) -> Redemption:
     return held
 
 
-def _settle(redemption: Redemption, *, status: str, legs, kind, reason, actor, now) -> Redemption:
+def _settle(
+    redemption: Redemption, *, status: str, legs, kind, reason, actor: User | None, now
+) -> Redemption:
     journal = _post(
         kind=kind,
         community_id=redemption.account.community_id,
@@ -563,7 +574,7 @@ def _settle(redemption: Redemption, *, status: str, legs, kind, reason, actor, n
 
 
 @transaction.atomic
-def redemption_fulfil(*, redemption: Redemption, actor) -> Redemption:
+def redemption_fulfil(*, redemption: Redemption, actor: User | None) -> Redemption:
     """Pickup: the held points are spent (hold → store)."""
     if actor is not None and not rules.can_run_shop(actor, redemption.account.community_id):
         raise _forbidden()
@@ -588,7 +599,7 @@ MAX_BATCH = 100
 
 
 @transaction.atomic
-def redemptions_fulfil_many(*, redemptions: list[Redemption], actor) -> list[Redemption]:
+def redemptions_fulfil_many(*, redemptions: list[Redemption], actor: User) -> list[Redemption]:
     """Hand over several orders at once (the pickup desk's batch), each through
     ``redemption_fulfil``. All or nothing: the first order that cannot be handed over refuses
     the whole batch, with its number in the message."""
@@ -611,7 +622,7 @@ def redemptions_fulfil_many(*, redemptions: list[Redemption], actor) -> list[Red
     return done
 
 
-def _release(redemption: Redemption, *, status, actor, reason: str, now) -> Redemption:
+def _release(redemption: Redemption, *, status, actor: User | None, reason: str, now) -> Redemption:
     account = redemption.account
     redemption.note = reason[:200]
     _settle(
@@ -635,7 +646,9 @@ def _release(redemption: Redemption, *, status, actor, reason: str, now) -> Rede
 
 
 @transaction.atomic
-def redemption_cancel(*, redemption: Redemption, actor, reason: str = "") -> Redemption:
+def redemption_cancel(
+    *, redemption: Redemption, actor: User | None, reason: str = ""
+) -> Redemption:
     """Cancel an order awaiting pickup: the points and the stock come back."""
     if actor is not None and not rules.can_cancel(actor, redemption.account):
         raise _forbidden()
