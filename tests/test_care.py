@@ -9,6 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from gongzhi.audit.models import AuditRecord
 from gongzhi.core.overview import overview
 from gongzhi.matters.sweep import STEPS, sweep
 from gongzhi.notifications.models import Notification
@@ -219,6 +220,21 @@ def test_the_care_page_hides_reasons(registered, client):
     assert client.get("/visits/care/").status_code == 403
 
 
+def test_every_read_of_the_register_is_audited_with_the_reasons_it_showed(registered, client):
+    world, *_ = registered
+    login(client, world.users.grid_a1)
+    client.get("/visits/care/")
+    login(client, world.users.staff_a)
+    client.get("/api/v1/care/subjects?place=community:%d" % world.a.pk)
+    rows = AuditRecord.objects.filter(subject="care_subjects").order_by("id")
+    assert [(r.actor_username, r.action, r.detail["reasons_shown"]) for r in rows] == [
+        ("grid_a1", "view", 0),
+        ("staff_a", "view", 3),
+    ]
+    assert rows[1].detail["filters"] == {"place": "community:%d" % world.a.pk}
+    assert "alone" not in json.dumps([r.detail for r in rows])
+
+
 def test_only_staff_edit_the_register_over_the_api(registered, client):
     world, a, b, c = registered
     login(client, world.users.grid_a2)
@@ -249,8 +265,9 @@ def test_the_care_list_and_day_list_query_counts_are_fixed(
 ):
     world, *_ = registered
     login(client, world.users.staff_a)
-    # session, user, profile, count, page, visitors
-    with django_assert_num_queries(6):
+    # session, user, profile, count, page, visitors; the audit record (savepoint, the
+    # reader's community, insert, release)
+    with django_assert_num_queries(10):
         client.get("/api/v1/care/subjects")
     login(client, world.users.grid_a2)
     # session, user, profile (+ its grid), care due, households not visited longest

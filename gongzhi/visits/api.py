@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
+from gongzhi.audit.services import record_list
 from gongzhi.core.apischema import (
     PLACE_HELP,
     REFUSED,
@@ -233,6 +234,7 @@ def care_list(request, paging: Query[PageIn], filters: Query[CareFilters]):
         request.auth, place=parse_place(filters.place), active=filters.active
     ).prefetch_related("visitors")
     page = paginate(qs, paging)
+    record_list(request, "care_subjects", reasons_shown=selectors.reasons_shown(page["results"]))
     page["results"] = [_care_out(s, s.reason_visible) for s in page["results"]]
     return page
 

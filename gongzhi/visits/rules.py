@@ -12,7 +12,8 @@
   officials and the subject's assigned visitors: a grid worker sees who in the grid is on the
   register and when a visit is due, but the reason only for the people assigned to them. Lists
   and the API blank the reason for everyone else; the coverage export carries no reasons.
-  There is no audit trail of reads in Gongzhi yet, so views of reasons are not logged.
+  Every read of the register (page or API list) is on the audit trail with how many reasons
+  it showed (``audit`` action view, subject ``care_subjects``).
 * Only community staff (and superusers) edit the register; staff and officials export.
 """
 

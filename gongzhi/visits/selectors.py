@@ -6,6 +6,7 @@ counts as the last of those days: "last 30 days" is ``visited_at >= start of tod
 """
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet
@@ -140,6 +141,11 @@ def care_list(user, *, place: Place | None = None, active: bool | None = True) -
         qs = qs.filter(active=active)
     qs = rules.with_reason_visible(user, rules.care_visible(user, qs))
     return narrow(qs, place)
+
+
+def reasons_shown(subjects: Iterable[CareSubject]) -> int:
+    """How many of these care subjects (from ``care_list``) show their reason to the reader."""
+    return sum(1 for subject in subjects if subject.reason_visible)
 
 
 def care_due_for(user, today: dt.date) -> QuerySet:

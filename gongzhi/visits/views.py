@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from gongzhi.accounts.listing import BadFilter, paginate, place_param, render_bad_filter
 from gongzhi.accounts.listing import place_options as place_groups
+from gongzhi.audit.services import record_list
 from gongzhi.core.excel import workbook_bytes, xlsx_response
 from gongzhi.partners.models import Partner
 from gongzhi.pickers.selectors import PickError, options_for, resolve
@@ -243,11 +244,14 @@ def care(request: HttpRequest) -> HttpResponse:
     except BadFilter as exc:
         return render_bad_filter(request, exc)
     qs = selectors.care_list(request.user, place=place)
+    page = paginate(request, qs)
+    # Care reasons are sensitive personal data: who saw how many of them is on the audit trail.
+    record_list(request, "care_subjects", reasons_shown=selectors.reasons_shown(page))
     return render(
         request,
         "visits/care.html",
         {
-            "page": paginate(request, qs),
+            "page": page,
             "place_groups": place_groups(request.user),
             "today": timezone.localdate(),
             "can_manage": rules.can_manage_care(request.user),
