@@ -10,9 +10,9 @@ rows/s), a first ``gongzhi rollup`` (each step timed), then one day of new matte
 (``district.add_day``: the daily share of the year's volume in every community, dated
 2026-11-01) and the incremental rollup after it (each step timed); then,
 logged in as the subdistrict's official (Django test client, ``force_login``), each page
-``--requests`` times after one warm-up: ``/dashboard/``, ``/insights/index/`` and
-``/matters/dashboard/`` and ``/network/`` for the whole subdistrict and for its first
-community; and ``insights.index.index_for`` called directly for both. ``--reuse`` keeps the
+``--requests`` times after one warm-up: ``/dashboard/``, ``/insights/index/``,
+``/insights/diagnostics/``, ``/matters/dashboard/`` (this month, and ``?period=year``),
+``/network/`` and ``/hotline/`` for the whole subdistrict and for its first community; and ``insights.index.index_for`` called directly for both. ``--reuse`` keeps the
 database and, when it already holds the generated subdistrict, skips migrating and generating
 (to measure the rollup and the pages again after a change; the rollup then starts from the
 state the last run left).
@@ -40,7 +40,18 @@ DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/postgres"
 BENCH_FIELD_KEY = (
     "tFq3WlCw7rM1n4lE0oM2Qm8yJp7pN8Yq2v2w1Xn0b3c="  # the test suite's key; no real data
 )
-PAGES = ("/dashboard/", "/insights/index/", "/matters/dashboard/", "/network/")
+# Every dashboard page, as (path, extra query): the default period of each, and the year of
+# the matters dashboard (the period whose medians read every matter of a year before the
+# rollup's hour buckets, issue 14).
+PAGES = (
+    ("/dashboard/", {}),
+    ("/insights/index/", {}),
+    ("/insights/diagnostics/", {}),
+    ("/matters/dashboard/", {}),
+    ("/matters/dashboard/", {"period": "year"}),
+    ("/network/", {}),
+    ("/hotline/", {}),
+)
 
 
 def _setup():
@@ -91,15 +102,16 @@ def _pages(user, places: dict, requests: int) -> list[dict]:
     client.force_login(user)
     results = []
     for scope, place in places.items():
-        for url in PAGES:
+        for url, extra in PAGES:
 
-            def get(url=url, place=place):
+            def get(url=url, place=place, extra=extra):
                 connection.queries_log.clear()  # holds 9,000 at most: counts would stop
                 with CaptureQueriesContext(connection) as queries:
-                    response = client.get(url, {"place": place})
+                    response = client.get(url, {"place": place, **extra})
                 return response.status_code, len(queries)
 
-            results.append(_measure(f"{url} {scope}", get, requests))
+            query = "".join(f"?{k}={v}" for k, v in extra.items())
+            results.append(_measure(f"{url}{query} {scope}", get, requests))
 
         def index(place=place):
             connection.queries_log.clear()

@@ -41,7 +41,7 @@ from gongzhi.core.overview import SECTIONS, overview
 from gongzhi.core.places import Place
 from gongzhi.insights.index import DIMENSIONS, INDICATORS
 from gongzhi.insights.index_store import stored_index
-from gongzhi.insights.models import FiguresSnapshot, MatterDay, RollupState
+from gongzhi.insights.models import FiguresSnapshot, MatterDay, MatterPlaceDay, RollupState
 from gongzhi.insights.periods import Period, year_to_date
 from gongzhi.matters import selectors as matter_selectors
 from gongzhi.matters.models import Category, Channel, Tier
@@ -358,16 +358,29 @@ def rollup_counts(rows, fields) -> tuple[dict, dict]:
 
 
 def matter_data(place: Place | None, period: Period) -> dict:
-    """The numbers behind the matter sections, from ``MatterDay``: the same in every language
-    (the snapshot step computes them once and renders them per language)."""
+    """The numbers behind the matter sections, from the rollup rows: the same in every
+    language (the snapshot step computes them once and renders them per language).
+
+    For all data, a subdistrict or a community the totals, the counts by category, tier and
+    channel, the trend and the heatmap (compounds × categories) are sums of
+    ``MatterPlaceDay`` (one row per compound and day: at district scale a hundred times fewer
+    rows than ``MatterDay``); smaller places and the repeated matters per building read
+    ``MatterDay``."""
     rows = narrow(MatterDay.objects.all(), place)
     in_period = rows.filter(day__gte=period.since, day__lte=period.until)
-    totals, by = rollup_counts(in_period, COUNT_FIELDS)
-    # Trend: the twelve months up to the end of the period.
-    months = _months(period.until)
+    months = _months(period.until)  # the trend: the twelve months up to the period's end
+    if place is None or place.level in ("subdistrict", "community"):
+        places = narrow(MatterPlaceDay.objects.all(), place)
+        totals, by = _place_counts(places.filter(day__gte=period.since, day__lte=period.until))
+        trend_rows = places
+        heatmap = _place_heatmap_data(places.filter(day__gte=period.since, day__lte=period.until))
+    else:
+        totals, by = rollup_counts(in_period, COUNT_FIELDS)
+        trend_rows = rows
+        heatmap = _heatmap_data(in_period, place)
     per_month = {
         (month.date() if isinstance(month, dt.datetime) else month): (s or 0, c or 0)
-        for month, s, c in rows.filter(day__gte=months[0], day__lte=period.until)
+        for month, s, c in trend_rows.filter(day__gte=months[0], day__lte=period.until)
         .annotate(month=TruncMonth("day"))
         .order_by()
         .values_list("month")
@@ -377,8 +390,44 @@ def matter_data(place: Place | None, period: Period) -> dict:
         "totals": totals,
         "by": by,
         "trend": [[m, *per_month.get(m, (0, 0))] for m in months],
-        "heatmap": _heatmap_data(in_period, place),
+        "heatmap": heatmap,
         "proactive": _proactive_data(in_period),
+    }
+
+
+BREAKDOWN_CHOICES = {"category": Category, "tier": Tier, "channel": Channel}
+
+
+def _place_counts(in_period) -> tuple[dict, dict]:
+    """``rollup_counts(…, COUNT_FIELDS)`` from ``MatterPlaceDay`` rows, one aggregate."""
+    columns = [f"{f}_{v}" for f, choices in BREAKDOWN_CHOICES.items() for v in choices.values]
+    sums = in_period.aggregate(**{name: Sum(name) for name in (*COUNT_FIELDS, *columns)})
+    totals = {name: sums[name] or 0 for name in COUNT_FIELDS}
+    by = {
+        field: {v: sums[f"{field}_{v}"] for v in choices.values if sums[f"{field}_{v}"]}
+        for field, choices in BREAKDOWN_CHOICES.items()
+    }
+    return totals, by
+
+
+def _place_heatmap_data(in_period) -> dict:
+    """``_heatmap_data`` over compounds from ``MatterPlaceDay`` rows."""
+    categories = Category.values
+    grouped = (
+        in_period.filter(compound__isnull=False)
+        .order_by()
+        .values_list("compound")
+        .annotate(*(Sum(f"category_{cat}") for cat in categories))
+    )
+    cells = {
+        (row[0], cat): n for row in grouped for cat, n in zip(categories, row[1:], strict=True) if n
+    }
+    ids = sorted({pk for pk, _cat in cells})
+    names = dict(Compound.objects.filter(pk__in=ids).values_list("pk", "name"))
+    return {
+        "level": "compound",
+        "places": [(pk, names.get(pk, str(pk))) for pk in ids],
+        "cells": cells,
     }
 
 
