@@ -339,3 +339,28 @@ def assert_list_queries_pinned(client, url: str, build, queries: int, *, n: int 
         assert totals[1] - totals[0] == n, (url, totals)
     sql = "\n".join(query["sql"][:200] for query in captured.captured_queries)
     assert counts == [queries, queries], f"{url}: {counts} queries with {n} and {2 * n} rows\n{sql}"
+
+
+def party_tree(world) -> dict:
+    """The Party's tree of the persona world down to the compounds of X社区: 琴台街道党工委 (by the
+    official), X社区党委 and Y社区党委 under it, 渔家苑党支部 and 锦绣园党支部 (by staff_a)."""
+    from gongzhi.party.models import OrgLevel
+    from gongzhi.party.services import party_org_create
+
+    u = world.users
+    sub = party_org_create(
+        actor=u.official, name="琴台街道党工委", level=OrgLevel.SUBDISTRICT, place=world.sub
+    )
+    a = party_org_create(
+        actor=u.official, name="X社区党委", level=OrgLevel.COMMUNITY, place=world.a, parent=sub
+    )
+    b = party_org_create(
+        actor=u.official, name="Y社区党委", level=OrgLevel.COMMUNITY, place=world.b, parent=sub
+    )
+    yujia = party_org_create(
+        actor=u.staff_a, name="渔家苑党支部", level=OrgLevel.COMPOUND, place=world.yujia, parent=a
+    )
+    jinxiu = party_org_create(
+        actor=u.staff_a, name="锦绣园党支部", level=OrgLevel.COMPOUND, place=world.jinxiu, parent=a
+    )
+    return dict(sub=sub, a=a, b=b, yujia=yujia, jinxiu=jinxiu)

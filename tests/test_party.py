@@ -19,41 +19,28 @@ from gongzhi.party.services import (
 )
 from gongzhi.volunteering import services as volunteering
 from tests.conftest import login
+from tests.helpers import party_tree
 
 
 @pytest.fixture
 def tree(world):
-    u = world.users
-    sub = party_org_create(
-        actor=u.official, name="琴台街道党工委", level=OrgLevel.SUBDISTRICT, place=world.sub
-    )
-    a = party_org_create(
-        actor=u.official, name="X社区党委", level=OrgLevel.COMMUNITY, place=world.a, parent=sub
-    )
-    b = party_org_create(
-        actor=u.official, name="Y社区党委", level=OrgLevel.COMMUNITY, place=world.b, parent=sub
-    )
-    yujia = party_org_create(
-        actor=u.staff_a, name="渔家苑党支部", level=OrgLevel.COMPOUND, place=world.yujia, parent=a
-    )
-    jinxiu = party_org_create(
-        actor=u.staff_a, name="锦绣园党支部", level=OrgLevel.COMPOUND, place=world.jinxiu, parent=a
-    )
-    y1 = party_org_create(
-        actor=u.staff_a,
+    """``party_tree`` plus 渔家苑1栋党小组 and 江南小区党支部 (by staff_b)."""
+    tree = party_tree(world)
+    tree["y1"] = party_org_create(
+        actor=world.users.staff_a,
         name="渔家苑1栋党小组",
         level=OrgLevel.BUILDING,
         place=world.y1,
-        parent=yujia,
+        parent=tree["yujia"],
     )
-    jiangnan = party_org_create(
-        actor=u.staff_b,
+    tree["jiangnan"] = party_org_create(
+        actor=world.users.staff_b,
         name="江南小区党支部",
         level=OrgLevel.COMPOUND,
         place=world.jiangnan,
-        parent=b,
+        parent=tree["b"],
     )
-    return dict(sub=sub, a=a, b=b, yujia=yujia, jinxiu=jinxiu, y1=y1, jiangnan=jiangnan)
+    return tree
 
 
 def test_tree_nodes_are_anchored_down_the_place_tree(world, tree):

@@ -9,9 +9,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from gongzhi.party.models import CentreHousehold, OrgLevel, PartyMember, PartyOrg
-from gongzhi.party.services import party_member_add, party_org_create
+from gongzhi.party.services import party_member_add
 from tests.conftest import login
 from tests.factories import make_household, make_resident
+from tests.helpers import party_tree
 
 TREE = reverse("party:tree")
 MEMBERS = reverse("party:members")
@@ -19,23 +20,7 @@ MEMBERS = reverse("party:members")
 
 @pytest.fixture
 def tree(world):
-    u = world.users
-    sub = party_org_create(
-        actor=u.official, name="琴台街道党工委", level=OrgLevel.SUBDISTRICT, place=world.sub
-    )
-    a = party_org_create(
-        actor=u.official, name="X社区党委", level=OrgLevel.COMMUNITY, place=world.a, parent=sub
-    )
-    b = party_org_create(
-        actor=u.official, name="Y社区党委", level=OrgLevel.COMMUNITY, place=world.b, parent=sub
-    )
-    yujia = party_org_create(
-        actor=u.staff_a, name="渔家苑党支部", level=OrgLevel.COMPOUND, place=world.yujia, parent=a
-    )
-    jinxiu = party_org_create(
-        actor=u.staff_a, name="锦绣园党支部", level=OrgLevel.COMPOUND, place=world.jinxiu, parent=a
-    )
-    return dict(sub=sub, a=a, b=b, yujia=yujia, jinxiu=jinxiu)
+    return party_tree(world)
 
 
 def _messages(response) -> str:
