@@ -16,13 +16,14 @@ from gongzhi.volunteering.models import (
     EarningUnit,
     ImmutableRecord,
     PointsClaim,
+    RecordEvent,
     RecordStatus,
     ServiceAmendment,
     ServiceRecord,
     StarAward,
+    StarEvent,
     StarScheme,
     StarStatus,
-    VolunteeringEvent,
 )
 from gongzhi.volunteering.services import VolunteeringError
 
@@ -196,9 +197,7 @@ def test_amendment_of_issued_record_is_reversal_plus_new_earn(world, activity):
     assert amendment.earning.amount == 8
     assert claim.journal == amendment.earning and claim.points == 8
     assert balance_of(world.res_a) == 8
-    assert VolunteeringEvent.objects.filter(
-        subject=f"record:{record.pk}", action="amended"
-    ).exists()
+    assert RecordEvent.objects.filter(record=record, action="amended").exists()
 
 
 def test_amendment_needs_reason_and_a_change(world, activity):
@@ -334,9 +333,7 @@ def test_star_thresholds_publicity_and_revoke(world, rule):
     live = StarAward.objects.filter(resident=world.res_a).exclude(status=StarStatus.WITHDRAWN)
     assert list(live.values_list("level", flat=True)) == [1]
     withdrawn = StarAward.objects.get(resident=world.res_a, status=StarStatus.WITHDRAWN)
-    assert VolunteeringEvent.objects.filter(
-        subject=f"star:{withdrawn.pk}", action="withdrawn"
-    ).exists()
+    assert StarEvent.objects.filter(award=withdrawn, action="withdrawn").exists()
     assert services.approved_minutes(world.res_a) == 240
     assert balance_of(world.res_a) == 8  # the revoked record's 4 points were reversed
 

@@ -53,7 +53,14 @@ def _sources():
     from gongzhi.meetings.models import ActionItem, Meeting, Participant
     from gongzhi.partners.models import Organisation, Partner, Team, TeamMembership
     from gongzhi.projects.models import Project, ProjectEvent
-    from gongzhi.volunteering.models import Activity, ServiceRecord, VolunteeringEvent
+    from gongzhi.volunteering.models import (
+        Activity,
+        ActivityEvent,
+        ClaimEvent,
+        RecordEvent,
+        ServiceRecord,
+        StarEvent,
+    )
 
     rows = [
         MatterOwner,
@@ -71,7 +78,8 @@ def _sources():
         Team,
         Organisation,
     ]
-    events = [MatterEvent, CaseEvent, ProjectEvent, VolunteeringEvent]
+    events = [MatterEvent, CaseEvent, ProjectEvent]
+    events += [ActivityEvent, RecordEvent, ClaimEvent, StarEvent]
     return rows, events
 
 

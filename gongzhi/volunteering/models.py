@@ -22,10 +22,11 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from gongzhi.core.models import HistoryEvent
 from gongzhi.core.places import PlacePaths
 from gongzhi.partners.models import Organisation, Partner, Team
 from gongzhi.people.models import Resident
-from gongzhi.places.models import Building, Community, Compound
+from gongzhi.places.models import Community, PlacedModel
 
 DEFAULT_STAR_THRESHOLDS = [100, 300, 600, 1000, 1500]
 
@@ -38,28 +39,11 @@ class ActivityKind(models.TextChoices):
     CO_BUILDING = "co_building", _("co-building labour")
 
 
-class Activity(models.Model):
+class Activity(PlacedModel):
+    """An activity at a community (optionally a compound or a building: ``PlacedModel``)."""
+
     title = models.CharField(_("title"), max_length=120)
     kind = models.CharField(_("kind"), max_length=12, choices=ActivityKind.choices)
-    community = models.ForeignKey(
-        Community, on_delete=models.PROTECT, related_name="+", verbose_name=_("community")
-    )
-    compound = models.ForeignKey(
-        Compound,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("compound"),
-    )
-    building = models.ForeignKey(
-        Building,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("building"),
-    )
     organiser_team = models.ForeignKey(
         Team,
         on_delete=models.PROTECT,
@@ -90,13 +74,6 @@ class Activity(models.Model):
         _("source"), max_length=40, blank=True, help_text=_('For example "matter:12"')
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
-
-    PLACE = PlacePaths(
-        subdistrict="community__subdistrict",
-        community="community",
-        compound="compound",
-        building="building",
-    )
 
     class Meta:
         verbose_name = _("activity")
@@ -474,8 +451,67 @@ class StarAward(models.Model):
         return self.resident if self.resident_id else self.partner
 
 
-class VolunteeringEvent(models.Model):
-    """Append-only history of records, claims and star awards: who did what, when."""
+def person_q(person: Partner | Resident, prefix: str = "") -> Q:
+    """Rows (records, awards) of one person: a partner linked to a resident is that resident."""
+    if isinstance(person, Partner):
+        if person.resident_id:
+            return Q(**{f"{prefix}resident_id": person.resident_id})
+        return Q(**{f"{prefix}partner_id": person.pk, f"{prefix}resident__isnull": True})
+    return Q(**{f"{prefix}resident_id": person.pk})
+
+
+# History: one append-only table per subject (``core.models.HistoryEvent``, ``AppendOnly`` in
+# migration 0002), each with a real foreign key.
+
+
+class ActivityEvent(HistoryEvent):
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="events")
+
+    class Meta(HistoryEvent.Meta):
+        verbose_name = _("activity event")
+        verbose_name_plural = _("activity events")
+
+    def __str__(self) -> str:
+        return f"activity:{self.activity_id} {self.action}"
+
+
+class RecordEvent(HistoryEvent):
+    record = models.ForeignKey(ServiceRecord, on_delete=models.CASCADE, related_name="events")
+
+    class Meta(HistoryEvent.Meta):
+        verbose_name = _("service record event")
+        verbose_name_plural = _("service record events")
+
+    def __str__(self) -> str:
+        return f"record:{self.record_id} {self.action}"
+
+
+class ClaimEvent(HistoryEvent):
+    claim = models.ForeignKey(PointsClaim, on_delete=models.CASCADE, related_name="events")
+
+    class Meta(HistoryEvent.Meta):
+        verbose_name = _("points claim event")
+        verbose_name_plural = _("points claim events")
+
+    def __str__(self) -> str:
+        return f"claim:{self.claim_id} {self.action}"
+
+
+class StarEvent(HistoryEvent):
+    award = models.ForeignKey(StarAward, on_delete=models.CASCADE, related_name="events")
+
+    class Meta(HistoryEvent.Meta):
+        verbose_name = _("star award event")
+        verbose_name_plural = _("star award events")
+
+    def __str__(self) -> str:
+        return f"star:{self.award_id} {self.action}"
+
+
+class LegacyVolunteeringEvent(models.Model):
+    """Rows of the old single history (``subject`` a string like "record:5") whose subject no
+    longer existed when migration 0002 moved the others to the tables above: kept, not
+    written any more, append-only."""
 
     subject = models.CharField(max_length=30, help_text='"record:5", "claim:7", "star:3"')
     action = models.CharField(max_length=30)
@@ -487,10 +523,9 @@ class VolunteeringEvent(models.Model):
     data = models.JSONField(default=dict, blank=True)
 
     class Meta:
-        verbose_name = _("volunteering event")
-        verbose_name_plural = _("volunteering events")
+        verbose_name = _("volunteering event (legacy)")
+        verbose_name_plural = _("volunteering events (legacy)")
         ordering = ["id"]
-        indexes = [models.Index(fields=["subject"], name="volunteering_event_subject")]
 
     def __str__(self) -> str:
         return f"{self.subject} {self.action}"

@@ -13,8 +13,8 @@ from gongzhi.volunteering.models import (
     ServiceRecord,
     StarAward,
     StarStatus,
+    person_q,
 )
-from gongzhi.volunteering.services import _person_q, star_scheme_for
 
 
 def activity_list(
@@ -73,7 +73,7 @@ def claim_list(
 
 def person_records(person) -> QuerySet[ServiceRecord]:
     return (
-        ServiceRecord.objects.filter(_person_q(person))
+        ServiceRecord.objects.filter(person_q(person))
         .select_related(
             "activity__community", "activity__organiser_team", "activity__organiser_org"
         )
@@ -83,7 +83,7 @@ def person_records(person) -> QuerySet[ServiceRecord]:
 
 def service_summary(person) -> dict:
     """Approved hours, pending hours and the star level of a person (from minutes only)."""
-    records = ServiceRecord.objects.filter(_person_q(person))
+    records = ServiceRecord.objects.filter(person_q(person))
     sums = records.aggregate(
         approved=Sum("minutes", filter=Q(status=RecordStatus.APPROVED)),
         pending=Sum(
@@ -94,7 +94,7 @@ def service_summary(person) -> dict:
         ),
         activities=Count("id", filter=Q(status=RecordStatus.APPROVED)),
     )
-    awards = StarAward.objects.filter(_person_q(person)).exclude(status=StarStatus.WITHDRAWN)
+    awards = StarAward.objects.filter(person_q(person)).exclude(status=StarStatus.WITHDRAWN)
     awarded = awards.filter(status=StarStatus.AWARDED).order_by("-level").first()
     publicised = awards.filter(status=StarStatus.PUBLICISED).order_by("-level").first()
     approved = sums["approved"] or 0
@@ -112,10 +112,6 @@ def star_list(user, *, place: Place | None = None) -> QuerySet[StarAward]:
     """Star awards: public once awarded (an honour), in publicity too (公示)."""
     qs = rules.activities_visible(user, StarAward.objects.exclude(status=StarStatus.WITHDRAWN))
     return narrow(qs, place).select_related("resident", "partner", "scheme__community")
-
-
-def scheme_of(community_id: int):
-    return star_scheme_for(community_id)
 
 
 def service_hours_section(place: Place | None) -> dict:

@@ -26,6 +26,7 @@ from gongzhi.volunteering.models import (
     ClaimStatus,
     PointsClaim,
     RecordStatus,
+    person_q,
 )
 from gongzhi.volunteering.services import VolunteeringError
 
@@ -244,7 +245,7 @@ def _person_from_key(user, key: str):
         raise Http404
     if rules.can_claim_for(user, person):
         return person
-    visible = selectors.record_list(user).filter(services._person_q(person))
+    visible = selectors.record_list(user).filter(person_q(person))
     if not is_staff_like(user) or not visible.exists():
         raise Http404
     return person
