@@ -4,6 +4,7 @@ Rows are derived data: ``gongzhi rollup`` (``rollup.py``) writes them and nothin
 Deleting them all and running ``gongzhi rollup --full`` rebuilds them exactly.
 """
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -308,3 +309,47 @@ class FiguresSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope or '*'} {self.since}–{self.until} {self.language}"
+
+
+class ReportJob(models.Model):
+    """An annual report (``.docx``) someone asked for, prepared by ``gongzhi worker`` (job
+    ``annual_reports``) and offered for download on the report page: drawing its charts takes
+    seconds, too long to keep a request waiting. Only the person who asked sees or downloads
+    it (``insights.report_jobs``)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("being prepared")
+        DONE = "done", _("ready")
+        FAILED = "failed", _("failed")
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    #: ``Place`` key ("community:3"); empty for all the user may see.
+    place = models.CharField(_("place"), max_length=40, blank=True)
+    place_name = models.CharField(_("place name"), max_length=200)
+    year = models.PositiveSmallIntegerField(_("year"))
+    language = models.CharField(_("language"), max_length=10)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    filename = models.CharField(_("file name"), max_length=255, blank=True)
+    content = models.BinaryField(_("file"), blank=True, default=b"")
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("requested at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("annual report job")
+        verbose_name_plural = _("annual report jobs")
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="insights_reportjob_queue"),
+            models.Index(fields=["requested_by", "-created_at"], name="insights_reportjob_mine"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.place_name} {self.year} ({self.status})"

@@ -7,15 +7,20 @@ bar, slice or cell.
 """
 
 import datetime as dt
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from gongzhi.accounts.listing import (
     BadFilter,
+    can_export,
+    is_partial,
     place_options,
     place_param,
     render_bad_filter,
@@ -23,9 +28,11 @@ from gongzhi.accounts.listing import (
 )
 from gongzhi.core.charts import link_points
 from gongzhi.core.excel import xlsx_response
+from gongzhi.core.places import Place
 from gongzhi.core.replica import reading_from_replica
-from gongzhi.insights import report
+from gongzhi.insights import report, report_jobs
 from gongzhi.insights.dashboard import dashboard_place, figures
+from gongzhi.insights.models import ReportJob
 from gongzhi.insights.periods import Period, year_to_date
 from gongzhi.matters.views_dashboard import PERIODS, period_param
 
@@ -39,12 +46,15 @@ def _period(request: HttpRequest, today: dt.date) -> tuple[str, Period]:
     return chosen.key, Period(chosen.since, chosen.until)
 
 
-def _year(request: HttpRequest, today: dt.date) -> Period:
-    raw = request.GET.get("year", "").strip() or str(today.year)
+def _year_number(raw: str, today: dt.date) -> int:
+    raw = raw.strip() or str(today.year)
     if not raw.isdigit() or not 2000 <= int(raw) <= today.year:
         raise BadFilter(_("Choose a year from 2000 to %(year)d.") % {"year": today.year})
-    year = int(raw)
-    return Period(dt.date(year, 1, 1), min(dt.date(year, 12, 31), today))
+    return int(raw)
+
+
+def _year(request: HttpRequest, today: dt.date) -> Period:
+    return report_jobs.year_period(_year_number(request.GET.get("year", ""), today), today)
 
 
 def _labels(section: dict) -> dict:
@@ -193,5 +203,46 @@ def annual_report(request: HttpRequest) -> HttpResponse:
         "year": period.since.year,
         "place_groups": place_options(request.user),
         "place": place,
+        "jobs": report_jobs.mine(request.user)[: report_jobs.SHOWN]
+        if can_export(request.user)
+        else [],
     }
     return render(request, "insights/report.html", context)
+
+
+@login_required
+@require_POST
+def report_prepare(request: HttpRequest) -> HttpResponse:
+    """Queue the annual report of the chosen place and year (the page's .docx button with
+    htmx; without JavaScript the button downloads the report directly, as before)."""
+    today = timezone.localdate()
+    try:
+        try:
+            place = Place.parse(request.POST.get("place", "").strip())
+        except ValueError as exc:
+            raise BadFilter(str(exc)) from None
+        year = _year_number(request.POST.get("year", ""), today)
+        report_jobs.request_report(request.user, place, year)
+    except BadFilter as error:
+        return render_bad_filter(request, error)
+    if is_partial(request):
+        jobs = report_jobs.mine(request.user)[: report_jobs.SHOWN]
+        return render(request, "insights/_report_jobs.html", {"jobs": jobs})
+    query = urlencode({"place": request.POST.get("place", ""), "year": year})
+    return redirect(f"{reverse('dashboard:report')}?{query}")
+
+
+@login_required
+def report_job(request: HttpRequest, pk: int) -> HttpResponse:
+    """One of the user's report jobs, for the page's polling (404 for anyone else's)."""
+    job = get_object_or_404(report_jobs.mine(request.user), pk=pk)
+    return render(request, "insights/_report_job.html", {"job": job})
+
+
+@login_required
+def report_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """The prepared report's file, for the person who asked for it only."""
+    job = get_object_or_404(report_jobs.mine(request.user), pk=pk, status=ReportJob.Status.DONE)
+    response = xlsx_response(job.filename, bytes(job.content))
+    response["Content-Type"] = DOCX_CONTENT_TYPE
+    return response

@@ -74,6 +74,12 @@ JOBS: list[Job] = [
     Job("send_outbox", "send_outbox", "send the due SMS / WeCom messages", every=MINUTE),
     Job("send_hotline", "send_hotline", "send queued answers to the 12345 hotline", every=MINUTE),
     Job(
+        "annual_reports",
+        "annual_reports",
+        "prepare the annual reports people asked for on the report page",
+        every=dt.timedelta(seconds=10),
+    ),
+    Job(
         "rollup",
         "rollup",
         "refresh the dashboards' pre-aggregated rows, the index and the network's snapshots",
