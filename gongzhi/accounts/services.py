@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model, password_validation
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q
@@ -68,8 +69,9 @@ def _account_named(username: str):
     User = get_user_model()
     user = User.objects.filter(username=username).first()
     if user is None and _MOBILE_RE.match(username or ""):
-        owner = UserPhone.objects.select_related("user").filter(digest=crypto.digest(username))
-        owner = owner.first()
+        owner = (
+            UserPhone.objects.select_related("user").filter(digest=crypto.digest(username)).first()
+        )
         user = owner.user if owner is not None else None
     return user
 
@@ -149,7 +151,7 @@ def login_attempt(*, request, username: str, password: str, address: str | None)
     return user
 
 
-def login_completed(*, user, username: str, address: str | None) -> None:
+def login_completed(*, user: User, username: str, address: str | None) -> None:
     """A login went through (password and, where set up, the second factor): the pair's
     failures are forgotten and the address becomes one the user is known at."""
     LoginFailure.objects.filter(username=username[:150], address=address).delete()
@@ -192,12 +194,13 @@ def token_user(raw: str):
 
 
 @transaction.atomic
-def api_token_issue(*, user, name: str, days: int | None = None) -> tuple[ApiToken, str]:
+def api_token_issue(*, user: User, name: str, days: int | None = None) -> tuple[ApiToken, str]:
     """A new bearer token of ``user``; the raw value is returned once (only a digest is kept)."""
     name = clean_text(name or "").strip()
     if not name:
         raise AccountError("bad_name", _("Give the token a name (what it is for)."))
-    if len(name) > ApiToken._meta.get_field("name").max_length:
+    max_length = ApiToken._meta.get_field("name").max_length  # a CharField's: never None
+    if max_length is not None and len(name) > max_length:
         raise AccountError("bad_name", _("The token name is too long."))
     if days is not None and not 1 <= days <= TOKEN_MAX_DAYS:
         raise AccountError(
@@ -212,7 +215,7 @@ def api_token_issue(*, user, name: str, days: int | None = None) -> tuple[ApiTok
 
 
 @transaction.atomic
-def api_token_revoke(*, actor, token: ApiToken) -> ApiToken:
+def api_token_revoke(*, actor: User, token: ApiToken) -> ApiToken:
     """The owner (or a superuser) ends a token at once."""
     token = locked(token)
     if token.user_id != actor.pk and not actor.is_superuser:
@@ -384,7 +387,7 @@ def _clean_name(name: str) -> str:
     return name
 
 
-def _check_password(password: str, user=None) -> None:
+def _check_password(password: str, user: User | None = None) -> None:
     try:
         password_validation.validate_password(password, user)
     except ValidationError as error:
@@ -407,7 +410,9 @@ def _registry_match(*, name: str, phone: str) -> Resident | None:
     return matches[0] if len(matches) == 1 else None
 
 
-def _link(*, signup: SignUp, resident: Resident, actor, how: str, now: dt.datetime) -> None:
+def _link(
+    *, signup: SignUp, resident: Resident, actor: User | None, how: str, now: dt.datetime
+) -> None:
     community_id = resident.household.unit.building.compound.community_id
     Profile.objects.create(
         user=signup.user, role=UserRole.RESIDENT, resident=resident, community_id=community_id
@@ -497,7 +502,7 @@ def _create_account(*, phone, name, password, community, resident, letter, now) 
 
 
 @transaction.atomic
-def signup_confirm(*, actor, signup: SignUp, resident: Resident) -> SignUp:
+def signup_confirm(*, actor: User, signup: SignUp, resident: Resident) -> SignUp:
     """Staff link a waiting sign-up to a resident of their registry."""
     signup = SignUp.objects.select_for_update().select_related("user").get(pk=signup.pk)
     if not rules.can_decide_signup(actor, signup) or not rules.can_link_resident(actor, resident):
@@ -511,7 +516,7 @@ def signup_confirm(*, actor, signup: SignUp, resident: Resident) -> SignUp:
 
 
 @transaction.atomic
-def signup_reject(*, actor, signup: SignUp, note: str = "") -> SignUp:
+def signup_reject(*, actor: User, signup: SignUp, note: str = "") -> SignUp:
     """Staff refuse a sign-up: the account is closed and its number freed for a new try."""
     signup = SignUp.objects.select_for_update().select_related("user").get(pk=signup.pk)
     if not rules.can_decide_signup(actor, signup):
@@ -595,7 +600,7 @@ def _letter_apply(*, letter: InvitationCode, signup: SignUp, now: dt.datetime) -
 
 
 @transaction.atomic
-def letter_redeem(*, user, code: str) -> SignUp:
+def letter_redeem(*, user: User, code: str) -> SignUp:
     """A signed-up person not yet linked uses a household letter."""
     signup = SignUp.objects.select_for_update().filter(user=user).first()
     if signup is None or signup.status != SignUpStatus.PENDING:
@@ -609,7 +614,7 @@ def letter_redeem(*, user, code: str) -> SignUp:
 
 
 @transaction.atomic
-def letters_issue(*, actor, building: Building) -> list[tuple[Household, str]]:
+def letters_issue(*, actor: User, building: Building) -> list[tuple[Household, str]]:
     """New one-time codes for every household of ``building``; earlier unused codes are revoked.
 
     Returns (household, code) pairs in the order of the letters; only digests are stored, so
@@ -669,13 +674,13 @@ def password_reset_by_code(*, phone: str, code: str, password: str):
     return user
 
 
-def password_changed(*, user) -> None:
+def password_changed(*, user: User) -> None:
     """Record a password change made on the change page (Django's view saves the password)."""
     AccountEvent.objects.create(user=user, actor=user, action="password_changed")
 
 
 @transaction.atomic
-def account_access_reset(*, actor, resident: Resident, address: str | None = None):
+def account_access_reset(*, actor: User, resident: Resident, address: str | None = None):
     """Staff close a resident's access: the password stops working and a reset code goes to the
     account's number, so only the person holding that phone can get back in."""
     if not rules.can_link_resident(actor, resident):

@@ -18,7 +18,7 @@ from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from gongzhi.accounts.scope import profile_of
+from gongzhi.accounts.scope import Actor, profile_of
 from gongzhi.audit.models import AuditAction, AuditRecord
 from gongzhi.core.addresses import client_address
 from gongzhi.core.places import Place
@@ -36,7 +36,7 @@ _PLACE_MODELS = {
 }
 
 
-def _actor(request_or_actor: Any) -> tuple[Any, str]:
+def _actor(request_or_actor: HttpRequest | Actor | None) -> tuple[Actor | None, str]:
     """The user and the client address of a request (page or API), or a user (a command)."""
     if isinstance(request_or_actor, HttpRequest):
         # The API's bearer-token authentication sets ``request.user`` too.
@@ -45,13 +45,13 @@ def _actor(request_or_actor: Any) -> tuple[Any, str]:
     return request_or_actor, ""
 
 
-def _username(user: Any) -> str:
+def _username(user: Actor | None) -> str:
     if user is None or not getattr(user, "is_authenticated", False):
         return "anonymous"
     return user.get_username() or "system"
 
 
-def place_ids(place: Any, actor: Any = None) -> tuple[int | None, int | None]:
+def place_ids(place: Any, actor: Actor | None = None) -> tuple[int | None, int | None]:
     """(subdistrict id, community id) of ``place``: a ``Place``, a place model, any model that
     declares ``PLACE`` (a resident, a household), or None for the actor's own place."""
     if place is None:
@@ -74,7 +74,7 @@ def place_ids(place: Any, actor: Any = None) -> tuple[int | None, int | None]:
 
 
 def record(
-    request_or_actor: Any,
+    request_or_actor: HttpRequest | Actor | None,
     action: str,
     subject: str,
     *,
@@ -201,7 +201,7 @@ def _postgres_purge(cursor, table: str, before: dt.datetime) -> int:
 
 
 @transaction.atomic
-def audit_purge(*, actor: Any, now: dt.datetime | None = None) -> int:
+def audit_purge(*, actor: Actor | None, now: dt.datetime | None = None) -> int:
     """Delete the audit records older than the retention period: the one sanctioned way past
     the append-only triggers (see docs/audit.md). Records the purge itself. Returns how many
     rows were deleted."""

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from gongzhi.accounts.models import UserRole
 from gongzhi.accounts.scope import directory_reach, narrow, restrict
 from gongzhi.core.places import Place
+from gongzhi.core.scope import Actor
 from gongzhi.matters import rules
 from gongzhi.matters.errors import MatterError
 from gongzhi.matters.models import (
@@ -45,7 +46,7 @@ def day_start(day: dt.date) -> dt.datetime:
 
 
 def matter_list(
-    user,
+    user: Actor,
     *,
     place: Place | None = None,
     status: str | None = None,
@@ -111,20 +112,20 @@ _PLACE_ABOVE = {
 }
 
 
-def submit_place(user, place: Place | None) -> dict:
+def submit_place(user: Actor, place: Place | None) -> dict:
     """The place columns of a new matter at ``place``, if the user may see that place.
 
     A matter concerns a community, a compound, a building or a household; anything else, or a
     place the user cannot see, is an ``unknown_place`` error that says nothing about others.
     """
     model = _PLACE_MODELS.get(place.level) if place else None
-    if model is None:
+    if place is None or model is None:
         raise MatterError(
             "unknown_place",
             _("Choose a community, compound, building or household the matter concerns."),
         )
     # The places above it in the same query: ``resolve_place`` walks up without another one.
-    qs = model.objects.select_related(*_PLACE_ABOVE[place.level])
+    qs = model._default_manager.select_related(*_PLACE_ABOVE[place.level])
     # By id alone: the models' default ordering would join every place above just to sort.
     obj = restrict(qs, directory_reach(user)).filter(pk=place.id).order_by().first()
     if obj is None:

@@ -9,6 +9,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from gongzhi.core.scope import Actor
 from gongzhi.matters.models import OPEN_STATUSES, Category, Matter, MatterEvent, MatterOwner
 from gongzhi.open311 import rules
 from gongzhi.open311.formats import Open311Error
@@ -115,9 +116,11 @@ def jurisdictions(jurisdiction_id: str | None) -> QuerySet[Community]:
     value = (jurisdiction_id or "").strip()
     if not value:
         return communities
-    matching = (
-        communities.filter(pk=as_id(value)) if value.isdigit() else communities.filter(name=value)
-    )
+    if value.isdigit():
+        pk = as_id(value)  # None: more digits than any id has
+        matching = communities.none() if pk is None else communities.filter(pk=pk)
+    else:
+        matching = communities.filter(name=value)
     found = list(matching[:2])
     if not found:
         raise Open311Error(
@@ -185,15 +188,17 @@ def _parse_date(value: str, name: str) -> dt.datetime:
     return parsed
 
 
-def date_range(start: str | None, end: str | None, *, now: dt.datetime) -> tuple:
+def date_range(
+    start: str | None, end: str | None, *, now: dt.datetime
+) -> tuple[dt.datetime, dt.datetime]:
     """The spec's window: at most 90 days; the last 90 days when neither end is given."""
     start_at = _parse_date(start, "start_date") if start else None
     end_at = _parse_date(end, "end_date") if end else None
-    if start_at is None and end_at is None:
-        return now - MAX_RANGE, now
     if start_at is None:
+        if end_at is None:
+            return now - MAX_RANGE, now
         start_at = end_at - MAX_RANGE
-    if end_at is None:
+    elif end_at is None:
         end_at = start_at + MAX_RANGE
     if end_at < start_at:
         raise Open311Error(400, "bad_date", _("end_date lies before start_date."))
@@ -262,9 +267,9 @@ def request_one(communities: QuerySet[Community], request_id: str) -> list[dict]
 def address_label(matter: Matter) -> str:
     """Where the matter is, down to the building: never the household (a room is personal)."""
     parts = [matter.community.name]
-    if matter.compound_id:
+    if matter.compound is not None:
         parts.append(matter.compound.name)
-    if matter.building_id:
+    if matter.building is not None:
         parts.append(matter.building.name)
     return " ".join(parts)
 
@@ -326,11 +331,11 @@ def over_limit(*, key: Open311Key | None, address: str | None, now: dt.datetime)
     return calls.filter(at__gte=now - dt.timedelta(days=1)).count() >= RATE_PER_DAY
 
 
-def keys_for(user) -> QuerySet[Open311Key]:
+def keys_for(user: Actor) -> QuerySet[Open311Key]:
     return rules.keys_visible(user, Open311Key.objects.select_related("community"))
 
 
-def calls_for(user) -> QuerySet[Open311Call]:
+def calls_for(user: Actor) -> QuerySet[Open311Call]:
     calls = Open311Call.objects.select_related("key__community").exclude(key=None)
     if getattr(user, "is_superuser", False):
         return calls

@@ -6,7 +6,9 @@ import datetime as dt
 import re
 import secrets
 from collections.abc import Mapping
+from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -21,10 +23,12 @@ from gongzhi.open311.formats import Open311Error
 from gongzhi.open311.models import CommunityArea, Open311Call, Open311Key, Open311Request
 from gongzhi.places.models import Building, Community
 
-KEY_NAME_MAX = Open311Key._meta.get_field("name").max_length
+_KEY_NAME = Open311Key._meta.get_field("name")
+assert _KEY_NAME.max_length is not None  # a CharField
+KEY_NAME_MAX: int = _KEY_NAME.max_length
 
 
-def _refuse_unless_manager(actor, community: Community) -> None:
+def _refuse_unless_manager(actor: User, community: Community) -> None:
     # actor None: the shell (``create_open311_key``), where whoever runs it owns the server.
     if actor is not None and not rules.can_manage_community(actor, community.pk):
         raise Open311Error(
@@ -33,7 +37,7 @@ def _refuse_unless_manager(actor, community: Community) -> None:
 
 
 @transaction.atomic
-def open311_key_create(*, actor, community: Community, name: str) -> tuple[Open311Key, str]:
+def open311_key_create(*, actor: User, community: Community, name: str) -> tuple[Open311Key, str]:
     """A new key for a client of ``community``; the raw key is returned once, never stored."""
     _refuse_unless_manager(actor, community)
     name = clean_text(name or "").strip()
@@ -57,7 +61,9 @@ def open311_key_create(*, actor, community: Community, name: str) -> tuple[Open3
 
 
 @transaction.atomic
-def open311_key_revoke(*, actor, key: Open311Key, now: dt.datetime | None = None) -> Open311Key:
+def open311_key_revoke(
+    *, actor: User, key: Open311Key, now: dt.datetime | None = None
+) -> Open311Key:
     key = Open311Key.objects.select_for_update().get(pk=key.pk)
     _refuse_unless_manager(actor, key.community)
     if key.revoked_at is not None:
@@ -70,7 +76,7 @@ def open311_key_revoke(*, actor, key: Open311Key, now: dt.datetime | None = None
 
 @transaction.atomic
 def community_area_set(
-    *, actor, community: Community, south: float, north: float, west: float, east: float
+    *, actor: User, community: Community, south: float, north: float, west: float, east: float
 ) -> CommunityArea:
     """The box a community answers lat/long requests for (replaces the previous one)."""
     _refuse_unless_manager(actor, community)
@@ -142,7 +148,8 @@ def _building_by_address(community: Community, address: str) -> Building:
     return best[1]
 
 
-def _coordinate(value: str, name: str, limit: float) -> float:
+def _coordinate(value: Any, name: str, limit: float) -> float:
+    """A latitude or longitude as sent (text, a number, or anything else: refused)."""
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -181,10 +188,12 @@ def _place(community: Community, data: Mapping) -> tuple[dict, float | None, flo
     address_id = (data.get("address_id") or "").strip()
     address = (data.get("address_string") or "").strip()
     if address_id:
+        building_id = selectors.as_id(address_id)  # None: not an id any building has
         building = (
-            Building.objects.select_related("compound__community")
-            .filter(pk=selectors.as_id(address_id))
-            .filter(compound__community=community)
+            None
+            if building_id is None
+            else Building.objects.select_related("compound__community")
+            .filter(pk=building_id, compound__community=community)
             .first()
         )
         if building is None:
@@ -197,7 +206,7 @@ def _place(community: Community, data: Mapping) -> tuple[dict, float | None, flo
         return matters.resolve_place(building=building), lat, long
     if address:
         return matters.resolve_place(building=_building_by_address(community, address)), lat, long
-    if lat is not None:
+    if lat is not None and long is not None:  # sent together
         return _place_by_point(community, lat, long), lat, long
     raise Open311Error(
         400,
