@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from openpyxl import Workbook
 
 from gongzhi.hotline import services
@@ -195,6 +195,10 @@ def test_refusals_change_nothing(world):
             actor=staff, order=order, new_due=order.reply_due_at, reason="需要协调"
         )
     assert exc.value.code == "invalid_date"
+    with pytest.raises(services.HotlineError) as exc, translation.override("zh-hans"):
+        services.order_sign(actor=staff, order=order)
+    assert (exc.value.code, exc.value.status) == ("bad_state", 409)
+    assert exc.value.message == "“已签收，办理中”的工单不能签收。"
 
 
 def test_return_refers_the_matter_and_extension_keeps_asked_date(world):

@@ -20,6 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from gongzhi.accounts.scope import Actor
 from gongzhi.core.identity import normalize_phone
@@ -314,7 +315,7 @@ flow = _OrderTransitions(
     OrderEvent,
     "order",
     error=HotlineError,
-    bad_state=_("An order that is “%(status)s” cannot be %(verb)s."),
+    bad_state=gettext_lazy("An order that is “%(status)s” cannot be %(verb)s."),
 )
 
 
