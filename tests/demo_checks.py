@@ -152,7 +152,7 @@ def _check_stories(community: Community) -> None:
 
 
 def check_demo_action(community_name: str = "X社区") -> None:
-    """Assertions on the seeded demo; called from the seeding test in tests/test_demo.py."""
+    """Assertions on the seeded demo; run by tests/test_demo.py on the demo it seeds once."""
     community = Community.objects.get(name=community_name)
     figures = _overview(community_name)
     assert figures["venues"] == 2
@@ -238,7 +238,7 @@ def replay_errors(events, steps) -> list[str]:
 
 
 def check_demo_matters(community_name: str = "X社区") -> None:
-    """Assertions on the seeded demo; called from the seeding test in tests/test_demo.py."""
+    """Assertions on the seeded demo; run by tests/test_demo.py on the demo it seeds once."""
     matters = Matter.objects.filter(community__name=community_name)
     total = matters.count()
     assert 3000 <= total <= 4000

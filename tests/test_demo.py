@@ -1,18 +1,22 @@
-"""The X-community demo: the paper's figures exactly, seeded once, realistic and deterministic."""
+"""The X-community demo, seeded once for the module: the paper's figures exactly, realistic
+people and places, the logins, and a year of matters, meetings and mediation — one test per
+feature. The demo is seeded in a transaction the module rolls back at its end; every test runs
+in a savepoint inside it (pytest-django's ``django_db``), so a test's own writes do not reach the
+next. The tests that need no demo (the build's determinism, the overview on the persona world)
+are in tests/test_demo_overview.py."""
 
 import io
 import json
-from collections import Counter
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.core.management.base import CommandError
+from django.db import transaction
 from django.db.models import Count, Q
+from django.test import override_settings
 
 from gongzhi.accounts.models import Profile
 from gongzhi.core.identity import birth_date_from_id, gender_from_id, normalize_id_number
-from gongzhi.demo.seed import build_demo, lookups
 from gongzhi.matters.models import Matter, MatterEvent
 from gongzhi.partners.models import Organisation, Partner, Team, TeamMembership
 from gongzhi.people.models import Resident
@@ -52,12 +56,36 @@ def run(*args) -> str:
     return out.getvalue()
 
 
-@pytest.mark.django_db
-def test_seed_demo_loads_the_papers_figures_once():
-    output = run("seed_demo")
-    assert "演示数据载入完毕" in output
-    assert "gongzhi-demo" in output
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker):
+    """``seed_demo`` once for the module, in a transaction rolled back after its last test."""
+    # The hashers of the tests (conftest's _fast_password_hashing is per test, this is earlier).
+    hashers = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+    with django_db_blocker.unblock(), hashers:
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            yield run("seed_demo")
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
 
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_prints_the_logins_and_a_second_run_adds_nothing(seeded):
+    assert "演示数据载入完毕" in seeded
+    assert "gongzhi-demo" in seeded
+    # Running again (here through `gongzhi demo --no-serve`) adds nothing.
+    before = row_counts()
+    again = run("demo", "--no-serve")
+    assert "演示数据已载入过" in again
+    assert "http://127.0.0.1:8000/" in again
+    assert row_counts() == before
+
+
+def test_the_overview_has_the_papers_figures(seeded):
     figures = json.loads(run("overview", "--json", "--community", "X社区"))
     assert figures["community"] == "X社区"
     assert figures["compounds"] == 4
@@ -82,14 +110,11 @@ def test_seed_demo_loads_the_papers_figures_once():
         "units_registered": 7,
         "dispatched_cadres": 8,
     }
+    # The default community is X社区 even though Y社区 exists too.
+    assert json.loads(run("overview", "--json")) == figures
 
-    # Running again (here through `gongzhi demo --no-serve`) adds nothing.
-    before = row_counts()
-    again = run("demo", "--no-serve")
-    assert "演示数据已载入过" in again
-    assert "http://127.0.0.1:8000/" in again
-    assert row_counts() == before
 
+def test_households_have_one_head_and_every_id_number_is_valid(seeded):
     # Exactly one head per household, and no empty household.
     heads = Household.objects.annotate(
         heads=Count("residents", filter=Q(residents__relation="head"))
@@ -105,11 +130,15 @@ def test_seed_demo_loads_the_papers_figures_once():
         assert birth_date_from_id(number) == born
         assert gender_from_id(number) == gender
 
+
+def test_every_building_has_a_grid_and_a_building_leader(seeded):
     # Every building of X社区 has a grid and a 楼栋长 among its neighbour partners.
     x_buildings = Building.objects.filter(compound__community__name="X社区")
     assert not x_buildings.filter(grid__isnull=True).exists()
     assert not x_buildings.exclude(partners__roles__name="楼栋长").exists()
 
+
+def test_every_demo_login_signs_in_and_finds_something_to_do(seeded):
     # One login per role, each able to sign in with the printed password.
     for username in ("admin", "official", "staff", "staff_y", "grid1", "partner", "resident"):
         assert get_user_model().objects.get(username=username).check_password("gongzhi-demo")
@@ -125,69 +154,11 @@ def test_seed_demo_loads_the_papers_figures_once():
     partner_kinds = todo_for(get_user_model().objects.get(username="partner"))["counts"]
     assert partner_kinds["matter_handle"] >= 1
 
-    # The default community is X社区 even though Y社区 exists too.
-    assert json.loads(run("overview", "--json")) == figures
 
-    # A year of matters, checked in tests/test_demo_matters.py (one seeding for both).
-    check_demo_matters("X社区")
-    # A year of meetings and mediation, checked in tests/test_demo_action.py.
-    check_demo_action("X社区")
+def test_a_year_of_matters(seeded):
+    check_demo_matters("X社区")  # tests/demo_checks.py
     assert Matter.objects.filter(community__name="Y社区").exists()
 
 
-@pytest.mark.django_db
-def test_demo_build_is_deterministic_and_plausible():
-    subdistrict = Subdistrict.objects.create(name="琴台街道")
-
-    def fingerprint():
-        data = build_demo(subdistrict, **lookups())
-        residents = [
-            (r.name, r.gender, r.birth_date, r.id_number, r.phone, r.relation, r.household.room)
-            for r in data.residents
-        ]
-        partners = [(p.name, p.kind, p.joined_on, p.is_party_member) for p in data.partners]
-        return data, residents, partners
-
-    data, residents, partners = fingerprint()
-    assert fingerprint()[1:] == (residents, partners)
-
-    in_x = {
-        id(r)
-        for r in data.residents
-        if r.household.unit.building.compound.community.name == "X社区"
-    }
-    x_residents = [r for r in data.residents if id(r) in in_x]
-    assert len(x_residents) == 21235
-    assert Counter(r.relation for r in x_residents)["head"] == 7191
-    tags = Counter(tag.name for resident, tag in data.resident_tags if id(resident) in in_x)
-    assert 0.06 <= tags["党员"] / len(x_residents) <= 0.08
-    assert tags["独居老人"] > 0 and tags["高龄"] > 0 and tags["流动人口"] > 0
-
-
-@pytest.mark.django_db
-def test_overview_counts_only_the_chosen_community(world):
-    figures = json.loads(run("overview", "--json", "--community", "X社区"))
-    assert figures == figures | {
-        "community": "X社区",
-        "compounds": 2,
-        "buildings": 3,
-        "households": 4,
-        "residents": 5,
-        "volunteer_teams": 1,
-        "volunteers": 1,
-        "partners": {"neighbour": 1, "construction": 1, "team": 1},
-    }
-    assert json.loads(run("overview", "--json", "--community", "Y社区"))["residents"] == 1
-
-
-@pytest.mark.django_db
-def test_overview_refuses_an_unknown_community(world):
-    with pytest.raises(CommandError, match="Z社区"):
-        run("overview", "--json", "--community", "Z社区")
-
-
-@pytest.mark.django_db
-def test_overview_without_json_is_a_readable_summary(world):
-    text = run("overview")
-    assert "X社区" in text
-    assert not text.lstrip().startswith("{")
+def test_a_year_of_meetings_and_mediation(seeded):
+    check_demo_action("X社区")  # tests/demo_checks.py

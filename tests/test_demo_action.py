@@ -1,7 +1,8 @@
 """The demo's year of deliberation meetings and mediation cases (``gongzhi/demo/seed_action.py``).
 
-Seeding the whole demo takes several seconds, so the checks on the seeded data
-(``check_demo_action``) run inside the single seeding test of ``tests/test_demo.py``.
+Seeding the whole demo takes several seconds: the checks on the seeded data
+(``check_demo_action`` in ``tests/demo_checks.py``) run in ``tests/test_demo.py``,
+which seeds it once.
 """
 
 import pytest

@@ -1,7 +1,8 @@
 """The demo's year of matters: volume, distributions, histories that obey the state machine.
 
-Seeding the whole demo takes several seconds, so the checks on the seeded data
-(``check_demo_matters``) run inside the single seeding test of ``tests/test_demo.py``. The
+Seeding the whole demo takes several seconds: the checks on the seeded data
+(``check_demo_matters`` in ``tests/demo_checks.py``) run in ``tests/test_demo.py``,
+which seeds it once. The
 allowed steps come from the state machine's tables in ``gongzhi.matters.models``, not copies.
 """
 
