@@ -9,7 +9,7 @@ from docx import Document
 from playwright.sync_api import expect
 
 from gongzhi.insights.rollup import rollup
-from tests.browser.test_registry_browser import log_in
+from tests.browser.helpers import log_in
 from tests.factories_matters import make_matter
 from tests.factories_network import own
 

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from gongzhi.matters import services
 from gongzhi.matters.models import Matter, Status
 from gongzhi.matters.rates import three_rates
-from tests.browser.test_registry_browser import log_in
+from tests.browser.helpers import log_in
 from tests.helpers import PNG
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from gongzhi.matters.models import Matter, Status
 from gongzhi.meetings.models import ActionItem, AgendaItem, Decision
 from gongzhi.notifications.models import Notification
-from tests.browser.test_registry_browser import log_in
+from tests.browser.helpers import log_in
 from tests.factories_matters import make_matter
 from tests.factories_meetings import make_meeting, make_venue
 

@@ -5,25 +5,15 @@ on a desktop the top menu wraps instead of being cut off. Screenshots go to test
 import re
 
 import pytest
-from django.urls import reverse
 from playwright.sync_api import expect
 
 from gongzhi.points.models import ShopItem
 from gongzhi.points.services import points_earn
+from tests.browser.helpers import enter, log_in
 from tests.browser.journeys import assert_chinese, assert_fits_phone, name_the_personas
-from tests.browser.test_points_browser import ledger_flushable  # noqa: F401 (a fixture)
-from tests.browser.test_registry_browser import log_in
 from tests.factories_matters import make_matter
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def enter(page, username: str) -> None:
-    page.goto(reverse("accounts:login"))
-    page.locator("input[name=username]").fill(username)
-    page.locator("input[name=password]").fill("pw-" + username)
-    page.locator("main button[type=submit]").click()
-    page.wait_for_url(lambda url: url.rstrip("/").count("/") == 2)
 
 
 def open_menu(page, artifacts, name: str) -> None:

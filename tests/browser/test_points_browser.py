@@ -3,11 +3,8 @@ approve the claim (the rule's publicity is 0 days) and issue it; the volunteer s
 and orders in the shop; staff hand the item over at the pickup desk."""
 
 import datetime as dt
-import importlib
 
 import pytest
-from django.core.management import call_command
-from django.db import connection
 from django.urls import reverse
 from playwright.sync_api import expect
 
@@ -25,21 +22,6 @@ from gongzhi.volunteering.models import (
 from gongzhi.volunteering.services import activity_create
 
 pytestmark = pytest.mark.django_db(transaction=True)
-IMMUTABLE = importlib.import_module("gongzhi.points.migrations.0002_ledger_immutable")
-
-
-@pytest.fixture
-def ledger_flushable(transactional_db):
-    """The live-server test ends with a flush, which on SQLite DELETEs rows that the ledger's
-    triggers protect (PostgreSQL TRUNCATEs, which they do not cover): flush here with the
-    triggers lifted, then put them back for the tests that follow."""
-    yield
-    if connection.vendor == "sqlite":
-        with connection.schema_editor() as editor:
-            IMMUTABLE.remove_triggers(None, editor)
-        call_command("flush", interactive=False, verbosity=0)
-        with connection.schema_editor() as editor:
-            IMMUTABLE.add_triggers(None, editor)
 
 
 def login(page, username):

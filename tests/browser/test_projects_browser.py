@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from gongzhi.projects import services
 from gongzhi.projects.models import Kind, Project, Stage
-from tests.browser.test_registry_browser import log_in
+from tests.browser.helpers import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -4,15 +4,9 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from tests.browser.helpers import log_in
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page, username: str) -> None:
-    page.goto(reverse("accounts:login"))
-    page.locator("input[name=username]").fill(username)
-    page.locator("input[name=password]").fill("pw-" + username)
-    page.locator("button[type=submit]").click()
-    expect(page.locator("header .who")).to_contain_text(username)
 
 
 def test_staff_opens_a_building_and_sees_its_households(page, world, artifacts):

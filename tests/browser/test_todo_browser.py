@@ -9,7 +9,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from gongzhi.matters.models import Status
-from tests.browser.test_registry_browser import log_in
+from tests.browser.helpers import log_in
 from tests.factories_matters import make_matter
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -6,8 +6,8 @@ from playwright.sync_api import expect
 
 from gongzhi.maps.models import Spot, SpotKind
 from gongzhi.visits.models import Visit
+from tests.browser.helpers import enter
 from tests.browser.journeys import assert_chinese, assert_fits_phone, name_the_personas
-from tests.browser.test_phone_layout_browser import enter
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
