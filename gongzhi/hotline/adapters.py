@@ -16,10 +16,8 @@ configured when it was queued (``GONGZHI_HOTLINE_ADAPTER``):
 import hashlib
 import hmac
 import json
-import logging
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -27,12 +25,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from gongzhi.core.excel import workbook_bytes
-from gongzhi.core.logging import redact
 from gongzhi.hotline.models import Adapter, OutboundAction, OutboundStatus
 from gongzhi.notifications.outbound import SendError
-from gongzhi.notifications.outbox import claim_due, retry_delay
-
-log = logging.getLogger("gongzhi.hotline")
+from gongzhi.notifications.outbox import SendSummary, attempt, claim_due, count
 
 TIMEOUT_SECONDS = 10
 SIGNATURE_HEADER = "X-Gongzhi-Signature"
@@ -80,65 +75,17 @@ class HttpAdapter:
         raise SendError(f"HTTP {status} {code}".strip(), permanent=permanent)
 
 
-@dataclass
-class SendSummary:
-    sent: int = 0
-    retrying: int = 0
-    failed: int = 0
-
-    def __str__(self) -> str:
-        return f"sent {self.sent}, retrying {self.retrying}, failed {self.failed}"
-
-
-def _send_one(row: OutboundAction, adapter: HttpAdapter) -> str:
-    mine = OutboundAction.objects.filter(pk=row.pk, claim=row.claim)
-    attempts = row.attempts + 1
-    try:
-        adapter.send(row.payload)
-    except Exception as exc:  # noqa: BLE001 — any failure of the hotline is a failed attempt
-        permanent = isinstance(exc, SendError) and exc.permanent
-        error = redact(f"{type(exc).__name__}: {exc}")[:300]
-        if permanent or attempts >= settings.GONGZHI_OUTBOX_MAX_ATTEMPTS:
-            mine.update(
-                status=OutboundStatus.FAILED,
-                attempts=attempts,
-                last_error=error,
-                claimed_until=None,
-            )
-            log.warning("hotline answer %s failed for good: %s", row.pk, error)
-            return OutboundStatus.FAILED
-        mine.update(
-            attempts=attempts,
-            last_error=error,
-            next_try_at=timezone.now() + retry_delay(attempts),
-            claimed_until=None,
-        )
-        return "retrying"
-    mine.update(
-        status=OutboundStatus.SENT,
-        attempts=attempts,
-        sent_at=timezone.now(),
-        last_error="",
-        claimed_until=None,
-    )
-    return OutboundStatus.SENT
-
-
 def send_due(*, limit: int = 200, adapter: HttpAdapter | None = None) -> SendSummary:
-    """Send the due answers of the http adapter; safe to run from several processes."""
+    """Send the due answers of the http adapter; safe to run from several processes. Each is
+    claimed, sent and recorded as an outbox message is (``notifications.outbox.attempt``)."""
     summary = SendSummary()
     rows = claim_due(limit=limit, rows=OutboundAction.objects.filter(adapter=Adapter.HTTP))
     if not rows:
         return summary
     adapter = adapter or HttpAdapter()
     for row in rows:
-        outcome = _send_one(row, adapter)
-        if outcome == OutboundStatus.SENT:
-            summary.sent += 1
-        elif outcome == OutboundStatus.FAILED:
-            summary.failed += 1
-        else:
-            summary.retrying += 1
+        outcome = attempt(row, lambda row=row: adapter.send(row.payload), label="hotline answer")
+        count(outcome, summary)
     return summary
 
 

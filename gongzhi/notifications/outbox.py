@@ -10,7 +10,9 @@ import datetime as dt
 import json
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -174,18 +176,19 @@ def _params(row: Outbox) -> dict:
     return json.loads(row.params) if row.params else {"title": row.subject}
 
 
-def send_one(row: Outbox) -> str:
-    """Send a claimed row and record the outcome; returns the new status or "retrying"."""
-    mine = Outbox.objects.filter(pk=row.pk, claim=row.claim)
+def attempt(row: Any, send: Callable[[], object], *, label: str = "outbox") -> str:
+    """Call ``send`` for a claimed row and record the outcome; returns the new status or
+    "retrying". ``row`` is an outbox row or a row of a queue claimed the same way
+    (``claim_due``'s ``rows``: the hotline's answers).
+
+    Runs outside any transaction: the claim was committed by ``claim_due``, the provider is
+    called with no transaction open (a rollback cannot undo a message that left), and the
+    outcome is one UPDATE of the row, committed at once and only while the claim is ours."""
+    mine = type(row).objects.filter(pk=row.pk, claim=row.claim)
     attempts = row.attempts + 1
-    # Outside the try: a backend that is configured wrongly stops the run loudly instead of
-    # spending every message's attempts.
-    backend = backend_for(row.channel)
     try:
-        backend.send(
-            to=row.to, subject=row.subject, body=row.body, kind=row.kind, params=_params(row)
-        )
-    except Exception as exc:  # noqa: BLE001 — any failure of a backend is a failed attempt
+        send()
+    except Exception as exc:  # noqa: BLE001 — any failure of a provider is a failed attempt
         permanent = isinstance(exc, SendError) and exc.permanent
         # Provider messages can echo the recipient: redact before storing or logging.
         error = redact(f"{type(exc).__name__}: {exc}")[:300]
@@ -193,7 +196,9 @@ def send_one(row: Outbox) -> str:
             mine.update(
                 status=OutboxStatus.FAILED, attempts=attempts, last_error=error, claimed_until=None
             )
-            log.warning("outbox %s failed for good after %s attempts: %s", row.pk, attempts, error)
+            log.warning(
+                "%s %s failed for good after %s attempts: %s", label, row.pk, attempts, error
+            )
             return OutboxStatus.FAILED
         mine.update(
             attempts=attempts,
@@ -201,7 +206,7 @@ def send_one(row: Outbox) -> str:
             next_try_at=timezone.now() + retry_delay(attempts),
             claimed_until=None,
         )
-        log.info("outbox %s attempt %s failed, will retry: %s", row.pk, attempts, error)
+        log.info("%s %s attempt %s failed, will retry: %s", label, row.pk, attempts, error)
         return "retrying"
     mine.update(
         status=OutboxStatus.SENT,
@@ -213,15 +218,32 @@ def send_one(row: Outbox) -> str:
     return OutboxStatus.SENT
 
 
+def send_one(row: Outbox) -> str:
+    """Send a claimed row through its channel's backend and record the outcome (``attempt``)."""
+    # Outside ``attempt``: a backend that is configured wrongly stops the run loudly instead
+    # of spending every message's attempts.
+    backend = backend_for(row.channel)
+    return attempt(
+        row,
+        lambda: backend.send(
+            to=row.to, subject=row.subject, body=row.body, kind=row.kind, params=_params(row)
+        ),
+    )
+
+
+def count(outcome: str, summary: SendSummary) -> None:
+    """Add one ``attempt`` outcome to ``summary``."""
+    if outcome == OutboxStatus.SENT:
+        summary.sent += 1
+    elif outcome == OutboxStatus.FAILED:
+        summary.failed += 1
+    else:
+        summary.retrying += 1
+
+
 def send_due(*, limit: int = 500) -> SendSummary:
     """Send what is due (at most ``limit`` messages); safe to run from several processes."""
     summary = SendSummary()
     for row in claim_due(limit=limit):
-        outcome = send_one(row)
-        if outcome == OutboxStatus.SENT:
-            summary.sent += 1
-        elif outcome == OutboxStatus.FAILED:
-            summary.failed += 1
-        else:
-            summary.retrying += 1
+        count(send_one(row), summary)
     return summary
