@@ -614,7 +614,7 @@ def letter_redeem(*, user: User, code: str) -> SignUp:
 
 
 @transaction.atomic
-def letters_issue(*, actor: User, building: Building) -> list[tuple[Household, str]]:
+def letters_issue(*, actor: User | None, building: Building) -> list[tuple[Household, str]]:
     """New one-time codes for every household of ``building``; earlier unused codes are revoked.
 
     Returns (household, code) pairs in the order of the letters; only digests are stored, so

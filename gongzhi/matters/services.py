@@ -13,10 +13,10 @@ import datetime as dt
 from collections.abc import Sequence
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Field, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -30,6 +30,7 @@ from gongzhi.matters.models import (
     OWNER_FIELDS,
     SOURCES,
     Category,
+    Channel,
     ClassificationCorrection,
     Matter,
     MatterEvent,
@@ -148,19 +149,49 @@ def suggest(text: str):
     return load().predict([text])[0]
 
 
-def matter_submit(**kwargs) -> Matter:
+def matter_submit(
+    *,
+    actor: User | None,
+    text: str,
+    channel: str,
+    place: dict,
+    reporter: Resident | None = None,
+    reporter_name: str = "",
+    reporter_contact: str = "",
+    category: str | None = None,
+    tier: str | None = None,
+    priority: str = "normal",
+    handled_on_spot: bool = False,
+    resolution_note: str = "",
+    idempotency_key: str | None = None,
+    now: dt.datetime | None = None,
+) -> Matter:
     """Take in a matter (see ``_matter_submit``); a lost idempotency race returns the winner.
 
     The key is inserted last, in the submit's own transaction (no savepoint): when a concurrent
     retry stored the same key first, the unique index refuses ours, the whole transaction (our
     matter with it) rolls back, and the winner's matter is read here, outside it."""
     try:
-        return _matter_submit(**kwargs)
+        return _matter_submit(
+            actor=actor,
+            text=text,
+            channel=channel,
+            place=place,
+            reporter=reporter,
+            reporter_name=reporter_name,
+            reporter_contact=reporter_contact,
+            category=category,
+            tier=tier,
+            priority=priority,
+            handled_on_spot=handled_on_spot,
+            resolution_note=resolution_note,
+            idempotency_key=idempotency_key,
+            now=now,
+        )
     except IntegrityError:
-        key = kwargs.get("idempotency_key")
-        if not key:
+        if not idempotency_key:
             raise
-        winner = SubmitKey.objects.filter(user=kwargs["actor"], key=key[:80]).first()
+        winner = SubmitKey.objects.filter(user=actor, key=idempotency_key[:80]).first()
         if winner is None:
             raise
         return winner.matter
@@ -168,7 +199,7 @@ def matter_submit(**kwargs) -> Matter:
 
 def _matter_submit(
     *,
-    actor,
+    actor: User | None,
     text: str,
     channel: str,
     place: dict,
@@ -196,6 +227,8 @@ def _matter_submit(
     # actor=None: an anonymous scan-to-report whose phone accounts.scan verified by SMS code.
     if actor is not None and not rules.can_submit(actor):
         raise _forbidden()
+    if idempotency_key and actor is None:
+        raise ValueError("an idempotency key is a signed-in submitter's")
     if idempotency_key:
         # Read outside the write transaction: a retry racing the first attempt past this point
         # is caught by the key's unique index (``matter_submit``).
@@ -203,7 +236,7 @@ def _matter_submit(
         if existing:
             return existing.matter
     text = check_text(text)
-    if channel not in dict(Matter._meta.get_field("channel").choices):
+    if channel not in Channel.values:  # the choices of ``Matter.channel``
         raise MatterError("invalid_channel", _("Unknown channel."))
     if actor is not None:
         _check_place_for(actor, place)
@@ -214,7 +247,7 @@ def _matter_submit(
         _check_fields(actor, channel=channel, category=category, tier=tier, priority=priority)
     if priority not in Priority.values:
         raise MatterError("invalid_priority", _("Choose normal or urgent priority."))
-    if rules.role(actor) == UserRole.RESIDENT:
+    if actor is not None and rules.role(actor) == UserRole.RESIDENT:
         reporter = actor.profile.resident
     suggestion = suggest(text)
     now = now_or(now)
@@ -268,7 +301,7 @@ def _matter_submit(
 def _submit_writes(
     matter: Matter,
     *,
-    actor,
+    actor: User | None,
     reporter: Resident | None,
     channel: str,
     rule,
@@ -289,11 +322,13 @@ def _submit_writes(
     if not handled_on_spot:
         events.append(_event(matter, actor=actor, action="route", now=now, data=route_data))
     MatterEvent.objects.bulk_create(events)
-    if idempotency_key:
+    key_owner = actor  # ``_matter_submit`` refuses a key without an actor
+    if idempotency_key and key_owner is not None:
         # A concurrent retry that stored the key first makes this insert fail: the transaction
         # rolls back entirely and ``matter_submit`` answers with the winner's matter.
-        SubmitKey.objects.create(user=actor, key=idempotency_key[:80], matter=matter)
+        SubmitKey.objects.create(user=key_owner, key=idempotency_key[:80], matter=matter)
     if handled_on_spot:
+        assert actor is not None  # ``_check_on_spot`` refused anyone else
         return _handle_on_spot(actor=actor, matter=matter, note=resolution_note, now=now)
     if actor is None or rules.role(actor) == UserRole.RESIDENT:
         _tell_staff_new(matter)
@@ -302,7 +337,9 @@ def _submit_writes(
     return _auto_assign(actor=actor, matter=matter, rule=rule, now=now)
 
 
-def _event(matter: Matter, *, actor, action: str, now: dt.datetime, data: dict) -> MatterEvent:
+def _event(
+    matter: Matter, *, actor: User | None, action: str, now: dt.datetime, data: dict
+) -> MatterEvent:
     """An unsaved history row as ``flow.record`` writes it, for a bulk insert."""
     return MatterEvent(
         matter=matter,
@@ -330,17 +367,17 @@ def _tell_staff_new(matter: Matter) -> None:
     )
 
 
-def _check_on_spot(actor, place: dict, note: str) -> str:
+def _check_on_spot(actor: User | None, place: dict, note: str) -> str:
     """Refuse an on-the-spot claim that may not be made; the cleaned note otherwise.
 
     Only grid workers and community staff handle matters on the spot (they become the owner on
     record); a grid worker only at a building of their own grid, since that is where they walk.
     """
-    role = rules.role(actor)
-    if not rules.can_handle_on_spot(actor):
+    if actor is None or not rules.can_handle_on_spot(actor):
         raise MatterError(
             "forbidden", _("Only grid workers and community staff handle matters on the spot.")
         )
+    role = rules.role(actor)
     if role == UserRole.GRID_WORKER and (
         place["building"] is None or place["building"].grid_id != actor.profile.grid_id
     ):
@@ -356,7 +393,7 @@ def _check_on_spot(actor, place: dict, note: str) -> str:
     return note[:1000]
 
 
-def _handle_on_spot(*, actor, matter: Matter, note: str, now: dt.datetime) -> Matter:
+def _handle_on_spot(*, actor: User, matter: Matter, note: str, now: dt.datetime) -> Matter:
     """The second half of an on-the-spot submit: the actor owns the matter and it is done.
 
     Done waits for the reporters' feedback, as after any completion. When nobody can be asked
@@ -385,7 +422,7 @@ def _handle_on_spot(*, actor, matter: Matter, note: str, now: dt.datetime) -> Ma
     return _close_unrated(matter, actor=actor, now=now, data={"reason": "nobody_to_ask"})
 
 
-def _close_unrated(matter: Matter, *, actor, now: dt.datetime, data=None) -> Matter:
+def _close_unrated(matter: Matter, *, actor: User, now: dt.datetime, data=None) -> Matter:
     """The ``close_unrated`` transition of a locked, done matter."""
     matter.closed_at = now
     return flow.move(
@@ -409,7 +446,7 @@ def _can_ask_feedback(matter: Matter) -> bool:
     return reporter_users(matter).exists()
 
 
-def _check_submit_area(actor, place: dict) -> None:
+def _check_submit_area(actor: User, place: dict) -> None:
     """Refuse, before anything is written, a place the submitter could not follow the matter
     at: a grid worker outside their grid, a partner away from their own place (403)."""
     refusal = rules.submit_area_refusal(actor, place)
@@ -424,11 +461,16 @@ def _check_submit_area(actor, place: dict) -> None:
         )
 
 
-def _check_fields(actor, **fields) -> None:
+def _field_label(name: str) -> str:
+    field = Matter._meta.get_field(name)
+    return str(field.verbose_name) if isinstance(field, Field) else name
+
+
+def _check_fields(actor: User, **fields) -> None:
     """Refuse the fields this role may not set (``rules.fields_not_allowed``), naming them."""
     refused = rules.fields_not_allowed(actor, **fields)
     if refused:
-        names = _(", ").join(str(Matter._meta.get_field(name).verbose_name) for name in refused)
+        names = _(", ").join(_field_label(name) for name in refused)
         raise MatterError(
             "field_not_allowed",
             _("You may not set these fields of a matter: %(fields)s. Leave them out.")
@@ -436,7 +478,7 @@ def _check_fields(actor, **fields) -> None:
         )
 
 
-def _check_place_for(actor, place: dict) -> None:
+def _check_place_for(actor: User, place: dict) -> None:
     """The place must lie inside what the actor may act on."""
     role = rules.role(actor)
     if role == "superuser":
@@ -445,7 +487,9 @@ def _check_place_for(actor, place: dict) -> None:
     if role == UserRole.RESIDENT:
         # Any building or public spot of their own community, and their own household, never
         # another's: a resident sees problems wherever they walk, but not behind other doors.
-        household = profile.resident.household
+        resident = profile.resident
+        assert resident is not None  # a resident's profile names their record (a constraint)
+        household = resident.household
         community_id = household.unit.building.compound.community_id
         if place["community"].pk != community_id or place["household"] not in (None, household):
             raise MatterError(
@@ -464,7 +508,7 @@ def _check_place_for(actor, place: dict) -> None:
 
 
 @transaction.atomic
-def matter_classify(*, actor, matter: Matter, category: str, tier: str) -> Matter:
+def matter_classify(*, actor: User, matter: Matter, category: str, tier: str) -> Matter:
     """Staff confirm or correct the suggestion; the correction is kept for retraining."""
     matter = flow.locked(matter)
     if not rules.can_manage(actor, matter):
@@ -501,7 +545,7 @@ def matter_classify(*, actor, matter: Matter, category: str, tier: str) -> Matte
 
 
 @transaction.atomic
-def matter_acknowledge(*, actor, matter: Matter, note: str = "", now=None) -> Matter:
+def matter_acknowledge(*, actor: User, matter: Matter, note: str = "", now=None) -> Matter:
     matter = flow.locked(matter)
     if not rules.can_acknowledge(actor, matter):
         raise _forbidden()
@@ -538,7 +582,7 @@ def _owner_kwargs(owner: Owner) -> dict:
     )
 
 
-def user_serves_community(user, community_id: int) -> bool:
+def user_serves_community(user: User, community_id: int) -> bool:
     """Whether the account may own a matter of the community: its staff (community- or
     compound-wide) or a grid worker whose grid lies in it."""
     profile = getattr(user, "profile", None) if hasattr(user, "profile") else None
@@ -572,7 +616,7 @@ def _check_owner_in_community(matter: Matter, owner: Owner) -> None:
 @transaction.atomic
 def matter_assign(
     *,
-    actor,
+    actor: User | None,
     matter: Matter,
     owners: Sequence[Owner],
     whistle: Sequence[Organisation] = (),
@@ -588,7 +632,7 @@ def matter_assign(
     (``matter_route``), so the actor, who may be the resident who submitted, needs no right.
     """
     matter = flow.locked(matter)
-    if not (by_rule or rules.can_manage(actor, matter)):
+    if not (by_rule or (actor is not None and rules.can_manage(actor, matter))):
         raise _forbidden()
     if not owners and not whistle:
         raise MatterError("invalid_owner", _("Choose at least one owner."))
@@ -644,7 +688,7 @@ def matter_assign(
 
 
 @transaction.atomic
-def matter_route(*, actor, matter: Matter, now: dt.datetime | None = None) -> Matter:
+def matter_route(*, actor: User, matter: Matter, now: dt.datetime | None = None) -> Matter:
     """Apply the matter's rule (``routing.rule_for``) after submit: working mode, and the
     owners if it auto-assigns.
 
@@ -683,7 +727,7 @@ def _route_step(matter: Matter, rule) -> dict:
     }
 
 
-def _auto_assign(*, actor, matter: Matter, rule, now: dt.datetime | None) -> Matter:
+def _auto_assign(*, actor: User | None, matter: Matter, rule, now: dt.datetime | None) -> Matter:
     """Give a routed matter without owners to the rule's best candidate and its whistle
     departments, on the rule's authority."""
     if matter.status not in (Status.RECEIVED, Status.ACKNOWLEDGED):
@@ -706,7 +750,9 @@ def _auto_assign(*, actor, matter: Matter, rule, now: dt.datetime | None) -> Mat
 
 
 @transaction.atomic
-def matter_whistle_respond(*, actor, matter: Matter, owner: MatterOwner, note: str = "", now=None):
+def matter_whistle_respond(
+    *, actor: User, matter: Matter, owner: MatterOwner, note: str = "", now=None
+):
     """Staff record that a summoned department (a whistle owner) has responded.
 
     Departments have no accounts, so the answer is logged by staff; the sweep stops reporting
@@ -730,7 +776,7 @@ def matter_whistle_respond(*, actor, matter: Matter, owner: MatterOwner, note: s
 
 
 @transaction.atomic
-def matter_deliberate(*, actor, matter: Matter, note: str = "", now=None) -> Matter:
+def matter_deliberate(*, actor: User, matter: Matter, note: str = "", now=None) -> Matter:
     """Send a big or hard matter to deliberation (a meeting's agenda takes it from here)."""
     matter = flow.locked(matter)
     if not rules.can_manage(actor, matter):
@@ -753,7 +799,7 @@ def matter_deliberate(*, actor, matter: Matter, note: str = "", now=None) -> Mat
 
 
 @transaction.atomic
-def matter_start(*, actor, matter: Matter, note: str = "", now=None) -> Matter:
+def matter_start(*, actor: User, matter: Matter, note: str = "", now=None) -> Matter:
     matter = flow.locked(matter)
     if not rules.can_handle(actor, matter):
         raise _forbidden()
@@ -770,7 +816,7 @@ def matter_start(*, actor, matter: Matter, note: str = "", now=None) -> Matter:
 
 
 @transaction.atomic
-def matter_complete(*, actor, matter: Matter, note: str = "", now=None) -> Matter:
+def matter_complete(*, actor: User, matter: Matter, note: str = "", now=None) -> Matter:
     matter = flow.locked(matter)
     if not rules.can_handle(actor, matter):
         raise _forbidden()
@@ -794,7 +840,7 @@ def matter_complete(*, actor, matter: Matter, note: str = "", now=None) -> Matte
 
 
 @transaction.atomic
-def matter_handle(*, actor, matter: Matter, note: str, now=None) -> Matter:
+def matter_handle(*, actor: User, matter: Matter, note: str, now=None) -> Matter:
     """Handle (办结) a small matter in one step: start and complete it, saying what was done.
 
     For the grid worker of the matter's building, staff and owners, so that after
@@ -843,7 +889,7 @@ def matter_handle(*, actor, matter: Matter, note: str, now=None) -> Matter:
 
 @transaction.atomic
 def matter_feedback(
-    *, actor, matter: Matter, satisfaction: str, comment: str = "", now=None
+    *, actor: User, matter: Matter, satisfaction: str, comment: str = "", now=None
 ) -> Matter:
     """A reporter rates a done matter. Dissatisfied reopens it once; the second time escalates."""
     matter = flow.locked(matter)
@@ -914,7 +960,7 @@ def matter_feedback(
 
 
 @transaction.atomic
-def matter_close_unrated(*, actor, matter: Matter, waited_days: int = 7, now=None) -> Matter:
+def matter_close_unrated(*, actor: User, matter: Matter, waited_days: int = 7, now=None) -> Matter:
     """Close a done matter whose reporters gave no feedback within the window."""
     matter = flow.locked(matter)
     if not rules.can_manage(actor, matter):
@@ -989,7 +1035,7 @@ def matter_hotline_callback(
 
 
 @transaction.atomic
-def matter_merge(*, actor, matter: Matter, into: Matter, now=None) -> Matter:
+def matter_merge(*, actor: User, matter: Matter, into: Matter, now=None) -> Matter:
     """Merge a duplicate into an open matter: its reporters follow the target from now on."""
     # Two rows locked in primary-key order, so that merging A into B while B is merged into A
     # waits instead of deadlocking.
@@ -1028,7 +1074,7 @@ def matter_merge(*, actor, matter: Matter, into: Matter, now=None) -> Matter:
 
 
 def _close_with_reason(
-    *, actor, matter, to, action, reason, allowed, verb, referred_to="", now=None
+    *, actor: User, matter, to, action, reason, allowed, verb, referred_to="", now=None
 ):
     matter = flow.locked(matter)
     if not rules.can_manage(actor, matter):
@@ -1060,7 +1106,7 @@ def _close_with_reason(
 
 
 @transaction.atomic
-def matter_refer(*, actor, matter: Matter, to: str, reason: str, now=None) -> Matter:
+def matter_refer(*, actor: User, matter: Matter, to: str, reason: str, now=None) -> Matter:
     if not to.strip():
         raise MatterError("reason_required", _("Say where the matter was referred to."))
     return _close_with_reason(
@@ -1077,7 +1123,7 @@ def matter_refer(*, actor, matter: Matter, to: str, reason: str, now=None) -> Ma
 
 
 @transaction.atomic
-def matter_reject(*, actor, matter: Matter, reason: str, now=None) -> Matter:
+def matter_reject(*, actor: User, matter: Matter, reason: str, now=None) -> Matter:
     return _close_with_reason(
         actor=actor,
         matter=matter,
@@ -1091,7 +1137,7 @@ def matter_reject(*, actor, matter: Matter, reason: str, now=None) -> Matter:
 
 
 @transaction.atomic
-def matter_withdraw(*, actor, matter: Matter, reason: str = "", now=None) -> Matter:
+def matter_withdraw(*, actor: User, matter: Matter, reason: str = "", now=None) -> Matter:
     matter = flow.locked(matter)
     if not rules.can_withdraw(actor, matter):
         raise _forbidden()
@@ -1125,7 +1171,7 @@ def validate_photo(upload) -> None:
 
 
 @transaction.atomic
-def matter_add_photo(*, actor, matter: Matter, upload) -> MatterPhoto:
+def matter_add_photo(*, actor: User, matter: Matter, upload) -> MatterPhoto:
     matter = flow.locked(matter)  # two uploads at once still stop at six
     if not (
         rules.is_reporter(actor, matter)

@@ -28,7 +28,7 @@ assert _KEY_NAME.max_length is not None  # a CharField
 KEY_NAME_MAX: int = _KEY_NAME.max_length
 
 
-def _refuse_unless_manager(actor: User, community: Community) -> None:
+def _refuse_unless_manager(actor: User | None, community: Community) -> None:
     # actor None: the shell (``create_open311_key``), where whoever runs it owns the server.
     if actor is not None and not rules.can_manage_community(actor, community.pk):
         raise Open311Error(
@@ -37,7 +37,9 @@ def _refuse_unless_manager(actor: User, community: Community) -> None:
 
 
 @transaction.atomic
-def open311_key_create(*, actor: User, community: Community, name: str) -> tuple[Open311Key, str]:
+def open311_key_create(
+    *, actor: User | None, community: Community, name: str
+) -> tuple[Open311Key, str]:
     """A new key for a client of ``community``; the raw key is returned once, never stored."""
     _refuse_unless_manager(actor, community)
     name = clean_text(name or "").strip()
