@@ -17,6 +17,10 @@ database and, when it already holds the generated subdistrict, skips migrating a
 (to measure the rollup and the pages again after a change; the rollup then starts from the
 state the last run left).
 
+``--pages-only`` measures only the pages on the kept district database as it stands (no
+migrate, no rollup; ``--only /matters/`` keeps the pages whose path starts so): to see a
+change to a page without waiting for a rollup run.
+
 X-community run (SQLite in a temporary file, and PostgreSQL in ``gongzhi_bench_demo``):
 migrate, ``seed_demo``, ``gongzhi rollup``, then the same pages as the demo's ``official``
 for 琴台街道 and for X社区.
@@ -88,7 +92,7 @@ def _measure(label: str, fn, requests: int) -> dict:
     }
 
 
-def _pages(user, places: dict, requests: int) -> list[dict]:
+def _pages(user, places: dict, requests: int, only: str = "") -> list[dict]:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -103,6 +107,8 @@ def _pages(user, places: dict, requests: int) -> list[dict]:
     results = []
     for scope, place in places.items():
         for url, extra in PAGES:
+            if only and not url.startswith(only):
+                continue
 
             def get(url=url, place=place, extra=extra):
                 connection.queries_log.clear()  # holds 9,000 at most: counts would stop
@@ -112,6 +118,8 @@ def _pages(user, places: dict, requests: int) -> list[dict]:
 
             query = "".join(f"?{k}={v}" for k, v in extra.items())
             results.append(_measure(f"{url}{query} {scope}", get, requests))
+        if only:
+            continue
 
         def index(place=place):
             connection.queries_log.clear()
@@ -185,6 +193,28 @@ def child_district(communities: int, matters: int, requests: int, workers: int) 
     return result
 
 
+def child_pages(requests: int, only: str) -> dict:
+    """Only the pages, on the district database as it stands (no migrate, no rollup)."""
+    _setup()
+    from gongzhi.accounts.models import Profile
+
+    official = Profile.objects.select_related("user", "subdistrict").get(
+        role="official", user__username__endswith="-official", subdistrict__name="规模测试街道1"
+    )
+    sub = official.subdistrict
+    first = sub.communities.order_by("pk").first()
+    result = {"database": "postgresql", "communities": sub.communities.count()}
+    result["load_before"] = os.getloadavg()
+    result["pages"] = _pages(
+        official.user,
+        {"subdistrict": f"subdistrict:{sub.pk}", "community": f"community:{first.pk}"},
+        requests,
+        only,
+    )
+    result["load_after"] = os.getloadavg()
+    return result
+
+
 def _progress(result: dict) -> None:
     """What is measured so far, on stderr: kept by the parent if a later part fails."""
     print(json.dumps(result, ensure_ascii=False), file=sys.stderr, flush=True)
@@ -241,7 +271,7 @@ def _run(mode: str, database_url: str, args) -> dict:
     command = [sys.executable, __file__, "--child", mode, "--requests", str(args.requests)]
     command += ["--communities", str(args.communities)]
     command += ["--matters-per-community", str(args.matters_per_community)]
-    command += ["--workers", str(args.workers)]
+    command += ["--workers", str(args.workers), "--only", args.only]
     out = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if out.returncode:
         partial = [line for line in out.stderr.splitlines() if line.startswith("{")]
@@ -294,7 +324,13 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep and reuse the district DB")
     parser.add_argument("--skip-demo", action="store_true")
     parser.add_argument("--skip-district", action="store_true")
-    parser.add_argument("--child", choices=("district", "demo"))
+    parser.add_argument(
+        "--pages-only",
+        action="store_true",
+        help="measure the pages on the kept district database as it stands (no rollup)",
+    )
+    parser.add_argument("--only", default="", help="only the pages whose path starts so")
+    parser.add_argument("--child", choices=("district", "demo", "pages"))
     args = parser.parse_args()
     if args.child == "district":
         print(
@@ -308,7 +344,16 @@ def main() -> None:
     if args.child == "demo":
         print(json.dumps(child_demo(args.requests)))
         return
+    if args.child == "pages":
+        print(json.dumps(child_pages(args.requests, args.only)))
+        return
     results = []
+    if args.pages_only:
+        url = args.postgres.rsplit("/", 1)[0] + "/gongzhi_bench_scale"
+        results.append(_run("pages", url, args))
+        _table(results)
+        print(json.dumps(results, ensure_ascii=False))
+        return
     if not args.skip_demo:
         with tempfile.TemporaryDirectory() as tmp:
             results.append(_run("demo", f"sqlite:///{tmp}/demo.sqlite3", args))
