@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from gongzhi.core.services import ServiceError
 from gongzhi.core.text import clean_text
+from gongzhi.partners.models import Partner
 from gongzhi.people.models import Resident
 
 MAX_TEXT = 2000
@@ -50,6 +51,17 @@ def resident_community_id(resident: Resident) -> int:
     return resident.household.unit.building.compound.community_id
 
 
-def actor_or_none(actor):
-    """The user to store on a row (``None`` for a system actor without a pk)."""
-    return actor if getattr(actor, "pk", None) else None
+def check_belongs(
+    community_id: int,
+    *,
+    resident: Resident | None,
+    partner: Partner | None,
+    lives: str,
+    partner_of: str,
+) -> None:
+    """The person a nomination or a profile is about belongs to the community: the resident
+    lives in it (else ``lives``), the partner is one of its partners (else ``partner_of``)."""
+    if resident is not None and resident_community_id(resident) != community_id:
+        raise HonoursError("invalid", lives)
+    if partner is not None and partner.community_id != community_id:
+        raise HonoursError("invalid", partner_of)

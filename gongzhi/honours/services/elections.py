@@ -11,10 +11,12 @@ import datetime as dt
 from collections.abc import Sequence
 
 from django.db import IntegrityError, transaction
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from gongzhi.core.services import Transitions, now_or
+from gongzhi.accounts.scope import Actor
+from gongzhi.core.services import Transitions, acting_user, now_or
 from gongzhi.honours import rules, selectors
 from gongzhi.honours.models import (
     MIN_PUBLICITY_DAYS,
@@ -32,7 +34,7 @@ from gongzhi.honours.models import (
 )
 from gongzhi.honours.services.common import (
     HonoursError,
-    actor_or_none,
+    check_belongs,
     checked_text,
     forbidden,
     resident_community_id,
@@ -50,13 +52,40 @@ flow = Transitions(
     bad_state=gettext_lazy("An election in “%(status)s” cannot be %(verb)s."),
 )
 
+# The election's moves: action → (the states it starts from, the state it reaches, the verb of
+# the refusal). ``_managed_for`` guards a move, ``_step`` makes it: the pair every transition
+# repeated.
+STEPS: dict[str, tuple[tuple[str, ...], str, str | Promise]] = {
+    "start_screening": (
+        (ElectionStatus.NOMINATION,),
+        ElectionStatus.SCREENING,
+        gettext_lazy("moved to screening"),
+    ),
+    "open_voting": (
+        (ElectionStatus.SCREENING,),
+        ElectionStatus.VOTING,
+        gettext_lazy("opened for voting"),
+    ),
+    "close_voting": (
+        (ElectionStatus.VOTING,),
+        ElectionStatus.ASSESSMENT,
+        gettext_lazy("closed for voting"),
+    ),
+    "start_publicity": (
+        (ElectionStatus.ASSESSMENT,),
+        ElectionStatus.PUBLICITY,
+        gettext_lazy("put up for publicity"),
+    ),
+    "publish": ((ElectionStatus.PUBLICITY,), ElectionStatus.PUBLISHED, gettext_lazy("published")),
+}
+
 
 # ---- verified residents -------------------------------------------------------------------
 
 
 @transaction.atomic
 def resident_verify(
-    *, resident: Resident, method: str, actor, now: dt.datetime | None = None
+    *, resident: Resident, method: str, actor: Actor, now: dt.datetime | None = None
 ) -> ResidentVerification:
     """Record that staff checked a resident's identity. Verifying twice keeps the first."""
     if not rules.can_manage(actor, resident_community_id(resident)):
@@ -67,7 +96,7 @@ def resident_verify(
         resident=resident,
         defaults={
             "method": method,
-            "verified_by": actor_or_none(actor),
+            "verified_by": acting_user(actor),
             "verified_at": now_or(now),
         },
     )
@@ -77,7 +106,7 @@ def resident_verify(
 # ---- elections ----------------------------------------------------------------------------
 
 
-def _managed(election: Election, actor, *, allowed: Sequence[str], verb: str) -> Election:
+def _managed(election: Election, actor: Actor, *, allowed: Sequence[str], verb: str) -> Election:
     """The election's row, locked; then the actor's right to run it (on the fresh row); then
     its state."""
     election = flow.locked(election)
@@ -86,6 +115,34 @@ def _managed(election: Election, actor, *, allowed: Sequence[str], verb: str) ->
     if election.status not in allowed:
         raise flow.bad_state(election, verb)
     return election
+
+
+def _managed_for(election: Election, actor: Actor, action: str) -> Election:
+    """``_managed`` for one of ``STEPS``: locked, permitted, in a state the move starts from."""
+    allowed, _to, verb = STEPS[action]
+    return _managed(election, actor, allowed=allowed, verb=str(verb))
+
+
+def _step(
+    election: Election,
+    action: str,
+    *,
+    actor: Actor,
+    now: dt.datetime | None,
+    fields: Sequence[str] = (),
+) -> Election:
+    """Make one of ``STEPS`` on a row ``_managed_for`` returned: save, one history row."""
+    allowed, to, verb = STEPS[action]
+    return flow.move(
+        election,
+        to=to,
+        allowed=allowed,
+        verb=str(verb),
+        actor=actor,
+        action=action,
+        fields=fields,
+        now=now,
+    )
 
 
 def _check_settings(*, max_choices, seats, vote_from, vote_to, vote_weight, publicity_days):
@@ -113,7 +170,7 @@ def election_create(
     seats: int,
     vote_from: dt.date,
     vote_to: dt.date,
-    actor,
+    actor: Actor,
     vote_weight: int = 40,
     publicity_days: int = MIN_PUBLICITY_DAYS,
     now: dt.datetime | None = None,
@@ -138,7 +195,7 @@ def election_create(
         vote_to=vote_to,
         vote_weight=vote_weight,
         publicity_days=publicity_days,
-        created_by=actor_or_none(actor),
+        created_by=acting_user(actor),
     )
     flow.record(election, actor=actor, action="create", now=now)
     return election
@@ -151,7 +208,7 @@ def candidate_nominate(
     name: str,
     category: str,
     deeds: str,
-    actor,
+    actor: Actor,
     resident: Resident | None = None,
     partner: Partner | None = None,
 ) -> Candidate:
@@ -165,10 +222,13 @@ def candidate_nominate(
     person = resident or partner
     name = checked_text(name or (person.name if person else ""), what=_("the name"), limit=40)
     deeds = checked_text(deeds, what=_("the good deeds"))
-    if resident is not None and resident_community_id(resident) != election.community_id:
-        raise HonoursError("invalid", _("The nominee must live in this community."))
-    if partner is not None and partner.community_id != election.community_id:
-        raise HonoursError("invalid", _("The nominee must be a partner of this community."))
+    check_belongs(
+        election.community_id,
+        resident=resident,
+        partner=partner,
+        lives=_("The nominee must live in this community."),
+        partner_of=_("The nominee must be a partner of this community."),
+    )
     return Candidate.objects.create(
         election=election,
         name=name,
@@ -176,31 +236,24 @@ def candidate_nominate(
         deeds=deeds,
         resident=resident,
         partner=partner,
-        nominated_by=actor_or_none(actor),
+        nominated_by=acting_user(actor),
     )
 
 
 @transaction.atomic
 def election_start_screening(
-    *, election: Election, actor, now: dt.datetime | None = None
+    *, election: Election, actor: Actor, now: dt.datetime | None = None
 ) -> Election:
-    allowed, verb = [ElectionStatus.NOMINATION], _("moved to screening")
-    election = _managed(election, actor, allowed=allowed, verb=verb)
+    election = _managed_for(election, actor, "start_screening")
     if not election.candidates.exists():
         raise HonoursError("no_candidates", _("Nobody has been nominated yet."))
-    return flow.move(
-        election,
-        to=ElectionStatus.SCREENING,
-        allowed=allowed,
-        verb=verb,
-        actor=actor,
-        action="start_screening",
-        now=now,
-    )
+    return _step(election, "start_screening", actor=actor, now=now)
 
 
 @transaction.atomic
-def candidate_screen(*, candidate: Candidate, accepted: bool, actor, note: str = "") -> Candidate:
+def candidate_screen(
+    *, candidate: Candidate, accepted: bool, actor: Actor, note: str = ""
+) -> Candidate:
     election = _managed(
         candidate.election, actor, allowed=[ElectionStatus.SCREENING], verb=_("screened")
     )
@@ -213,23 +266,16 @@ def candidate_screen(*, candidate: Candidate, accepted: bool, actor, note: str =
 
 
 @transaction.atomic
-def election_open_voting(*, election: Election, actor, now: dt.datetime | None = None) -> Election:
-    allowed, verb = [ElectionStatus.SCREENING], _("opened for voting")
-    election = _managed(election, actor, allowed=allowed, verb=verb)
+def election_open_voting(
+    *, election: Election, actor: Actor, now: dt.datetime | None = None
+) -> Election:
+    election = _managed_for(election, actor, "open_voting")
     candidates = election.candidates
     if candidates.filter(screening=Screening.PENDING).exists():
         raise HonoursError("unscreened", _("Screen every nominee before voting opens."))
     if not candidates.filter(screening=Screening.ACCEPTED).exists():
         raise HonoursError("no_candidates", _("No nominee passed screening."))
-    return flow.move(
-        election,
-        to=ElectionStatus.VOTING,
-        allowed=allowed,
-        verb=verb,
-        actor=actor,
-        action="open_voting",
-        now=now,
-    )
+    return _step(election, "open_voting", actor=actor, now=now)
 
 
 def _clean_choices(election: Election, choices) -> list[int]:
@@ -253,7 +299,9 @@ def _clean_choices(election: Election, choices) -> list[int]:
     return sorted(ids)
 
 
-def election_vote(*, election: Election, actor, choices, today: dt.date | None = None) -> Ballot:
+def election_vote(
+    *, election: Election, actor: Actor, choices, today: dt.date | None = None
+) -> Ballot:
     """Cast the actor's secret ballot: only a resident's own account votes."""
     resident = rules.voter_of(actor)
     if resident is None:
@@ -294,11 +342,14 @@ def ballot_cast(
 
 @transaction.atomic
 def election_close_voting(
-    *, election: Election, actor, today: dt.date | None = None, now: dt.datetime | None = None
+    *,
+    election: Election,
+    actor: Actor,
+    today: dt.date | None = None,
+    now: dt.datetime | None = None,
 ) -> Election:
     """Close the ballot box after the window: count the votes and freeze the turnout base."""
-    allowed, verb = [ElectionStatus.VOTING], _("closed for voting")
-    election = _managed(election, actor, allowed=allowed, verb=verb)
+    election = _managed_for(election, actor, "close_voting")
     if today_or(today) <= election.vote_to:
         raise HonoursError("window_open", _("Voting closes only after its last day."))
     counts = selectors.tally(election)
@@ -306,20 +357,11 @@ def election_close_voting(
         candidate.votes = counts.get(candidate.pk, 0)
         candidate.save(update_fields=["votes"])
     election.eligible = selectors.verified_residents(election.community_id).count()
-    return flow.move(
-        election,
-        to=ElectionStatus.ASSESSMENT,
-        allowed=allowed,
-        verb=verb,
-        actor=actor,
-        action="close_voting",
-        fields=["eligible"],
-        now=now,
-    )
+    return _step(election, "close_voting", actor=actor, now=now, fields=["eligible"])
 
 
 @transaction.atomic
-def candidate_assess(*, candidate: Candidate, committee_score: int, actor) -> Candidate:
+def candidate_assess(*, candidate: Candidate, committee_score: int, actor: Actor) -> Candidate:
     election = _managed(
         candidate.election, actor, allowed=[ElectionStatus.ASSESSMENT], verb=_("assessed")
     )
@@ -341,12 +383,15 @@ def combined_score(*, election: Election, votes: int, voters: int, committee_sco
 
 @transaction.atomic
 def election_start_publicity(
-    *, election: Election, actor, today: dt.date | None = None, now: dt.datetime | None = None
+    *,
+    election: Election,
+    actor: Actor,
+    today: dt.date | None = None,
+    now: dt.datetime | None = None,
 ) -> Election:
     """Combine vote and committee score, rank, mark the top ``seats`` and publish them for
     objections (公示) for ``publicity_days`` days."""
-    allowed, verb = [ElectionStatus.ASSESSMENT], _("put up for publicity")
-    election = _managed(election, actor, allowed=allowed, verb=verb)
+    election = _managed_for(election, actor, "start_publicity")
     candidates = list(selectors.ballot_candidates(election).select_for_update())
     if any(c.committee_score is None for c in candidates):
         raise HonoursError("unscored", _("Score every candidate before publicity."))
@@ -366,15 +411,12 @@ def election_start_publicity(
     start = today_or(today)
     election.publicity_from = start
     election.publicity_until = start + dt.timedelta(days=election.publicity_days)
-    return flow.move(
+    return _step(
         election,
-        to=ElectionStatus.PUBLICITY,
-        allowed=allowed,
-        verb=verb,
+        "start_publicity",
         actor=actor,
-        action="start_publicity",
-        fields=["publicity_from", "publicity_until"],
         now=now,
+        fields=["publicity_from", "publicity_until"],
     )
 
 
@@ -383,7 +425,7 @@ def objection_raise(
     *,
     election: Election,
     text: str,
-    actor,
+    actor: Actor,
     candidate: Candidate | None = None,
     anonymous: bool = False,
     today: dt.date | None = None,
@@ -400,14 +442,19 @@ def objection_raise(
         election=election,
         candidate=candidate,
         text=checked_text(text, what=_("the objection")),
-        raised_by=None if anonymous or not getattr(actor, "pk", None) else actor,
+        raised_by=None if anonymous else acting_user(actor),
         raised_on=today_or(today),
     )
 
 
 @transaction.atomic
 def objection_handle(
-    *, objection: Objection, upheld: bool, outcome: str, actor, now: dt.datetime | None = None
+    *,
+    objection: Objection,
+    upheld: bool,
+    outcome: str,
+    actor: Actor,
+    now: dt.datetime | None = None,
 ) -> Objection:
     """Record the answer to an objection. An upheld objection against an honoured candidate
     takes the honour away (the next in rank does not move up: the committee decides)."""
@@ -420,7 +467,7 @@ def objection_handle(
     objection.outcome = checked_text(outcome, what=_("the outcome"), limit=300)
     objection.handled = True
     objection.upheld = bool(upheld)
-    objection.handled_by = actor
+    objection.handled_by = acting_user(actor)
     objection.save(update_fields=["outcome", "handled", "upheld", "handled_by"])
     if upheld and objection.candidate_id:
         Candidate.objects.filter(pk=objection.candidate_id).update(elected=False)
@@ -438,26 +485,21 @@ def objection_handle(
 
 @transaction.atomic
 def election_publish(
-    *, election: Election, actor, today: dt.date | None = None, now: dt.datetime | None = None
+    *,
+    election: Election,
+    actor: Actor,
+    today: dt.date | None = None,
+    now: dt.datetime | None = None,
 ) -> Election:
-    allowed, verb = [ElectionStatus.PUBLICITY], _("published")
-    election = _managed(election, actor, allowed=allowed, verb=verb)
+    election = _managed_for(election, actor, "publish")
     today = today_or(today)
-    if today < election.publicity_until:
+    until = election.publicity_until or today  # set when publicity starts
+    if today < until:
         raise HonoursError(
             "publicity_running",
-            _("Publicity runs until %(day)s.") % {"day": election.publicity_until.isoformat()},
+            _("Publicity runs until %(day)s.") % {"day": until.isoformat()},
         )
     if election.objections.filter(handled=False).exists():
         raise HonoursError("objections_open", _("Handle every objection before publishing."))
     election.published_on = today
-    return flow.move(
-        election,
-        to=ElectionStatus.PUBLISHED,
-        allowed=allowed,
-        verb=verb,
-        actor=actor,
-        action="publish",
-        fields=["published_on"],
-        now=now,
-    )
+    return _step(election, "publish", actor=actor, now=now, fields=["published_on"])

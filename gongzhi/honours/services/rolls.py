@@ -7,10 +7,10 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gongzhi.core.services import locked, now_or
+from gongzhi.core.services import acting_user, locked, now_or
 from gongzhi.honours import rules
 from gongzhi.honours.models import HonourRoll, HonourRule, Metric, Period, RollStatus, period_bounds
-from gongzhi.honours.services.common import HonoursError, actor_or_none, checked_text, forbidden
+from gongzhi.honours.services.common import HonoursError, checked_text, forbidden
 from gongzhi.partners.models import Partner
 from gongzhi.people.models import Resident
 from gongzhi.places.models import Community
@@ -127,7 +127,7 @@ def roll_build(
         metric=rule.metric,
         rows=roll_rows(rule, start, end),
         built_at=now,
-        built_by=actor_or_none(actor),
+        built_by=acting_user(actor),
     )
 
 
@@ -153,7 +153,7 @@ def roll_publish(*, roll: HonourRoll, actor, now: dt.datetime | None = None) -> 
         raise HonoursError("duplicate", _("A roll of this period is already published."))
     roll.status = RollStatus.PUBLISHED
     roll.published_at = now_or(now)
-    roll.published_by = actor_or_none(actor)
+    roll.published_by = acting_user(actor)
     roll.save(update_fields=["status", "published_at", "published_by"])
     return roll
 

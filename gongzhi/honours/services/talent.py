@@ -6,7 +6,8 @@ import datetime as dt
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from gongzhi.core.services import locked
+from gongzhi.accounts.scope import Actor
+from gongzhi.core.services import acting_user, locked
 from gongzhi.honours import rules
 from gongzhi.honours.models import (
     Recommendation,
@@ -16,10 +17,9 @@ from gongzhi.honours.models import (
 )
 from gongzhi.honours.services.common import (
     HonoursError,
-    actor_or_none,
+    check_belongs,
     checked_text,
     forbidden,
-    resident_community_id,
     today_or,
 )
 from gongzhi.partners.models import Partner
@@ -32,7 +32,7 @@ def talent_add(
     *,
     community: Community,
     field: str,
-    actor,
+    actor: Actor,
     resident: Resident | None = None,
     partner: Partner | None = None,
     skills: str = "",
@@ -41,28 +41,32 @@ def talent_add(
 ) -> TalentProfile:
     if not rules.can_manage(actor, community.pk):
         raise forbidden()
-    if resident is None and partner is None:
+    person = partner or resident
+    if person is None:
         raise HonoursError("invalid", _("Choose the resident or partner this profile is about."))
-    if resident is not None and resident_community_id(resident) != community.pk:
-        raise HonoursError("invalid", _("The person must live in this community."))
-    if partner is not None and partner.community_id != community.pk:
-        raise HonoursError("invalid", _("The person must be a partner of this community."))
+    check_belongs(
+        community.pk,
+        resident=resident,
+        partner=partner,
+        lives=_("The person must live in this community."),
+        partner_of=_("The person must be a partner of this community."),
+    )
     return TalentProfile.objects.create(
         community=community,
-        name=(partner or resident).name,
+        name=person.name,
         resident=resident or (partner.resident if partner else None),
         partner=partner,
         field=checked_text(field, what=_("the field"), limit=40),
         skills=checked_text(skills, what=_("the skills"), limit=200, required=False),
         story=checked_text(story, what=_("the story"), limit=4000, required=False),
         added_on=today_or(today),
-        added_by=actor_or_none(actor),
+        added_by=acting_user(actor),
     )
 
 
 @transaction.atomic
 def talent_recommend(
-    *, profile: TalentProfile, level: str, year: int, actor, note: str = ""
+    *, profile: TalentProfile, level: str, year: int, actor: Actor, note: str = ""
 ) -> Recommendation:
     """Record that the community recommended this person upward as 先进个人."""
     if not rules.can_manage(actor, profile.community_id):
@@ -78,12 +82,14 @@ def talent_recommend(
         level=level,
         year=year,
         note=checked_text(note, what=_("the note"), limit=200, required=False),
-        recommended_by=actor_or_none(actor),
+        recommended_by=acting_user(actor),
     )
 
 
 @transaction.atomic
-def recommendation_decide(*, recommendation: Recommendation, outcome: str, actor) -> Recommendation:
+def recommendation_decide(
+    *, recommendation: Recommendation, outcome: str, actor: Actor
+) -> Recommendation:
     recommendation = locked(recommendation)
     if not rules.can_manage(actor, recommendation.profile.community_id):
         raise forbidden()
