@@ -22,6 +22,7 @@ from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value
 from gongzhi.accounts.models import UserRole
 from gongzhi.accounts.scope import can_manage_registry, registry_reach, restrict
 from gongzhi.core.places import Place, place_q
+from gongzhi.core.scope import Actor, profile_of
 from gongzhi.maps.models import Spot
 from gongzhi.matters.rules import role
 from gongzhi.places.models import Building, Household
@@ -37,45 +38,45 @@ VISITOR_ROLES = (
 )
 
 
-def is_staff(user) -> bool:
+def is_staff(user: Actor) -> bool:
     return role(user) in STAFF_ROLES
 
 
-def can_visit(user) -> bool:
+def can_visit(user: Actor) -> bool:
     return role(user) in VISITOR_ROLES
 
 
-def can_manage_care(user) -> bool:
+def can_manage_care(user: Actor) -> bool:
     return can_manage_registry(user)
 
 
-def can_export(user) -> bool:
+def can_export(user: Actor) -> bool:
     return is_staff(user)
 
 
-def can_see_coverage(user) -> bool:
+def can_see_coverage(user: Actor) -> bool:
     """Coverage is about households: the registry's people (not partners, not residents)."""
     return role(user) in (*STAFF_ROLES, UserRole.GRID_WORKER)
 
 
-def visit_households(user, qs: QuerySet | None = None) -> QuerySet:
+def visit_households(user: Actor, qs: QuerySet | None = None) -> QuerySet:
     """Households the user may record a visit at."""
     qs = Household.objects.all() if qs is None else qs
     who = role(user)
     if who == UserRole.PARTNER:
-        building_id = user.profile.partner.building_id
+        building_id = profile_of(user).partner.building_id
         return qs.filter(unit__building_id=building_id) if building_id else qs.none()
     if who in VISITOR_ROLES:
         return restrict(qs, registry_reach(user))
     return qs.none()
 
 
-def visit_buildings(user, qs: QuerySet | None = None) -> QuerySet:
+def visit_buildings(user: Actor, qs: QuerySet | None = None) -> QuerySet:
     """Buildings the user may record a visit at (a corridor, a stairwell, a bike shed)."""
     qs = Building.objects.all() if qs is None else qs
     who = role(user)
     if who == UserRole.PARTNER:
-        building_id = user.profile.partner.building_id
+        building_id = profile_of(user).partner.building_id
         return qs.filter(pk=building_id) if building_id else qs.none()
     if who in VISITOR_ROLES:
         return restrict(qs, registry_reach(user))
@@ -88,13 +89,13 @@ def _grid_spots_q(grid_id: int, prefix: str = "") -> Q:
     return Q(**{f"{prefix}compound_id__in": compounds})
 
 
-def visit_spots(user, qs: QuerySet | None = None) -> QuerySet:
+def visit_spots(user: Actor, qs: QuerySet | None = None) -> QuerySet:
     """Public spots the user may record a visit at; partners visit only their own building."""
     qs = Spot.objects.all() if qs is None else qs
     if role(user) not in VISITOR_ROLES or role(user) == UserRole.PARTNER:
         return qs.none()
     reach = registry_reach(user)
-    if not reach.everywhere and not reach.nowhere and reach.place.level == "grid":
+    if reach.place is not None and reach.place.level == "grid":  # a grid worker
         return qs.filter(_grid_spots_q(reach.place.id))
     return restrict(qs, reach)
 
@@ -108,19 +109,19 @@ def visit_place_q(place: Place) -> Q:
     return place_q(place, Visit.PLACE) | place_q(place, Visit.BUILDING_PLACE) | spots
 
 
-def visits_visible(user, qs: QuerySet) -> QuerySet:
+def visits_visible(user: Actor, qs: QuerySet) -> QuerySet:
     who = role(user)
     if who == UserRole.PARTNER:
         return qs.filter(visitor=user)
     if who in VISITOR_ROLES:
         reach = registry_reach(user)
-        if reach.everywhere or reach.nowhere:
+        if reach.place is None:  # everywhere or nowhere
             return restrict(qs, reach)
         return qs.filter(visit_place_q(reach.place))
     return qs.none()
 
 
-def care_visible(user, qs: QuerySet) -> QuerySet:
+def care_visible(user: Actor, qs: QuerySet) -> QuerySet:
     who = role(user)
     if who == UserRole.PARTNER:
         return qs.filter(_assigned(qs, user))
@@ -129,19 +130,19 @@ def care_visible(user, qs: QuerySet) -> QuerySet:
     return qs.none()
 
 
-def with_reason_visible(user, qs: QuerySet) -> QuerySet:
+def with_reason_visible(user: Actor, qs: QuerySet) -> QuerySet:
     """Annotate ``reason_visible``: may this user read the subject's reason?"""
     if is_staff(user):
         return qs.annotate(reason_visible=Value(True, output_field=BooleanField()))
     return qs.annotate(reason_visible=_assigned(qs, user))
 
 
-def may_see_reason(user, subject) -> bool:
+def may_see_reason(user: Actor, subject) -> bool:
     if is_staff(user):
         return True
     return subject.visitors.filter(pk=user.pk).exists()
 
 
-def _assigned(qs: QuerySet, user) -> Exists:
+def _assigned(qs: QuerySet, user: Actor) -> Exists:
     # Exists, not a join: a subject with several visitors must stay one row.
     return Exists(qs.model.visitors.through.objects.filter(caresubject=OuterRef("pk"), user=user))

@@ -8,12 +8,15 @@ counts as the last of those days: "last 30 days" is ``visited_at >= start of tod
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
+from django.contrib.auth.models import User
 from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from gongzhi.accounts.scope import narrow, registry_reach, restrict
 from gongzhi.core.places import Place
+from gongzhi.core.scope import Actor
 from gongzhi.matters.selectors import day_start
 from gongzhi.places.models import Building, Grid, Household
 from gongzhi.visits import rules
@@ -73,7 +76,7 @@ def coverage_counts(households: QuerySet, today: dt.date, *, by: str | None = No
     return list(qs.values(by).annotate(**aggregates).order_by(by))
 
 
-def coverage(user, *, place: Place | None = None, today: dt.date | None = None) -> dict:
+def coverage(user: Actor, *, place: Place | None = None, today: dt.date | None = None) -> dict:
     """Coverage per grid and per building of the households the user may see (two queries
     plus one for the names), with a total row."""
     today = today or timezone.localdate()
@@ -103,10 +106,9 @@ def coverage(user, *, place: Place | None = None, today: dt.date | None = None) 
         row(r["unit__building__grid"], grid_names.get(r["unit__building__grid"], "—"), r)
         for r in grid_rows
     ]
-    by_building = [
-        row(r["unit__building"], str(buildings[r["unit__building"]]), r) for r in building_rows
-    ]
-    by_building.sort(key=lambda r: (buildings[r.key].compound.name, buildings[r.key].sort_key()))
+    in_buildings = [(buildings[r["unit__building"]], r) for r in building_rows]
+    in_buildings.sort(key=lambda pair: (pair[0].compound.name, pair[0].sort_key()))
+    by_building = [row(building.pk, str(building), r) for building, r in in_buildings]
     total = CoverageRow(None, "", 0, 0, 0, 0)
     for grid_row in grids:
         total.add(grid_row)
@@ -116,7 +118,7 @@ def coverage(user, *, place: Place | None = None, today: dt.date | None = None) 
 # ---- lists -------------------------------------------------------------------------------
 
 
-def visit_list(user, *, place: Place | None = None, mine: bool = False) -> QuerySet:
+def visit_list(user: Actor, *, place: Place | None = None, mine: bool = False) -> QuerySet:
     qs = rules.visits_visible(
         user,
         Visit.objects.select_related(
@@ -133,22 +135,25 @@ def visit_list(user, *, place: Place | None = None, mine: bool = False) -> Query
     return qs.filter(rules.visit_place_q(place)) if place is not None else qs
 
 
-def care_list(user, *, place: Place | None = None, active: bool | None = True) -> QuerySet:
+def care_list(user: Actor, *, place: Place | None = None, active: bool | None = True) -> QuerySet:
     """The care subjects the user may see (active, ended, or both for None), each annotated
     with ``reason_visible``."""
-    qs = CareSubject.objects.select_related("resident__household__unit__building__compound")
+    qs: QuerySet = CareSubject.objects.select_related(
+        "resident__household__unit__building__compound"
+    )
     if active is not None:
         qs = qs.filter(active=active)
     qs = rules.with_reason_visible(user, rules.care_visible(user, qs))
     return narrow(qs, place)
 
 
-def reasons_shown(subjects: Iterable[CareSubject]) -> int:
-    """How many of these care subjects (from ``care_list``) show their reason to the reader."""
+def reasons_shown(subjects: Iterable[Any]) -> int:
+    """How many of these care subjects (from ``care_list``, annotated with ``reason_visible``)
+    show their reason to the reader."""
     return sum(1 for subject in subjects if subject.reason_visible)
 
 
-def care_due_for(user, today: dt.date) -> QuerySet:
+def care_due_for(user: User, today: dt.date) -> QuerySet:
     """Care visits due by ``today`` that the user is assigned to make, most overdue first."""
     qs = CareSubject.objects.active().filter(next_due_on__lte=today)
     assigned = CareSubject.visitors.through.objects.filter(caresubject=OuterRef("pk"), user=user)
@@ -164,7 +169,9 @@ class DayItem:
     overdue_days: int = 0
 
 
-def day_list(user, *, today: dt.date | None = None, limit: int = DAY_LIST_LIMIT) -> list[DayItem]:
+def day_list(
+    user: User, *, today: dt.date | None = None, limit: int = DAY_LIST_LIMIT
+) -> list[DayItem]:
     """ "Who to visit today": the user's care visits due or overdue (most overdue first), then
     the households in the user's visiting reach not visited for longest (never visited first).
     At most ``limit`` items, three queries."""
