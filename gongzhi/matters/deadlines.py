@@ -4,19 +4,19 @@ matter's category wins over the tier-wide one. Working days skip Saturdays and S
 
 import datetime as dt
 
-from django.db.models import Q
-
 from gongzhi.matters.models import DeadlinePolicy, Matter, Tier
+from gongzhi.matters.routing import raw_rows
 
 DEFAULTS = {Tier.SMALL: 3, Tier.BIG: 15, Tier.HARD: 30}
 DEFAULT_ACK_HOURS = 24
 
 
 def policy_for(*, community_id: int, tier: str, category: str) -> DeadlinePolicy:
-    candidates = DeadlinePolicy.objects.filter(
-        Q(community_id=community_id) | Q(community__isnull=True),
-        tier=tier,
-        category__in=[category, ""],
+    # A raw query (``routing.raw_rows``): read at every submit, always as the database has it.
+    candidates = raw_rows(
+        DeadlinePolicy,
+        "(community_id = %s OR community_id IS NULL) AND tier = %s AND category IN (%s, '')",
+        [community_id, tier, category],
     )
     best = None
     for policy in candidates:
