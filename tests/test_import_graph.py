@@ -44,7 +44,6 @@ KNOWN_BACK_EDGES = {
     ("people", "accounts"),  # people's rules, selectors and excel read accounts.scope
     ("people", "audit"),  # people's admin and API record views of personal data
     ("people", "partners"),  # people.views: partners.rules
-    ("pickers", "matters"),  # pickers.selectors: matters to pick
     ("places", "partners"),  # places.views: a building's partners
     ("places", "people"),  # places' API and views: a building's households
 }

@@ -14,3 +14,9 @@ class MattersConfig(AppConfig):
 
         if matters_section not in SECTIONS:
             SECTIONS.append(matters_section)
+        # The open-matter load the pickers show beside people, teams and accounts.
+        from gongzhi.matters.selectors import open_load
+        from gongzhi.pickers.selectors import LOAD
+
+        if open_load not in LOAD:
+            LOAD.append(open_load)

@@ -26,6 +26,7 @@ from gongzhi.matters.models import (
     Channel,
     ClassificationCorrection,
     Matter,
+    MatterOwner,
     Satisfaction,
     Status,
     Tier,
@@ -294,3 +295,18 @@ def moved_to(event) -> str:
 def late_q(now) -> Q:
     """Flagged overdue, or still waiting for someone to act after its resolve-by time."""
     return Q(overdue=True) | Q(status__in=WORKING_STATUSES, due_at__lt=now)
+
+
+def open_load(field: str, ids: list[int]) -> dict[int, int]:
+    """Open matters (在办) owned by each of ``ids`` through ``MatterOwner.<field>``: one query.
+    The load the pickers show beside a partner, a team or an account (``pickers.selectors.LOAD``)."""
+    if not ids:
+        return {}
+    rows = (
+        MatterOwner.objects.filter(
+            active=True, matter__status__in=OPEN_STATUSES, **{f"{field}__in": ids}
+        )
+        .values(field)
+        .annotate(n=Count("matter", distinct=True))
+    )
+    return {row[field]: row["n"] for row in rows}

@@ -23,7 +23,6 @@ from gongzhi.accounts.models import UserRole
 from gongzhi.accounts.scope import directory_reach, is_staff_like
 from gongzhi.core.places import Place
 from gongzhi.core.scope import Actor
-from gongzhi.matters.models import OPEN_STATUSES, MatterOwner
 from gongzhi.partners.models import Organisation, Partner, PartnerStatus, Team, TeamMembership
 from gongzhi.partners.selectors import organisation_list, partner_list, team_list
 from gongzhi.people.models import Resident
@@ -79,18 +78,18 @@ def _community_place(community_id: int | None) -> Place | None:
     return Place("community", community_id) if community_id else None
 
 
+# The 在办 load of a hint: (owner field of a matter owner — "partner_id", "team_id", "user_id" —,
+# ids) → {id: open matters}, in one query. The matters app sets it from ``MattersConfig.ready``
+# (``matters.selectors.open_load``): pickers sit below matters, which use them, and so do not
+# import matters. Unset, hints carry no load.
+LOAD: list[Callable[[str, list[int]], dict[int, int]]] = []
+
+
 def _load(field: str, ids) -> dict[int, int]:
-    """Open matters (在办) owned by each of ``ids`` through ``MatterOwner.<field>``: one query."""
-    if not ids:
+    ids = list(ids)
+    if not ids or not LOAD:
         return {}
-    rows = (
-        MatterOwner.objects.filter(
-            active=True, matter__status__in=OPEN_STATUSES, **{f"{field}__in": list(ids)}
-        )
-        .values(field)
-        .annotate(n=Count("matter", distinct=True))
-    )
-    return {row[field]: row["n"] for row in rows}
+    return LOAD[0](field, ids)
 
 
 def _hint(*parts) -> str:
