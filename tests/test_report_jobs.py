@@ -1,6 +1,7 @@
 """The annual report prepared in the background: queued from the page, drawn by the worker's
 job, offered for download to the person who asked, and only to them."""
 
+import datetime as dt
 import io
 
 import pytest
@@ -9,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from docx import Document
 
-from gongzhi.insights import report
+from gongzhi.insights import report, report_jobs
 from gongzhi.insights.models import ReportJob
 from gongzhi.ops.jobs import jobs_named
 from tests.factories_matters import make_matter
@@ -84,6 +85,18 @@ def test_a_failed_report_is_shown_in_chinese_and_the_next_one_still_runs(
     assert "年报未能生成" in html and "chart failed" not in html
     assert reverse("dashboard:report_download", args=[first.pk]) not in html
     assert client.get(reverse("dashboard:report_download", args=[first.pk])).status_code == 404
+
+
+def test_reports_finished_a_week_ago_are_deleted(client, world):
+    _prepare(client, world.users.staff_a)
+    _prepare(client, world.users.staff_b)
+    call_command("annual_reports", stdout=io.StringIO())
+    old, recent = ReportJob.objects.order_by("pk")
+    ReportJob.objects.filter(pk=old.pk).update(
+        finished_at=timezone.now() - report_jobs.KEEP - dt.timedelta(minutes=1)
+    )
+    call_command("annual_reports", stdout=io.StringIO())
+    assert list(ReportJob.objects.values_list("pk", flat=True)) == [recent.pk]
 
 
 def test_nobody_else_sees_or_downloads_a_report(client, world):

@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 
 #: What the report page lists of one person's jobs.
 SHOWN = 5
+#: Prepared reports (and failures) are kept this long, then deleted with their files.
+KEEP = dt.timedelta(days=7)
 
 
 def year_period(year: int, today: dt.date) -> Period:
@@ -99,7 +101,9 @@ def prepare(job: ReportJob) -> ReportJob:
 
 
 def run_queued(limit: int | None = None) -> list[ReportJob]:
-    """Prepare queued jobs, oldest first (at most ``limit``); returns those prepared."""
+    """Prepare queued jobs, oldest first (at most ``limit``); returns those prepared. Jobs
+    finished more than ``KEEP`` ago are deleted first."""
+    ReportJob.objects.filter(finished_at__lt=timezone.now() - KEEP).delete()
     done: list[ReportJob] = []
     while limit is None or len(done) < limit:
         job = claim_next()
