@@ -24,7 +24,13 @@ from gongzhi.core.places import PlacePaths
 from gongzhi.matters.models import Matter
 from gongzhi.partners.models import Organisation, Partner
 from gongzhi.people.models import Resident
-from gongzhi.places.models import Building, Community, Compound, Household, Subdistrict
+from gongzhi.places.models import (
+    Building,
+    Community,
+    Compound,
+    Household,
+    SubdistrictPlacedModel,
+)
 from gongzhi.projects.models import Wish
 
 
@@ -44,7 +50,10 @@ PARENT_LEVEL = {
 }
 
 
-class PartyOrg(models.Model):
+class PartyOrg(SubdistrictPlacedModel):
+    """A node of the Party's tree at its level's place (``SubdistrictPlacedModel``: the
+    subdistrict's working committee has no community)."""
+
     name = models.CharField(_("name"), max_length=80)
     level = models.CharField(_("level"), max_length=12, choices=OrgLevel.choices)
     parent = models.ForeignKey(
@@ -55,41 +64,7 @@ class PartyOrg(models.Model):
         related_name="children",
         verbose_name=_("parent organisation"),
     )
-    subdistrict = models.ForeignKey(
-        Subdistrict, on_delete=models.PROTECT, related_name="+", verbose_name=_("subdistrict")
-    )
-    community = models.ForeignKey(
-        Community,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("community"),
-    )
-    compound = models.ForeignKey(
-        Compound,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("compound"),
-    )
-    building = models.ForeignKey(
-        Building,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("building"),
-    )
     secretary = models.CharField(_("secretary"), max_length=40, blank=True)
-
-    PLACE = PlacePaths(
-        subdistrict="subdistrict",
-        community="community",
-        compound="compound",
-        building="building",
-    )
 
     class Meta:
         verbose_name = _("party organisation")

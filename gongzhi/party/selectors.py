@@ -67,21 +67,23 @@ def person_minutes(rows, start: dt.date, end: dt.date) -> dict:
     records = ServiceRecord.objects.filter(
         status__in=FIXED_STATUSES, activity__date__gte=start, activity__date__lte=end
     )
-    minutes = {}
+    minutes: dict[tuple[str, int], int] = {}
     if residents:
-        for row in (
+        for resident_id, n in (
             records.filter(resident_id__in=residents)
             .values("resident_id")
             .annotate(n=Sum("minutes"))
+            .values_list("resident_id", "n")
         ):
-            minutes[("r", row["resident_id"])] = row["n"]
+            minutes[("r", resident_id)] = n
     if partners:
-        for row in (
+        for partner_id, n in (
             records.filter(partner_id__in=partners, resident__isnull=True)
             .values("partner_id")
             .annotate(n=Sum("minutes"))
+            .values_list("partner_id", "n")
         ):
-            minutes[("p", row["partner_id"])] = row["n"]
+            minutes[("p", partner_id)] = n
     return minutes
 
 
@@ -118,7 +120,11 @@ def org_tree(user, *, community_id: int | None = None, since: dt.date | None = N
         community_id__in={o.community_id for o in orgs if o.community_id},
         created_at__date__gte=since,
     )
-    counts = {"compound": {}, "building": {}, "community": {}}
+    counts: dict[str, dict[int, tuple[int, int]]] = {
+        "compound": {},
+        "building": {},
+        "community": {},
+    }
     for level in counts:
         for row in matters.values(f"{level}_id").annotate(
             raised=Count("id"), handled=Count("id", filter=Q(status__in=HANDLED))
@@ -135,7 +141,7 @@ def org_tree(user, *, community_id: int | None = None, since: dt.date | None = N
             anchor = getattr(row.org, f"{level}_id")
             row.matters_raised, row.matters_handled = counts[level].get(anchor, (0, 0))
         row.service_hours = round(row.service_hours, 1)
-    children = {}
+    children: dict[int | None, list[PartyOrg]] = {}
     for o in orgs:
         children.setdefault(o.parent_id if o.parent_id in rows else None, []).append(o)
     ordered = []
@@ -209,11 +215,11 @@ def unit_feedback(user, *, community_id: int, start: dt.date, end: dt.date) -> l
     )
     members = list(InServiceMember.objects.filter(unit__in=units).order_by("unit_id", "name"))
     minutes = person_minutes(members, start, end)
-    claims = {}
+    claims: dict[int, list[str]] = {}
     for claim in Claim.objects.filter(
         member__in=members, claimed_at__date__gte=start, claimed_at__date__lte=end
     ).select_related("post", "wish"):
-        label = claim.post.title if claim.post_id else _("wish: %(text)s") % {"text": claim.wish}
+        label = claim.post.title if claim.post else _("wish: %(text)s") % {"text": claim.wish}
         claims.setdefault(claim.member_id, []).append(label)
     result = {unit.pk: UnitFeedback(unit=unit) for unit in units}
     for member in members:
@@ -251,7 +257,7 @@ def cadre_rows(user, *, since: dt.date) -> list[CadreRow]:
             ),
         ).order_by("compound__name", "cadre__name", "-starts_on")
     )
-    tasks = {}
+    tasks: dict[int, list[CadreTask]] = {}
     for task in CadreTask.objects.filter(assignment__in=assignments).select_related("matter"):
         tasks.setdefault(task.assignment_id, []).append(task)
     return [

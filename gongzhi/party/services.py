@@ -9,11 +9,13 @@ per member, the anchor of a tree node) are caught as IntegrityError and reported
 import datetime as dt
 from collections.abc import Sequence
 
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gongzhi.core.services import ServiceError
+from gongzhi.accounts.scope import Actor
+from gongzhi.core.services import ServiceError, acting_user, now_or
 from gongzhi.core.text import clean_text
 from gongzhi.matters.models import Matter
 from gongzhi.matters.services import MatterError, matter_assign
@@ -49,10 +51,6 @@ def _forbidden() -> PartyError:
     return PartyError("forbidden", _("You may not do this."))
 
 
-def _user(actor):
-    return actor if getattr(actor, "pk", None) else None
-
-
 def _person_community_id(person: Resident | Partner) -> int:
     if isinstance(person, Partner):
         return person.community_id
@@ -71,7 +69,7 @@ def _person_fields(person) -> dict:
 # ---- the organisation tree ------------------------------------------------------------------
 
 
-def _anchor_for(level: str, place) -> dict:
+def _anchor_for(level: str, place: Subdistrict | Community | Compound | Building) -> dict:
     """The anchor columns of a node of ``level`` at ``place``, or an error if the place is of
     another level (a 小区党支部 anchored to a building, say)."""
     expected = {
@@ -79,18 +77,19 @@ def _anchor_for(level: str, place) -> dict:
         OrgLevel.COMMUNITY: Community,
         OrgLevel.COMPOUND: Compound,
         OrgLevel.BUILDING: Building,
-    }[level]
+    }[OrgLevel(level)]
     if not isinstance(place, expected):
         raise PartyError(
             "wrong_anchor",
             _("A %(level)s is anchored to a %(place)s.")
             % {"level": OrgLevel(level).label, "place": expected._meta.verbose_name},
         )
-    if level == OrgLevel.SUBDISTRICT:
+    # The place is of the level's kind: its type says which columns are filled.
+    if isinstance(place, Subdistrict):
         return {"subdistrict": place}
-    if level == OrgLevel.COMMUNITY:
+    if isinstance(place, Community):
         return {"subdistrict_id": place.subdistrict_id, "community": place}
-    if level == OrgLevel.COMPOUND:
+    if isinstance(place, Compound):
         community = place.community
         return {
             "subdistrict_id": community.subdistrict_id,
@@ -118,7 +117,13 @@ def _inside(parent: PartyOrg, anchor: dict) -> bool:
 
 @transaction.atomic
 def party_org_create(
-    *, actor, name: str, level: str, place, parent: PartyOrg | None = None, secretary: str = ""
+    *,
+    actor: Actor,
+    name: str,
+    level: str,
+    place,
+    parent: PartyOrg | None = None,
+    secretary: str = "",
 ) -> PartyOrg:
     """A node of the tree at ``place``; its parent must be the node of the level above whose
     place contains it."""
@@ -168,7 +173,9 @@ def party_org_create(
 
 
 @transaction.atomic
-def party_org_rename(*, actor, org: PartyOrg, name: str, secretary: str | None = None) -> PartyOrg:
+def party_org_rename(
+    *, actor: Actor, org: PartyOrg, name: str, secretary: str | None = None
+) -> PartyOrg:
     """A new name (and secretary) for a node; who may do it is who may create it."""
     name = clean_text(name or "").strip()
     if not name or len(name) > MAX_NAME:
@@ -192,7 +199,7 @@ def party_org_rename(*, actor, org: PartyOrg, name: str, secretary: str | None =
 @transaction.atomic
 def party_member_add(
     *,
-    actor,
+    actor: Actor,
     branch: PartyOrg,
     person: Resident | Partner,
     lives_here: bool = True,
@@ -218,7 +225,7 @@ def party_member_add(
     current = (
         current.filter(resident_id=resident_id)
         if resident_id
-        else current.filter(partner=person, resident__isnull=True)
+        else current.filter(partner=fields["partner"], resident__isnull=True)
     )
     existing = current.select_related("branch").first()
     if existing is not None:
@@ -245,7 +252,7 @@ def party_member_add(
 
 
 @transaction.atomic
-def party_member_leave(*, actor, member: PartyMember, left_on: dt.date | None = None):
+def party_member_leave(*, actor: Actor, member: PartyMember, left_on: dt.date | None = None):
     member = PartyMember.objects.select_for_update().select_related("branch").get(pk=member.pk)
     if not rules.can_manage(actor, member.branch.community_id):
         raise _forbidden()
@@ -261,13 +268,13 @@ def party_member_leave(*, actor, member: PartyMember, left_on: dt.date | None = 
 
 @transaction.atomic
 def centre_household_designate(
-    *, actor, member: PartyMember, neighbours: Sequence[Household], on: dt.date | None = None
+    *, actor: Actor, member: PartyMember, neighbours: Sequence[Household], on: dt.date | None = None
 ) -> CentreHousehold:
     """Make a member's household a 党员中心户 looking after ``neighbours``: households of the
     same compound (the neighbours a member can walk to), never the member's own."""
     if not rules.can_manage(actor, member.branch.community_id):
         raise _forbidden()
-    if member.resident_id is None or member.left_on is not None:
+    if member.resident is None or member.left_on is not None:
         raise PartyError(
             "no_household", _("Only a current member who lives here can be a centre household.")
         )
@@ -302,7 +309,7 @@ def centre_household_designate(
 
 @transaction.atomic
 def reporting_unit_register(
-    *, actor, organisation: Organisation, community: Community, on: dt.date | None = None
+    *, actor: Actor, organisation: Organisation, community: Community, on: dt.date | None = None
 ) -> ReportingUnit:
     if not rules.can_manage(actor, community.pk):
         raise _forbidden()
@@ -326,7 +333,7 @@ def reporting_unit_register(
         ) from None
 
 
-def _own_person(actor, person) -> bool:
+def _own_person(actor: Actor, person) -> bool:
     """The member registering themselves through their own linked account."""
     if isinstance(person, Resident):
         return rules.resident_id(actor) == person.pk
@@ -335,7 +342,7 @@ def _own_person(actor, person) -> bool:
 
 @transaction.atomic
 def in_service_register(
-    *, actor, unit: ReportingUnit, person: Resident | Partner, on: dt.date | None = None
+    *, actor: Actor, unit: ReportingUnit, person: Resident | Partner, on: dt.date | None = None
 ) -> InServiceMember:
     """双报到 of an in-service member, by staff or by the member's own account. The member
     must live in (or serve as a partner of) the unit's community."""
@@ -354,7 +361,7 @@ def in_service_register(
                 unit=unit,
                 name=person.name,
                 registered_on=on or timezone.localdate(),
-                registered_by=_user(actor),
+                registered_by=acting_user(actor),
                 **fields,
             )
     except IntegrityError:
@@ -364,7 +371,7 @@ def in_service_register(
         ) from None
 
 
-def _may_act_for(actor, member: InServiceMember) -> bool:
+def _may_act_for(actor: Actor, member: InServiceMember) -> bool:
     own = (member.resident_id and rules.resident_id(actor) == member.resident_id) or (
         member.partner_id and rules.cadre_partner_id(actor) == member.partner_id
     )
@@ -372,7 +379,7 @@ def _may_act_for(actor, member: InServiceMember) -> bool:
 
 
 @transaction.atomic
-def post_create(*, actor, community: Community, title: str, description: str = "") -> Post:
+def post_create(*, actor: Actor, community: Community, title: str, description: str = "") -> Post:
     if not rules.can_manage(actor, community.pk):
         raise _forbidden()
     title = clean_text(title or "").strip()
@@ -389,20 +396,24 @@ def post_create(*, actor, community: Community, title: str, description: str = "
 
 
 @transaction.atomic
-def post_claim(*, actor, member: InServiceMember, post: Post, now=None) -> Claim:
+def post_claim(
+    *, actor: Actor, member: InServiceMember, post: Post, now: dt.datetime | None = None
+) -> Claim:
     if not _may_act_for(actor, member):
         raise _forbidden()
     if post.community_id != member.unit.community_id:
         raise PartyError("other_community", _("This post belongs to another community."))
     try:
         with transaction.atomic():
-            return Claim.objects.create(member=member, post=post, claimed_at=now or timezone.now())
+            return Claim.objects.create(member=member, post=post, claimed_at=now_or(now))
     except IntegrityError:
         raise PartyError("already_claimed", _("You have already claimed this post.")) from None
 
 
 @transaction.atomic
-def member_wish_claim(*, actor, member: InServiceMember, wish: Wish, now=None) -> Claim:
+def member_wish_claim(
+    *, actor: User, member: InServiceMember, wish: Wish, now: dt.datetime | None = None
+) -> Claim:
     """A member claims a wish from the wish board through the wish board's own service, which
     lets a partner's account claim: the member does it with their own partner account."""
     if member.partner_id is None or rules.cadre_partner_id(actor) != member.partner_id:
@@ -411,7 +422,7 @@ def member_wish_claim(*, actor, member: InServiceMember, wish: Wish, now=None) -
         wish = wish_claim(actor=actor, wish=wish, now=now)
     except ProjectError as exc:
         raise PartyError(exc.code, exc.message) from exc
-    return Claim.objects.create(member=member, wish=wish, claimed_at=wish.claimed_at)
+    return Claim.objects.create(member=member, wish=wish, claimed_at=wish.claimed_at or now_or(now))
 
 
 # ---- 下沉干部 --------------------------------------------------------------------------------
@@ -420,7 +431,7 @@ def member_wish_claim(*, actor, member: InServiceMember, wish: Wish, now=None) -
 @transaction.atomic
 def cadre_assign(
     *,
-    actor,
+    actor: Actor,
     cadre: Partner,
     compound: Compound,
     building: Building | None = None,
@@ -444,23 +455,23 @@ def cadre_assign(
         building=building,
         starts_on=starts_on,
         ends_on=ends_on,
-        assigned_by=_user(actor),
+        assigned_by=acting_user(actor),
     )
 
 
 @transaction.atomic
 def cadre_check_in(
     *,
-    actor,
+    actor: Actor,
     assignment: CadreAssignment,
     building: Building | None = None,
     note: str = "",
-    now=None,
+    now: dt.datetime | None = None,
 ) -> CheckIn:
     """The cadre checks in at the assigned place, on a day of the assigned period."""
     if rules.cadre_partner_id(actor) != assignment.cadre_id:
         raise PartyError("forbidden", _("Only the assigned cadre checks in."))
-    now = now or timezone.now()
+    now = now_or(now)
     day = timezone.localdate(now)
     if not assignment.starts_on <= day <= assignment.ends_on:
         raise PartyError(
@@ -490,13 +501,13 @@ def _owner_object(owner):
 @transaction.atomic
 def cadre_task_dispatch(
     *,
-    actor,
+    actor: User,
     matter: Matter,
     assignment: CadreAssignment,
     whistle: Sequence[Organisation] = (),
     whistle_hours: int = 72,
     note: str = "",
-    now=None,
+    now: dt.datetime | None = None,
 ) -> CadreTask:
     """Blow the whistle (吹哨) on a hard matter naming a dispatched cadre: the cadre's partner
     record joins the matter's owners through ``matter_assign`` (so the matter's rules give the
@@ -532,6 +543,6 @@ def cadre_task_dispatch(
     return CadreTask.objects.create(
         assignment=assignment,
         matter=matter,
-        dispatched_at=now or timezone.now(),
-        dispatched_by=_user(actor),
+        dispatched_at=now_or(now),
+        dispatched_by=acting_user(actor),
     )

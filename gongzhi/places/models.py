@@ -235,3 +235,48 @@ class PlacedModel(models.Model):
         if self.compound_id:
             return self.compound.name
         return self.community.name
+
+
+class SubdistrictPlacedModel(models.Model):
+    """A record anchored at a subdistrict, optionally narrowed to a community, a compound and a
+    building of it (``PlacedModel`` when the community is always known): for records that may
+    stand for the whole subdistrict, such as its Party working committee. Which of the three
+    are filled is for the model to constrain."""
+
+    subdistrict = models.ForeignKey(
+        Subdistrict, on_delete=models.PROTECT, related_name="+", verbose_name=_("subdistrict")
+    )
+    community = models.ForeignKey(
+        Community,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("community"),
+    )
+    compound = models.ForeignKey(
+        Compound,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("compound"),
+    )
+    building = models.ForeignKey(
+        Building,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("building"),
+    )
+
+    PLACE = PlacePaths(
+        subdistrict="subdistrict",
+        community="community",
+        compound="compound",
+        building="building",
+    )
+
+    class Meta:
+        abstract = True
