@@ -1,6 +1,8 @@
 """The place tree: 街道 subdistrict → 社区 community → 小区 compound → 楼栋 building → 单元 unit → 户
 household, and 网格 grids, each a set of buildings of one community."""
 
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -190,28 +192,27 @@ class Household(models.Model):
         return f"{building.compound.name} {building.name}{unit.name}{self.room}"
 
 
+def _narrowing(place: type[models.Model], verbose_name: Any) -> models.ForeignKey:
+    """An optional place column of the placed-model bases below; a place in use cannot be
+    deleted (``PROTECT``)."""
+    return models.ForeignKey(
+        place,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=verbose_name,
+    )
+
+
 class PlacedModel(models.Model):
     """A record anchored at a community, optionally narrowed to a compound and a building."""
 
     community = models.ForeignKey(
         Community, on_delete=models.PROTECT, related_name="+", verbose_name=_("community")
     )
-    compound = models.ForeignKey(
-        Compound,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("compound"),
-    )
-    building = models.ForeignKey(
-        Building,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("building"),
-    )
+    compound = _narrowing(Compound, _("compound"))
+    building = _narrowing(Building, _("building"))
 
     PLACE = PlacePaths(
         subdistrict="community__subdistrict",
@@ -246,30 +247,9 @@ class SubdistrictPlacedModel(models.Model):
     subdistrict = models.ForeignKey(
         Subdistrict, on_delete=models.PROTECT, related_name="+", verbose_name=_("subdistrict")
     )
-    community = models.ForeignKey(
-        Community,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("community"),
-    )
-    compound = models.ForeignKey(
-        Compound,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("compound"),
-    )
-    building = models.ForeignKey(
-        Building,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("building"),
-    )
+    community = _narrowing(Community, _("community"))
+    compound = _narrowing(Compound, _("compound"))
+    building = _narrowing(Building, _("building"))
 
     PLACE = PlacePaths(
         subdistrict="subdistrict",
