@@ -14,9 +14,14 @@ entry must still exist (``test_known_exceptions_still_exist``), so the lists onl
 
 * ``KNOWN_BACK_EDGES``: app imports that point "down" the intended layering (``LAYERS``) and
   so close cycles. Without them the graph has no cycle, so any new cycle fails the test. The
-  main knot is ``accounts``: its models point at places, people and partners (a profile is a
-  resident, a partner or staff of a place) while those apps read ``accounts.scope``; breaking
-  it means moving the scope rules out of ``accounts``, a change of its own.
+  visibility rules and the roles live in ``core.scope`` and ``core.roles`` (places, people,
+  partners and audit read them there; ``accounts.scope`` is the same module for the apps above
+  accounts), so what is left are pages: the list page toolkit ``accounts.listing`` (it sits
+  above places and audit), a building's page showing households and partners, the matters
+  dashboard reading the insights rollup, and two accounts features (scan-to-report, sign-up
+  codes by SMS). Apps above lend a lower one what it shows through a list the lower one
+  declares and the higher one appends to from ``AppConfig.ready`` (``maps.selectors.
+  LAYER_SOURCES``, ``pickers.selectors.LOAD``, ``insights.rollup.STEPS``).
 * ``KNOWN_SELECTORS_IMPORTING_SERVICES``: selectors modules still importing services.
 """
 
@@ -29,21 +34,19 @@ PACKAGE = ROOT / "gongzhi"
 
 # The intended layering, lowest first: an app may import the apps before it.
 LAYERS = (
-    "core places people partners accounts audit notifications pickers matters hotline meetings "
+    "core places audit people partners accounts notifications pickers matters hotline meetings "
     "mediation points volunteering honours projects experiences network insights maps visits "
     "party todo configuration open311 ops demo"
 ).split()
 KNOWN_BACK_EDGES = {
-    ("accounts", "audit"),  # accounts.listing records exports on the audit trail
     ("accounts", "matters"),  # accounts.scan: a QR scan opens a matter
-    ("accounts", "notifications"),  # accounts.services: invitations by message
+    ("accounts", "notifications"),  # accounts.services: sign-up codes through the outbox
+    ("audit", "accounts"),  # audit.views: the list page toolkit (accounts.listing)
     ("matters", "hotline"),  # matters.views_dashboard: 12345 figures on the dashboard
-    ("matters", "insights"),  # matters.views_dashboard: the MatterDay rollup
-    ("partners", "accounts"),  # partners' rules and selectors read accounts.scope
-    ("partners", "audit"),  # export_registry records exports
-    ("people", "accounts"),  # people's rules, selectors and excel read accounts.scope
-    ("people", "audit"),  # people's admin and API record views of personal data
-    ("people", "partners"),  # people.views: partners.rules
+    ("matters", "insights"),  # matters.views_dashboard: the MatterPlaceDay rollup
+    ("partners", "accounts"),  # partners.views: accounts.listing
+    ("people", "accounts"),  # people.views: accounts.listing
+    ("people", "partners"),  # people.views: partners.rules (a resident's partnerships)
     ("places", "partners"),  # places.views: a building's partners
     ("places", "people"),  # places' API and views: a building's households
 }

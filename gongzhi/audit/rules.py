@@ -4,9 +4,9 @@ and residents see none of it."""
 
 from django.db.models import QuerySet
 
-from gongzhi.accounts.models import UserRole
-from gongzhi.accounts.scope import EVERYWHERE, NOWHERE, Reach, profile_of, restrict
 from gongzhi.core.places import Place
+from gongzhi.core.roles import UserRole
+from gongzhi.core.scope import EVERYWHERE, NOWHERE, Reach, profile_of, restrict
 
 
 def audit_reach(user) -> Reach:

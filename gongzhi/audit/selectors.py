@@ -5,10 +5,10 @@ import datetime as dt
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from gongzhi.accounts.scope import narrow
 from gongzhi.audit.models import AuditRecord
 from gongzhi.audit.rules import audit_visible
 from gongzhi.core.places import Place
+from gongzhi.core.scope import narrow
 
 
 def day_start(day: dt.date) -> dt.datetime:

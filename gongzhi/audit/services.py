@@ -18,10 +18,10 @@ from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from gongzhi.accounts.scope import Actor, profile_of
 from gongzhi.audit.models import AuditAction, AuditRecord
 from gongzhi.core.addresses import client_address
 from gongzhi.core.places import Place
+from gongzhi.core.scope import Actor, profile_of
 from gongzhi.core.services import acting_user
 from gongzhi.places.models import Building, Community, Compound, Grid, Household, Subdistrict
 
