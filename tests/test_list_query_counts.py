@@ -15,6 +15,7 @@ from gongzhi.meetings import services as meetings
 from gongzhi.partners.models import Skill
 from gongzhi.points.services import points_earn
 from gongzhi.projects import services as projects
+from gongzhi.projects.models import WishCategory
 from gongzhi.volunteering import services as volunteering
 from gongzhi.volunteering.models import ActivityKind, EarningRule, EarningUnit
 from tests.factories_meetings import make_venue
@@ -133,6 +134,29 @@ def _projects(world):
     return build
 
 
+def _wishes(world):
+    def build():
+        number = next(serial)
+        text = f"楼下想要一个快递柜{number}"
+        wish = projects.wish_post(
+            actor=world.users.resident_a, text=text, category=WishCategory.values[0]
+        )
+        if number % 2:
+            projects.wish_claim(actor=world.users.partner_a, wish=wish)
+        return text
+
+    return build
+
+
+def _venues(world):
+    def build():
+        name = f"议事厅{next(serial)}"
+        make_venue(world, name=name, compound=world.yujia)
+        return name
+
+    return build
+
+
 def _elections(world):
     def build():
         title = f"身边好人评选{next(serial)}"
@@ -152,6 +176,7 @@ PAGES = [
     ("volunteering activities", "staff_a", reverse("volunteering:activities"), _activities, 10),
     ("projects", "staff_a", reverse("projects:list"), _projects, 10),
     ("honours elections", "staff_a", reverse("honours:home"), _elections, 6),
+    ("project wishes", "staff_a", reverse("projects:wishes"), _wishes, 5),
 ]
 APIS = [
     ("meetings", "staff_a", "/api/v1/meetings", _meetings, 5),
@@ -162,6 +187,9 @@ APIS = [
     ("volunteering activities", "staff_a", "/api/v1/volunteering/activities", _activities, 5),
     ("projects", "staff_a", "/api/v1/projects/", _projects, 5),
     ("honours elections", "staff_a", "/api/v1/honours/elections", _elections, 5),
+    ("project wishes", "staff_a", "/api/v1/projects/wishes", _wishes, 5),
+    ("meeting venues", "staff_a", "/api/v1/meetings/venues", _venues, 5),
+    ("points journals", "staff_a", "/api/v1/points/journals", _postings, 5),
 ]
 RECORD_LISTS = [
     ("volunteering records page", reverse("volunteering:records"), 10),
