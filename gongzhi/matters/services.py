@@ -50,6 +50,7 @@ from gongzhi.matters.signals import matter_deliberating
 from gongzhi.notifications.services import notify_contact, notify_users
 from gongzhi.partners.models import Organisation, Partner, Team
 from gongzhi.people.models import Resident
+from gongzhi.places.models import Household
 
 __all__ = ["MatterError", "resolve_place"]  # re-exported: other apps import them from here
 
@@ -489,7 +490,10 @@ def _check_place_for(actor: User, place: dict) -> None:
         # another's: a resident sees problems wherever they walk, but not behind other doors.
         resident = profile.resident
         assert resident is not None  # a resident's profile names their record (a constraint)
-        household = resident.household
+        # The household with the places above it in one query (a submit reads it every time).
+        household = Household.objects.select_related("unit__building__compound").get(
+            pk=resident.household_id
+        )
         community_id = household.unit.building.compound.community_id
         if place["community"].pk != community_id or place["household"] not in (None, household):
             raise MatterError(
