@@ -106,10 +106,10 @@ class Personas:
     resident_a: User
 
 
-@dataclass(slots=True)
+@dataclass
 class World:
-    """The persona world of the ``world`` fixture: a misspelt name fails (AttributeError), also
-    when assigned."""
+    """The persona world of the ``world`` fixture: reading a misspelt name fails
+    (AttributeError). Builders may add their own people to it (tests/factories_network.py)."""
 
     sub: Subdistrict  # 琴台街道
     a: Community  # X社区
