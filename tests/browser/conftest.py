@@ -4,13 +4,14 @@ Without /usr/bin/chromium the browser tests are skipped on a developer machine; 
 (``CI=true``) a missing browser is a failure, not a silent skip.
 """
 
-import importlib
 import os
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from django.db import connection
+
+from tests.conftest import append_only_lifted
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -78,11 +79,9 @@ def ledger_flushable(transactional_db):
     """The live-server test ends with a flush, which on SQLite DELETEs rows that the ledger's
     triggers protect (PostgreSQL TRUNCATEs, which they do not cover): flush here with the
     triggers lifted, then put them back for the tests that follow."""
-    immutable = importlib.import_module("gongzhi.points.migrations.0002_ledger_immutable")
     yield
     if connection.vendor == "sqlite":
-        with connection.schema_editor() as editor:
-            immutable.remove_triggers(None, editor)
-        call_command("flush", interactive=False, verbosity=0)
-        with connection.schema_editor() as editor:
-            immutable.add_triggers(None, editor)
+        # Every append-only table's triggers (the ledger's, the history tables'), not only the
+        # ledger's: a history row written during the test would refuse the flush too.
+        with append_only_lifted(connection):
+            call_command("flush", interactive=False, verbosity=0)
