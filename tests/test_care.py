@@ -225,13 +225,13 @@ def test_every_read_of_the_register_is_audited_with_the_reasons_it_showed(regist
     login(client, world.users.grid_a1)
     client.get("/visits/care/")
     login(client, world.users.staff_a)
-    client.get("/api/v1/care/subjects?place=community:%d" % world.a.pk)
+    client.get(f"/api/v1/care/subjects?place=community:{world.a.pk}")
     rows = AuditRecord.objects.filter(subject="care_subjects").order_by("id")
     assert [(r.actor_username, r.action, r.detail["reasons_shown"]) for r in rows] == [
         ("grid_a1", "view", 0),
         ("staff_a", "view", 3),
     ]
-    assert rows[1].detail["filters"] == {"place": "community:%d" % world.a.pk}
+    assert rows[1].detail["filters"] == {"place": f"community:{world.a.pk}"}
     assert "alone" not in json.dumps([r.detail for r in rows])
 
 
