@@ -24,6 +24,7 @@ from gongzhi.accounts.listing import paginate as page_of
 from gongzhi.accounts.scope import directory_reach, restrict
 from gongzhi.configuration import forms, rules, selectors, services
 from gongzhi.configuration.services import ConfigError
+from gongzhi.core.files import private_file
 from gongzhi.matters.views import _photo_refused, _with_photo_limit
 from gongzhi.partners.models import Organisation, Partner
 from gongzhi.pickers.selectors import PickError, resolve
@@ -397,8 +398,4 @@ def change_log(request: HttpRequest) -> HttpResponse:
 def shop_photo(request: HttpRequest, pk: int) -> FileResponse:
     """A shop item's photo, for everyone who may see the community's shop."""
     item = get_object_or_404(restrict(ShopItem.objects.all(), directory_reach(request.user)), pk=pk)
-    if not item.photo:
-        raise Http404
-    response = FileResponse(item.photo.open("rb"))
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    return private_file(item.photo)

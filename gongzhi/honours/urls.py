@@ -21,4 +21,5 @@ urlpatterns = [
     path("rolls/<int:pk>/<slug:action>/", views.roll_action, name="roll_action"),
     path("talent/", views.talent, name="talent"),
     path("talent/<int:pk>/", views.talent_detail, name="talent_detail"),
+    path("talent/<int:pk>/photo/", views.talent_photo, name="talent_photo"),
 ]

@@ -7,7 +7,7 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from gongzhi.accounts.listing import paginate, place_param, text_param
 from gongzhi.accounts.scope import is_staff_like, registry_reach, restrict
+from gongzhi.core.files import private_file
 from gongzhi.honours import rules, selectors, services
 from gongzhi.honours.models import (
     Candidate,
@@ -519,3 +520,9 @@ def talent_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "year": timezone.localdate().year,
         },
     )
+
+
+@login_required
+def talent_photo(request: HttpRequest, pk: int) -> FileResponse:
+    """A talent profile's photo, for those who may see the profile."""
+    return private_file(_profile(request.user, pk).photo)

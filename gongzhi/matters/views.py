@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 from gongzhi.accounts.listing import BadFilter, choice_param, place_param, render_list, text_param
 from gongzhi.accounts.models import UserRole
 from gongzhi.accounts.scope import is_staff_like
+from gongzhi.core.files import private_file
 from gongzhi.core.naturalsort import natural_sorted
 from gongzhi.core.places import Place
 from gongzhi.matters import rules, services
@@ -581,35 +582,12 @@ def matter_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     return redirect("matters:detail", pk=matter.pk)
 
 
-_IMAGE_TYPES = (
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-)
-
-
-def _sniff(head: bytes) -> str:
-    """The image type by content; the uploader's claimed type is never trusted."""
-    for magic, content_type in _IMAGE_TYPES:
-        if head.startswith(magic):
-            return content_type
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    return "application/octet-stream"
-
-
 @login_required
 @require_GET
 def photo_view(request: HttpRequest, pk: int, photo_pk: int) -> FileResponse:
     """A matter's photo, only for those who may see the matter (never a public media URL)."""
     matter = matter_get(request.user, pk)
-    photo = get_object_or_404(matter.photos, pk=photo_pk)
-    handle = photo.image.open("rb")
-    content_type = _sniff(handle.read(12))
-    handle.seek(0)
-    response = FileResponse(handle, content_type=content_type)
-    response["Cache-Control"] = "private, max-age=3600"
-    response["Content-Disposition"] = "inline"
-    return response
+    return private_file(get_object_or_404(matter.photos, pk=photo_pk).image)
 
 
 # ---- residents ------------------------------------------------------------------------------

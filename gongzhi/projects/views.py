@@ -7,18 +7,27 @@ import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from gongzhi.accounts.listing import BadFilter, choice_param, place_param, render_list, text_param
+from gongzhi.core.files import private_file
 from gongzhi.partners.models import Partner
 from gongzhi.places.models import Building, Compound
 from gongzhi.projects import rules, selectors, services
 from gongzhi.projects.excel import projects_export
-from gongzhi.projects.models import Kind, Project, Stage, VoteChoice, WishCategory, WishStatus
+from gongzhi.projects.models import (
+    Kind,
+    Project,
+    Stage,
+    SupervisionPhoto,
+    VoteChoice,
+    WishCategory,
+    WishStatus,
+)
 from gongzhi.projects.services import ProjectError
 
 
@@ -349,3 +358,16 @@ def _wish_post(request: HttpRequest) -> None:
         services.wish_to_project(actor=request.user, wish=wish)
     else:
         raise ProjectError("unknown_action", _("Unknown action."))
+
+
+@login_required
+def log_photo(request: HttpRequest, pk: int, photo_pk: int) -> FileResponse:
+    """An inspection photo, for those who may see the project."""
+    photo = get_object_or_404(SupervisionPhoto, pk=photo_pk, log__project=_project(request, pk))
+    return private_file(photo.image)
+
+
+@login_required
+def wish_photo(request: HttpRequest, pk: int) -> FileResponse:
+    """The photo of a fulfilled wish, for those who may see the wish."""
+    return private_file(get_object_or_404(selectors.wish_list(request.user), pk=pk).fulfil_photo)
