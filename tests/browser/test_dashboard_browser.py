@@ -71,8 +71,17 @@ def test_dashboard_drill_down_network_and_annual_report(page, world, artifacts, 
     page.locator("#annual-report-link").click()
     page.wait_for_url(lambda url: "/dashboard/report/" in url)
     page.screenshot(path=str(artifacts / "dashboard-4-report-page.png"), full_page=True)
+    # The report is prepared in the background: the page says so, the worker's job prepares
+    # it, and the page (polling) then offers the download.
+    page.locator("#report-docx").click()
+    expect(page.locator(".report-job-queued")).to_be_visible()
+    from gongzhi.insights.report_jobs import run_queued
+
+    assert [job.status for job in run_queued()] == ["done"]
+    link = page.locator(".report-job-done a")
+    expect(link).to_be_visible(timeout=10_000)
     with page.expect_download() as info:
-        page.locator("#report-docx").click()
+        link.click()
     target = tmp_path / "report.docx"
     info.value.save_as(target)
     doc = Document(str(target))
