@@ -4,8 +4,8 @@ and their pages carry no export link, while staff still export (one rule: ``can_
 import pytest
 from django.urls import reverse
 
-from gongzhi.accounts.listing import can_export
 from gongzhi.core.excel import XLSX_CONTENT_TYPE
+from gongzhi.listing.pages import can_export
 
 # Every list that offers ``?format=xlsx`` through ``render_list``.
 LISTS = [

@@ -34,18 +34,15 @@ PACKAGE = ROOT / "gongzhi"
 
 # The intended layering, lowest first: an app may import the apps before it.
 LAYERS = (
-    "core places audit people partners accounts notifications pickers matters hotline meetings "
+    "core places listing audit people partners accounts notifications pickers matters hotline meetings "
     "mediation points volunteering honours projects experiences network insights maps visits "
     "party todo configuration open311 ops demo"
 ).split()
 KNOWN_BACK_EDGES = {
     ("accounts", "matters"),  # accounts.scan: a QR scan opens a matter
     ("accounts", "notifications"),  # accounts.services: sign-up codes through the outbox
-    ("audit", "accounts"),  # audit.views: the list page toolkit (accounts.listing)
     ("matters", "hotline"),  # matters.views_dashboard: 12345 figures on the dashboard
     ("matters", "insights"),  # matters.views_dashboard: the MatterPlaceDay rollup
-    ("partners", "accounts"),  # partners.views: accounts.listing
-    ("people", "accounts"),  # people.views: accounts.listing
     ("people", "partners"),  # people.views: partners.rules (a resident's partnerships)
     ("places", "partners"),  # places.views: a building's partners
     ("places", "people"),  # places' API and views: a building's households

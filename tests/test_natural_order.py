@@ -5,8 +5,8 @@ import random
 
 import pytest
 
-from gongzhi.accounts.listing import place_options
 from gongzhi.core.naturalsort import chinese_number, natural_key, natural_sorted
+from gongzhi.listing.pages import place_options
 from gongzhi.places.models import Building, Grid, Unit
 from gongzhi.places.selectors import building_units, place_tree
 

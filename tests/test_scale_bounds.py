@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from gongzhi.accounts import listing
+from gongzhi.listing import pages as listing
 from gongzhi.matters.models import Matter
 from gongzhi.matters.rates import three_rates
 from gongzhi.matters.selectors import rates_by_compound

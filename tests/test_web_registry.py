@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from gongzhi.accounts.listing import PAGE_SIZE
 from gongzhi.core.excel import XLSX_CONTENT_TYPE
+from gongzhi.listing.pages import PAGE_SIZE
 from gongzhi.people.models import Tag
 from gongzhi.places.models import Building
 from tests.conftest import login

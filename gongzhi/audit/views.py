@@ -9,12 +9,12 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gongzhi.accounts.listing import BadFilter, place_param, render_list, text_param
 from gongzhi.audit.models import AuditAction, AuditRecord
 from gongzhi.audit.rules import audit_reach, can_export_audit, can_see_audit
 from gongzhi.audit.selectors import audit_list
 from gongzhi.core.excel import workbook_bytes
 from gongzhi.core.scope import restrict
+from gongzhi.listing.pages import BadFilter, place_param, render_list, text_param
 from gongzhi.places.models import Community
 
 EXPORT_HEADERS = ["时间", "用户", "操作", "对象", "社区", "地址", "详情"]

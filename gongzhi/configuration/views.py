@@ -20,11 +20,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from gongzhi.accounts.listing import paginate as page_of
 from gongzhi.accounts.scope import directory_reach, restrict
 from gongzhi.configuration import forms, rules, selectors, services
 from gongzhi.configuration.services import ConfigError
 from gongzhi.core.files import private_file
+from gongzhi.listing.pages import paginate as page_of
 from gongzhi.matters.views import _photo_refused, _with_photo_limit
 from gongzhi.partners.models import Organisation, Partner
 from gongzhi.pickers.selectors import PickError, resolve

@@ -6,10 +6,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from gongzhi.accounts.listing import place_param, render_list, text_param
 from gongzhi.experiences import rules, selectors, services
 from gongzhi.experiences.excel import experiences_export
 from gongzhi.experiences.models import ExperienceTag
+from gongzhi.listing.pages import place_param, render_list, text_param
 from gongzhi.places.models import Community, Compound
 
 

@@ -13,7 +13,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from gongzhi.accounts.listing import paginate, place_param, text_param
 from gongzhi.accounts.scope import is_staff_like, registry_reach, restrict
 from gongzhi.core.files import private_file
 from gongzhi.honours import rules, selectors, services
@@ -34,6 +33,7 @@ from gongzhi.honours.models import (
     VerificationMethod,
 )
 from gongzhi.honours.services import HonoursError
+from gongzhi.listing.pages import paginate, place_param, text_param
 from gongzhi.partners.models import Partner
 from gongzhi.people.models import Resident
 from gongzhi.places.models import Community

@@ -18,7 +18,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from gongzhi.accounts.listing import choice_param, place_param, render_list, text_param
 from gongzhi.core.excel import workbook_bytes, xlsx_response
 from gongzhi.hotline import adapters, rules, selectors, services
 from gongzhi.hotline.models import (
@@ -28,6 +27,7 @@ from gongzhi.hotline.models import (
     OutboundAction,
     OutboundStatus,
 )
+from gongzhi.listing.pages import choice_param, place_param, render_list, text_param
 from gongzhi.places.models import Community
 
 EXPORT_HEADERS = ["工单编号", "诉求类型", "热线分类", "紧急程度", "派单单位", "位置", "状态"]

@@ -35,7 +35,6 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from gongzhi.accounts.listing import BadFilter
 from gongzhi.accounts.scope import is_staff_like, narrow, registry_reach, restrict
 from gongzhi.core.overview import SECTIONS, overview
 from gongzhi.core.places import Place
@@ -43,6 +42,7 @@ from gongzhi.insights.index import DIMENSIONS, INDICATORS
 from gongzhi.insights.index_store import stored_index
 from gongzhi.insights.models import FiguresSnapshot, MatterDay, MatterPlaceDay, RollupState
 from gongzhi.insights.periods import Period, year_to_date
+from gongzhi.listing.pages import BadFilter
 from gongzhi.matters import selectors as matter_selectors
 from gongzhi.matters.models import Category, Channel, Tier
 from gongzhi.matters.rates import rates_from_counts

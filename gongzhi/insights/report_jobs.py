@@ -16,12 +16,12 @@ import logging
 from django.db.models import QuerySet
 from django.utils import timezone, translation
 
-from gongzhi.accounts.listing import require_export
 from gongzhi.core.places import Place
 from gongzhi.insights import report
 from gongzhi.insights.dashboard import dashboard_place, figures, place_name
 from gongzhi.insights.models import ReportJob
 from gongzhi.insights.periods import Period
+from gongzhi.listing.pages import require_export
 
 log = logging.getLogger(__name__)
 

@@ -17,13 +17,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from gongzhi.accounts.listing import (
-    BadFilter,
-    place_options,
-    place_param,
-    render_bad_filter,
-    require_export,
-)
 from gongzhi.core.charts import link_points
 from gongzhi.core.excel import workbook_bytes, xlsx_response
 from gongzhi.core.naturalsort import natural_sorted
@@ -32,6 +25,13 @@ from gongzhi.insights import rules
 from gongzhi.insights.diagnostics import diagnostics_for
 from gongzhi.insights.index import DIMENSIONS, INDICATORS, Period, months_until
 from gongzhi.insights.index_store import stored_index, stored_indexes
+from gongzhi.listing.pages import (
+    BadFilter,
+    place_options,
+    place_param,
+    render_bad_filter,
+    require_export,
+)
 from gongzhi.matters.views_dashboard import PERIODS, period_param
 from gongzhi.places.models import Building, Community, Compound
 

@@ -17,15 +17,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from gongzhi.accounts.listing import (
-    BadFilter,
-    can_export,
-    is_partial,
-    place_options,
-    place_param,
-    render_bad_filter,
-    require_export,
-)
 from gongzhi.core.charts import link_points
 from gongzhi.core.excel import xlsx_response
 from gongzhi.core.places import Place
@@ -34,6 +25,15 @@ from gongzhi.insights import report, report_jobs
 from gongzhi.insights.dashboard import dashboard_place, figures
 from gongzhi.insights.models import ReportJob
 from gongzhi.insights.periods import Period, year_to_date
+from gongzhi.listing.pages import (
+    BadFilter,
+    can_export,
+    is_partial,
+    place_options,
+    place_param,
+    render_bad_filter,
+    require_export,
+)
 from gongzhi.matters.views_dashboard import PERIODS, period_param
 
 DOCX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

@@ -23,12 +23,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
-from gongzhi.accounts.listing import BadFilter, choice_param, place_param, render_list, text_param
 from gongzhi.accounts.models import UserRole
 from gongzhi.accounts.scope import is_staff_like
 from gongzhi.core.files import private_file
 from gongzhi.core.naturalsort import natural_sorted
 from gongzhi.core.places import Place
+from gongzhi.listing.pages import BadFilter, choice_param, place_param, render_list, text_param
 from gongzhi.matters import rules, services
 from gongzhi.matters.duplicates import similar_open_matters
 from gongzhi.matters.errors import MatterError

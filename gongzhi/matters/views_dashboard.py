@@ -30,7 +30,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from gongzhi.accounts.listing import BadFilter, place_options, place_param, render_bad_filter
 from gongzhi.accounts.models import UserRole
 from gongzhi.accounts.scope import (
     directory_reach,
@@ -51,6 +50,7 @@ from gongzhi.insights.models import (
     MatterPlaceDay,
     RollupState,
 )
+from gongzhi.listing.pages import BadFilter, place_options, place_param, render_bad_filter
 from gongzhi.matters import selectors
 from gongzhi.matters.models import Category, Channel, Satisfaction, Status, Tier
 from gongzhi.matters.rates import (

@@ -12,9 +12,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from gongzhi.accounts.listing import PlaceGroup, is_partial, place_options
 from gongzhi.accounts.scope import is_staff_like
 from gongzhi.core.places import Place
+from gongzhi.listing.pages import PlaceGroup, is_partial, place_options
 from gongzhi.matters import selectors, services
 from gongzhi.matters.chatpaste import MAX_PASTE_LENGTH, Message, parse_chat
 from gongzhi.matters.errors import MatterError

@@ -13,16 +13,16 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from gongzhi.accounts.listing import (
+from gongzhi.audit.services import record_export
+from gongzhi.core.excel import xlsx_response
+from gongzhi.listing.pages import (
     BadFilter,
     choice_param,
     paginate,
     place_param,
     render_bad_filter,
 )
-from gongzhi.accounts.listing import place_options as place_groups
-from gongzhi.audit.services import record_export
-from gongzhi.core.excel import xlsx_response
+from gongzhi.listing.pages import place_options as place_groups
 from gongzhi.matters.selectors import matter_list
 from gongzhi.mediation import rules, selectors, services
 from gongzhi.mediation.excel import cases_export

@@ -13,9 +13,9 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gongzhi.accounts.listing import place_options, require_export
 from gongzhi.core.excel import workbook_bytes, xlsx_response
 from gongzhi.core.replica import reading_from_replica
+from gongzhi.listing.pages import place_options, require_export
 from gongzhi.network.models import NodeKind, WorkKind
 from gongzhi.network.rules import can_view_network
 from gongzhi.network.selectors import BadNetworkFilter, network_filters, network_view

@@ -9,8 +9,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from gongzhi.accounts.listing import is_partial
 from gongzhi.core.identity import mask_phone
+from gongzhi.listing.pages import is_partial
 from gongzhi.notifications.forms import PreferenceForm
 from gongzhi.notifications.models import Notification
 from gongzhi.notifications.selectors import phones_of, preference_of

@@ -2,7 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from gongzhi.accounts.listing import choice_param, place_param, render_list, text_param
+from gongzhi.listing.pages import choice_param, place_param, render_list, text_param
 from gongzhi.partners.excel import organisations_export, partners_export, teams_export
 from gongzhi.partners.models import (
     Organisation,

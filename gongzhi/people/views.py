@@ -5,9 +5,9 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_POST
 
-from gongzhi.accounts.listing import choice_param, place_param, render_list, text_param
 from gongzhi.audit.models import AuditAction
 from gongzhi.audit.services import record, record_list
+from gongzhi.listing.pages import choice_param, place_param, render_list, text_param
 from gongzhi.partners.rules import partners_visible
 from gongzhi.people.excel import households_export, residents_export
 from gongzhi.people.models import Gender, Resident, Tag

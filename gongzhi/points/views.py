@@ -13,8 +13,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from gongzhi.accounts.listing import choice_param, paginate, place_param, render_list, text_param
 from gongzhi.accounts.scope import is_staff_like
+from gongzhi.listing.pages import choice_param, paginate, place_param, render_list, text_param
 from gongzhi.points import rules, selectors, services
 from gongzhi.points.excel import accounts_export, items_export, redemptions_export
 from gongzhi.points.forms import ItemForm, StockError

@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from gongzhi.accounts.listing import BadFilter, choice_param, place_param, render_list, text_param
 from gongzhi.core.files import private_file
+from gongzhi.listing.pages import BadFilter, choice_param, place_param, render_list, text_param
 from gongzhi.partners.models import Partner
 from gongzhi.places.models import Building, Compound
 from gongzhi.projects import rules, selectors, services
@@ -310,7 +310,7 @@ def wish_board(request: HttpRequest) -> HttpResponse:
         status = choice_param(request, "status", WishStatus)
         wishes = selectors.wish_list(request.user, place=place_param(request), status=status)
     except BadFilter as exc:
-        from gongzhi.accounts.listing import render_bad_filter
+        from gongzhi.listing.pages import render_bad_filter
 
         return render_bad_filter(request, exc)
     user = request.user

@@ -5,7 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from gongzhi.accounts.listing import BadFilter, render_bad_filter
+from gongzhi.listing.pages import BadFilter, render_bad_filter
 from gongzhi.todo.selectors import KINDS, LIMIT, todo_for
 
 HOME_ITEMS = 8

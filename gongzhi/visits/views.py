@@ -14,10 +14,10 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gongzhi.accounts.listing import BadFilter, paginate, place_param, render_bad_filter
-from gongzhi.accounts.listing import place_options as place_groups
 from gongzhi.audit.services import record_list
 from gongzhi.core.excel import workbook_bytes, xlsx_response
+from gongzhi.listing.pages import BadFilter, paginate, place_param, render_bad_filter
+from gongzhi.listing.pages import place_options as place_groups
 from gongzhi.partners.models import Partner
 from gongzhi.pickers.selectors import PickError, options_for, resolve
 from gongzhi.visits import rules, selectors, services

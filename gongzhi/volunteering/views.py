@@ -14,8 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from gongzhi.accounts.listing import choice_param, place_param, render_list, text_param
 from gongzhi.accounts.scope import directory_reach, is_staff_like, restrict
+from gongzhi.listing.pages import choice_param, place_param, render_list, text_param
 from gongzhi.partners.models import Organisation, Partner, Team
 from gongzhi.people.models import Resident
 from gongzhi.pickers.selectors import PickError, resolve

@@ -3,6 +3,10 @@
 A list view builds its rows with a selector (which enforces scope) and hands them to
 ``render_list``. The same rows feed the page, the htmx partial and the ``?format=xlsx`` export,
 so a filter the user can see on screen is exactly what they download.
+
+Every export is on the audit trail: ``audit.services.record_export`` is in ``EXPORT_RECORDERS``,
+appended from the audit app's ``AppConfig.ready`` (the audit page is a list page itself, so the
+toolkit sits below ``audit`` and never imports it).
 """
 
 from collections.abc import Callable
@@ -18,15 +22,18 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from gongzhi.accounts.scope import directory_reach, is_staff_like, restrict
-from gongzhi.audit.services import record_export
 from gongzhi.core.excel import xlsx_response
 from gongzhi.core.naturalsort import natural_key, natural_sorted
 from gongzhi.core.places import Place
 from gongzhi.core.replica import reading_from_replica
+from gongzhi.core.scope import directory_reach, is_staff_like, restrict
 from gongzhi.places.models import Building, Community, Compound, Grid
 
 PAGE_SIZE = 20
+
+# What records a ``?format=xlsx`` download (``recorder(request, view_name, rows=count)``): the
+# audit app appends ``record_export`` from its ``AppConfig.ready`` (docs/audit.md).
+EXPORT_RECORDERS: list[Callable[..., object]] = []
 
 
 class BadFilter(ValueError):
@@ -179,7 +186,9 @@ def render_list(
     if request.GET.get("format") == "xlsx" and export is not None:
         require_export(request.user)
         # Every list export is on the audit trail (docs/audit.md).
-        record_export(request, request.resolver_match.view_name, rows=qs.count())
+        count = qs.count()
+        for record_export in EXPORT_RECORDERS:
+            record_export(request, request.resolver_match.view_name, rows=count)
         with reading_from_replica():
             content = export(qs)
         return xlsx_response(filename, content)
