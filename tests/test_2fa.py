@@ -262,3 +262,27 @@ def test_the_secret_is_offered_for_typing(client, world):
     password_login(client, world.users.staff_a)
     html = client.get("/accounts/2fa/").content.decode()
     assert re.search(r"[A-Z2-7]{4}( [A-Z2-7]{1,4})+", html)
+
+
+@pytest.mark.parametrize("step", ["enrol", "login_code", "enrolled"])
+def test_the_pages_speak_chinese_only(client, world, step):
+    """Staff read 动态验证码, not "TOTP": no English word on the page but the typed secret."""
+    user = world.users.staff_a
+    page = "/accounts/2fa/"
+    if step != "enrol":
+        device, _codes = enrol(user)
+    password_login(client, user)
+    if step == "login_code":
+        page = "/accounts/login/code/"
+    if step == "enrolled":
+        client.post("/accounts/login/code/", {"code": code_of(device, steps_ahead=1)})
+    response = client.get(page)
+    assert response.status_code == 200
+    html = response.content.decode()
+    body = html[html.index('<div class="getin">') : html.index("</main>")]
+    body = re.sub(r'<span class="secret">[^<]*</span>', "", body)
+    body = re.sub(r"<svg.*?</svg>", "", body, flags=re.S)
+    text = re.sub(r"<[^>]+>", " ", body)
+    assert re.findall(r"[A-Za-z]{2,}", text) == []
+    if step == "enrol":
+        assert "动态验证码" in text
