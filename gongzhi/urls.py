@@ -8,7 +8,7 @@ handler404 = "gongzhi.core.errors.page_not_found"
 urlpatterns = [
     path("", include("gongzhi.todo.urls_home")),
     path("accounts/", include("gongzhi.accounts.urls")),
-    path("r/", include("gongzhi.accounts.urls_scan")),
+    path("r/", include("gongzhi.matters.urls_scan")),
     path("places/", include("gongzhi.places.urls")),
     path("people/", include("gongzhi.people.urls")),
     path("partners/", include("gongzhi.partners.urls")),

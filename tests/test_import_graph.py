@@ -39,7 +39,6 @@ LAYERS = (
     "party todo configuration open311 ops demo"
 ).split()
 KNOWN_BACK_EDGES = {
-    ("accounts", "matters"),  # accounts.scan: a QR scan opens a matter
     ("accounts", "notifications"),  # accounts.services: sign-up codes through the outbox
     ("matters", "hotline"),  # matters.views_dashboard: 12345 figures on the dashboard
     ("matters", "insights"),  # matters.views_dashboard: the MatterPlaceDay rollup

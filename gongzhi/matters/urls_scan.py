@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from gongzhi.accounts import scan
+from gongzhi.matters import scan
 
 app_name = "scan"
 urlpatterns = [
