@@ -34,12 +34,11 @@ PACKAGE = ROOT / "gongzhi"
 
 # The intended layering, lowest first: an app may import the apps before it.
 LAYERS = (
-    "core places listing audit people partners accounts notifications pickers matters hotline meetings "
+    "core places listing audit people partners notifications accounts pickers matters hotline meetings "
     "mediation points volunteering honours projects experiences network insights maps visits "
     "party todo configuration open311 ops demo"
 ).split()
 KNOWN_BACK_EDGES = {
-    ("accounts", "notifications"),  # accounts.services: sign-up codes through the outbox
     ("matters", "hotline"),  # matters.views_dashboard: 12345 figures on the dashboard
     ("matters", "insights"),  # matters.views_dashboard: the MatterPlaceDay rollup
     ("people", "partners"),  # people.views: partners.rules (a resident's partnerships)

@@ -1,30 +1,27 @@
 """Reads for notifications: a person's preferences and the phone number that reaches them."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.contrib.auth.models import User
 
-from gongzhi.accounts.models import Profile, UserPhone
-from gongzhi.core.identity import is_mobile
 from gongzhi.notifications.models import NotificationPreference
+
+# Where the numbers come from (``source(user_ids) -> {user id: mobile}``; a later source wins
+# for the same user). The accounts app appends ``accounts.selectors.account_phones`` (the
+# account's own number, else its linked resident's or partner's) from its ``AppConfig.ready``:
+# notifications sits below accounts and never imports it.
+PHONE_SOURCES: list[Callable[[list[int]], dict[int, str]]] = []
 
 
 def phones_of(users: Iterable[User]) -> dict[int, str]:
     """User id → mobile number: the account's own number (verified by SMS at sign-up) first,
-    else that of the resident or partner record the account is linked to. Users without one
-    are left out."""
+    else that of the resident or partner record the account is linked to (``PHONE_SOURCES``).
+    Users without one are left out."""
     ids = [u.pk for u in users]
-    phones = {}
-    profiles = Profile.objects.filter(user__in=ids).select_related("resident", "partner")
-    for profile in profiles:
-        for record in (profile.resident, profile.partner):
-            if record is not None and is_mobile(record.phone):
-                phones[profile.user_id] = record.phone
-                break
-    for own in UserPhone.objects.filter(user__in=ids):
-        if is_mobile(own.phone):
-            phones[own.user_id] = own.phone
+    phones: dict[int, str] = {}
+    for source in PHONE_SOURCES:
+        phones.update(source(ids))
     return phones
 
 
