@@ -18,7 +18,13 @@ from gongzhi.core.env import (
     random_secret_key,
 )
 from gongzhi.core.private import private_dir, private_sqlite_file
-from gongzhi.ops.config import media_storage, replica_database
+from gongzhi.ops.config import (
+    backup_dir,
+    backup_keep,
+    daily_time,
+    media_storage,
+    replica_database,
+)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(env_str("GONGZHI_DATA_DIR") or Path.cwd() / "data").resolve()
@@ -184,6 +190,13 @@ GONGZHI_SESSION_IDLE_MINUTES = env_int("GONGZHI_SESSION_IDLE_MINUTES", 30)
 GONGZHI_RESIDENT_SESSION_IDLE_MINUTES = env_int("GONGZHI_RESIDENT_SESSION_IDLE_MINUTES", 240)
 # Audit records are kept this many days (docs/audit.md); `gongzhi audit --purge` deletes older.
 GONGZHI_AUDIT_RETENTION_DAYS = env_int("GONGZHI_AUDIT_RETENTION_DAYS", 1095)
+# The worker's daily backup (docs/backup.md): only when a folder is set; the newest KEEP stay.
+GONGZHI_BACKUP_DIR = backup_dir(env_str("GONGZHI_BACKUP_DIR"))
+GONGZHI_BACKUP_TIME = daily_time(
+    env_str("GONGZHI_BACKUP_TIME", "02:30"), name="GONGZHI_BACKUP_TIME"
+)
+GONGZHI_BACKUP_KEEP = backup_keep(env_int("GONGZHI_BACKUP_KEEP", 14))
+GONGZHI_BACKUP_MEDIA = env_bool("GONGZHI_BACKUP_MEDIA", True)
 # The address printed on QR posters and invitation letters (empty: the address of the request).
 GONGZHI_PUBLIC_URL = env_str("GONGZHI_PUBLIC_URL", "")
 

@@ -17,6 +17,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
+from gongzhi.ops.backup import ROTATED_NAME
 from gongzhi.people.models import Resident
 from gongzhi.places.models import Community
 from tests.conftest import append_only_lifted
@@ -211,3 +212,58 @@ def test_a_backup_that_the_current_key_cannot_decrypt_is_refused(site, tmp_path,
     settings.GONGZHI_FIELD_KEY = Fernet.generate_key().decode()
     _refused(path, "GONGZHI_FIELD_KEY")
     assert Resident.objects.count() == 0
+
+
+def test_the_worker_backs_up_daily_into_the_folder_and_keeps_the_newest(site, settings, tmp_path):
+    folder = tmp_path / "backups"
+    settings.DATA_DIR = tmp_path  # the worker's lock files (SQLite)
+    settings.GONGZHI_BACKUP_DIR = folder
+    settings.GONGZHI_BACKUP_KEEP = 2
+    folder.mkdir()
+    older = [folder / f"gongzhi-2026030{day}-023000Z.tar.gz" for day in (1, 2, 3)]
+    for path in older:
+        path.write_bytes(b"an older backup")
+    (folder / "notes.txt").write_text("not ours")
+
+    out = io.StringIO()
+    call_command("worker", "--once", "--job", "backup", stdout=out)
+    assert out.getvalue().startswith("backup: ok in "), out.getvalue()
+    made = [p for p in folder.iterdir() if p not in older and p.name != "notes.txt"]
+    assert len(made) == 1 and ROTATED_NAME.fullmatch(made[0].name)
+    # The newest two of our names stay; anything else in the folder is left alone.
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [older[2].name, made[0].name, "notes.txt"]
+    )
+    assert "gongzhi-20260301-023000Z.tar.gz" in out.getvalue()  # said what it removed
+    manifest = _manifest(made[0])
+    assert manifest["format"] == "gongzhi-backup" and manifest["vendor"] == connection.vendor
+    assert manifest["counts"]["people_resident"] == 6
+    assert set(manifest["files"]) == {manifest["database"], "media/matters/2026/03/lamp.jpg"}
+    # Once a day: the next run of the worker finds it not due.
+    again = io.StringIO()
+    call_command("worker", "--once", "--job", "backup", stdout=again)
+    assert ": not due until " in again.getvalue()
+    assert len(list(folder.glob("gongzhi-*.tar.gz"))) == 2
+    # And it is a backup that restores.
+    _round_trip_into_this_database(made[0], site)
+
+
+def test_no_scheduled_backup_without_a_folder(site, settings, tmp_path):
+    settings.GONGZHI_BACKUP_DIR = None
+    out = io.StringIO()
+    call_command("backup", "--scheduled", stdout=out)
+    assert "未设置 GONGZHI_BACKUP_DIR" in out.getvalue()
+    assert not list(tmp_path.glob("**/*.tar.gz"))
+
+
+def test_backup_into_a_folder_by_hand(site, tmp_path):
+    folder = tmp_path / "by-hand"  # made by the command, for its owner only
+    call_command("backup", "--directory", str(folder), "--keep", "1", stdout=io.StringIO())
+    made = list(folder.iterdir())
+    assert len(made) == 1 and ROTATED_NAME.fullmatch(made[0].name)
+    assert oct(folder.stat().st_mode & 0o777) == "0o700"
+    with pytest.raises(CommandError, match="--keep"):
+        call_command("backup", "--output", str(tmp_path / "x.tar.gz"), "--keep", "1")
+    with pytest.raises(CommandError, match="至少要保留一份"):
+        call_command("backup", "--directory", str(folder), "--keep", "0")
+    assert list(folder.iterdir()) == made

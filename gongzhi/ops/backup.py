@@ -23,6 +23,7 @@ the row counts against the manifest.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import json
@@ -347,6 +348,39 @@ def backup_create(*, output: Path, media: bool = True) -> dict:
         os.chmod(partial, 0o600)
         os.replace(partial, output)
     return manifest
+
+
+#: The names ``backup_into`` gives its files: UTC, so they sort in the order they were made.
+ROTATED_NAME = re.compile(r"gongzhi-\d{8}-\d{6}Z\.tar\.gz")
+
+
+@dataclass
+class RotatedBackup:
+    path: Path
+    manifest: dict
+    removed: list[Path] = field(default_factory=list)
+
+
+def backup_into(*, directory: Path, keep: int | None, media: bool = True) -> RotatedBackup:
+    """A new backup ``gongzhi-YYYYMMDD-HHMMSSZ.tar.gz`` in ``directory`` (made by
+    ``backup_create``), then only the newest ``keep`` files of that name stay: the worker's
+    daily backup (``GONGZHI_BACKUP_DIR``). ``keep=None`` keeps them all. Other files in the
+    folder are never touched, and nothing is removed when the backup fails."""
+    if keep is not None and keep < 1:
+        raise BackupError("keep", _("Keep at least one backup (keep=%(keep)d).") % {"keep": keep})
+    directory = Path(directory)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    name = f"gongzhi-{timezone.now().astimezone(dt.UTC):%Y%m%d-%H%M%S}Z.tar.gz"
+    output = directory / name
+    manifest = backup_create(output=output, media=media)
+    ours = sorted(
+        (p for p in directory.iterdir() if p.is_file() and ROTATED_NAME.fullmatch(p.name)),
+        key=lambda p: p.name,
+    )
+    removed = [p for p in ours[: -keep if keep else 0] if p != output]
+    for old in removed:
+        old.unlink(missing_ok=True)
+    return RotatedBackup(output, manifest, removed)
 
 
 # ---- restore ------------------------------------------------------------------------------

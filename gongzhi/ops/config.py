@@ -1,10 +1,12 @@
-"""Settings helpers for operations: where uploaded files live (``GONGZHI_MEDIA_URL``) and the
-read replica (``DATABASE_REPLICA_URL``). Pure functions of their arguments, so ``settings.py``
+"""Settings helpers for operations: where uploaded files live (``GONGZHI_MEDIA_URL``), the
+read replica (``DATABASE_REPLICA_URL``) and the worker's daily backup (``GONGZHI_BACKUP_*``). Pure functions of their arguments, so ``settings.py``
 can call them; bad values raise ``ImproperlyConfigured`` (see docs/configuration.md).
 """
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
@@ -80,3 +82,32 @@ def replica_database(default: dict, replica: dict | None) -> dict:
         raise ImproperlyConfigured("DATABASE_REPLICA_URL must be the same kind as DATABASE_URL")
     databases["replica"] = {**replica, "TEST": {"MIRROR": "default"}}
     return databases
+
+
+_DAILY_TIME = re.compile(r"(?P<hour>[01]?\d|2[0-3]):(?P<minute>[0-5]\d)")
+
+
+def daily_time(value: str, *, name: str) -> dict[str, int]:
+    """``"02:30"`` as the cron fields ``{"hour": 2, "minute": 30}`` (the site's time zone)."""
+    match = _DAILY_TIME.fullmatch(value.strip())
+    if match is None:
+        raise ImproperlyConfigured(f"{name} must be a time of day like 02:30, not {value!r}")
+    return {"hour": int(match["hour"]), "minute": int(match["minute"])}
+
+
+def backup_dir(value: str | None) -> Path | None:
+    """``GONGZHI_BACKUP_DIR``: an absolute folder for the worker's daily backups, or ``None``
+    (no scheduled backups)."""
+    if not value:
+        return None
+    path = Path(value)
+    if not path.is_absolute():
+        raise ImproperlyConfigured(f"GONGZHI_BACKUP_DIR must be an absolute path, not {value!r}")
+    return path
+
+
+def backup_keep(value: int) -> int:
+    """``GONGZHI_BACKUP_KEEP``: how many of the newest scheduled backups to keep (at least 1)."""
+    if value < 1:
+        raise ImproperlyConfigured(f"GONGZHI_BACKUP_KEEP must be at least 1, not {value}")
+    return value

@@ -3,7 +3,8 @@
 Each job is a management command that is already safe to run again at any time; the worker
 adds the schedule, the lock (never two runs of one job at once, on any machine) and a
 ``JobRun`` row per run. To add a job, add a line here and to the table in
-docs/deployment.md.
+docs/deployment.md. A job with ``needs`` is off (left out of the worker) while that setting is
+empty; one with ``cron_setting`` reads its daily time from that setting.
 """
 
 from __future__ import annotations
@@ -24,6 +25,19 @@ class Job:
     #: CronTrigger fields in the site's time zone, e.g. {"hour": 2, "minute": 10}.
     cron: dict = field(default_factory=dict)
     args: tuple[str, ...] = ()
+    #: A setting holding the daily time as cron fields (``ops.config.daily_time``), read when
+    #: the job is scheduled: the time is configurable.
+    cron_setting: str = ""
+    #: A setting without which the job is off: the worker leaves it out while it is empty.
+    needs: str = ""
+
+    def cron_fields(self) -> dict:
+        if self.cron_setting:
+            return dict(getattr(settings, self.cron_setting))
+        return dict(self.cron)
+
+    def enabled(self) -> bool:
+        return not self.needs or bool(getattr(settings, self.needs, None))
 
     def trigger(self):
         """The APScheduler trigger for the long-running worker."""
@@ -31,7 +45,7 @@ class Job:
 
         if self.every is not None:
             return IntervalTrigger(seconds=self.every.total_seconds())
-        return CronTrigger(timezone=settings.TIME_ZONE, **self.cron)
+        return CronTrigger(timezone=settings.TIME_ZONE, **self.cron_fields())
 
     def next_due(self, last_started: dt.datetime | None) -> dt.datetime | None:
         """When the job is next due after a run that started at ``last_started``; ``None``
@@ -40,7 +54,7 @@ class Job:
             return None
         if self.every is not None:
             return last_started + self.every
-        trigger = CronTrigger(timezone=settings.TIME_ZONE, **self.cron)
+        trigger = CronTrigger(timezone=settings.TIME_ZONE, **self.cron_fields())
         return trigger.get_next_fire_time(None, last_started + dt.timedelta(seconds=1))
 
     def is_due(self, last_started: dt.datetime | None, now: dt.datetime) -> bool:
@@ -52,7 +66,7 @@ class Job:
     def schedule(self) -> str:
         if self.every is not None:
             return f"every {int(self.every.total_seconds())} s"
-        return "cron " + " ".join(f"{key}={value}" for key, value in self.cron.items())
+        return "cron " + " ".join(f"{key}={value}" for key, value in self.cron_fields().items())
 
 
 def slack(job: Job) -> dt.timedelta:
@@ -97,11 +111,33 @@ JOBS: list[Job] = [
         "verify the points ledger (a failed run is recorded and logged)",
         cron={"hour": 4, "minute": 0},
     ),
+    Job(
+        "audit_purge",
+        "audit",
+        "delete the audit records older than GONGZHI_AUDIT_RETENTION_DAYS (and record that)",
+        cron={"hour": 3, "minute": 30},
+        args=("--purge",),
+    ),
+    Job(
+        "backup",
+        "backup",
+        "back up the database and files into GONGZHI_BACKUP_DIR, keep the newest "
+        "GONGZHI_BACKUP_KEEP (only when GONGZHI_BACKUP_DIR is set)",
+        cron_setting="GONGZHI_BACKUP_TIME",
+        args=("--scheduled",),
+        needs="GONGZHI_BACKUP_DIR",
+    ),
 ]
 
 
+def enabled_jobs() -> list[Job]:
+    """The jobs the worker runs: every job of the table whose ``needs`` setting is set."""
+    return [job for job in JOBS if job.enabled()]
+
+
 def jobs_named(names: list[str] | None) -> list[Job]:
+    """The named jobs (in the order given), or every enabled job."""
     if not names:
-        return list(JOBS)
+        return enabled_jobs()
     by_name = {job.name: job for job in JOBS}
     return [by_name[name] for name in names]

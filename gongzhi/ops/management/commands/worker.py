@@ -27,13 +27,19 @@ class Command(BaseCommand):
                 _("Unknown job %(jobs)s; the jobs are: %(known)s")
                 % {"jobs": ", ".join(unknown), "known": ", ".join(sorted(known))}
             )
-        chosen = jobs_named(jobs)
+        off = [job for job in jobs_named(jobs or [job.name for job in JOBS]) if not job.enabled()]
         if list:
-            for job in chosen:
-                self.stdout.write(
-                    f"{job.name}\t{job.schedule()}\tgongzhi {job.command}\t{job.what}"
-                )
+            for job in jobs_named(jobs or [job.name for job in JOBS]):
+                state = "" if job.enabled() else f"\toff: {job.needs} is not set"
+                command = " ".join(["gongzhi", job.command, *job.args])
+                self.stdout.write(f"{job.name}\t{job.schedule()}\t{command}\t{job.what}{state}")
             return
+        if jobs and off:
+            raise CommandError(
+                _("Job %(job)s is off: set %(setting)s to turn it on.")
+                % {"job": off[0].name, "setting": off[0].needs}
+            )
+        chosen = jobs_named(jobs)
         if once:
             outcomes = run_due(chosen)
             for outcome in outcomes:
