@@ -34,6 +34,11 @@ How to add a transition
 
    ``move`` refuses with ``bad_state`` (409) when the row is not in ``allowed``; it saves only
    the state field and ``fields`` and writes one history row with the same ``now``.
+
+   When the permission check reads related rows, name them once: ``related=("activity",)``
+   fetches them with the locked row (``select_related``) and locks the row alone
+   (``of=("self",)``); add ``lock_related=True`` when they must be locked too (a hotline order
+   and its matter).
 """
 
 from __future__ import annotations
@@ -107,6 +112,12 @@ class Transitions(Generic[M]):
     ``state`` the field holding the state ("status", or "stage" for projects).
     ``bad_state`` is a translated message with ``%(status)s`` (the current state's label) and
     ``%(verb)s`` (what was attempted, translated).
+
+    ``locked`` reads a fresh copy of the row under ``SELECT … FOR UPDATE``. ``related`` names
+    the rows (``select_related`` paths: "activity", "record__activity") read in the same query,
+    for the permission check that follows; only the row itself is locked
+    (``of=("self",)`` on PostgreSQL; SQLite locks the database), unless ``lock_related``
+    asks for every row of the join to be locked as well.
     """
 
     def __init__(
@@ -118,6 +129,8 @@ class Transitions(Generic[M]):
         error: type[ServiceError],
         bad_state: StrOrPromise,  # gettext_lazy at module level
         state: str = "status",
+        related: Iterable[str] = (),
+        lock_related: bool = False,
     ) -> None:
         self.model = model
         self.event_model = event_model
@@ -125,9 +138,16 @@ class Transitions(Generic[M]):
         self.error = error
         self.bad_state_message = bad_state
         self.state = state
+        self.related = tuple(related)
+        self.lock_related = lock_related
 
     def locked(self, obj: M) -> M:
-        return locked(obj)
+        """A fresh copy of ``obj``'s row, locked until the transaction ends, with ``related``."""
+        if not self.related:
+            return locked(obj)
+        rows = self.model._default_manager.select_related(*self.related)
+        of = () if self.lock_related else ("self",)
+        return rows.select_for_update(of=of).get(pk=obj.pk)
 
     def state_label(self, obj: M) -> str:
         return str(getattr(obj, f"get_{self.state}_display")())

@@ -303,19 +303,15 @@ def order_receive(
 # ---- transitions ------------------------------------------------------------------------------
 
 
-class _OrderTransitions(Transitions[HotlineOrder]):
-    """The toolkit's transitions; an order is locked with its matter, which most answers read."""
-
-    def locked(self, obj: HotlineOrder) -> HotlineOrder:
-        return HotlineOrder.objects.select_for_update().select_related("matter").get(pk=obj.pk)
-
-
-flow = _OrderTransitions(
+# An order is locked with its matter, which most answers read.
+flow = Transitions(
     HotlineOrder,
     OrderEvent,
     "order",
     error=HotlineError,
     bad_state=gettext_lazy("An order that is “%(status)s” cannot be %(verb)s."),
+    related=("matter",),
+    lock_related=True,
 )
 
 

@@ -4,9 +4,7 @@ star awards (``core.services.Transitions``) and the checks of minutes, reasons a
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
-from django.db import models
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -48,29 +46,26 @@ def _forbidden() -> VolunteeringError:
     return VolunteeringError("forbidden", _("You may not do this."))
 
 
-class _Flow(Transitions[Any]):
-    """The toolkit's transitions; the row is locked alone (``of=("self",)``) and read with the
-    rows named in ``related``, which the permission checks need."""
-
-    def __init__(self, *args: Any, related: tuple[str, ...] = (), **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.related = related
-
-    def locked(self, obj: Any) -> Any:
-        manager = self.model._default_manager
-        return manager.select_for_update(of=("self",)).select_related(*self.related).get(pk=obj.pk)
-
-
 BAD_STATE = gettext_lazy("Something that is “%(status)s” cannot be %(verb)s.")
 
-
-def _flow(model: type[models.Model], event: type[models.Model], subject: str, **kw: Any) -> _Flow:
-    return _Flow(model, event, subject, error=VolunteeringError, bad_state=BAD_STATE, **kw)
-
-
-records = _flow(ServiceRecord, RecordEvent, "record", related=("activity",))
-claims = _flow(PointsClaim, ClaimEvent, "claim", related=("record__activity", "rule"))
-stars = _flow(StarAward, StarEvent, "award")
+# Each row is locked alone and read with the rows its permission check needs.
+records = Transitions(
+    ServiceRecord,
+    RecordEvent,
+    "record",
+    error=VolunteeringError,
+    bad_state=BAD_STATE,
+    related=("activity",),
+)
+claims = Transitions(
+    PointsClaim,
+    ClaimEvent,
+    "claim",
+    error=VolunteeringError,
+    bad_state=BAD_STATE,
+    related=("record__activity", "rule"),
+)
+stars = Transitions(StarAward, StarEvent, "award", error=VolunteeringError, bad_state=BAD_STATE)
 
 
 def activity_event(
