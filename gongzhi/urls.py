@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 
 from gongzhi.api import api
+from gongzhi.insights import views_matters
+from gongzhi.matters import urls as matters_urls
 
 handler404 = "gongzhi.core.errors.page_not_found"
 
@@ -12,7 +14,20 @@ urlpatterns = [
     path("places/", include("gongzhi.places.urls")),
     path("people/", include("gongzhi.people.urls")),
     path("partners/", include("gongzhi.partners.urls")),
-    path("matters/", include("gongzhi.matters.urls")),
+    # The matters dashboard reads the insights rollup: it is an insights view, routed here
+    # under the matters namespace (``matters:dashboard``), so that matters never imports insights.
+    path(
+        "matters/",
+        include(
+            (
+                [
+                    path("dashboard/", views_matters.dashboard, name="dashboard"),
+                    *matters_urls.urlpatterns,
+                ],
+                matters_urls.app_name,
+            )
+        ),
+    ),
     path("meetings/", include("gongzhi.meetings.urls")),
     path("inbox/", include("gongzhi.notifications.urls")),
     path("mediation/", include("gongzhi.mediation.urls")),

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from gongzhi import urls as site_urls
 from gongzhi.core.places import Place
-from gongzhi.matters import views_dashboard
+from gongzhi.insights import views_matters as views_dashboard
 from gongzhi.matters.models import Matter
 from gongzhi.matters.rates import three_rates
 from gongzhi.matters.selectors import matter_list

@@ -22,10 +22,11 @@ from django.utils import timezone
 from gongzhi import urls as site_urls
 from gongzhi.core.places import Place
 from gongzhi.hotline.selectors import satisfaction_sources
+from gongzhi.insights import views_matters as views_dashboard
 from gongzhi.insights.buckets import bucket_bounds, bucket_of
 from gongzhi.insights.models import RollupState
 from gongzhi.insights.rollup import rollup
-from gongzhi.matters import selectors, views_dashboard
+from gongzhi.matters import selectors
 from gongzhi.matters.models import Matter
 from gongzhi.matters.rates import median_hours, three_rates, valid_q
 from gongzhi.places.models import Compound

@@ -25,6 +25,7 @@ from gongzhi.insights import rules
 from gongzhi.insights.diagnostics import diagnostics_for
 from gongzhi.insights.index import DIMENSIONS, INDICATORS, Period, months_until
 from gongzhi.insights.index_store import stored_index, stored_indexes
+from gongzhi.insights.views_matters import PERIODS, period_param
 from gongzhi.listing.pages import (
     BadFilter,
     place_options,
@@ -32,7 +33,6 @@ from gongzhi.listing.pages import (
     render_bad_filter,
     require_export,
 )
-from gongzhi.matters.views_dashboard import PERIODS, period_param
 from gongzhi.places.models import Building, Community, Compound
 
 TREND_MONTHS = 12

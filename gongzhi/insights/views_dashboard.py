@@ -25,6 +25,7 @@ from gongzhi.insights import report, report_jobs
 from gongzhi.insights.dashboard import dashboard_place, figures
 from gongzhi.insights.models import ReportJob
 from gongzhi.insights.periods import Period, year_to_date
+from gongzhi.insights.views_matters import PERIODS, period_param
 from gongzhi.listing.pages import (
     BadFilter,
     can_export,
@@ -34,7 +35,6 @@ from gongzhi.listing.pages import (
     render_bad_filter,
     require_export,
 )
-from gongzhi.matters.views_dashboard import PERIODS, period_param
 
 DOCX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 

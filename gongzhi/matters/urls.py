@@ -1,12 +1,15 @@
+"""The matters pages under /matters/. The dashboard (/matters/dashboard/, ``matters:dashboard``)
+is added to this namespace by ``gongzhi/urls.py``: it lives in ``insights.views_matters``, as it
+reads the insights rollup and the hotline's figures (apps above matters)."""
+
 from django.urls import path
 
-from gongzhi.matters import views, views_dashboard, views_paste
+from gongzhi.matters import views, views_paste
 
 app_name = "matters"
 urlpatterns = [
     path("", views.matter_list_view, name="list"),
     path("new/", views.matter_new, name="new"),
-    path("dashboard/", views_dashboard.dashboard, name="dashboard"),
     path("paste/", views_paste.paste, name="paste"),
     path("suggest/", views.suggest_view, name="suggest"),
     path("places/<slug:level>/", views.place_options, name="place_options"),

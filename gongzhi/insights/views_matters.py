@@ -14,6 +14,9 @@ the median times, which are read from the rollup's hour buckets
 (``insights.buckets.median_from_buckets``: exact to the bucket, interpolated within it). For
 smaller places and other users the figures are computed from the matters, the medians exactly
 (PostgreSQL's ``percentile_cont``).
+
+The page is in insights, not matters, because it reads the insights rollup and the hotline's
+figures (apps above matters); ``gongzhi/urls.py`` routes it as ``matters:dashboard``.
 """
 
 import datetime as dt
