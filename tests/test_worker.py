@@ -247,3 +247,24 @@ def test_backup_folder_and_keep_are_checked():
     assert backup_keep(14) == 14
     with pytest.raises(ImproperlyConfigured, match="at least 1"):
         backup_keep(0)
+
+
+def test_the_demo_starts_the_worker_beside_the_server(monkeypatch):
+    """``./dev demo`` (``gongzhi demo``): the worker starts, then the server replaces the
+    process; the worker is told the server's process id and stops when it is gone."""
+    from gongzhi.demo.management.commands import demo, seed_demo
+    from gongzhi.ops import worker
+
+    calls = []
+    monkeypatch.setattr(seed_demo.Command, "handle", lambda self, *a, **k: None)
+    monkeypatch.setattr(demo, "call_command", lambda *a, **k: None)
+    monkeypatch.setattr(demo, "granian_binary", lambda: "/usr/bin/granian")
+    monkeypatch.setattr(demo, "start_beside", lambda: calls.append("worker"))
+    monkeypatch.setattr(demo.os, "execve", lambda path, argv, env: calls.append(path))
+    call_command("demo", stdout=StringIO())
+    assert calls == ["worker", "/usr/bin/granian"]
+
+    started = []
+    monkeypatch.setattr(worker.subprocess, "Popen", lambda argv: started.append(argv))
+    worker.start_beside(["gongzhi"])
+    assert started == [["gongzhi", "worker", "--parent-pid", str(os.getpid())]]
