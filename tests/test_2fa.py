@@ -286,3 +286,22 @@ def test_the_pages_speak_chinese_only(client, world, step):
     assert re.findall(r"[A-Za-z]{2,}", text) == []
     if step == "enrol":
         assert "动态验证码" in text
+
+
+@pytest.mark.parametrize(("debug", "required"), [("false", "True"), ("true", "False")])
+def test_required_by_default_when_debug_is_off(tmp_path, debug, required):
+    """The issue's default: GONGZHI_REQUIRE_2FA unset means on in production, off in debug."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "GONGZHI_REQUIRE_2FA"}
+    env.update(GONGZHI_DEBUG=debug, GONGZHI_DATA_DIR=str(tmp_path), DATABASE_URL="")
+    done = subprocess.run(  # noqa: S603 - our own settings module
+        [sys.executable, "-c", "import gongzhi.settings as s; print(s.GONGZHI_REQUIRE_2FA)"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.stdout.strip() == required, done.stderr
