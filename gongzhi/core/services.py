@@ -45,12 +45,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
 from django.db import models, transaction
 from django.utils import timezone
 
 if TYPE_CHECKING:  # django-stubs is a test dependency
+    from django.contrib.auth.models import AnonymousUser, User
     from django_stubs_ext import StrOrPromise
 
 M = TypeVar("M", bound=models.Model)
@@ -100,9 +101,10 @@ def after_commit(effect: Callable[[], Any]) -> None:
     transaction.on_commit(effect)
 
 
-def acting_user(actor: Any) -> Any:
-    """The user to store as a history row's actor: ``None`` for system actions (no pk)."""
-    return actor if getattr(actor, "pk", None) else None
+def acting_user(actor: User | AnonymousUser | None) -> User | None:
+    """The user to store as a history row's actor (or ``created_by``, ``reviewed_by``, …):
+    ``None`` for system actions and anyone not signed in (no pk)."""
+    return cast("User", actor) if getattr(actor, "pk", None) else None
 
 
 class Transitions(Generic[M]):

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gongzhi.core.services import ServiceError
+from gongzhi.core.services import ServiceError, acting_user
 from gongzhi.core.text import clean_text
 from gongzhi.experiences import rules
 from gongzhi.experiences.models import Experience, ExperienceTag
@@ -81,7 +81,7 @@ def experience_create(
         meeting=meeting,
         project=project,
         mediation_case=mediation_case,
-        author=actor if getattr(actor, "pk", None) else None,
+        author=acting_user(actor),
         contributor=clean_text(contributor or "").strip()[:40],
         created_at=now or timezone.now(),
     )

@@ -22,13 +22,13 @@ import hashlib
 import json
 from typing import Literal, overload
 
-from django.contrib.auth.models import AnonymousUser, User
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gongzhi.core.services import ServiceError, locked
+from gongzhi.core.services import ServiceError, acting_user, locked
 from gongzhi.partners.models import Partner
 from gongzhi.people.models import Resident
 from gongzhi.places.models import Community
@@ -66,13 +66,6 @@ class PointsError(ServiceError):
 
 def _forbidden() -> PointsError:
     return PointsError("forbidden", _("You may not do this."))
-
-
-def _user(actor: User | AnonymousUser | None) -> User | None:
-    """The user a row records: None for the system (or anyone not signed in)."""
-    if actor is None or isinstance(actor, AnonymousUser) or not actor.pk:
-        return None
-    return actor
 
 
 def _hash(**payload) -> str:
@@ -218,7 +211,7 @@ def _post(
         reason=reason,
         amount=sum(amount for _account, amount in legs if amount > 0),
         effective_at=effective_at or timezone.now(),
-        created_by=_user(actor),
+        created_by=acting_user(actor),
     )
     postings = []
     for account, amount in legs:
@@ -338,7 +331,7 @@ def points_earn(
 
 
 @transaction.atomic
-def points_reverse(*, journal: Journal, reason: str, actor: User) -> Journal:
+def points_reverse(*, journal: Journal, reason: str, actor: User | None) -> Journal:
     """Undo an earning with a journal of the opposite postings; at most once per journal.
 
     Only earnings are reversed: orders are released by cancelling them, and a reversal is
@@ -532,7 +525,7 @@ def redemption_order(
             hold_journal=journal,
             ordered_at=now,
             expires_at=now + dt.timedelta(days=fresh.pickup_days),
-            ordered_by=_user(actor),
+            ordered_by=acting_user(actor),
         )
 
     return _once(key, find, create)
@@ -566,7 +559,7 @@ def _settle(
     redemption.status = status
     redemption.settle_journal = journal
     redemption.resolved_at = now
-    redemption.resolved_by = _user(actor)
+    redemption.resolved_by = acting_user(actor)
     redemption.save(
         update_fields=["status", "settle_journal", "resolved_at", "resolved_by", "note"]
     )

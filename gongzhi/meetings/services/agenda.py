@@ -4,7 +4,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from gongzhi.core.services import locked, now_or
+from gongzhi.core.services import acting_user, locked, now_or
 from gongzhi.matters.models import Matter
 from gongzhi.meetings import rules
 from gongzhi.meetings.models import (
@@ -66,7 +66,7 @@ def _propose_matter(matter: Matter, *, actor, now=None) -> AgendaItem:
         matter=matter,
         title=matter.text[:120],
         description=matter.text,
-        proposed_by=actor if getattr(actor, "pk", None) else None,
+        proposed_by=acting_user(actor),
         community_id=matter.community_id,
         compound_id=matter.compound_id,
         building_id=matter.building_id,

@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gongzhi.core.services import locked, now_or
+from gongzhi.core.services import acting_user, locked, now_or
 from gongzhi.matters.models import Status as MatterStatus
 from gongzhi.meetings import rules
 from gongzhi.meetings.models import (
@@ -83,7 +83,7 @@ def meeting_create(
         venue=venue,
         starts_at=starts_at,
         ends_at=ends_at,
-        convenor=actor if getattr(actor, "pk", None) else None,
+        convenor=acting_user(actor),
         majority=majority,
         quorum_share=quorum_share,
         quorum_count=quorum_count,

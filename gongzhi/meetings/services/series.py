@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gongzhi.core.services import now_or
+from gongzhi.core.services import acting_user, now_or
 from gongzhi.meetings import recurrence, rules
 from gongzhi.meetings.models import (
     HolidayPolicy,
@@ -81,7 +81,7 @@ def series_create(
         ends_on=ends_on,
         start_time=start_time,
         duration_minutes=duration_minutes,
-        convenor=actor if getattr(actor, "pk", None) else None,
+        convenor=acting_user(actor),
         **scope.fields(),
     )
     meetings_generate(series=series, weeks=weeks_ahead, now=now)
