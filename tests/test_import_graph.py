@@ -39,7 +39,6 @@ LAYERS = (
     "party todo configuration open311 ops demo"
 ).split()
 KNOWN_BACK_EDGES = {
-    ("people", "partners"),  # people.views: partners.rules (a resident's partnerships)
     ("places", "partners"),  # places.views: a building's partners
     ("places", "people"),  # places' API and views: a building's households
 }

@@ -14,3 +14,9 @@ class PartnersConfig(AppConfig):
 
         if partners_section not in SECTIONS:
             SECTIONS.append(partners_section)
+        # The pages of the apps below that show partners: a resident's partnerships.
+        from gongzhi.partners.views import resident_partnerships
+        from gongzhi.people.views import RESIDENT_SECTIONS
+
+        if resident_partnerships not in RESIDENT_SECTIONS:
+            RESIDENT_SECTIONS.append(resident_partnerships)

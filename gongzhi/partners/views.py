@@ -21,6 +21,12 @@ from gongzhi.people.models import Resident
 from gongzhi.people.rules import residents_visible
 
 
+def resident_partnerships(user, resident: Resident) -> dict:
+    """A resident's page shows the partner records they hold that the user may see
+    (``people.views.RESIDENT_SECTIONS``, appended from ``PartnersConfig.ready``)."""
+    return {"partnerships": partners_visible(user, resident.partnerships.with_place())}
+
+
 def partner_get(user, pk: int) -> Partner:
     """The partner, if the user may see them (404 otherwise)."""
     qs = partners_visible(user, Partner.objects.with_place().prefetch_related("skills", "roles"))

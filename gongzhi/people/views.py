@@ -1,3 +1,8 @@
+"""The registry's pages: residents and households, their lists and their pages."""
+
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -8,7 +13,6 @@ from django.views.decorators.http import require_POST
 from gongzhi.audit.models import AuditAction
 from gongzhi.audit.services import record, record_list
 from gongzhi.listing.pages import choice_param, place_param, render_list, text_param
-from gongzhi.partners.rules import partners_visible
 from gongzhi.people.excel import households_export, residents_export
 from gongzhi.people.models import Gender, Resident, Tag
 from gongzhi.people.rules import (
@@ -20,6 +24,11 @@ from gongzhi.people.rules import (
 from gongzhi.people.selectors import household_list, resident_list, with_visible_tags
 from gongzhi.places.models import Household
 from gongzhi.places.rules import households_visible
+
+# What the apps above lend a resident's page (``section(user, resident) -> context entries``),
+# appended from their ``AppConfig.ready``: partners adds ``partnerships`` (the resident's
+# partner records the user may see). People never imports them.
+RESIDENT_SECTIONS: list[Callable[[Any, Resident], dict[str, Any]]] = []
 
 
 def resident_get(user, pk: int) -> Resident:
@@ -66,16 +75,14 @@ def resident_list_view(request: HttpRequest) -> HttpResponse:
 
 
 def _resident_page(request: HttpRequest, resident: Resident, *, full: bool) -> HttpResponse:
-    response = render(
-        request,
-        "people/resident_detail.html",
-        {
-            "resident": resident,
-            "partnerships": partners_visible(request.user, resident.partnerships.with_place()),
-            "full": full,
-            "can_see_full_numbers": can_see_full_numbers(request.user),
-        },
-    )
+    context = {
+        "resident": resident,
+        "full": full,
+        "can_see_full_numbers": can_see_full_numbers(request.user),
+    }
+    for section in RESIDENT_SECTIONS:
+        context.update(section(request.user, resident))
+    response = render(request, "people/resident_detail.html", context)
     # Personal data: never kept by a browser's or a proxy's cache.
     add_never_cache_headers(response)
     return response
