@@ -15,6 +15,8 @@ A participant is one person: a partner linked to a resident is recorded as that 
 record (a dispatched cadre) by ``partner`` alone, as in the points ledger's accounts.
 """
 
+from typing import ClassVar
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -464,48 +466,54 @@ def person_q(person: Partner | Resident, prefix: str = "") -> Q:
 # migration 0002), each with a real foreign key.
 
 
-class ActivityEvent(HistoryEvent):
-    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="events")
+class _SubjectEvent(HistoryEvent):
+    """A history row of one subject, named by its foreign key ``subject``; ``str`` shows it as
+    the old single history named it ("record:5 confirmed"), ``label`` being the prefix."""
+
+    subject: ClassVar[str]
+    label: ClassVar[str]
 
     class Meta(HistoryEvent.Meta):
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.label}:{getattr(self, f'{self.subject}_id')} {self.action}"
+
+
+class ActivityEvent(_SubjectEvent):
+    subject = label = "activity"
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="events")
+
+    class Meta(_SubjectEvent.Meta):
         verbose_name = _("activity event")
         verbose_name_plural = _("activity events")
 
-    def __str__(self) -> str:
-        return f"activity:{self.activity_id} {self.action}"
 
-
-class RecordEvent(HistoryEvent):
+class RecordEvent(_SubjectEvent):
+    subject = label = "record"
     record = models.ForeignKey(ServiceRecord, on_delete=models.CASCADE, related_name="events")
 
-    class Meta(HistoryEvent.Meta):
+    class Meta(_SubjectEvent.Meta):
         verbose_name = _("service record event")
         verbose_name_plural = _("service record events")
 
-    def __str__(self) -> str:
-        return f"record:{self.record_id} {self.action}"
 
-
-class ClaimEvent(HistoryEvent):
+class ClaimEvent(_SubjectEvent):
+    subject = label = "claim"
     claim = models.ForeignKey(PointsClaim, on_delete=models.CASCADE, related_name="events")
 
-    class Meta(HistoryEvent.Meta):
+    class Meta(_SubjectEvent.Meta):
         verbose_name = _("points claim event")
         verbose_name_plural = _("points claim events")
 
-    def __str__(self) -> str:
-        return f"claim:{self.claim_id} {self.action}"
 
-
-class StarEvent(HistoryEvent):
+class StarEvent(_SubjectEvent):
+    subject, label = "award", "star"
     award = models.ForeignKey(StarAward, on_delete=models.CASCADE, related_name="events")
 
-    class Meta(HistoryEvent.Meta):
+    class Meta(_SubjectEvent.Meta):
         verbose_name = _("star award event")
         verbose_name_plural = _("star award events")
-
-    def __str__(self) -> str:
-        return f"star:{self.award_id} {self.action}"
 
 
 class LegacyVolunteeringEvent(models.Model):

@@ -33,7 +33,7 @@ from gongzhi.volunteering.services._base import (
     _forbidden,
     claims,
 )
-from gongzhi.volunteering.services.stars import star_awards_refresh
+from gongzhi.volunteering.services.stars import star_awards_refresh_for
 
 
 def _set_record_status(record: ServiceRecord, status: str) -> None:
@@ -71,11 +71,29 @@ def _earn(
         raise VolunteeringError(exc.code, exc.message) from None
 
 
-def _reverse(journal: Journal, *, reason: str, actor: Actor | None) -> Journal:
+def _reverse_issued(claim: PointsClaim, *, reason: str, actor: Actor | None) -> Journal | None:
+    """Reverse the points an issued claim earned (``None`` when it earned none)."""
+    if claim.status != ClaimStatus.ISSUED or claim.journal is None:
+        return None
     try:
-        return points_reverse(journal=journal, reason=reason, actor=acting_user(actor))
+        return points_reverse(journal=claim.journal, reason=reason, actor=acting_user(actor))
     except PointsError as exc:
         raise VolunteeringError(exc.code, exc.message) from None
+
+
+def _for_review(claim: PointsClaim, actor: Actor) -> PointsClaim:
+    """The claim, fresh and locked, if ``actor`` reviews the claims of its community."""
+    claim = claims.locked(claim)
+    if not rules.can_review(actor, claim.record.activity.community_id):
+        raise _forbidden()
+    return claim
+
+
+def _reviewed(claim: PointsClaim, actor: Actor, now: dt.datetime) -> list[str]:
+    """Stamp who reviewed ``claim`` and when; the fields to save."""
+    claim.reviewed_by = acting_user(actor)
+    claim.reviewed_at = now
+    return ["reviewed_by", "reviewed_at"]
 
 
 @transaction.atomic
@@ -83,13 +101,10 @@ def points_claim_approve(
     *, claim: PointsClaim, actor: Actor, now: dt.datetime | None = None
 ) -> PointsClaim:
     """审核: staff approve a claim; it is publicised (公示) for the rule's publicity days."""
-    claim = claims.locked(claim)
-    if not rules.can_review(actor, claim.record.activity.community_id):
-        raise _forbidden()
+    claim = _for_review(claim, actor)
     now = now_or(now)
     days = claim.rule.publicity_days if claim.rule else 0
-    claim.reviewed_by = acting_user(actor)
-    claim.reviewed_at = now
+    reviewed = _reviewed(claim, actor, now)
     claim.publicity_until = now + dt.timedelta(days=days)
     claims.move(
         claim,
@@ -100,7 +115,7 @@ def points_claim_approve(
         verb=_("approved"),
         now=now,
         data={"publicity_days": days},
-        fields=["reviewed_by", "reviewed_at", "publicity_until"],
+        fields=[*reviewed, "publicity_until"],
     )
     _set_record_status(claim.record, RecordStatus.PUBLICISED)
     _tell_volunteer(
@@ -141,12 +156,9 @@ def points_claim_reject(
 ) -> PointsClaim:
     """Refuse a claim (in review, or upholding an objection): its record counts no hours."""
     reason = _check_reason(reason)
-    claim = claims.locked(claim)
-    if not rules.can_review(actor, claim.record.activity.community_id):
-        raise _forbidden()
+    claim = _for_review(claim, actor)
     now = now_or(now)
-    claim.reviewed_by = acting_user(actor)
-    claim.reviewed_at = now
+    reviewed = _reviewed(claim, actor, now)
     claims.move(
         claim,
         to=ClaimStatus.REJECTED,
@@ -156,7 +168,7 @@ def points_claim_reject(
         verb=pgettext("volunteering", "rejected"),
         now=now,
         note=reason,
-        fields=["reviewed_by", "reviewed_at"],
+        fields=reviewed,
     )
     _set_record_status(claim.record, RecordStatus.REJECTED)
     return claim
@@ -202,9 +214,7 @@ def points_claim_dismiss_objection(
 ) -> PointsClaim:
     """Staff find an objection unfounded: the claim is publicised again until its end date."""
     reason = _check_reason(reason)
-    claim = claims.locked(claim)
-    if not rules.can_review(actor, claim.record.activity.community_id):
-        raise _forbidden()
+    claim = _for_review(claim, actor)
     claims.move(
         claim,
         to=ClaimStatus.PUBLICISED,
@@ -224,9 +234,7 @@ def points_claim_issue(
 ) -> PointsClaim:
     """After publicity: issue the points (key ``svc:<record id>``, so exactly once) and approve
     the record's hours. The sweep calls this for every claim whose publicity has ended."""
-    claim = claims.locked(claim)
-    if actor is not None and not rules.can_review(actor, claim.record.activity.community_id):
-        raise _forbidden()
+    claim = claims.locked(claim) if actor is None else _for_review(claim, actor)
     now = now_or(now)
     if claim.status != ClaimStatus.PUBLICISED:
         raise claims.bad_state(claim, _("issued"))
@@ -258,9 +266,7 @@ def points_claim_issue(
             _("%(points)d points have arrived for your service.") % {"points": claim.points},
             link="/points/",
         )
-    star_awards_refresh(
-        community=record.activity.community, person=record.person, actor=actor, now=now
-    )
+    star_awards_refresh_for(record, actor=actor, now=now)
     return claim
 
 

@@ -36,8 +36,16 @@ from gongzhi.volunteering.services._base import (
     claims,
     records,
 )
-from gongzhi.volunteering.services.claims import _earn, _reverse
-from gongzhi.volunteering.services.stars import star_awards_refresh
+from gongzhi.volunteering.services.claims import _earn, _reverse_issued
+from gongzhi.volunteering.services.stars import star_awards_refresh_for
+
+
+def _for_organiser(record: ServiceRecord, actor: Actor) -> ServiceRecord:
+    """The record, fresh and locked, if ``actor`` organises its activity ("谁组织谁记录")."""
+    record = records.locked(record)
+    if not rules.is_organiser(actor, record.activity):
+        raise _forbidden()
+    return record
 
 
 @transaction.atomic
@@ -127,9 +135,7 @@ def service_record_confirm(
 ) -> ServiceRecord:
     """The organiser confirms the minutes ("谁组织谁记录"); the record is fixed from now on, and
     its points claim is filed (申请) by the earning rule valid on the activity's date."""
-    record = records.locked(record)
-    if not rules.is_organiser(actor, record.activity):
-        raise _forbidden()
+    record = _for_organiser(record, actor)
     now = now_or(now)
     record.confirmed_by = acting_user(actor)
     record.confirmed_at = now
@@ -168,9 +174,7 @@ def service_record_amend(
     issued, the old earning is reversed and the new amount earned (a reversal + a new earn)."""
     minutes = _check_minutes(minutes)
     reason = _check_reason(reason)
-    record = records.locked(record)
-    if not rules.is_organiser(actor, record.activity):
-        raise _forbidden()
+    record = _for_organiser(record, actor)
     if record.status not in FIXED_STATUSES:
         raise records.bad_state(record, _("amended"))
     if minutes == record.minutes:
@@ -190,12 +194,9 @@ def service_record_amend(
     claim = PointsClaim.objects.select_for_update().get(record=record)
     points = claim.rule.points_for(minutes) if claim.rule else 0
     if claim.status == ClaimStatus.ISSUED and points != claim.points:
-        if claim.journal is not None:
-            amendment.reversal = _reverse(
-                claim.journal,
-                reason=_("Service hours amended: %(reason)s") % {"reason": reason},
-                actor=actor,
-            )
+        amendment.reversal = _reverse_issued(
+            claim, reason=_("Service hours amended: %(reason)s") % {"reason": reason}, actor=actor
+        )
         claim.journal = (
             _earn(record, points, key=f"svc:{record.pk}:amend:{amendment.pk}", actor=actor, now=now)
             if points
@@ -214,9 +215,7 @@ def service_record_amend(
         data={"old": amendment.old_minutes, "new": minutes},
     )
     if record.status == RecordStatus.APPROVED:
-        star_awards_refresh(
-            community=record.activity.community, person=record.person, actor=actor, now=now
-        )
+        star_awards_refresh_for(record, actor=actor, now=now)
     return amendment
 
 
@@ -227,9 +226,7 @@ def service_record_revoke(
     """Revoke a record (false or mistaken): its claim is withdrawn, issued points are reversed,
     and the person's star level is recomputed."""
     reason = _check_reason(reason)
-    record = records.locked(record)
-    if not rules.is_organiser(actor, record.activity):
-        raise _forbidden()
+    record = _for_organiser(record, actor)
     now = now_or(now)
     was_approved = record.status == RecordStatus.APPROVED
     from_status = record.status
@@ -246,12 +243,9 @@ def service_record_revoke(
     )
     claim = PointsClaim.objects.select_for_update().filter(record=record).first()
     if claim is not None and claim.status not in (ClaimStatus.REJECTED, ClaimStatus.WITHDRAWN):
-        if claim.status == ClaimStatus.ISSUED and claim.journal is not None:
-            _reverse(
-                claim.journal,
-                reason=_("Service record revoked: %(reason)s") % {"reason": reason},
-                actor=actor,
-            )
+        _reverse_issued(
+            claim, reason=_("Service record revoked: %(reason)s") % {"reason": reason}, actor=actor
+        )
         claims.move(
             claim,
             to=ClaimStatus.WITHDRAWN,
@@ -263,7 +257,5 @@ def service_record_revoke(
             note=reason,
         )
     if was_approved:
-        star_awards_refresh(
-            community=record.activity.community, person=record.person, actor=actor, now=now
-        )
+        star_awards_refresh_for(record, actor=actor, now=now)
     return record

@@ -97,6 +97,15 @@ def _refresh_person(
         )
 
 
+def star_awards_refresh_for(
+    record: ServiceRecord, *, actor: Actor | None, now: dt.datetime | None
+) -> dict:
+    """``star_awards_refresh`` for the person of ``record``, in its activity's community."""
+    return star_awards_refresh(
+        community=record.activity.community, person=record.person, actor=actor, now=now
+    )
+
+
 @transaction.atomic
 def star_awards_refresh(
     *,
