@@ -23,7 +23,7 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
 
-from gongzhi.core.places import Place, place_q
+from gongzhi.core.places import Place, place_contains, place_ids, place_q
 from gongzhi.core.roles import UserRole
 
 # Who acts or looks: a signed-in user, or an anonymous visitor where the page allows one. Every
@@ -97,6 +97,16 @@ def restrict(qs: QuerySet, reach: Reach) -> QuerySet:
     if reach.place is None:  # nowhere
         return qs.none()
     return qs.filter(place_q(reach.place, qs.model.PLACE))
+
+
+def within(reach: Reach, obj: Any) -> bool:
+    """The Python twin of ``restrict`` for one loaded record (its place chain loaded with it):
+    True exactly when ``restrict`` would keep its row."""
+    if reach.everywhere:
+        return True
+    if reach.place is None:
+        return False
+    return place_contains(reach.place, place_ids(obj, type(obj).PLACE))
 
 
 def narrow(qs: QuerySet, place: Place | None) -> QuerySet:

@@ -414,7 +414,14 @@ def _load(path: str) -> Model:
 
 def load(path: Path | str | None = None) -> Model:
     """The shipped model (or the one at ``path``), loaded once per process."""
-    return _load(str(Path(path or ARTIFACT).resolve()))
+    return _load(_resolved(str(path or ARTIFACT)))
+
+
+@cache
+def _resolved(path: str) -> str:
+    """The path with links resolved, once per path: ``load`` runs at every submit and
+    ``Path.resolve`` asks the file system for each part of the path."""
+    return str(Path(path).resolve())
 
 
 # ---- data and evaluation ---------------------------------------------------------------------

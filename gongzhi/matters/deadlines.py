@@ -4,16 +4,16 @@ matter's category wins over the tier-wide one. Working days skip Saturdays and S
 
 import datetime as dt
 
+from gongzhi.core import rawsql
 from gongzhi.matters.models import DeadlinePolicy, Matter, Tier
-from gongzhi.matters.routing import raw_rows
 
 DEFAULTS = {Tier.SMALL: 3, Tier.BIG: 15, Tier.HARD: 30}
 DEFAULT_ACK_HOURS = 24
 
 
 def policy_for(*, community_id: int, tier: str, category: str) -> DeadlinePolicy:
-    # A raw query (``routing.raw_rows``): read at every submit, always as the database has it.
-    candidates = raw_rows(
+    # A raw query (``core.rawsql``): read at every submit, always as the database has it.
+    candidates = rawsql.rows(
         DeadlinePolicy,
         "(community_id = %s OR community_id IS NULL) AND tier = %s AND category IN (%s, '')",
         [community_id, tier, category],

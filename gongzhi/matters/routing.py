@@ -19,13 +19,13 @@ compound, then community; within one place level a matching skill, then the ligh
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import TypeVar
 
-from django.db import connection, models, transaction
+from django.db import transaction
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from gongzhi.core import rawsql
 from gongzhi.matters.models import (
     WORKING_STATUSES,
     Category,
@@ -47,8 +47,6 @@ from gongzhi.partners.models import (
     TeamMembership,
 )
 from gongzhi.places.models import Community
-
-M = TypeVar("M", bound=models.Model)
 
 # Skill names as seeded by partners/migrations/0002_default_skills_roles.py.
 CATEGORY_SKILLS: dict[str, tuple[str, ...]] = {
@@ -155,27 +153,12 @@ def install_default_rules(community: Community) -> int:
     return created
 
 
-def raw_rows(model: type[M], where: str, params: list, tail: str = "") -> list[M]:
-    """``model``'s rows ``WHERE where`` as model instances, through ``Manager.raw``.
-
-    For the lookups every submit makes (its rule, its deadline policy): building a queryset
-    and compiling its SQL costs several times what the database takes to answer such a
-    query (about 0.25 ms of CPU each, measured in ``docs/performance.md``), and a raw query
-    skips both. ``where`` and ``tail`` are fixed SQL of the caller; values go in ``params``.
-    """
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in model._meta.concrete_fields)
-    table = quote(model._meta.db_table)
-    sql = f"SELECT {columns} FROM {table} WHERE {where} {tail}"  # noqa: S608
-    return list(model._default_manager.raw(sql, params))
-
-
 def rule_for(matter: Matter) -> ResponsibilityRule | None:
     """The community's rule for the matter's tier: one for its category beats the tier-wide one.
 
-    Read at every submit, so as a raw query (``raw_rows``): always the rule as it is now, in
+    Read at every submit, so as a statement written once (``core.rawsql``): always the rule as it is now, in
     the database, whichever process or request changed it last — nothing to invalidate."""
-    found = raw_rows(
+    found = rawsql.rows(
         ResponsibilityRule,
         "community_id = %s AND tier = %s AND category IN (%s, '')",
         [matter.community_id, matter.tier, matter.category],
