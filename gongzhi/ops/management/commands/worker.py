@@ -27,13 +27,15 @@ class Command(BaseCommand):
                 _("Unknown job %(jobs)s; the jobs are: %(known)s")
                 % {"jobs": ", ".join(unknown), "known": ", ".join(sorted(known))}
             )
-        off = [job for job in jobs_named(jobs or [job.name for job in JOBS]) if not job.enabled()]
+        named = jobs_named(jobs or [job.name for job in JOBS])
         if list:
-            for job in jobs_named(jobs or [job.name for job in JOBS]):
+            # Every job of the table, the ones that are off marked with the setting they need.
+            for job in named:
                 state = "" if job.enabled() else f"\toff: {job.needs} is not set"
                 command = " ".join(["gongzhi", job.command, *job.args])
                 self.stdout.write(f"{job.name}\t{job.schedule()}\t{command}\t{job.what}{state}")
             return
+        off = [job for job in named if not job.enabled()]
         if jobs and off:
             raise CommandError(
                 _("Job %(job)s is off: set %(setting)s to turn it on.")
