@@ -140,10 +140,14 @@ def _validation_error(request, exc: ValidationError):
 
 def _register_routers() -> None:
     from gongzhi.partners.api import router as partners_router
+    from gongzhi.people.api import places_router as people_places_router
     from gongzhi.people.api import router as people_router
     from gongzhi.places.api import router as places_router
 
     api.add_router("/places", places_router)
+    # A building with its households (/places/buildings/{id}): people's router at the same
+    # prefix, as places sits below people.
+    api.add_router("/places", people_places_router)
     api.add_router("/auth", "gongzhi.accounts.api.router")
     api.add_router("/", people_router)
     api.add_router("/", partners_router)

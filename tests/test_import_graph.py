@@ -5,24 +5,26 @@ inside functions alike: a function-level import is still a dependency, only a la
 app is a package ``gongzhi.<name>``; the project's wiring (``gongzhi.settings``,
 ``gongzhi.urls``, ``gongzhi.api``) is not an app and may import every app.
 
-* no cycle between apps: when A imports B, B never imports A, directly or through others;
+* no cycle between apps: when A imports B, B never imports A, directly or through others. There
+  is no known exception: any cycle fails the test;
+* every import between apps points down ``LAYERS`` (an app imports only the apps before it), so
+  the list is the real layering; a new app, or an import that needs another order, updates it;
 * ``gongzhi.core`` is a leaf: it imports no other app;
 * selectors (pure reads) never import services (writes).
 
-Known exceptions, named below, are what was left when this test was written (issue 13); each
-entry must still exist (``test_known_exceptions_still_exist``), so the lists only shrink:
+Apps above lend a lower one what it shows through a list the lower one declares and the higher
+one appends to from ``AppConfig.ready``: ``maps.selectors.LAYER_SOURCES``,
+``pickers.selectors.LOAD``, ``insights.rollup.STEPS``, ``listing.pages.EXPORT_RECORDERS``
+(audit records every list export), ``notifications.selectors.PHONE_SOURCES`` (accounts'
+numbers), ``people.views.RESIDENT_SECTIONS`` (partners) and ``places.views.BUILDING_SECTIONS``
+and ``UNIT_SECTIONS`` (people's households, partners). The visibility rules and the roles live
+in ``core.scope`` and ``core.roles``; the list page toolkit is ``gongzhi.listing`` (below
+audit); a page that reads a higher app lives in that app (the matters dashboard is
+``insights.views_matters``, scan-to-report is ``matters.scan``), and so does an API endpoint (a
+building with its households is ``people.api.places_router``, mounted at ``/places``).
 
-* ``KNOWN_BACK_EDGES``: app imports that point "down" the intended layering (``LAYERS``) and
-  so close cycles. Without them the graph has no cycle, so any new cycle fails the test. The
-  visibility rules and the roles live in ``core.scope`` and ``core.roles`` (places, people,
-  partners and audit read them there; ``accounts.scope`` is the same module for the apps above
-  accounts), so what is left are pages: the list page toolkit ``accounts.listing`` (it sits
-  above places and audit), a building's page showing households and partners, the matters
-  dashboard reading the insights rollup, and two accounts features (scan-to-report, sign-up
-  codes by SMS). Apps above lend a lower one what it shows through a list the lower one
-  declares and the higher one appends to from ``AppConfig.ready`` (``maps.selectors.
-  LAYER_SOURCES``, ``pickers.selectors.LOAD``, ``insights.rollup.STEPS``).
-* ``KNOWN_SELECTORS_IMPORTING_SERVICES``: selectors modules still importing services.
+``KNOWN_SELECTORS_IMPORTING_SERVICES``: selectors modules still importing services (none left;
+each entry must still exist, so the list only shrinks).
 """
 
 import ast
@@ -32,16 +34,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "gongzhi"
 
-# The intended layering, lowest first: an app may import the apps before it.
+# The layering, lowest first: an app imports only the apps before it (checked below).
 LAYERS = (
-    "core places listing audit people partners notifications accounts pickers matters hotline meetings "
-    "mediation points volunteering honours projects experiences network insights maps visits "
-    "party todo configuration open311 ops demo"
+    "core places listing audit people partners notifications accounts pickers matters hotline "
+    "meetings mediation points volunteering honours projects experiences network insights maps "
+    "visits party todo configuration open311 ops demo"
 ).split()
-KNOWN_BACK_EDGES = {
-    ("places", "partners"),  # places.views: a building's partners
-    ("places", "people"),  # places' API and views: a building's households
-}
 KNOWN_SELECTORS_IMPORTING_SERVICES: set[str] = set()
 
 
@@ -136,15 +134,12 @@ def _strongly_connected(graph: dict[str, set[str]]) -> list[list[str]]:
     return groups
 
 
-def app_cycles(edges, known: set[tuple[str, str]] = frozenset()) -> list[str]:
-    """One line per group of apps that import each other, with the imports that do it
-    (imports between the ``known`` pairs of app names are left out)."""
+def app_cycles(edges) -> list[str]:
+    """One line per group of apps that import each other, with the imports that do it."""
     graph: dict[str, set[str]] = defaultdict(set)
     where: dict[tuple[str, str], list[str]] = defaultdict(list)
     for importer, imported, line in edges:
         source, target = app_of(importer), app_of(imported)
-        if source and target and (source[8:], target[8:]) in known:
-            continue
         if source and target and source != target:
             graph[source].add(target)
             where[source, target].append(f"{importer}:{line} → {imported}")
@@ -171,6 +166,18 @@ def app_pairs(edges) -> set[tuple[str, str]]:
         if source and target and source != target:
             pairs.add((source[8:], target[8:]))
     return pairs
+
+
+def imports_up_the_layers(edges, layers: list[str]) -> list[str]:
+    """The imports from an app to one at or after it in ``layers`` (or not in them)."""
+    rank = {app: index for index, app in enumerate(layers)}
+    return [
+        f"{importer}:{line} → {imported}"
+        for importer, imported, line in edges
+        for source, target in [(app_of(importer), app_of(imported))]
+        if source and target and source != target
+        if rank.get(target[8:], len(layers)) >= rank.get(source[8:], -1)
+    ]
 
 
 def core_imports(edges) -> list[str]:
@@ -214,6 +221,13 @@ def test_the_checks_catch_what_they_look_for():
     assert app_cycles(made_up) == []
     cycle = app_cycles([*made_up, ("gongzhi.meetings.services", "gongzhi.matters.models", 6)])
     assert len(cycle) == 1 and "gongzhi.matters ↔ gongzhi.meetings" in cycle[0]
+    # An app not in the layers counts as above them all (core → accounts, line 4).
+    core_up = "gongzhi.core.listing:4 → gongzhi.accounts.scope"
+    assert imports_up_the_layers(made_up, ["core", "places", "meetings", "matters"]) == [core_up]
+    assert imports_up_the_layers(made_up, ["core", "places", "matters", "meetings"]) == [
+        "gongzhi.matters.services:1 → gongzhi.meetings.services",
+        core_up,
+    ]
     assert core_imports(made_up) == ["gongzhi.core.listing:4 → gongzhi.accounts.scope"]
     assert selectors_importing_services(made_up) == [
         "gongzhi.matters.selectors:5 → gongzhi.matters.services"
@@ -221,7 +235,14 @@ def test_the_checks_catch_what_they_look_for():
 
 
 def test_no_cycle_between_apps():
-    assert app_cycles(import_edges(), KNOWN_BACK_EDGES) == []
+    assert app_cycles(import_edges()) == []
+
+
+def test_apps_import_only_the_layers_below():
+    edges = import_edges()
+    apps = {app for pair in app_pairs(edges) for app in pair}
+    assert sorted(apps - set(LAYERS)) == [], "add the new app to LAYERS"
+    assert imports_up_the_layers(edges, LAYERS) == []
 
 
 def test_core_imports_no_other_app():
@@ -234,12 +255,7 @@ def test_selectors_never_import_services():
 
 def test_known_exceptions_still_exist():
     # A fixed exception leaves its list, so that it cannot come back unnoticed.
-    edges = import_edges()
-    pairs = app_pairs(edges)
-    assert set(LAYERS) >= {app for pair in pairs for app in pair}, "add the new app to LAYERS"
-    assert sorted(KNOWN_BACK_EDGES - pairs) == []
-    assert all(LAYERS.index(low) < LAYERS.index(high) for low, high in KNOWN_BACK_EDGES)
-    selectors = {m.split(":")[0] for m in selectors_importing_services(edges)}
+    selectors = {m.split(":")[0] for m in selectors_importing_services(import_edges())}
     assert sorted(KNOWN_SELECTORS_IMPORTING_SERVICES - selectors) == []
 
 

@@ -2,6 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
+from gongzhi.core.places import Place
 from gongzhi.listing.pages import choice_param, place_param, render_list, text_param
 from gongzhi.partners.excel import organisations_export, partners_export, teams_export
 from gongzhi.partners.models import (
@@ -19,6 +20,14 @@ from gongzhi.partners.rules import organisations_visible, partners_visible, team
 from gongzhi.partners.selectors import organisation_list, partner_list, team_list
 from gongzhi.people.models import Resident
 from gongzhi.people.rules import residents_visible
+from gongzhi.places.models import Building
+
+
+def building_partners(user, building: Building) -> dict:
+    """A building's page shows its active partners (``places.views.BUILDING_SECTIONS``,
+    appended from ``PartnersConfig.ready``)."""
+    place = Place("building", building.pk)
+    return {"partners": partner_list(user, place=place, status=PartnerStatus.ACTIVE)}
 
 
 def resident_partnerships(user, resident: Resident) -> dict:

@@ -1,6 +1,11 @@
-"""Residents and households over the API. Personal data leaves only masked."""
+"""Residents and households over the API. Personal data leaves only masked.
+
+``places_router`` is a building with its units and households, at ``/places/buildings/{id}``:
+``gongzhi/api.py`` mounts it at the places prefix, next to the places app's own router (places
+sits below people and never imports it)."""
 
 import datetime as dt
+from collections import defaultdict
 
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
@@ -20,8 +25,10 @@ from gongzhi.core.apischema import (
 from gongzhi.core.places import Place
 from gongzhi.people import selectors
 from gongzhi.people.models import Gender
+from gongzhi.places import selectors as place_selectors
 
 router = Router(tags=["people"])
+places_router = Router(tags=["places"])
 
 
 class HouseholdRef(Schema):
@@ -143,3 +150,51 @@ def household_detail(request, household_id: int):
     )
     record(request, AuditAction.VIEW, f"household:{household.pk}", place=household)
     return household
+
+
+class UnitOut(Schema):
+    id: int
+    name: str
+    number: int
+    households: list[HouseholdOut]
+
+
+class BuildingDetailOut(Schema):
+    id: int
+    name: str
+    number: int
+    compound: Ref
+    community: Ref
+    grid: Ref | None
+    units: list[UnitOut]
+
+
+@places_router.get(
+    "/buildings/{building_id}",
+    response={200: BuildingDetailOut, 404: ErrorOut},
+    summary="One building with its units and the households the user may see",
+    # The id it had in the places app's router, for clients generated from the schema.
+    operation_id="gongzhi_places_api_building_detail",
+)
+def building_detail(request, building_id: int):
+    building = place_selectors.building_get(request.auth, building_id)
+    households = defaultdict(list)
+    for household in selectors.household_list(request.auth, place=Place("building", building.id)):
+        households[household.unit_id].append(household)
+    return {
+        "id": building.id,
+        "name": building.name,
+        "number": building.number,
+        "compound": building.compound,
+        "community": building.compound.community,
+        "grid": building.grid,
+        "units": [
+            {
+                "id": unit.id,
+                "name": unit.name,
+                "number": unit.number,
+                "households": households[unit.id],
+            }
+            for unit in place_selectors.building_units(building)
+        ],
+    }

@@ -14,3 +14,11 @@ class PeopleConfig(AppConfig):
 
         if places_section not in SECTIONS:
             SECTIONS.append(places_section)
+        # The place pages show households: lent to places, which sits below people.
+        from gongzhi.people.views import building_households, unit_households
+        from gongzhi.places.views import BUILDING_SECTIONS, UNIT_SECTIONS
+
+        if building_households not in BUILDING_SECTIONS:
+            BUILDING_SECTIONS.append(building_households)
+        if unit_households not in UNIT_SECTIONS:
+            UNIT_SECTIONS.append(unit_households)

@@ -12,6 +12,8 @@ from django.views.decorators.http import require_POST
 
 from gongzhi.audit.models import AuditAction
 from gongzhi.audit.services import record, record_list
+from gongzhi.core.places import Place
+from gongzhi.core.scope import is_staff_like
 from gongzhi.listing.pages import choice_param, place_param, render_list, text_param
 from gongzhi.people.excel import households_export, residents_export
 from gongzhi.people.models import Gender, Resident, Tag
@@ -22,8 +24,9 @@ from gongzhi.people.rules import (
     tags_visible,
 )
 from gongzhi.people.selectors import household_list, resident_list, with_visible_tags
-from gongzhi.places.models import Household
+from gongzhi.places.models import Building, Household, Unit
 from gongzhi.places.rules import households_visible
+from gongzhi.places.selectors import Counts, building_units
 
 # What the apps above lend a resident's page (``section(user, resident) -> context entries``),
 # appended from their ``AppConfig.ready``: partners adds ``partnerships`` (the resident's
@@ -143,3 +146,22 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request, "people/household_detail.html", {"household": household, "members": members}
     )
+
+
+def building_households(user, building: Building) -> dict:
+    """A building's page (``places.views.BUILDING_SECTIONS``, appended from
+    ``PeopleConfig.ready``): its units, each with the households the user may see, and for
+    staff the number of households and residents."""
+    households = list(household_list(user, place=Place("building", building.pk)))
+    units = [
+        (unit, [h for h in households if h.unit_id == unit.pk]) for unit in building_units(building)
+    ]
+    counts = None
+    if is_staff_like(user):
+        counts = Counts(len(households), sum(h.resident_count for h in households))
+    return {"units": units, "counts": counts}
+
+
+def unit_households(user, unit: Unit) -> dict:
+    """A unit's page (``places.views.UNIT_SECTIONS``): the households the user may see."""
+    return {"households": household_list(user).filter(unit=unit)}

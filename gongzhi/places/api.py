@@ -1,14 +1,13 @@
-"""The place tree over the API. Places follow the directory reach; households, which are a
-family's address, follow the registry reach."""
+"""The place tree over the API. Places follow the directory reach; the counts of households,
+which are a family's address, follow the registry reach. A building with its units and
+households (``GET /places/buildings/{building_id}``) is ``people.api.places_router``, mounted at
+the same prefix: places sits below people."""
 
 from collections import defaultdict
 
 from ninja import Router, Schema
 
 from gongzhi.core.apischema import ErrorOut, Ref
-from gongzhi.core.places import Place
-from gongzhi.people.api import HouseholdOut
-from gongzhi.people.selectors import household_list
 from gongzhi.places import selectors
 from gongzhi.places.models import Subdistrict
 from gongzhi.places.rules import places_visible
@@ -48,23 +47,6 @@ class SubdistrictNode(Counts):
     id: int
     name: str
     communities: list[CommunityNode]
-
-
-class UnitOut(Schema):
-    id: int
-    name: str
-    number: int
-    households: list[HouseholdOut]
-
-
-class BuildingDetailOut(Schema):
-    id: int
-    name: str
-    number: int
-    compound: Ref
-    community: Ref
-    grid: Ref | None
-    units: list[UnitOut]
 
 
 def _counts(counts, building_count: int) -> dict:
@@ -121,35 +103,6 @@ def place_tree(request):
             {"id": subdistrict.id, "name": subdistrict.name, "communities": nodes, **totals}
         )
     return tree
-
-
-@router.get(
-    "/buildings/{building_id}",
-    response={200: BuildingDetailOut, 404: ErrorOut},
-    summary="One building with its units and the households the user may see",
-)
-def building_detail(request, building_id: int):
-    building = selectors.building_get(request.auth, building_id)
-    households = defaultdict(list)
-    for household in household_list(request.auth, place=Place("building", building.id)):
-        households[household.unit_id].append(household)
-    return {
-        "id": building.id,
-        "name": building.name,
-        "number": building.number,
-        "compound": building.compound,
-        "community": building.compound.community,
-        "grid": building.grid,
-        "units": [
-            {
-                "id": unit.id,
-                "name": unit.name,
-                "number": unit.number,
-                "households": households[unit.id],
-            }
-            for unit in selectors.building_units(building)
-        ],
-    }
 
 
 class ReportLinkOut(Schema):
