@@ -282,3 +282,26 @@ def test_openapi_documents_prefer_and_the_lean_schema(client):
     assert shapes[1]["title"] == "MatterSubmittedOut"
     assert {"id", "status", "link", "category", "tier"} <= set(shapes[1]["properties"])
     assert json.dumps(shapes[1]).count("#/components/schemas/") == 2  # PlaceOut, Ref
+
+
+@pytest.mark.parametrize("level", ["community", "compound", "building", "household"])
+def test_the_lean_body_is_what_the_schema_gives(client, world, level):
+    """``apischema.plain`` (the submit's lean body) equals ``MatterSubmittedOut.from_orm`` for
+    matters at every level, anonymous or with a reporter, classified or not."""
+    from gongzhi.core.apischema import plain
+    from gongzhi.matters.api import MatterSubmittedOut
+
+    place = {
+        "community": world.a,
+        "compound": world.yujia,
+        "building": world.y1,
+        "household": world.h_y1,
+    }[level]
+    auth = bearer(world.users.staff_a)
+    for payload in (
+        staff_payload(world, place=f"{level}:{place.pk}"),
+        staff_payload(world, place=f"{level}:{place.pk}", reporter_id=None, category="safety"),
+    ):
+        assert submit(client, auth, payload, **MINIMAL).status_code == 201
+    for matter in Matter.objects.select_related("community", "compound", "building", "household"):
+        assert plain(MatterSubmittedOut, matter) == MatterSubmittedOut.from_orm(matter).dict()

@@ -44,7 +44,7 @@ class Columns:
         fields = list(model._meta.concrete_fields)
         self.model = model
         self.width = len(fields)
-        self.sql = ", ".join(f"{alias}.{quote(f.column)}" for f in fields)
+        self.sql = ", ".join(f"{alias}.{quote(str(f.column))}" for f in fields)
         self.attnames = [f.attname for f in fields]
         self.pk_index = fields.index(model._meta.pk)
         self.converters = []
@@ -128,16 +128,16 @@ def insert(objs: Sequence[M]) -> Sequence[M]:
         quote = connection.ops.quote_name
         pk = model._meta.pk
         fields = [f for f in model._meta.concrete_fields if f is not pk]
-        names = ", ".join(quote(f.column) for f in fields)
+        names = ", ".join(quote(str(f.column)) for f in fields)
         head = f"INSERT INTO {quote(model._meta.db_table)} ({names}) VALUES "  # noqa: S608
         row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-        cache[key] = (fields, head, row, f" RETURNING {quote(pk.column)}")
+        cache[key] = (fields, head, row, f" RETURNING {quote(str(pk.column))}")
     fields, head, row, returning = cache[key]
     params: list[Any] = []
     for obj in objs:
         if obj.pk is not None or not obj._state.adding:
             raise ValueError("rawsql.insert takes new instances without an id")
-        obj._prepare_related_fields_for_save(operation_name="insert")
+        obj._prepare_related_fields_for_save(operation_name="insert")  # type: ignore[attr-defined]
         for field in fields:
             params.append(field.get_db_prep_save(field.pre_save(obj, True), connection))
     sql = head + ", ".join([row] * len(objs)) + returning

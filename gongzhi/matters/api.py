@@ -34,8 +34,10 @@ from gongzhi.core.apischema import (
     PageIn,
     Ref,
     get_or_404,
+    label_of,
     paginate,
     parse_place,
+    plain,
 )
 from gongzhi.core.identity import normalize_phone
 from gongzhi.core.scope import registry_reach, within
@@ -116,19 +118,19 @@ class MatterOut(Schema):
 
     @staticmethod
     def resolve_status_label(obj) -> str:
-        return obj.get_status_display()
+        return label_of(Status, obj.status)
 
     @staticmethod
     def resolve_category_label(obj) -> str:
-        return obj.get_category_display()
+        return label_of(Category, obj.category)
 
     @staticmethod
     def resolve_tier_label(obj) -> str:
-        return obj.get_tier_display()
+        return label_of(Tier, obj.tier)
 
     @staticmethod
     def resolve_channel_label(obj) -> str:
-        return obj.get_channel_display()
+        return label_of(Channel, obj.channel)
 
     @staticmethod
     def resolve_place(obj) -> dict:
@@ -468,7 +470,7 @@ def _wants_minimal(prefer: str | None) -> bool:
 def _submitted(matter: Matter, status: int) -> HttpResponse:
     """The lean answer of a submit: ``MatterSubmittedOut`` from the matter in hand (the
     service's own object, its places already loaded), without another query."""
-    body = MatterSubmittedOut.from_orm(matter).dict()
+    body = plain(MatterSubmittedOut, matter)
     response = HttpResponse(
         json.dumps(body, cls=NinjaJSONEncoder),
         status=status,

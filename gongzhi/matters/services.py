@@ -231,7 +231,7 @@ def _matter_submit(
         raise _forbidden()
     if idempotency_key and actor is None:
         raise ValueError("an idempotency key is a signed-in submitter's")
-    if idempotency_key:
+    if idempotency_key and actor is not None:
         # Read outside the write transaction: a retry racing the first attempt past this point
         # is caught by the key's unique index (``matter_submit``).
         existing = rawsql.rows(

@@ -5,6 +5,8 @@ ancestors come back linked, as ``select_related`` would give them, so walking up
 (``household.unit.building.compound.community``) and ``core.scope.within`` need no query.
 """
 
+from typing import Any
+
 from django.db import models
 
 from gongzhi.core import rawsql
@@ -28,12 +30,13 @@ LEVELS = tuple(_CHAINS)
 
 def with_ancestors(
     level: str, pk: int, *, below: tuple[type[models.Model], str] | None = None
-) -> models.Model | None:
+) -> Any:
     """The ``level`` place ``pk`` (community, compound, building or household) with every
     place above it up to its community loaded; None when there is no such row.
 
     ``below=(Model, fk)``: instead, the ``Model`` row ``pk`` whose foreign key ``fk`` points at
-    a ``level`` place, with that place and those above it (a resident and its household …)."""
+    a ``level`` place, with that place and those above it (a resident and its household …).
+    Typed ``Any``: the model depends on ``level`` (and ``below``)."""
     chain = ([below] if below else []) + _CHAINS[level]
     aliases = [f"t{i}" for i in range(len(chain))]
     joins = [f"FROM {rawsql.table(chain[0][0])} t0"]
@@ -49,5 +52,5 @@ def with_ancestors(
         return None
     objects = found[0]
     for (_model, fk), obj, above in zip(chain[:-1], objects[:-1], objects[1:], strict=True):
-        setattr(obj, fk, above)
+        setattr(obj, str(fk), above)
     return objects[0]
