@@ -70,7 +70,12 @@ class Columns:
 
 def table(model: type[models.Model], using: str | None = None) -> str:
     """The model's table name, quoted for the database."""
-    return connections[using or router.db_for_read(model)].ops.quote_name(model._meta.db_table)
+    connection = connections[using or router.db_for_read(model)]
+    cache = _cache(connection)
+    key = ("table", model)
+    if key not in cache:
+        cache[key] = connection.ops.quote_name(model._meta.db_table)
+    return cache[key]
 
 
 def columns(model: type[models.Model], alias: str, using: str | None = None) -> Columns:
