@@ -1,0 +1,159 @@
+"""CPU per submit of ``POST /api/v1/matters``, step by step, in one process (no server).
+
+    .venv/bin/python bench/intake_steps.py [--submits 300]
+
+A fresh SQLite file is set up as ``bench/matters_intake.py`` does (a minimal community, a
+staff account with a token); then the WSGI handler is called directly with the intake's
+request (``Prefer: return=minimal``, a new ``Idempotency-Key`` each time) after 30 warm-up
+submits, and each step's CPU time (``time.process_time``) is summed by wrapping the functions
+the submit calls. Prints the CPU per submit and per step in ms, and the same for the bare insert
+(``bench.bare_settings``), each in its own child process. CPU time, unlike the wall clock,
+barely moves with what else the machine runs.
+"""
+
+import argparse
+import collections
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TEXTS = (
+    "渔家苑1栋楼道灯坏了，晚上看不见，老人上下楼不方便",
+    "楼下垃圾桶满了好几天没人清，味道很大",
+)
+STEPS = {
+    "gongzhi.api": ["token_user"],
+    "gongzhi.matters.selectors": ["submit_place"],
+    "gongzhi.matters.api": ["_reporter", "_submitted"],
+    "gongzhi.matters.services": ["suggest", "_submit_writes", "matter_submit"],
+    "gongzhi.matters.routing": ["rule_for"],
+    "gongzhi.matters.deadlines": ["compute"],
+}
+
+
+def child(mode: str, info: dict, submits: int) -> None:
+    sys.path.insert(0, str(ROOT))
+    settings = "bench.bare_settings" if mode == "bare" else "gongzhi.settings"
+    os.environ["DJANGO_SETTINGS_MODULE"] = settings
+    import importlib
+
+    import django
+
+    django.setup()
+    from django.core.wsgi import get_wsgi_application
+
+    app = get_wsgi_application()
+    spent: collections.Counter = collections.Counter()
+    if mode == "real":
+        for module_name, names in STEPS.items():
+            module = importlib.import_module(module_name)
+            for name in names:
+                setattr(module, name, _timed(getattr(module, name), name, spent))
+    run = uuid.uuid4().hex[:8]
+    statuses = []
+
+    def submit(i: int) -> None:
+        if mode == "bare":
+            body = json.dumps({"text": TEXTS[i % 2]}, ensure_ascii=False).encode()
+            path, extra = "/items", {}
+        else:
+            payload = {
+                "text": TEXTS[i % 2],
+                "channel": "grid_visit",
+                "place": info["place"],
+                "reporter_id": info["reporter"],
+            }
+            body = json.dumps(payload, ensure_ascii=False).encode()
+            path = "/api/v1/matters"
+            extra = {
+                "HTTP_AUTHORIZATION": f"Bearer {info['token']}",
+                "HTTP_IDEMPOTENCY_KEY": f"{run}-{i}",
+                "HTTP_PREFER": "return=minimal",
+            }
+        environ = {
+            "REQUEST_METHOD": "POST",
+            "PATH_INFO": path,
+            "SCRIPT_NAME": "",
+            "QUERY_STRING": "",
+            "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "80",
+            "HTTP_HOST": "127.0.0.1",
+            "CONTENT_TYPE": "application/json",
+            "CONTENT_LENGTH": str(len(body)),
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.url_scheme": "http",
+            **extra,
+        }
+        b"".join(app(environ, lambda status, headers, exc=None: statuses.append(status)))
+
+    for i in range(30):
+        submit(i)
+    spent.clear()
+    started = time.process_time()
+    for i in range(submits):
+        submit(1000 + i)
+    total = time.process_time() - started
+    if not all(status.startswith("2") for status in statuses):
+        raise SystemExit(f"a submit failed: {statuses[-1]}")
+    steps = {name: round(seconds * 1000 / submits, 3) for name, seconds in spent.most_common()}
+    print(json.dumps({"mode": mode, "cpu_ms": round(total * 1000 / submits, 3), "steps": steps}))
+
+
+def _timed(fn, name, spent):
+    def wrapper(*args, **kwargs):
+        started = time.process_time()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            spent[name] += time.process_time() - started
+
+    return wrapper
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--submits", type=int, default=300)
+    parser.add_argument("--child", choices=("real", "bare"))
+    parser.add_argument("--info", default="")
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, json.loads(args.info), args.submits)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {
+            **os.environ,
+            "DATABASE_URL": f"sqlite:///{tmp}/intake.db",
+            "GONGZHI_DATA_DIR": tmp,
+            "GONGZHI_DEBUG": "false",
+            "GONGZHI_SECURE_COOKIES": "false",
+            "ALLOWED_HOSTS": "127.0.0.1",
+        }
+        env.setdefault("SECRET_KEY", "bench-" + uuid.uuid4().hex)
+        env.setdefault("GONGZHI_FIELD_KEY", "tFq3WlCw7rM1n4lE0oM2Qm8yJp7pN8Yq2v2w1Xn0b3c=")
+        setup = [sys.executable, str(ROOT / "bench" / "matters_intake.py"), "--setup"]
+        out = subprocess.run(setup, env=env, cwd=ROOT, capture_output=True, text=True, check=True)
+        info = out.stdout.strip().splitlines()[-1]
+        for mode in ("bare", "real"):
+            command = [sys.executable, __file__, "--child", mode, "--info", info]
+            command += ["--submits", str(args.submits)]
+            result = subprocess.run(
+                command, env=env, cwd=ROOT, capture_output=True, text=True, check=False
+            )
+            if result.returncode:
+                raise SystemExit(result.stderr[-3000:])
+            line = json.loads(result.stdout.strip().splitlines()[-1])
+            print(f"{mode:5} {line['cpu_ms']:7.3f} ms CPU per submit")
+            for name, ms in line["steps"].items():
+                print(f"      {name:16} {ms:7.3f} ms")
+    print(f"load average {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()
