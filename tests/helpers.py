@@ -364,3 +364,23 @@ def party_tree(world) -> dict:
         actor=u.staff_a, name="锦绣园党支部", level=OrgLevel.COMPOUND, place=world.jinxiu, parent=a
     )
     return dict(sub=sub, a=a, b=b, yujia=yujia, jinxiu=jinxiu)
+
+
+def key_lookup_missing_once(monkeypatch) -> list:
+    """Make the submit's first look-up of its ``Idempotency-Key`` find nothing (a retry that
+    looked before the first attempt stored the key); returns a list that is non-empty once the
+    look-up ran, for the test to check that the race path was taken."""
+    from gongzhi.core import rawsql
+    from gongzhi.matters.models import SubmitKey
+
+    real_rows = rawsql.rows
+    looked: list[bool] = []
+
+    def rows(model, *args, **kwargs):
+        if model is SubmitKey and not looked:
+            looked.append(True)
+            return []
+        return real_rows(model, *args, **kwargs)
+
+    monkeypatch.setattr(rawsql, "rows", rows)
+    return looked

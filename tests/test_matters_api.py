@@ -15,6 +15,7 @@ from gongzhi.api import api
 from gongzhi.matters import services
 from gongzhi.matters.models import Matter, MatterEvent, MatterOwner, SubmitKey
 from tests.factories_matters import make_matter
+from tests.helpers import key_lookup_missing_once
 
 urlpatterns = [path("api/v1/", api.urls)]
 pytestmark = pytest.mark.urls(__name__)
@@ -89,18 +90,9 @@ def test_retry_racing_the_first_attempt_returns_the_first_matter(client, world, 
     the first attempt's matter and leave no second one."""
     staff = world.users.staff_a
     first = post(client, staff, URL, submission(world), **{"Idempotency-Key": "race"})
-    real_filter = SubmitKey.objects.filter
-    looked = []
-
-    def filter_missing_once(*args, **kwargs):
-        qs = real_filter(*args, **kwargs)
-        if not looked:
-            looked.append(True)
-            return qs.none()
-        return qs
-
-    monkeypatch.setattr(SubmitKey.objects, "filter", filter_missing_once)
+    looked = key_lookup_missing_once(monkeypatch)
     retry = post(client, staff, URL, submission(world), **{"Idempotency-Key": "race"})
+    assert looked, "the retry did not look its key up"
     assert retry.status_code == 200, retry.content
     assert retry.json()["id"] == first.json()["id"]
     assert Matter.objects.count() == 1

@@ -17,6 +17,7 @@ from gongzhi.accounts.models import ApiToken
 from gongzhi.api import api
 from gongzhi.matters import routing
 from gongzhi.matters.models import Matter, MatterEvent, ResponsibilityRule, SubmitKey
+from tests.helpers import key_lookup_missing_once
 
 urlpatterns = [path("api/v1/", api.urls)]
 pytestmark = pytest.mark.urls(__name__)
@@ -246,18 +247,9 @@ def test_a_retry_racing_the_first_attempt_gets_the_first_matter(client, world, m
     auth = bearer(world.users.staff_a)
     key = {"Idempotency-Key": "race"}
     first = submit(client, auth, staff_payload(world), **MINIMAL, **key)
-    real_filter = SubmitKey.objects.filter
-    looked = []
-
-    def filter_missing_once(*args, **kwargs):
-        qs = real_filter(*args, **kwargs)
-        if not looked:
-            looked.append(True)
-            return qs.none()
-        return qs
-
-    monkeypatch.setattr(SubmitKey.objects, "filter", filter_missing_once)
+    looked = key_lookup_missing_once(monkeypatch)
     retry = submit(client, auth, staff_payload(world), **MINIMAL, **key)
+    assert looked, "the retry did not look its key up"
     assert retry.status_code == 200, retry.content
     assert retry.json() == first.json()
     assert Matter.objects.count() == 1 and MatterEvent.objects.count() == 2

@@ -168,54 +168,6 @@ def matter_submit(
     idempotency_key: str | None = None,
     now: dt.datetime | None = None,
 ) -> Matter:
-    """Take in a matter (see ``_matter_submit``); a lost idempotency race returns the winner.
-
-    The key is inserted last, in the submit's own transaction (no savepoint): when a concurrent
-    retry stored the same key first, the unique index refuses ours, the whole transaction (our
-    matter with it) rolls back, and the winner's matter is read here, outside it."""
-    try:
-        return _matter_submit(
-            actor=actor,
-            text=text,
-            channel=channel,
-            place=place,
-            reporter=reporter,
-            reporter_name=reporter_name,
-            reporter_contact=reporter_contact,
-            category=category,
-            tier=tier,
-            priority=priority,
-            handled_on_spot=handled_on_spot,
-            resolution_note=resolution_note,
-            idempotency_key=idempotency_key,
-            now=now,
-        )
-    except IntegrityError:
-        if not idempotency_key:
-            raise
-        winner = SubmitKey.objects.filter(user=actor, key=idempotency_key[:80]).first()
-        if winner is None:
-            raise
-        return winner.matter
-
-
-def _matter_submit(
-    *,
-    actor: User | None,
-    text: str,
-    channel: str,
-    place: dict,
-    reporter: Resident | None = None,
-    reporter_name: str = "",
-    reporter_contact: str = "",
-    category: str | None = None,
-    tier: str | None = None,
-    priority: str = "normal",
-    handled_on_spot: bool = False,
-    resolution_note: str = "",
-    idempotency_key: str | None = None,
-    now: dt.datetime | None = None,
-) -> Matter:
     """Take in a matter. ``place`` comes from ``resolve_place``.
 
     Residents submit for themselves (reporter forced to their own record, place within their
@@ -287,19 +239,30 @@ def _matter_submit(
         route_data = _route_step(matter, rule)
     # Everything above only reads (and the classifier only computes): the transaction holds
     # just the writes, so a writer waits on SQLite's one write lock for as short as can be.
-    with transaction.atomic():
-        return _submit_writes(
-            matter,
-            actor=actor,
-            reporter=reporter,
-            channel=channel,
-            rule=rule,
-            route_data=route_data,
-            handled_on_spot=handled_on_spot,
-            resolution_note=resolution_note,
-            idempotency_key=idempotency_key,
-            now=now,
-        )
+    # The key is inserted last, in the submit's own transaction (no savepoint): when a
+    # concurrent retry stored the same key first, the unique index refuses ours, the whole
+    # transaction (our matter with it) rolls back, and the winner's matter is read here.
+    try:
+        with transaction.atomic():
+            return _submit_writes(
+                matter,
+                actor=actor,
+                reporter=reporter,
+                channel=channel,
+                rule=rule,
+                route_data=route_data,
+                handled_on_spot=handled_on_spot,
+                resolution_note=resolution_note,
+                idempotency_key=idempotency_key,
+                now=now,
+            )
+    except IntegrityError:
+        if not idempotency_key:
+            raise
+        winner = SubmitKey.objects.filter(user=actor, key=idempotency_key[:80]).first()
+        if winner is None:
+            raise
+        return winner.matter
 
 
 def _submit_writes(
