@@ -178,7 +178,7 @@ def matter_submit(
     matter they already handled, with ``resolution_note`` saying what was done. See
     ``_handle_on_spot``; every refusal is raised before anything is written.
     """
-    # actor=None: an anonymous scan-to-report whose phone accounts.scan verified by SMS code.
+    # actor=None: an anonymous scan-to-report whose phone matters.scan verified by SMS code.
     if actor is not None and not rules.can_submit(actor):
         raise _forbidden()
     if idempotency_key and actor is None:
