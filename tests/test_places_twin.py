@@ -19,25 +19,17 @@ from gongzhi.core.scope import (
     restrict,
     within,
 )
+from gongzhi.insights.rules import LEVEL_MODELS as PLACE_LEVEL_MODELS
 from gongzhi.people.models import Resident
 from gongzhi.places import chain
 from gongzhi.places.models import (
     Building,
     Community,
     Compound,
-    Grid,
     Household,
-    Subdistrict,
 )
 
-LEVEL_MODELS = {
-    "subdistrict": Subdistrict,
-    "community": Community,
-    "compound": Compound,
-    "building": Building,
-    "grid": Grid,
-    "household": Household,
-}
+LEVEL_MODELS = {**PLACE_LEVEL_MODELS, "household": Household}
 
 
 def _reaches(world) -> list[Reach]:
