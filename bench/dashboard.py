@@ -138,6 +138,7 @@ def main() -> None:
     base.update(
         GONGZHI_DEBUG="false",
         GONGZHI_SECURE_COOKIES="false",
+        GONGZHI_REQUIRE_2FA="false",  # pages, not the second factor (a forced login: 302)
         ALLOWED_HOSTS="testserver",
         SECRET_KEY="bench-" + uuid.uuid4().hex,
         GONGZHI_FIELD_KEY=Fernet.generate_key().decode(),

@@ -263,6 +263,8 @@ def _run(mode: str, database_url: str, args) -> dict:
         "GONGZHI_DEBUG": "false",
         "GONGZHI_SECURE_COOKIES": "false",
         "ALLOWED_HOSTS": "testserver",
+        # Pages, not the second factor: a forced login would be sent to its set-up (302).
+        "GONGZHI_REQUIRE_2FA": "false",
     }
     env.setdefault("SECRET_KEY", "bench-" + uuid.uuid4().hex)
     # A fixed key for the throw-away bench databases, so that ``--reuse`` can read what an
