@@ -599,14 +599,26 @@ def _heatmap(data: dict, links: Links) -> dict:
 
 
 def _proactive_data(in_period) -> list[tuple]:
-    return list(
+    """(building, compound name, building name, category, matters) of the most repeated
+    matters. Grouped by the rollup row's own columns, the names read after for the few
+    buildings listed: joining the places into the grouping read them for every row (at
+    district scale 2 M rows a year, 3.9 s of the stored-figures step), and subqueries for the
+    names were run for every group (15 s)."""
+    top = list(
         in_period.filter(building__isnull=False)
         .order_by()
-        .values_list("building", "building__compound__name", "building__name", "category")
+        .values_list("building", "category")
         .annotate(n=Sum("submitted"))
         .filter(n__gte=PROACTIVE_MIN)
         .order_by("-n", "building")[:PROACTIVE_LIMIT]
     )
+    names = {
+        pk: (compound, name)
+        for pk, compound, name in Building.objects.filter(
+            pk__in={building for building, _cat, _n in top}
+        ).values_list("pk", "compound__name", "name")
+    }
+    return [(pk, *names[pk], category, n) for pk, category, n in top]
 
 
 def _proactive(cells: list[tuple], links: Links) -> dict:
