@@ -384,3 +384,18 @@ def key_lookup_missing_once(monkeypatch) -> list:
 
     monkeypatch.setattr(rawsql, "rows", rows)
     return looked
+
+
+def cleaning_activity(world, day: dt.date = dt.date(2026, 3, 14)):
+    """A service activity (楼道清扫) of team A at 渔家苑, organised by partner A."""
+    from gongzhi.volunteering import services as volunteering
+    from gongzhi.volunteering.models import ActivityKind
+
+    return volunteering.activity_create(
+        title="楼道清扫",
+        kind=ActivityKind.SERVICE,
+        organiser=world.team_a,
+        actor=world.users.partner_a,
+        date=day,
+        compound=world.yujia,
+    )

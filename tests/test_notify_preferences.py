@@ -16,6 +16,7 @@ from gongzhi.notifications.models import (
 from gongzhi.notifications.outbox import quiet_hours_end
 from gongzhi.notifications.services import notify_contact, notify_users
 from tests.conftest import login
+from tests.helpers import cleaning_activity
 
 URL = "/api/v1/me/notification-preferences"
 
@@ -235,14 +236,7 @@ def test_a_volunteer_is_told_when_a_claim_is_approved_and_points_arrive(world):
         publicity_days=7,
         valid_from=dt.date(2026, 1, 1),
     )
-    activity = volunteering.activity_create(
-        title="楼道清扫",
-        kind=ActivityKind.SERVICE,
-        organiser=world.team_a,
-        actor=world.users.partner_a,
-        date=dt.date(2026, 3, 14),
-        compound=world.yujia,
-    )
+    activity = cleaning_activity(world)
     record = volunteering.service_record_add(
         activity=activity,
         participant=world.p_construction,

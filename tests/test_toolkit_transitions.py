@@ -2,29 +2,21 @@
 one query; only the row itself is locked unless ``lock_related`` (checked in the SQL on
 PostgreSQL, where ``FOR UPDATE`` is real)."""
 
-import datetime as dt
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from gongzhi.core.services import Transitions
 from gongzhi.volunteering import services
-from gongzhi.volunteering.models import ActivityKind, RecordEvent, ServiceRecord
+from gongzhi.volunteering.models import RecordEvent, ServiceRecord
 from gongzhi.volunteering.services import VolunteeringError
 from gongzhi.volunteering.services._base import BAD_STATE, records, stars
+from tests.helpers import cleaning_activity
 
 
 @pytest.fixture
 def record(world):
-    activity = services.activity_create(
-        title="楼道清扫",
-        kind=ActivityKind.SERVICE,
-        organiser=world.team_a,
-        actor=world.users.partner_a,
-        date=dt.date(2026, 3, 14),
-        compound=world.yujia,
-    )
+    activity = cleaning_activity(world)
     return services.service_record_add(
         activity=activity, participant=world.p_construction, minutes=60, actor=world.users.staff_a
     )
