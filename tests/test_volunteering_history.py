@@ -19,6 +19,7 @@ from gongzhi.volunteering.models import (
     RecordStatus,
     StarEvent,
 )
+from tests.helpers import cleaning_activity
 
 DAY = dt.date(2026, 3, 14)
 
@@ -32,14 +33,7 @@ def record(world):
         points=2,
         valid_from=dt.date(2026, 1, 1),
     )
-    activity = services.activity_create(
-        title="楼道清扫",
-        kind=ActivityKind.SERVICE,
-        organiser=world.team_a,
-        actor=world.users.partner_a,
-        date=DAY,
-        compound=world.yujia,
-    )
+    activity = cleaning_activity(world, DAY)
     record = services.service_record_add(
         activity=activity, participant=world.p_neighbour, minutes=90, actor=world.users.partner_a
     )
