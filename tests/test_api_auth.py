@@ -174,3 +174,22 @@ def test_docs_page_works_offline(client):
         relative = asset.split(settings.STATIC_URL, 1)[1]
         assert finders.find(relative), asset
     assert "/api/v1/openapi.json" in html
+
+
+def test_a_token_of_an_account_without_a_profile_sees_nothing_and_never_fails(client, world):
+    """The token, its user and the user's profile come in one statement with an outer join
+    (``core.rawsql``): an account without a profile authenticates, reads as profile-less
+    (``user.profile`` raises, as with ``select_related``) and sees nothing of the registry."""
+    from django.contrib.auth import get_user_model
+
+    from gongzhi.accounts.services import token_user
+    from gongzhi.core.scope import profile_of
+
+    user = get_user_model().objects.create(username="no-profile")
+    _token, raw = ApiToken.issue(user=user, name="t")
+    found = token_user(raw)
+    assert found == user and profile_of(found) is None
+    response = client.get("/api/v1/residents", headers={"Authorization": f"Bearer {raw}"})
+    assert response.status_code == 200 and response.json()["count"] == 0
+    staff = token_user(ApiToken.issue(user=world.users.staff_a, name="t")[1])
+    assert staff.profile.community_id == world.a.pk

@@ -65,35 +65,25 @@ def place_q(place: Place, paths: PlacePaths) -> Q:
     return Q(**{path: place.id})
 
 
-def place_ids(obj, paths: PlacePaths) -> dict[str, int | None]:
-    """The ids of the places ``obj`` hangs on, level by level, read along ``paths`` through
-    the related objects (load them with the row to avoid a query per hop). A level whose
-    path is None is absent; a NULL on the way gives None. Paths must run along foreign keys
-    (a subdistrict's ``communities`` runs backwards: ``ValueError``)."""
-    ids: dict[str, int | None] = {}
-    for level in LEVELS:
-        path = paths.path(level)
-        if path is None:
-            continue
-        *hops, last = path.split("__")
-        target = obj
-        for hop in hops:
-            target = getattr(target, hop)
-            if target is None:
-                break
+def place_contains(place: Place, obj, paths: PlacePaths) -> bool:
+    """The Python twin of ``place_q`` for one loaded record: True exactly when
+    ``place_q(place, paths)`` would select it (``tests/test_places_twin.py``). The id at
+    ``place``'s level is read along ``paths`` through the related objects (load them with the
+    row, or each hop is a query). Paths must run along foreign keys (a subdistrict's
+    ``communities`` runs backwards: ``ValueError``)."""
+    path = paths.path(place.level)
+    if path is None:
+        return False
+    *hops, last = path.split("__")
+    target = obj
+    for hop in hops:
+        target = getattr(target, hop)
         if target is None:
-            ids[level] = None
-        elif last == "id":
-            ids[level] = target.pk
-        elif hasattr(target, f"{last}_id"):
-            ids[level] = getattr(target, f"{last}_id")
-        else:
-            raise ValueError(f"{type(obj).__name__}: {path} is not a forward path")
-    return ids
-
-
-def place_contains(place: Place, ids: dict[str, int | None]) -> bool:
-    """The Python twin of ``place_q`` for one record whose ``place_ids`` are known: True
-    exactly when ``place_q(place, paths)`` would select it (``tests/test_places_twin.py``)."""
-    found = ids.get(place.level)
+            return False
+    if last == "id":
+        found = target.pk
+    elif hasattr(target, f"{last}_id"):
+        found = getattr(target, f"{last}_id")
+    else:
+        raise ValueError(f"{type(obj).__name__}: {path} is not a forward path")
     return found is not None and found == place.id

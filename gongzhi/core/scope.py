@@ -23,7 +23,7 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
 
-from gongzhi.core.places import Place, place_contains, place_ids, place_q
+from gongzhi.core.places import Place, place_contains, place_q
 from gongzhi.core.roles import UserRole
 
 # Who acts or looks: a signed-in user, or an anonymous visitor where the page allows one. Every
@@ -106,7 +106,7 @@ def within(reach: Reach, obj: Any) -> bool:
         return True
     if reach.place is None:
         return False
-    return place_contains(reach.place, place_ids(obj, type(obj).PLACE))
+    return place_contains(reach.place, obj, type(obj).PLACE)
 
 
 def narrow(qs: QuerySet, place: Place | None) -> QuerySet:
