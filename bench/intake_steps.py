@@ -38,7 +38,7 @@ STEPS = {
 }
 
 
-def child(mode: str, info: dict, submits: int) -> None:
+def child(mode: str, info: dict, submits: int, profile: str = "") -> None:
     sys.path.insert(0, str(ROOT))
     settings = "bench.bare_settings" if mode == "bare" else "gongzhi.settings"
     os.environ["DJANGO_SETTINGS_MODULE"] = settings
@@ -96,10 +96,24 @@ def child(mode: str, info: dict, submits: int) -> None:
     for i in range(30):
         submit(i)
     spent.clear()
+    profiler = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile(time.process_time)
+        profiler.enable()
     started = time.process_time()
     for i in range(submits):
         submit(1000 + i)
     total = time.process_time() - started
+    if profiler is not None:
+        import pstats
+
+        profiler.disable()
+        if os.environ.get("INTAKE_PROFILE_OUT"):
+            profiler.dump_stats(os.environ["INTAKE_PROFILE_OUT"])
+        stats = pstats.Stats(profiler, stream=sys.stderr)
+        stats.sort_stats(profile).print_stats(60)
     if not all(status.startswith("2") for status in statuses):
         raise SystemExit(f"a submit failed: {statuses[-1]}")
     steps = {name: round(seconds * 1000 / submits, 3) for name, seconds in spent.most_common()}
@@ -122,9 +136,16 @@ def main() -> None:
     parser.add_argument("--submits", type=int, default=300)
     parser.add_argument("--child", choices=("real", "bare"))
     parser.add_argument("--info", default="")
+    parser.add_argument(
+        "--profile",
+        default="",
+        metavar="SORT",
+        help="cProfile the intake's submits (CPU time), sorted by SORT (e.g. tottime, "
+        "cumulative), printed after the figures (and saved to $INTAKE_PROFILE_OUT if set)",
+    )
     args = parser.parse_args()
     if args.child:
-        child(args.child, json.loads(args.info), args.submits)
+        child(args.child, json.loads(args.info), args.submits, args.profile)
         return
     with tempfile.TemporaryDirectory() as tmp:
         env = {
@@ -143,11 +164,15 @@ def main() -> None:
         for mode in ("bare", "real"):
             command = [sys.executable, __file__, "--child", mode, "--info", info]
             command += ["--submits", str(args.submits)]
+            if args.profile and mode == "real":
+                command += ["--profile", args.profile]
             result = subprocess.run(
                 command, env=env, cwd=ROOT, capture_output=True, text=True, check=False
             )
             if result.returncode:
                 raise SystemExit(result.stderr[-3000:])
+            if args.profile and mode == "real":
+                print(result.stderr)
             line = json.loads(result.stdout.strip().splitlines()[-1])
             print(f"{mode:5} {line['cpu_ms']:7.3f} ms CPU per submit")
             for name, ms in line["steps"].items():

@@ -80,6 +80,30 @@ def test_features_equal_scikit_learns_bit_for_bit(model, texts):
     assert np.array_equal(got.data.view(np.uint32), expected.data.view(np.uint32))
 
 
+def test_one_texts_features_equal_the_batchs_row_bit_for_bit(model, texts):
+    """``features_of_one`` (the single text's path, no sparse matrix) gives the row of
+    ``features``: the same columns and the same float32 bits."""
+    fast = classifier._Fast.of(model)
+    batch = fast.features(texts)
+    for i, text in enumerate(texts):
+        index, data = fast.features_of_one(text)
+        row = batch[i]
+        assert np.array_equal(index, row.indices), text
+        assert data.dtype == np.float32
+        assert np.array_equal(data.view(np.uint32), row.data.view(np.uint32)), text
+
+
+def test_one_texts_probabilities_equal_the_batch_paths_exactly(model, texts):
+    """The single text's dense arithmetic adds the same products in the same order as the
+    sparse product of the batch path: equal numbers, not merely close ones."""
+    fast = classifier._Fast.of(model)
+    cat_batch, tier_batch = fast.probabilities(texts)
+    for i, text in enumerate(texts):
+        cat_p, tier_p = fast.probabilities_of_one(text)
+        assert np.array_equal(cat_p, cat_batch[i : i + 1]), text
+        assert np.array_equal(tier_p, tier_batch[i : i + 1]), text
+
+
 def test_probabilities_equal_scikit_learns_in_one_batch(model, texts):
     cat_expected, tier_expected = model.probabilities_sklearn(texts)
     cat_p, tier_p = model.probabilities(texts)
