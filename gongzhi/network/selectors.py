@@ -21,6 +21,7 @@ from gongzhi.network.graph import (
     collect_works,
     edge_rows,
     graph_bounds,
+    matter_teams,
     network_metrics,
     node_rows,
     top_keys,
@@ -82,16 +83,23 @@ def isolated_teams(place: Place | None, period) -> list[dict]:
     "place"}`` dicts by name.
 
     No graph is built: a team is linked exactly when one of the period's works (default
-    kinds, the whole reach) has it and at least one other actor, so the works a team can
-    take part in are enough (``collect_works(with_team=True)``: the graph's own sources,
-    without the works no team shares, the actors from outside, the graph or its metrics).
+    kinds, the whole reach) has it and at least one other actor. The matters are asked of the
+    database (``matter_teams``: one row a team, whether linked; teams own many matters at
+    district scale), the other works a team can take part in are gathered
+    (``collect_works(with_team=True)``: the graph's own sources, without the works no team
+    shares, the actors from outside, the graph or its metrics).
     """
     start, end = graph_bounds(Filters(until=period.until, since=period.since))
-    works = collect_works(EVERYWHERE, place, DEFAULT_WORKS, start, end, with_team=True)
+    works = collect_works(
+        EVERYWHERE, place, DEFAULT_WORKS - {WorkKind.MATTER}, start, end, with_team=True
+    )
+    by_matter = matter_teams(EVERYWHERE, place, start, end)
     linked = {key for work in works.values() if len(work.actors) > 1 for key in work.actors}
+    linked |= {key for key, has_other in by_matter.items() if has_other}
+    present = {key for work in works.values() for key in work.actors} | by_matter.keys()
     teams = {team.key: team for team in anchored_teams(place)}
     # A team from elsewhere that worked here alone is a node of the place's network too.
-    alone = {key for work in works.values() for key in work.actors} - linked - teams.keys()
+    alone = present - linked - teams.keys()
     teams.update(actors_by_key(key for key in alone if key.startswith(f"{NodeKind.TEAM.value}:")))
     found = [
         {"id": team.pk, "name": team.name, "place": team.place}
