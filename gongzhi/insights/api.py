@@ -1,6 +1,6 @@
 """The index and the diagnostics over the API (/api/v1/insights/…).
 
-Same figures as the pages (``index_store.stored_index``, ``diagnostics.diagnostics_for``) and the same
+Same figures as the pages (``index_store.stored_index``, ``diagnostics_store.diagnostics_view``) and the same
 rules: staff, officials and grid workers, inside their reach; a place outside it is 403
 ``forbidden``; bad days are 400 ``bad_period``.
 """
@@ -14,7 +14,7 @@ from ninja import Field, Query, Router, Schema
 from gongzhi.core.apischema import PLACE_HELP, ApiError, ErrorOut, parse_place
 from gongzhi.core.places import Place
 from gongzhi.insights import rules
-from gongzhi.insights.diagnostics import diagnostics_for
+from gongzhi.insights.diagnostics_store import diagnostics_view
 from gongzhi.insights.index import Period
 from gongzhi.insights.index_store import stored_index
 
@@ -60,6 +60,10 @@ class DiagnosticsOut(Schema):
     since: dt.date
     until: dt.date
     findings: list[FindingOut]
+    as_of: dt.datetime | None = Field(
+        description="The rollup run the findings are stored from (all data and subdistricts "
+        "over the year to date); null when computed now"
+    )
 
 
 def _filters(request, params: FiltersIn) -> tuple[Place | None, Period]:
@@ -92,9 +96,11 @@ def index(request, params: Query[FiltersIn]):
 @router.get("/diagnostics", response={200: DiagnosticsOut, **REFUSED})
 def diagnostics(request, params: Query[FiltersIn]):
     place, period = _filters(request, params)
+    findings, as_of = diagnostics_view(request.auth, place, period)
     return {
         "place": str(place) if place else None,
         "since": period.since,
         "until": period.until,
-        "findings": diagnostics_for(request.auth, place, period),
+        "findings": findings,
+        "as_of": as_of,
     }

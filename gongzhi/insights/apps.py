@@ -27,3 +27,8 @@ class InsightsConfig(AppConfig):
         # The stored dashboard figures read every other rollup row: the last step.
         if roll_figures not in STEPS:
             STEPS.append(roll_figures)
+        # The stored diagnostics read the rollup rows too: after the stored figures.
+        from gongzhi.insights.diagnostics_store import roll_diagnostics
+
+        if roll_diagnostics not in STEPS:
+            STEPS.append(roll_diagnostics)

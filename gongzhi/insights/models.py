@@ -311,6 +311,38 @@ class FiguresSnapshot(models.Model):
         return f"{self.scope or '*'} {self.since}–{self.until} {self.language}"
 
 
+class DiagnosticsSnapshot(models.Model):
+    """The fragmentation diagnostics' findings of one large scope (all data, or a subdistrict)
+    for one period, in one language, as ``gongzhi rollup`` computed them
+    (``diagnostics_store.roll_diagnostics``).
+
+    ``version`` is the ``ran_at`` of the rollup run that wrote the row; the page, its export
+    and the API use a row only while it is the latest run's (``RollupState("matters").ran_at``),
+    like ``FiguresSnapshot``. Derived data, like the rest.
+    """
+
+    scope = models.CharField(_("scope"), max_length=40, blank=True)
+    since = models.DateField(_("from"))
+    until = models.DateField(_("to"))
+    language = models.CharField(_("language"), max_length=10)
+    version = models.DateTimeField(_("rollup run"))
+    findings = models.JSONField(_("findings"), encoder=DjangoJSONEncoder)
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        verbose_name = _("diagnostics snapshot")
+        verbose_name_plural = _("diagnostics snapshots")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope", "since", "until", "language"],
+                name="diagnostics_snapshot_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope or '*'} {self.since}–{self.until} {self.language}"
+
+
 class ReportJob(models.Model):
     """An annual report (``.docx``) someone asked for, prepared by ``gongzhi worker`` (job
     ``annual_reports``) and offered for download on the report page: drawing its charts takes

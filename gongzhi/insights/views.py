@@ -22,7 +22,7 @@ from gongzhi.core.excel import workbook_bytes, xlsx_response
 from gongzhi.core.naturalsort import natural_sorted
 from gongzhi.core.places import Place
 from gongzhi.insights import rules
-from gongzhi.insights.diagnostics import diagnostics_for
+from gongzhi.insights.diagnostics_store import diagnostics_view
 from gongzhi.insights.index import DIMENSIONS, INDICATORS, Period, months_until
 from gongzhi.insights.index_store import stored_index, stored_indexes
 from gongzhi.insights.views_matters import PERIODS, period_param
@@ -296,9 +296,11 @@ def diagnostics_page(request: HttpRequest) -> HttpResponse:
         place, period = insight_filters(request, timezone.localdate())
     except BadFilter as error:
         return render_bad_filter(request, error)
-    findings = diagnostics_for(request.user, place, Period(period.since, period.until))
+    # All data and the subdistricts over the year to date: as of the last rollup.
+    findings, as_of = diagnostics_view(request.user, place, Period(period.since, period.until))
     if request.GET.get("format") == "xlsx":
         require_export(request.user)
+        stamp = timezone.localtime(as_of).strftime("%Y-%m-%d %H:%M") if as_of else None
         content = workbook_bytes(
             "碎片化诊断",
             ["问题", "对象", "说明", "链接"],
@@ -306,6 +308,7 @@ def diagnostics_page(request: HttpRequest) -> HttpResponse:
                 [f["title"], f["subject"], f["detail"], request.build_absolute_uri(f["link"])]
                 for f in findings
             ],
+            notes=[("截至", f"最近一次汇总（{stamp}）")] if stamp else (),
         )
         return xlsx_response(f"diagnostics-{period.since}-{period.until}.xlsx", content)
     groups: dict[str, dict] = {}
@@ -320,6 +323,7 @@ def diagnostics_page(request: HttpRequest) -> HttpResponse:
         "place_groups": place_options(request.user),
         "groups": list(groups.values()),
         "count": len(findings),
+        "as_of": as_of,
         "export": f"{base}&place={place or ''}&format=xlsx",
     }
     return render(request, "insights/diagnostics.html", context)
