@@ -48,9 +48,14 @@ def ran_at():
 
 @pytest.fixture
 def seeded(world):
-    """Bounced and overdue matters: two in 渔家苑 1栋 (community A), one at Y社区 itself."""
+    """Bounced and overdue matters: two in 渔家苑 1栋 (community A), one reported by 王建国 (so
+    渔家苑 has 1 of 3 households taking part, not a low participation), one at Y社区 itself."""
     now = timezone.now()
-    places = [{"building": world.y1}, {"building": world.y1}, {"community": world.b}]
+    places = [
+        {"building": world.y1, "reporter": world.res_a},
+        {"building": world.y1},
+        {"community": world.b},
+    ]
     for i, where in enumerate(places):
         made = make_matter(created_at=now - dt.timedelta(hours=2 + i), **where)
         Matter.objects.filter(pk=made.pk).update(bounce_count=2 + i, overdue=True)
@@ -77,6 +82,8 @@ def test_stored_findings_equal_computing_them_now(seeded, language):
             assert findings == plain(diagnostics_for(user, place, ytd()))
             kinds = {finding["kind"] for finding in findings}
             assert {"no_neighbour_partner", "isolated_team", "bounced", "overdue_hot_spot"} <= kinds
+            low = [f["subject"] for f in findings if f["kind"] == "low_participation"]
+            assert low == ["锦绣园", "江南小区"]
     titles = {f["kind"]: f["title"] for f in findings}
     assert titles["overdue_hot_spot"] == ("Overdue hot spots" if language == "en" else "逾期热点")
 

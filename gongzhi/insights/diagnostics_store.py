@@ -31,19 +31,19 @@ from collections import defaultdict
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
-from django.db.models import F, Window
+from django.db import connection, transaction
+from django.db.models import Count, F, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone, translation
 
 from gongzhi.accounts.scope import registry_reach
 from gongzhi.core.places import Place
 from gongzhi.insights import diagnostics as kinds
-from gongzhi.insights.index import Period, participation_by
+from gongzhi.insights.index import Period, _participation_sources, share, tally
 from gongzhi.insights.models import DiagnosticsSnapshot, RollupState
 from gongzhi.insights.periods import year_to_date
 from gongzhi.matters.models import Matter
-from gongzhi.places.models import Community, Compound, Subdistrict
+from gongzhi.places.models import Community, Compound, Household, Subdistrict
 
 
 def stored_scope(place: Place | None) -> str:
@@ -88,6 +88,29 @@ def _bounced_by_subdistrict(period: Period) -> dict[int, list[tuple[int, str, in
     return found
 
 
+def _participation_by_compound(period: Period) -> dict[int, dict]:
+    """Every compound's share of households taking part, as ``participation_by(None,
+    ("compound",), period)`` counts it, but counted by the database: the (household, compound)
+    pairs of every way of taking part in one ``UNION`` (which drops repeats, as the per-scope
+    sets do), counted per compound — one row a compound comes back instead of the 1 M pairs of
+    a district's year."""
+    parts = [
+        rows.order_by()
+        .filter(**{f"{paths.path('compound')}__isnull": False})
+        .values(hh=F(column), cp=F(paths.path("compound")))
+        for rows, paths, column in _participation_sources(period)
+    ]
+    union = parts[0].union(*parts[1:])
+    sql, params = union.query.sql_with_params()
+    with connection.cursor() as cursor:
+        # ``sql`` is Django's own compiled query; the values are parameters.
+        grouped = f"SELECT cp, COUNT(*) FROM ({sql}) AS taking_part GROUP BY cp"  # noqa: S608
+        cursor.execute(grouped, params)
+        taking_part = dict(cursor.fetchall())
+    households = tally(Household.objects.all(), Household.PLACE, None, ("compound",), n=Count("pk"))
+    return {pk: share(taking_part.get(pk, 0), row["n"]) for (_level, pk), row in households.items()}
+
+
 def _top_bounced(rows: list[tuple[int, str, int]]) -> list[tuple[int, str, int]]:
     return sorted(rows, key=lambda row: (-row[2], -row[0]))[: kinds.MAX_ROWS]
 
@@ -97,7 +120,7 @@ def scopes_data(period: Period) -> dict[Place | None, dict]:
     all data and of every subdistrict."""
     subdistrict_of = dict(Community.objects.values_list("pk", "subdistrict_id"))
     groups = kinds.matter_day_groups(None, period)
-    shares = participation_by(None, ("compound",), period)
+    shares = _participation_by_compound(period)
     compounds = list(Compound.objects.values_list("pk", "name", "community__subdistrict_id"))
     bounced = _bounced_by_subdistrict(period)
     scopes: list[Place | None] = [
@@ -114,7 +137,7 @@ def scopes_data(period: Period) -> dict[Place | None, dict]:
             own_groups = [row for row in groups if subdistrict_of[row[0]] == place.id]
             own_compounds = [(pk, name) for pk, name, sub in compounds if sub == place.id]
             own_bounced = bounced.get(place.id, [])
-        by_pk = {pk: shares[("compound", pk)] for pk, _name in own_compounds}
+        by_pk = {pk: shares[pk] for pk, _name in own_compounds if pk in shares}
         data[place] = {
             "buildings": kinds.buildings_data(place),
             "teams": kinds.teams_data(place, period),
