@@ -366,24 +366,28 @@ def party_tree(world) -> dict:
     return dict(sub=sub, a=a, b=b, yujia=yujia, jinxiu=jinxiu)
 
 
-def key_lookup_missing_once(monkeypatch) -> list:
-    """Make the submit's first look-up of its ``Idempotency-Key`` find nothing (a retry that
-    looked before the first attempt stored the key); returns a list that is non-empty once the
-    look-up ran, for the test to check that the race path was taken."""
+def refused_key_inserts(monkeypatch) -> list:
+    """Record each insert of a submit's ``Idempotency-Key`` that the key's unique index refused
+    (a retry of a submit that was taken, or one racing it: the submit looks nothing up before
+    its insert); returns the list, for the test to check that this path was taken."""
+    from django.db import IntegrityError
+
     from gongzhi.core import rawsql
     from gongzhi.matters.models import SubmitKey
 
-    real_rows = rawsql.rows
-    looked: list[bool] = []
+    real_insert = rawsql.insert
+    refused: list[str] = []
 
-    def rows(model, *args, **kwargs):
-        if model is SubmitKey and not looked:
-            looked.append(True)
-            return []
-        return real_rows(model, *args, **kwargs)
+    def insert(objs):
+        try:
+            return real_insert(objs)
+        except IntegrityError:
+            if objs and isinstance(objs[0], SubmitKey):
+                refused.append(objs[0].key)
+            raise
 
-    monkeypatch.setattr(rawsql, "rows", rows)
-    return looked
+    monkeypatch.setattr(rawsql, "insert", insert)
+    return refused
 
 
 def cleaning_activity(world, day: dt.date = dt.date(2026, 3, 14)):

@@ -11,11 +11,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import path
 from django.utils import timezone
 
+from gongzhi.accounts.models import Profile
 from gongzhi.api import api
 from gongzhi.matters import services
 from gongzhi.matters.models import Matter, MatterEvent, MatterOwner, SubmitKey
 from tests.factories_matters import make_matter
-from tests.helpers import key_lookup_missing_once
+from tests.helpers import refused_key_inserts
 
 urlpatterns = [path("api/v1/", api.urls)]
 pytestmark = pytest.mark.urls(__name__)
@@ -86,13 +87,32 @@ def test_the_same_key_of_two_users_makes_two_matters(client, world):
 
 
 def test_retry_racing_the_first_attempt_returns_the_first_matter(client, world, monkeypatch):
-    """The retry looked for its key before the first attempt stored it; it must still end with
-    the first attempt's matter and leave no second one."""
+    """A retry looks nothing up before its insert, so it takes the path of a retry racing the
+    first attempt: the key's unique index refuses its key, everything it wrote rolls back, and
+    it ends with the first attempt's matter and leaves no second one."""
     staff = world.users.staff_a
     first = post(client, staff, URL, submission(world), **{"Idempotency-Key": "race"})
-    looked = key_lookup_missing_once(monkeypatch)
+    refused = refused_key_inserts(monkeypatch)
     retry = post(client, staff, URL, submission(world), **{"Idempotency-Key": "race"})
-    assert looked, "the retry did not look its key up"
+    assert refused == ["race"], "the retry's key was not refused by the unique index"
+    assert retry.status_code == 200, retry.content
+    assert retry.json()["id"] == first.json()["id"]
+    assert Matter.objects.count() == 1 and SubmitKey.objects.count() == 1
+    assert MatterEvent.objects.count() == 2
+
+
+def test_a_retry_answers_with_its_matter_even_if_the_submit_would_now_be_refused(client, world):
+    """The grid worker moved to another grid after the submit: the same submit without its key
+    is refused now, but its retry still answers with the matter the first attempt created."""
+    worker = world.users.grid_a1
+    payload = submission(world, reporter_id=None)
+    first = post(client, worker, URL, payload, **{"Idempotency-Key": "moved"})
+    assert first.status_code == 201, first.content
+    Profile.objects.filter(user=worker).update(grid=world.grid_a2)
+    worker.refresh_from_db()
+    refused = post(client, worker, URL, payload)
+    assert error_code(refused, 403) == "not_in_scope"
+    retry = post(client, worker, URL, payload, **{"Idempotency-Key": "moved"})
     assert retry.status_code == 200, retry.content
     assert retry.json()["id"] == first.json()["id"]
     assert Matter.objects.count() == 1

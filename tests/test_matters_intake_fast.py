@@ -16,8 +16,14 @@ from django.urls import path
 from gongzhi.accounts.models import ApiToken
 from gongzhi.api import api
 from gongzhi.matters import routing
-from gongzhi.matters.models import Matter, MatterEvent, ResponsibilityRule, SubmitKey
-from tests.helpers import key_lookup_missing_once
+from gongzhi.matters.models import (
+    DeadlinePolicy,
+    Matter,
+    MatterEvent,
+    ResponsibilityRule,
+    SubmitKey,
+)
+from tests.helpers import refused_key_inserts
 
 urlpatterns = [path("api/v1/", api.urls)]
 pytestmark = pytest.mark.urls(__name__)
@@ -25,14 +31,15 @@ pytestmark = pytest.mark.urls(__name__)
 URL = "/api/v1/matters"
 MINIMAL = {"Prefer": "return=minimal"}
 
-# token (with the user's profile); place (with the places above it); reporter; key lookup;
-# deadline policy; rule; savepoint; matter; reporter row; both events; key; release.
-STAFF_QUERIES = 12
+# token (with the user's profile); place (with the places above it); reporter; the rule with
+# the deadline policy; savepoint; matter; reporter row; both events; key; release. No look-up
+# of the key: its unique index decides a retry.
+STAFF_QUERIES = 10
 # Like staff, with the grid read for the grid worker's area (``Profile.community_id_resolved``).
-GRID_WORKER_QUERIES = 13
+GRID_WORKER_QUERIES = 11
 # No reporter looked up by id; the resident's own record, and their household with the places
 # above it for the area check (the message to the community's staff waits for the commit).
-RESIDENT_QUERIES = 13
+RESIDENT_QUERIES = 11
 
 
 def bearer(user) -> dict:
@@ -226,6 +233,48 @@ def test_a_submit_after_a_rule_edit_routes_by_the_new_rule(client, world):
 # ---- idempotency ----------------------------------------------------------------------------
 
 
+def test_the_submit_takes_the_best_deadline_policy_with_its_rule(client, world):
+    """The rule and the deadline policy come in one statement: the community's policy before
+    the global one, the category's before the tier-wide one, another community's never, the
+    tier's defaults without any; the rule beside it as ``routing.rule_for`` picks it."""
+    routing.install_default_rules(world.a)
+    rule = ResponsibilityRule.objects.get(community=world.a, tier="small", category="")
+    auth = bearer(world.users.staff_a)
+    policies = {
+        (community, category): DeadlinePolicy.objects.create(
+            community=community, tier="small", category=category, resolve_days=days
+        )
+        for community, category, days in [
+            (None, "", 11),
+            (None, "facilities", 12),
+            (world.a, "", 13),
+            (world.a, "facilities", 14),
+        ]
+    }
+    DeadlinePolicy.objects.create(
+        community=world.b, tier="small", category="facilities", resolve_days=2, acknowledge_hours=1
+    )
+
+    def submitted() -> tuple[int, float, object]:
+        payload = staff_payload(world, tier="small", category="facilities")
+        response = submit(client, auth, payload, **MINIMAL)
+        assert response.status_code == 201, response.content
+        matter = Matter.objects.get(pk=response.json()["id"])
+        days = (matter.due_at - matter.created_at).days
+        hours = (matter.ack_due_at - matter.created_at).total_seconds() / 3600
+        return days, hours, matter.events.get(action="route").data["rule"]
+
+    for key, days in [
+        ((world.a, "facilities"), 14),
+        ((world.a, ""), 13),
+        ((None, "facilities"), 12),
+        ((None, ""), 11),
+    ]:
+        assert submitted() == (days, 24, rule.pk)
+        policies[key].delete()
+    assert submitted() == (3, 24, rule.pk)  # the tier's defaults
+
+
 def test_a_retry_answers_200_in_the_shape_it_asks_for(client, world):
     auth = bearer(world.users.staff_a)
     key = {"Idempotency-Key": "retry-1"}
@@ -242,14 +291,14 @@ def test_a_retry_answers_200_in_the_shape_it_asks_for(client, world):
 
 
 def test_a_retry_racing_the_first_attempt_gets_the_first_matter(client, world, monkeypatch):
-    """The retry looked for its key before the first attempt stored it: its own insert of the
-    key fails, everything it wrote rolls back, and it answers with the first matter."""
+    """No look-up of the key before the insert: the retry's insert of the key fails on its
+    unique index, everything it wrote rolls back, and it answers with the first matter."""
     auth = bearer(world.users.staff_a)
     key = {"Idempotency-Key": "race"}
     first = submit(client, auth, staff_payload(world), **MINIMAL, **key)
-    looked = key_lookup_missing_once(monkeypatch)
+    refused = refused_key_inserts(monkeypatch)
     retry = submit(client, auth, staff_payload(world), **MINIMAL, **key)
-    assert looked, "the retry did not look its key up"
+    assert refused == ["race"], "the retry's key was not refused by the unique index"
     assert retry.status_code == 200, retry.content
     assert retry.json() == first.json()
     assert Matter.objects.count() == 1 and MatterEvent.objects.count() == 2

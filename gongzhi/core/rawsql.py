@@ -118,6 +118,26 @@ def rows(model: type[M], where: str, params: Sequence[Any], tail: str = "") -> l
     return [obj for (obj,) in found]
 
 
+def firsts(queries: Sequence[tuple[type[models.Model], str, Sequence[Any], str]]) -> list[Any]:
+    """The first row of each ``(model, where, params, order)`` — ``SELECT * FROM <model's
+    table> WHERE where order LIMIT 1`` — read in one statement: one instance per query, None
+    where a query finds nothing. ``where`` and ``order`` are fixed SQL over the model's own
+    columns, unqualified (``order`` may be empty: then any matching row)."""
+    tables: list[tuple[type[models.Model], str]] = []
+    joins: list[str] = []
+    params: list[Any] = []
+    for i, (model, where, query_params, order) in enumerate(queries):
+        alias = f"q{i}"
+        tables.append((model, alias))
+        joins.append(
+            f"LEFT JOIN (SELECT * FROM {table(model)} WHERE {where} {order} LIMIT 1) {alias}"  # noqa: S608
+            " ON 1 = 1"
+        )
+        params.extend(query_params)
+    (found,) = select(tables, "FROM (SELECT 1 AS one) one " + " ".join(joins), params)
+    return list(found)
+
+
 def insert(objs: Sequence[M]) -> Sequence[M]:
     """Insert new instances of one model in one statement, as ``save()`` would write them
     (``pre_save`` fills ``auto_now_add``, ``get_db_prep_save`` prepares each value); their

@@ -153,18 +153,25 @@ def install_default_rules(community: Community) -> int:
     return created
 
 
-def rule_for(matter: Matter) -> ResponsibilityRule | None:
-    """The community's rule for the matter's tier: one for its category beats the tier-wide one.
-
-    Read at every submit, so as a statement written once (``core.rawsql``): always the rule as it is now, in
-    the database, whichever process or request changed it last — nothing to invalidate."""
-    found = rawsql.rows(
+def rule_read(matter: Matter) -> tuple:
+    """``rule_for``'s read for ``rawsql.firsts`` (the submit reads it together with the deadline
+    policy: ``deadlines.policy_read``)."""
+    return (
         ResponsibilityRule,
         "community_id = %s AND tier = %s AND category IN (%s, '')",
         [matter.community_id, matter.tier, matter.category],
-        "ORDER BY category DESC LIMIT 1",
+        "ORDER BY category DESC",
     )
-    return found[0] if found else None
+
+
+def rule_for(matter: Matter) -> ResponsibilityRule | None:
+    """The community's rule for the matter's tier: one for its category beats the tier-wide one.
+
+    Read at every submit, so as a statement written once (``core.rawsql``): always the rule as
+    it is now, in the database, whichever process or request changed it last — nothing to
+    invalidate."""
+    (rule,) = rawsql.firsts([rule_read(matter)])
+    return rule
 
 
 @dataclass

@@ -183,65 +183,80 @@ def matter_submit(
         raise _forbidden()
     if idempotency_key and actor is None:
         raise ValueError("an idempotency key is a signed-in submitter's")
-    if idempotency_key and actor is not None:
-        # Read outside the write transaction: a retry racing the first attempt past this point
-        # is caught by the key's unique index (``matter_submit``).
-        existing = rawsql.rows(
-            SubmitKey, 'user_id = %s AND "key" = %s', [actor.pk, idempotency_key[:80]]
+    key = idempotency_key[:80] if idempotency_key and actor is not None else None
+    # No look-up of the key before the insert: the key's unique index decides (see below), so
+    # a first attempt — nearly every submit — reads nothing for it. A retry whose submit would
+    # now be refused (its actor's role or area changed since) still answers with its matter.
+    try:
+        text = check_text(text)
+        if channel not in _CHANNELS:  # the choices of ``Matter.channel``
+            raise MatterError("invalid_channel", _("Unknown channel."))
+        if actor is not None:
+            _check_place_for(actor, place)
+        if handled_on_spot:
+            resolution_note = _check_on_spot(actor, place, resolution_note)
+        if actor is not None:
+            _check_submit_area(actor, place)
+            _check_fields(actor, channel=channel, category=category, tier=tier, priority=priority)
+        if priority not in _PRIORITIES:
+            raise MatterError("invalid_priority", _("Choose normal or urgent priority."))
+        if actor is not None and rules.role(actor) == UserRole.RESIDENT:
+            reporter = actor.profile.resident
+        suggestion = suggest(text)
+        now = now_or(now)
+        matter = Matter(
+            text=text,
+            channel=channel,
+            reporter=reporter,
+            reporter_name=(reporter.name if reporter else reporter_name)[:40],
+            reporter_contact=reporter_contact,
+            entered_by=actor,
+            category=category or suggestion.category,
+            tier=tier or suggestion.tier,
+            suggested_category=suggestion.category,
+            suggested_tier=suggestion.tier,
+            suggestion_confidence=suggestion.confidence,
+            priority=priority,
+            created_at=now,
+            **place,
         )
-        if existing:
-            return existing[0].matter
-    text = check_text(text)
-    if channel not in Channel.values:  # the choices of ``Matter.channel``
-        raise MatterError("invalid_channel", _("Unknown channel."))
-    if actor is not None:
-        _check_place_for(actor, place)
-    if handled_on_spot:
-        resolution_note = _check_on_spot(actor, place, resolution_note)
-    if actor is not None:
-        _check_submit_area(actor, place)
-        _check_fields(actor, channel=channel, category=category, tier=tier, priority=priority)
-    if priority not in Priority.values:
-        raise MatterError("invalid_priority", _("Choose normal or urgent priority."))
-    if actor is not None and rules.role(actor) == UserRole.RESIDENT:
-        reporter = actor.profile.resident
-    suggestion = suggest(text)
-    now = now_or(now)
-    matter = Matter(
-        text=text,
-        channel=channel,
-        reporter=reporter,
-        reporter_name=(reporter.name if reporter else reporter_name)[:40],
-        reporter_contact=reporter_contact,
-        entered_by=actor,
-        category=category or suggestion.category,
-        tier=tier or suggestion.tier,
-        suggested_category=suggestion.category,
-        suggested_tier=suggestion.tier,
-        suggestion_confidence=suggestion.confidence,
-        priority=priority,
-        created_at=now,
-        **place,
+        if matter.category not in _CATEGORIES or matter.tier not in _TIERS:
+            raise MatterError("invalid_classification", _("Unknown category or tier."))
+        if handled_on_spot and matter.tier != Tier.SMALL:
+            raise MatterError(
+                "not_small",
+                _(
+                    "Only a small matter can be handled on the spot; submit this one for assignment."
+                ),
+            )
+    except MatterError:
+        replayed = _matter_of_key(actor, key)
+        if replayed is None:
+            raise
+        return replayed
+    # The rule and the deadline policy in one statement (both as the database has them now).
+    rule, policy = rawsql.firsts(
+        [
+            routing.rule_read(matter),
+            deadlines.policy_read(
+                community_id=matter.community_id, tier=matter.tier, category=matter.category
+            ),
+        ]
     )
-    if matter.category not in Category.values or matter.tier not in Tier.values:
-        raise MatterError("invalid_classification", _("Unknown category or tier."))
-    if handled_on_spot and matter.tier != Tier.SMALL:
-        raise MatterError(
-            "not_small",
-            _("Only a small matter can be handled on the spot; submit this one for assignment."),
-        )
-    matter.ack_due_at, matter.due_at = deadlines.compute(matter, start=now)
-    rule, route_data = None, {}
-    if not handled_on_spot:
+    matter.ack_due_at, matter.due_at = deadlines.due(policy, tier=matter.tier, start=now)
+    route_data = {}
+    if handled_on_spot:
+        rule = None
+    else:
         # The route step (``matter_route``) decided before the insert: the working mode is
         # saved with the matter, and its event is written with the submit's in one statement.
-        rule = routing.rule_for(matter)
         route_data = _route_step(matter, rule)
     # Everything above only reads (and the classifier only computes): the transaction holds
     # just the writes, so a writer waits on SQLite's one write lock for as short as can be.
-    # The key is inserted last, in the submit's own transaction (no savepoint): when a
-    # concurrent retry stored the same key first, the unique index refuses ours, the whole
-    # transaction (our matter with it) rolls back, and the winner's matter is read here.
+    # The key is inserted last, in the submit's own transaction (no savepoint): when the key
+    # was stored before — a retry of a submit that was taken, or a concurrent retry that got
+    # there first — the unique index refuses ours, the whole transaction (our matter with it)
+    # rolls back, and the first attempt's matter is read here.
     try:
         with transaction.atomic():
             return _submit_writes(
@@ -253,16 +268,30 @@ def matter_submit(
                 route_data=route_data,
                 handled_on_spot=handled_on_spot,
                 resolution_note=resolution_note,
-                idempotency_key=idempotency_key,
+                idempotency_key=key,
                 now=now,
             )
     except IntegrityError:
-        if not idempotency_key:
+        replayed = _matter_of_key(actor, key)
+        if replayed is None:
             raise
-        winner = SubmitKey.objects.filter(user=actor, key=idempotency_key[:80]).first()
-        if winner is None:
-            raise
-        return winner.matter
+        return replayed
+
+
+#: The choices a submit checks its values against, as sets (``Choices.values`` builds a new
+#: list at every use).
+_CHANNELS = frozenset(Channel.values)
+_PRIORITIES = frozenset(Priority.values)
+_CATEGORIES = frozenset(Category.values)
+_TIERS = frozenset(Tier.values)
+
+
+def _matter_of_key(actor: User | None, key: str | None) -> Matter | None:
+    """The matter an earlier submit of ``actor`` stored under the idempotency ``key``."""
+    if key is None or actor is None:
+        return None
+    stored = SubmitKey.objects.select_related("matter").filter(user=actor, key=key).first()
+    return stored.matter if stored is not None else None
 
 
 def _submit_writes(
@@ -295,11 +324,11 @@ def _submit_writes(
     if not handled_on_spot:
         events.append(_event(matter, actor=actor, action="route", now=now, data=route_data))
     rawsql.insert(events)
-    key_owner = actor  # ``_matter_submit`` refuses a key without an actor
-    if idempotency_key and key_owner is not None:
-        # A concurrent retry that stored the key first makes this insert fail: the transaction
-        # rolls back entirely and ``matter_submit`` answers with the winner's matter.
-        rawsql.insert([SubmitKey(user=key_owner, key=idempotency_key[:80], matter=matter)])
+    if idempotency_key and actor is not None:
+        # A key stored before (a retry, or a concurrent retry that got there first) makes this
+        # insert fail: the transaction rolls back entirely and ``matter_submit`` answers with
+        # the first attempt's matter.
+        rawsql.insert([SubmitKey(user=actor, key=idempotency_key[:80], matter=matter)])
     if handled_on_spot:
         assert actor is not None  # ``_check_on_spot`` refused anyone else
         return _handle_on_spot(actor=actor, matter=matter, note=resolution_note, now=now)
