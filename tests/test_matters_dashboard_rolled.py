@@ -260,3 +260,29 @@ def test_median_hours_equal_the_median_of_the_durations(world, count):
         ]
         assert median_hours(matters, "created_at", end) == round(statistics.median(hours), 1)
     assert median_hours(matters.none(), "created_at", "closed_at") is None
+
+
+def test_the_overview_of_large_scopes_reads_the_rollup_rows_and_equals_the_matters(year):
+    """The overview's matters section of all data and of a subdistrict (``overview_for``) is
+    summed from ``MatterPlaceDay``; right after a rollup it equals counting the matters."""
+    from gongzhi.insights.dashboard import overview_for, rolled_matters_section
+    from gongzhi.matters.overview import matters_section
+
+    assert Matter.objects.values("status").distinct().count() >= 4
+    for place in (None, Place("subdistrict", year.a.subdistrict_id)):
+        live = matters_section(place)
+        assert rolled_matters_section(place) == live
+        assert overview_for(place)["matters"] == live["matters"]
+        assert live["matters"]["total"] == Matter.objects.count()
+    # As of the rollup: a new matter shows after the next run.
+    make(year, hours_ago=1)
+    assert overview_for(None)["matters"]["total"] == Matter.objects.count() - 1
+    rollup(full=True)
+    assert overview_for(None)["matters"] == matters_section(None)["matters"]
+
+
+def test_the_overview_counts_the_matters_themselves_before_any_rollup(world):
+    from gongzhi.insights.dashboard import overview_for
+
+    make(world)
+    assert overview_for(None)["matters"]["total"] == 1
