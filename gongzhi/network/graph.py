@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from itertools import combinations
 
 import networkx as nx
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case, Exists, Max, OuterRef, Q, QuerySet, Subquery, When
 from django.utils import timezone
 
 from gongzhi.accounts.scope import Reach, narrow, restrict
@@ -474,39 +474,56 @@ def _matter_at(place: Place) -> Q:
     return Q(pk__in=[]) if path is None else Q(**{f"matter__{path}": place.id})
 
 
+# Places of these levels (and all data) hold most teams' matters: their teams are asked one by
+# one; below them, the place's few matters are read instead (see ``matter_teams``).
+WIDE_LEVELS = frozenset({"subdistrict"})
+
+
 def matter_teams(reach: Reach, place: Place | None, start, end) -> dict[str, bool]:
     """The teams that are actors of a matter of the scope in the period (``_matter_rows``: an
     owner assigned in the period with a team and no partner), each with whether one of those
-    matters has another actor (an owner assigned in the period whose ``_key`` differs).
+    matters has another actor (an owner assigned in the period whose ``_key`` differs). What
+    ``collect_works`` tells of the teams' matters, answered by the database one row a team,
+    without fetching the owners of every matter a team owns (at district scale 300,000 rows a
+    year, most of the diagnostics page's 8.8 s).
 
-    One query answered by the database, a row per team: for each team, its first such owner
-    row and its first such row on a matter with another actor (a subquery with a limit, so a
-    linked team costs a few index probes). What ``collect_works`` tells of the teams' matters
-    without fetching the owners of every matter a team owns (at district scale 300,000 rows
-    a year, most of the diagnostics page's 8.8 s)."""
-    in_period = _in_period("assigned_at", start, end)
-    owned = MatterOwner.objects.filter(in_period, team=OuterRef("pk"), partner__isnull=True)
+    For all data or a subdistrict, each team is asked: its first such owner row, and its first
+    on a matter with another actor (subqueries with a limit, so a linked team costs a few index
+    probes, not all its matters). For a smaller place, whose matters are few but whose teams'
+    matters lie mostly elsewhere, the place's team owners are grouped by team instead."""
     if reach.nowhere:
         return {}
+    in_period = _in_period("assigned_at", start, end)
+    owners = MatterOwner.objects.filter(in_period, partner__isnull=True, team__isnull=False)
     for where in (None if reach.everywhere else reach.place, place):
         if where is not None:
-            owned = owned.filter(_matter_at(where))
+            owners = owners.filter(_matter_at(where))
     other = MatterOwner.objects.filter(in_period, matter=OuterRef("matter")).filter(
         Q(partner__isnull=False)
         | (Q(team__isnull=False) & ~Q(team=OuterRef("team")))
         | Q(team__isnull=True, organisation__isnull=False)
     )
-    rows = (
-        Team.objects.order_by()
-        .annotate(
-            first=Subquery(owned.order_by().values("pk")[:1]),
-            first_linked=Subquery(owned.filter(Exists(other)).order_by().values("pk")[:1]),
+    if place is None or place.level in WIDE_LEVELS:
+        owned = owners.filter(team=OuterRef("pk")).order_by()
+        rows = (
+            Team.objects.order_by()
+            .annotate(
+                first=Subquery(owned.values("pk")[:1]),
+                first_linked=Subquery(owned.filter(Exists(other)).values("pk")[:1]),
+            )
+            .values_list("pk", "first", "first_linked")
         )
-        .values_list("pk", "first", "first_linked")
+        return {
+            node_key(_TEAM, pk): linked is not None
+            for pk, first, linked in rows
+            if first is not None
+        }
+    grouped = (
+        owners.order_by()
+        .values_list("team_id")
+        .annotate(linked=Max(Case(When(Exists(other), then=1), default=0)))
     )
-    return {
-        node_key(_TEAM, pk): linked is not None for pk, first, linked in rows if first is not None
-    }
+    return {node_key(_TEAM, team): bool(linked) for team, linked in grouped}
 
 
 def recency(age_days: int) -> float:
