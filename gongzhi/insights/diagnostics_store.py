@@ -149,7 +149,9 @@ def scopes_data(period: Period) -> dict[Place | None, dict]:
     return data
 
 
-def roll_diagnostics(*, now: dt.datetime, since: dt.date | None = None, full: bool = False):
+def roll_diagnostics(
+    *, now: dt.datetime, since: dt.date | None = None, full: bool = False
+) -> dict[str, int]:
     """A ``gongzhi rollup`` step (after the stored figures): store the year-to-date findings
     of all data and of each subdistrict, in every language, stamped with this run's time."""
     today = timezone.localdate(now)
