@@ -249,3 +249,32 @@ def test_command_prints_counts_and_checks_the_day(mix, capsys):
 
     with pytest.raises(CommandError):
         call_command("rollup", "--since", "yesterday")
+
+
+def test_actor_kinds_counts_distinct_kinds_of_active_owners(world):
+    """``actor_kinds``: the partners' three kinds, teams and organisations are five kinds;
+    two owners of one kind count once; an ended ownership does not count."""
+    from gongzhi.insights.rollup import actor_kinds
+
+    matter = make_matter(building=world.y1)
+    owners = [
+        {"partner": world.p_neighbour},
+        {"partner": world.p_b},  # a second neighbour partner: the same kind
+        {"partner": world.p_construction},
+        {"partner": world.p_team},  # a team partner is another kind than a team
+        {"team": world.team_a},
+    ]
+    for owner in owners:
+        MatterOwner.objects.create(matter=matter, assigned_at=NOW, **owner)
+    MatterOwner.objects.create(
+        matter=matter, organisation=world.org_a, assigned_at=NOW, active=False
+    )
+
+    def kinds():
+        return Matter.objects.filter(pk=matter.pk).annotate(k=actor_kinds()).get().k
+
+    assert kinds() == 4
+    MatterOwner.objects.filter(matter=matter, organisation=world.org_a).update(active=True)
+    assert kinds() == 5
+    MatterOwner.objects.filter(matter=matter).update(active=False)
+    assert kinds() == 0
