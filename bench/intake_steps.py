@@ -1,6 +1,6 @@
 """CPU per submit of ``POST /api/v1/matters``, step by step, in one process (no server).
 
-    .venv/bin/python bench/intake_steps.py [--submits 300]
+    .venv/bin/python bench/intake_steps.py [--submits 300] [--blocks 1] [--profile SORT]
 
 A fresh SQLite file is set up as ``bench/matters_intake.py`` does (a minimal community, a
 staff account with a token); then the WSGI handler is called directly with the intake's
@@ -32,13 +32,13 @@ STEPS = {
     "gongzhi.api": ["token_user"],
     "gongzhi.matters.selectors": ["submit_place"],
     "gongzhi.matters.api": ["_reporter", "_submitted"],
-    "gongzhi.matters.services": ["suggest", "_submit_writes", "matter_submit"],
-    "gongzhi.matters.routing": ["rule_for"],
-    "gongzhi.matters.deadlines": ["compute"],
+    "gongzhi.matters.services": ["suggest", "_submit_rows", "_after_rows", "matter_submit"],
+    "gongzhi.core.rawsql": ["firsts"],  # the rule and the deadline policy
+    "gongzhi.core.rawsql:Inserts": ["run"],  # the four inserts, in the transaction
 }
 
 
-def child(mode: str, info: dict, submits: int, profile: str = "") -> None:
+def child(mode: str, info: dict, submits: int, profile: str = "", blocks: int = 1) -> None:
     sys.path.insert(0, str(ROOT))
     settings = "bench.bare_settings" if mode == "bare" else "gongzhi.settings"
     os.environ["DJANGO_SETTINGS_MODULE"] = settings
@@ -53,9 +53,11 @@ def child(mode: str, info: dict, submits: int, profile: str = "") -> None:
     spent: collections.Counter = collections.Counter()
     if mode == "real":
         for module_name, names in STEPS.items():
-            module = importlib.import_module(module_name)
+            module_path, _colon, class_name = module_name.partition(":")
+            module = importlib.import_module(module_path)
+            owner = getattr(module, class_name) if class_name else module
             for name in names:
-                setattr(module, name, _timed(getattr(module, name), name, spent))
+                setattr(owner, name, _timed(getattr(owner, name), name, spent))
     run = uuid.uuid4().hex[:8]
     statuses = []
 
@@ -102,10 +104,17 @@ def child(mode: str, info: dict, submits: int, profile: str = "") -> None:
 
         profiler = cProfile.Profile(time.process_time)
         profiler.enable()
-    started = time.process_time()
-    for i in range(submits):
-        submit(1000 + i)
-    total = time.process_time() - started
+    best: tuple[float, dict] | None = None
+    for block in range(blocks):
+        spent.clear()
+        started = time.process_time()
+        for i in range(submits):
+            submit(1000 + block * submits + i)
+        total = time.process_time() - started
+        if best is None or total < best[0]:
+            best = (total, dict(spent))
+    assert best is not None
+    total, spent_best = best
     if profiler is not None:
         import pstats
 
@@ -116,7 +125,10 @@ def child(mode: str, info: dict, submits: int, profile: str = "") -> None:
         stats.sort_stats(profile).print_stats(60)
     if not all(status.startswith("2") for status in statuses):
         raise SystemExit(f"a submit failed: {statuses[-1]}")
-    steps = {name: round(seconds * 1000 / submits, 3) for name, seconds in spent.most_common()}
+    steps = {
+        name: round(seconds * 1000 / submits, 3)
+        for name, seconds in sorted(spent_best.items(), key=lambda item: -item[1])
+    }
     print(json.dumps({"mode": mode, "cpu_ms": round(total * 1000 / submits, 3), "steps": steps}))
 
 
@@ -134,6 +146,13 @@ def _timed(fn, name, spent):
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--submits", type=int, default=300)
+    parser.add_argument(
+        "--blocks",
+        type=int,
+        default=1,
+        help="run the submits this many times over in each process and keep the block that "
+        "took least CPU (the others met more interference from the rest of the machine)",
+    )
     parser.add_argument("--child", choices=("real", "bare"))
     parser.add_argument("--info", default="")
     parser.add_argument(
@@ -145,7 +164,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.child:
-        child(args.child, json.loads(args.info), args.submits, args.profile)
+        child(args.child, json.loads(args.info), args.submits, args.profile, args.blocks)
         return
     with tempfile.TemporaryDirectory() as tmp:
         env = {
@@ -163,7 +182,7 @@ def main() -> None:
         info = out.stdout.strip().splitlines()[-1]
         for mode in ("bare", "real"):
             command = [sys.executable, __file__, "--child", mode, "--info", info]
-            command += ["--submits", str(args.submits)]
+            command += ["--submits", str(args.submits), "--blocks", str(args.blocks)]
             if args.profile and mode == "real":
                 command += ["--profile", args.profile]
             result = subprocess.run(

@@ -369,24 +369,31 @@ def party_tree(world) -> dict:
 def refused_key_inserts(monkeypatch) -> list:
     """Record each insert of a submit's ``Idempotency-Key`` that the key's unique index refused
     (a retry of a submit that was taken, or one racing it: the submit looks nothing up before
-    its insert); returns the list, for the test to check that this path was taken."""
+    its insert); returns the list, for the test to check that this path was taken. The key's
+    insert is the one refused when every row before it got its id and the key did not."""
     from django.db import IntegrityError
 
     from gongzhi.core import rawsql
     from gongzhi.matters.models import SubmitKey
 
-    real_insert = rawsql.insert
+    real_run = rawsql.Inserts.run
     refused: list[str] = []
 
-    def insert(objs):
+    def run(self):
         try:
-            return real_insert(objs)
+            return real_run(self)
         except IntegrityError:
-            if objs and isinstance(objs[0], SubmitKey):
-                refused.append(objs[0].key)
+            groups = [group for _sql, _params, _pending, group in self.statements]
+            *before, last = groups
+            if (
+                isinstance(last[0], SubmitKey)
+                and last[0].pk is None
+                and all(obj.pk is not None for group in before for obj in group)
+            ):
+                refused.append(last[0].key)
             raise
 
-    monkeypatch.setattr(rawsql, "insert", insert)
+    monkeypatch.setattr(rawsql.Inserts, "run", run)
     return refused
 
 

@@ -346,3 +346,28 @@ def test_the_lean_body_is_what_the_schema_gives(client, world, level):
         assert submit(client, auth, payload, **MINIMAL).status_code == 201
     for matter in Matter.objects.select_related("community", "compound", "building", "household"):
         assert plain(MatterSubmittedOut, matter) == MatterSubmittedOut.from_orm(matter).dict()
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_choice_labels_are_the_displays_in_the_language_in_use(world, language):
+    """``label_of`` keeps the labels per language: each is what ``get_<field>_display`` says
+    in the language in use, switching back and forth."""
+    from django.utils import translation
+
+    from gongzhi.core.apischema import label_of
+    from gongzhi.matters.models import Category, Channel, Status, Tier
+    from tests.factories_matters import make_matter
+
+    matter = make_matter(building=world.y1, tier="big", category="parking")
+    fields = {"status": Status, "category": Category, "tier": Tier, "channel": Channel}
+    other = "en" if language == "zh-hans" else "zh-hans"
+    for active in (language, other, language):
+        with translation.override(active):
+            for field, choices in fields.items():
+                expected = getattr(matter, f"get_{field}_display")()
+                assert label_of(choices, getattr(matter, field)) == expected
+    with translation.override("en"):
+        english = label_of(Status, "received")
+    with translation.override("zh-hans"):
+        assert label_of(Status, "received") != english
+    assert label_of(Status, "no-such-status") == "no-such-status"

@@ -1,5 +1,7 @@
 """``core.rawsql``: statements written once for the intake (issue 14)."""
 
+import pytest
+
 from gongzhi.core import rawsql
 from gongzhi.places.models import Building, Compound
 
@@ -25,3 +27,27 @@ def test_firsts_reads_the_first_row_of_each_query_in_one_statement(
 
 def test_firsts_of_one_query_that_finds_nothing_is_none(world):
     assert rawsql.firsts([(Compound, "name = %s", ["没有"], "")]) == [None]
+
+
+def test_inserts_fill_in_the_ids_of_earlier_groups_when_they_run(world, django_assert_num_queries):
+    """Values are prepared when ``Inserts`` is made; ``run`` sends one statement per group and
+    gives the rows of later groups the ids of the earlier ones, keeping them linked."""
+    compound = Compound(community=world.a, name="新小区")
+    buildings = [Building(compound=compound, name=f"{n}栋", number=n) for n in (1, 2)]
+    rows = rawsql.Inserts([[compound], buildings])
+    assert compound.pk is None and not Compound.objects.filter(name="新小区").exists()
+    with django_assert_num_queries(2):
+        rows.run()
+    assert compound.pk is not None and not compound._state.adding
+    for building in buildings:
+        assert building.compound_id == compound.pk and building.compound is compound
+    saved = Building.objects.filter(compound=compound).order_by("number")
+    assert [(b.pk, b.name) for b in saved] == [(b.pk, b.name) for b in buildings]
+
+
+def test_inserts_refuse_an_unsaved_related_instance_as_save_does(world):
+    compound = Compound(community=world.a, name="新小区")
+    with pytest.raises(ValueError, match="unsaved related object 'compound'"):
+        rawsql.Inserts([[Building(compound=compound, name="1栋", number=1)]])
+    with pytest.raises(ValueError, match="new instances of one model"):
+        rawsql.Inserts([[compound, Building(compound=world.yujia, name="9栋", number=9)]])

@@ -6,6 +6,7 @@ import functools
 from typing import Annotated, Generic, TypeVar, get_args
 
 from django.db.models import Choices, QuerySet
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from ninja import Field, Schema
 from ninja.errors import HttpError
@@ -146,12 +147,15 @@ def _nested_schema(annotation) -> type[Schema] | None:
 def label_of(choices: type[Choices], value: str) -> str:
     """The translated label of ``value`` among ``choices``, as ``get_<field>_display()``
     gives it (the value itself when it is not among them), without rebuilding the field's
-    choices for every call (about 35 µs each, four per matter in every list and answer)."""
-    label = _labels(choices).get(value)
-    return value if label is None else str(label)
+    choices for every call (about 35 µs each, four per matter in every list and answer) nor
+    translating the label again (a catalogue look-up per call: the labels are kept per
+    language, and a catalogue does not change while the process runs)."""
+    label = _labels(choices, get_language()).get(value)
+    return value if label is None else label
 
 
 @functools.cache
-def _labels(choices: type[Choices]) -> dict:
-    """Value → lazy label (translated when turned into text, in the language in use)."""
-    return {member.value: member.label for member in choices}
+def _labels(choices: type[Choices], language: str | None) -> dict[str, str]:
+    """Value → label in ``language``: the language in use when it is called (``label_of``
+    passes ``get_language()``, whose catalogue ``str`` of a lazy label reads)."""
+    return {member.value: str(member.label) for member in choices}

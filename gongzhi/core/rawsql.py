@@ -142,35 +142,94 @@ def insert(objs: Sequence[M]) -> Sequence[M]:
     """Insert new instances of one model in one statement, as ``save()`` would write them
     (``pre_save`` fills ``auto_now_add``, ``get_db_prep_save`` prepares each value); their
     ids come back by ``RETURNING``. No signals (see the module docstring)."""
-    if not objs:
-        return objs
-    model = type(objs[0])
-    using = router.db_for_write(model)
-    connection = connections[using]
-    cache = _cache(connection)
-    key = ("insert", model)
-    if key not in cache:
-        quote = connection.ops.quote_name
-        pk = model._meta.pk
-        fields = [f for f in model._meta.concrete_fields if f is not pk]
-        names = ", ".join(quote(str(f.column)) for f in fields)
-        head = f"INSERT INTO {quote(model._meta.db_table)} ({names}) VALUES "  # noqa: S608
-        row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-        cache[key] = (fields, head, row, f" RETURNING {quote(str(pk.column))}")
-    fields, head, row, returning = cache[key]
-    params: list[Any] = []
-    for obj in objs:
-        if obj.pk is not None or not obj._state.adding:
-            raise ValueError("rawsql.insert takes new instances without an id")
-        obj._prepare_related_fields_for_save(operation_name="insert")  # type: ignore[attr-defined]
-        for field in fields:
-            params.append(field.get_db_prep_save(field.pre_save(obj, True), connection))
-    sql = head + ", ".join([row] * len(objs)) + returning
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        ids = cursor.fetchall()
-    for obj, (pk_value,) in zip(objs, ids, strict=True):
-        obj.pk = pk_value
-        obj._state.adding = False
-        obj._state.db = using
+    Inserts([objs]).run()
     return objs
+
+
+class Inserts:
+    """New instances of several models, one ``INSERT … RETURNING`` per group (a group holds
+    instances of one model), with every value prepared when this is made, so that ``run`` —
+    inside the caller's transaction — only sends the statements: on SQLite the write lock
+    (taken at ``BEGIN IMMEDIATE``) is held for the statements alone, not for the Python that
+    prepares them.
+
+    A foreign key to an instance of an earlier group, not inserted yet (the matter of its
+    reporter, events and key), is filled in by ``run`` with that instance's id once its group
+    is inserted. Any other unsaved related instance is refused as ``save()`` refuses it. No
+    signals (see the module docstring)."""
+
+    def __init__(self, groups: Sequence[Sequence[models.Model]]) -> None:
+        groups = [group for group in groups if group]
+        self.statements: list[tuple[str, list[Any], list, Sequence[models.Model]]] = []
+        if not groups:
+            return
+        self.using = router.db_for_write(type(groups[0][0]))
+        connection = self.connection = connections[self.using]
+        cache = _cache(connection)
+        earlier: set[int] = set()  # id() of the instances of the groups before
+        for group in groups:
+            model = type(group[0])
+            key = ("insert", model)
+            if key not in cache:
+                cache[key] = _insert_statement(model, connection)
+            fields, relations, head, row, returning = cache[key]
+            params: list[Any] = []
+            pending = []  # (index in params, instance, field, related instance)
+            for obj in group:
+                if type(obj) is not model or obj.pk is not None or not obj._state.adding:
+                    raise ValueError("rawsql insert groups take new instances of one model")
+                waiting = {}
+                for field in relations:
+                    if field.is_cached(obj):
+                        related = field.get_cached_value(obj)
+                        if related is not None and related.pk is None and id(related) in earlier:
+                            waiting[field] = related
+                # The ORM's own check (an unsaved related instance is refused) for the rest.
+                checked = None  # every field, unless some wait for an earlier group
+                if waiting:
+                    checked = {f for f in model._meta.concrete_fields if f not in waiting}
+                obj._prepare_related_fields_for_save(  # type: ignore[attr-defined]
+                    operation_name="insert", fields=checked
+                )
+                for field in fields:
+                    if field in waiting:
+                        pending.append((len(params), obj, field, waiting[field]))
+                        params.append(None)
+                    else:
+                        params.append(field.get_db_prep_save(field.pre_save(obj, True), connection))
+            sql = head + ", ".join([row] * len(group)) + returning
+            self.statements.append((sql, params, pending, group))
+            earlier.update(id(obj) for obj in group)
+
+    def run(self) -> None:
+        """Send the statements in order; each instance gets its id (and is saved)."""
+        if not self.statements:
+            return
+        connection = self.connection
+        with connection.cursor() as cursor:
+            for sql, params, pending, group in self.statements:
+                for index, obj, field, related in pending:
+                    # What ``save()`` does once the related instance has its id; through
+                    # ``__dict__``, as the attribute's descriptor stores it, so the related
+                    # instance stays cached on ``obj``.
+                    obj.__dict__[field.attname] = related.pk
+                    params[index] = field.get_db_prep_save(related.pk, connection)
+                cursor.execute(sql, params)
+                ids = cursor.fetchall()
+                for obj, (pk_value,) in zip(group, ids, strict=True):
+                    obj.pk = pk_value
+                    obj._state.adding = False
+                    obj._state.db = self.using
+
+
+def _insert_statement(model: type[models.Model], connection) -> tuple:
+    """The fields (all concrete ones but the key), the foreign keys among them, and the parts
+    of ``INSERT INTO <table> (<columns>) VALUES (…), … RETURNING <key>``."""
+    quote = connection.ops.quote_name
+    pk = model._meta.pk
+    fields = [f for f in model._meta.concrete_fields if f is not pk]
+    relations = [f for f in fields if f.is_relation and (f.many_to_one or f.one_to_one)]
+    names = ", ".join(quote(str(f.column)) for f in fields)
+    head = f"INSERT INTO {quote(model._meta.db_table)} ({names}) VALUES "  # noqa: S608
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    return fields, relations, head, row, f" RETURNING {quote(str(pk.column))}"

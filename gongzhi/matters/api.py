@@ -10,14 +10,16 @@ rest (``matters.errors.MatterError.statuses``). Free text arrives cleaned of con
 """
 
 import datetime as dt
+import functools
 import json
 import re
 from collections.abc import Callable
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch
 from django.http import HttpResponse
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, File, Header, Query, Router, Schema, responses
@@ -477,8 +479,18 @@ def _submitted(matter: Matter, status: int) -> HttpResponse:
         content_type="application/json; charset=utf-8",
     )
     response["Preference-Applied"] = "return=minimal"
-    response["Location"] = reverse("api:matter_detail", kwargs={"matter_id": matter.pk})
+    urlconf = get_urlconf() or settings.ROOT_URLCONF
+    response["Location"] = f"{_detail_head(get_script_prefix(), urlconf)}{matter.pk}"
     return response
+
+
+@functools.lru_cache(maxsize=8)
+def _detail_head(script_prefix: str, urlconf) -> str:
+    """``reverse("api:matter_detail", …)`` without the id, once per script prefix and URL
+    configuration (what ``reverse`` reads): reversing a namespaced name cost ~50 µs a submit."""
+    url = reverse("api:matter_detail", kwargs={"matter_id": 1}, urlconf=urlconf)
+    assert url.endswith("/1"), url
+    return url[:-1]
 
 
 @router.post(

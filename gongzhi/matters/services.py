@@ -251,24 +251,32 @@ def matter_submit(
         # The route step (``matter_route``) decided before the insert: the working mode is
         # saved with the matter, and its event is written with the submit's in one statement.
         route_data = _route_step(matter, rule)
-    # Everything above only reads (and the classifier only computes): the transaction holds
-    # just the writes, so a writer waits on SQLite's one write lock for as short as can be.
+    # Everything above only reads (and the classifier only computes), and the rows' values are
+    # prepared before the transaction too: it holds just the statements, so a writer waits on
+    # SQLite's one write lock for as short as can be.
     # The key is inserted last, in the submit's own transaction (no savepoint): when the key
     # was stored before — a retry of a submit that was taken, or a concurrent retry that got
     # there first — the unique index refuses ours, the whole transaction (our matter with it)
     # rolls back, and the first attempt's matter is read here.
+    rows = _submit_rows(
+        matter,
+        actor=actor,
+        reporter=reporter,
+        channel=channel,
+        route_data=route_data,
+        handled_on_spot=handled_on_spot,
+        key=key,
+        now=now,
+    )
     try:
         with transaction.atomic():
-            return _submit_writes(
+            rows.run()
+            return _after_rows(
                 matter,
                 actor=actor,
-                reporter=reporter,
-                channel=channel,
                 rule=rule,
-                route_data=route_data,
                 handled_on_spot=handled_on_spot,
                 resolution_note=resolution_note,
-                idempotency_key=key,
                 now=now,
             )
     except IntegrityError:
@@ -294,41 +302,47 @@ def _matter_of_key(actor: User | None, key: str | None) -> Matter | None:
     return stored.matter if stored is not None else None
 
 
-def _submit_writes(
+def _submit_rows(
     matter: Matter,
     *,
     actor: User | None,
     reporter: Resident | None,
     channel: str,
-    rule,
     route_data: dict,
     handled_on_spot: bool,
-    resolution_note: str,
-    idempotency_key: str | None,
+    key: str | None,
     now: dt.datetime,
-) -> Matter:
-    """The rows of a checked submit, in the caller's transaction: the matter (routed), its
-    reporter, the submit and route events, the idempotency key; then the on-the-spot handling,
-    the staff's message or the rule's automatic assignment."""
-    # One insert per table, each statement written once (``core.rawsql``: compiling them was
-    # most of a submit's time); no signal listens to these models.
-    rawsql.insert([matter])
-    rawsql.insert(
-        [
-            MatterReporter(
-                matter=matter, resident=reporter, name=matter.reporter_name or _("anonymous")
-            )
-        ]
-    )
+) -> rawsql.Inserts:
+    """The rows of a checked submit: the matter (routed), its reporter, the submit and route
+    events, the idempotency key — one insert per table, each statement written once and its
+    values prepared here, before the transaction (``core.rawsql.Inserts``: the write lock is
+    then held for the statements alone); no signal listens to these models."""
     events = [_event(matter, actor=actor, action="submit", now=now, data={"channel": channel})]
     if not handled_on_spot:
         events.append(_event(matter, actor=actor, action="route", now=now, data=route_data))
-    rawsql.insert(events)
-    if idempotency_key and actor is not None:
-        # A key stored before (a retry, or a concurrent retry that got there first) makes this
-        # insert fail: the transaction rolls back entirely and ``matter_submit`` answers with
-        # the first attempt's matter.
-        rawsql.insert([SubmitKey(user=actor, key=idempotency_key[:80], matter=matter)])
+    reporter_row = MatterReporter(
+        matter=matter, resident=reporter, name=matter.reporter_name or _("anonymous")
+    )
+    groups: list[Sequence] = [[matter], [reporter_row], events]
+    if key is not None and actor is not None:
+        # Inserted last: a key stored before (a retry, or a concurrent retry that got there
+        # first) makes this insert fail, the transaction rolls back entirely and
+        # ``matter_submit`` answers with the first attempt's matter.
+        groups.append([SubmitKey(user=actor, key=key, matter=matter)])
+    return rawsql.Inserts(groups)
+
+
+def _after_rows(
+    matter: Matter,
+    *,
+    actor: User | None,
+    rule,
+    handled_on_spot: bool,
+    resolution_note: str,
+    now: dt.datetime,
+) -> Matter:
+    """What follows a submit's rows in its transaction: the on-the-spot handling, the staff's
+    message or the rule's automatic assignment."""
     if handled_on_spot:
         assert actor is not None  # ``_check_on_spot`` refused anyone else
         return _handle_on_spot(actor=actor, matter=matter, note=resolution_note, now=now)
