@@ -51,3 +51,26 @@ def test_inserts_refuse_an_unsaved_related_instance_as_save_does(world):
         rawsql.Inserts([[Building(compound=compound, name="1栋", number=1)]])
     with pytest.raises(ValueError, match="new instances of one model"):
         rawsql.Inserts([[compound, Building(compound=world.yujia, name="9栋", number=9)]])
+
+
+def test_on_postgresql_the_statements_are_prepared_once_per_connection(world):
+    """PostgreSQL parses and plans a statement of these helpers once per connection (a
+    prepared statement), not at every request; Django's own queries stay unprepared."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+
+    def prepared() -> list[str]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements")
+            return [row[0] for row in cursor.fetchall()]
+
+    query = ("compound_id = %s", [world.yujia.pk], "ORDER BY number DESC")
+    for _ in range(3):
+        assert rawsql.firsts([(Building, *query)]) == [world.y2]
+    list(Building.objects.filter(name="没有这栋楼"))
+    statements = prepared()
+    ours = [s for s in statements if "ORDER BY number DESC LIMIT 1" in s]
+    assert len(ours) == 1, statements
+    assert not any("没有这栋楼" in s for s in statements)
