@@ -180,3 +180,36 @@ def test_hot_spots_name_their_compound_or_community(seeded):
     # One community's hot spots are its own.
     only_b = overdue_hot_spots(Place("community", world.b.pk), ytd())
     assert [f["subject"] for f in only_b] == [f"Y社区 · {label}"]
+
+
+@pytest.mark.parametrize("windows", [None, (1, 2)])
+def test_participation_counted_first_over_recent_days_equals_participation_by(
+    world, monkeypatch, windows
+):
+    """The step counts recent days first (30, 60, 120 days with matters; here also 1 and 2)
+    and only the compounds still under the threshold over the whole period: the same findings
+    as ``participation_by``."""
+    from gongzhi.insights.diagnostics import participation_data, participation_rows
+    from gongzhi.insights.diagnostics_store import _participation_shares
+    from gongzhi.places.models import Compound
+
+    def at(day):
+        return timezone.make_aware(dt.datetime.combine(day, dt.time(10)))
+
+    period = Period(dt.date(2026, 1, 1), dt.date(2026, 6, 30))
+    # 周芳 (锦绣园, its one household) in February only; 王建国 (渔家苑, 1 of 3) in June.
+    make_matter(building=world.j1, reporter=world.res_j1, created_at=at(dt.date(2026, 2, 3)))
+    make_matter(building=world.y1, reporter=world.res_a, created_at=at(dt.date(2026, 6, 20)))
+    make_matter(building=world.y1, reporter=world.res_y1b, created_at=at(dt.date(2026, 4, 10)))
+    rollup(now=at(period.until))
+    if windows:
+        # 渔家苑 is settled by the last day (June 20), 锦绣园 only by the whole period.
+        monkeypatch.setattr("gongzhi.insights.diagnostics_store.RECENT_DAYS", windows)
+    shares = _participation_shares(period)
+    compounds = list(Compound.objects.values_list("pk", "name"))
+    live = participation_data(None, period)
+    assert participation_rows(shares, compounds) == live
+    assert [row[1] for row in live] == ["江南小区"]
+    # 锦绣园 took part outside the recent days: counted over the whole period.
+    assert shares[world.jinxiu.pk] == {"value": 1.0, "numerator": 1, "denominator": 1}
+    assert shares[world.yujia.pk]["value"] >= 0.2
