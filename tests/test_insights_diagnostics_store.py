@@ -189,8 +189,12 @@ def test_participation_counted_first_over_recent_days_equals_participation_by(
     """The step counts recent days first (30, 60, 120 days with matters; here also 1 and 2)
     and only the compounds still under the threshold over the whole period: the same findings
     as ``participation_by``."""
-    from gongzhi.insights.diagnostics import participation_data, participation_rows
-    from gongzhi.insights.diagnostics_store import _participation_shares
+    from gongzhi.accounts.scope import narrow
+    from gongzhi.insights.diagnostics import (
+        participation_data,
+        participation_rows,
+        participation_shares,
+    )
     from gongzhi.places.models import Compound
 
     def at(day):
@@ -204,8 +208,12 @@ def test_participation_counted_first_over_recent_days_equals_participation_by(
     rollup(now=at(period.until))
     if windows:
         # 渔家苑 is settled by the last day (June 20), 锦绣园 only by the whole period.
-        monkeypatch.setattr("gongzhi.insights.diagnostics_store.RECENT_DAYS", windows)
-    shares = _participation_shares(period)
+        monkeypatch.setattr("gongzhi.insights.diagnostics.RECENT_DAYS", windows)
+    for place in [Place("subdistrict", world.sub.pk), Place("community", world.a.pk)]:
+        compounds = list(narrow(Compound.objects.all(), place).values_list("pk", "name"))
+        found = participation_rows(participation_shares(place, period), compounds)
+        assert found == participation_data(place, period), place
+    shares = participation_shares(None, period)
     compounds = list(Compound.objects.values_list("pk", "name"))
     live = participation_data(None, period)
     assert participation_rows(shares, compounds) == live

@@ -31,19 +31,19 @@ from collections import defaultdict
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, transaction
-from django.db.models import Count, F, Window
+from django.db import transaction
+from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone, translation
 
 from gongzhi.accounts.scope import registry_reach
 from gongzhi.core.places import Place
 from gongzhi.insights import diagnostics as kinds
-from gongzhi.insights.index import Period, _participation_sources, share, tally
-from gongzhi.insights.models import DiagnosticsSnapshot, MatterPlaceDay, RollupState
+from gongzhi.insights.index import Period
+from gongzhi.insights.models import DiagnosticsSnapshot, RollupState
 from gongzhi.insights.periods import year_to_date
 from gongzhi.matters.models import Matter
-from gongzhi.places.models import Community, Compound, Household, Subdistrict
+from gongzhi.places.models import Community, Compound, Subdistrict
 
 
 def stored_scope(place: Place | None) -> str:
@@ -88,73 +88,6 @@ def _bounced_by_subdistrict(period: Period) -> dict[int, list[tuple[int, str, in
     return found
 
 
-# The windows of recent days (days on which matters were submitted) whose households taking
-# part are counted first (see ``_participation_shares``).
-RECENT_DAYS = (30, 60, 120)
-
-
-def _taking_part(period: Period, compounds: list[int] | None = None) -> dict[int, int]:
-    """Households taking part per compound over ``period`` (of ``compounds`` only, if given),
-    as ``participation_by(None, ("compound",), period)`` counts them, but counted by the
-    database: the (household, compound) pairs of every way of taking part in one ``UNION``
-    (which drops repeats, as the per-scope sets do), counted per compound — one row a compound
-    comes back instead of a district year's 650,000 pairs."""
-    parts = []
-    for rows, paths, column in _participation_sources(period):
-        compound = paths.path("compound")
-        rows = rows.order_by().filter(**{f"{compound}__isnull": False})
-        if compounds is not None:
-            rows = rows.filter(**{f"{compound}__in": compounds})
-        parts.append(rows.values(hh=F(column), cp=F(compound)))
-    union = parts[0].union(*parts[1:])
-    sql, params = union.query.sql_with_params()
-    with connection.cursor() as cursor:
-        # ``sql`` is Django's own compiled query; the values are parameters.
-        grouped = f"SELECT cp, COUNT(*) FROM ({sql}) AS taking_part GROUP BY cp"  # noqa: S608
-        cursor.execute(grouped, params)
-        return dict(cursor.fetchall())
-
-
-def _participation_shares(period: Period) -> dict[int, dict]:
-    """Per compound, its share of households taking part (``index.share``) where it may be
-    under ``LOW_PARTICIPATION`` — exactly as ``participation_by`` — and a share at or above it
-    where it is certainly not (what ``participation_rows`` needs).
-
-    The households of the period's last 30, then 60, then 120 days on which matters were
-    submitted are counted first, each time for the compounds still under the threshold:
-    subsets of the period's, so a compound at or above it in one of them is above it over the
-    period and is left there. Only the compounds still under it after that are counted over
-    the whole period (at district scale half the compounds are settled by 30 days, the rest by
-    60: 0.3 s instead of the year's 1.8 M rows, 1.5 s)."""
-    households = tally(Household.objects.all(), Household.PLACE, None, ("compound",), n=Count("pk"))
-    totals = {pk: row["n"] for (_level, pk), row in households.items()}
-    days = list(
-        MatterPlaceDay.objects.filter(day__gte=period.since, day__lte=period.until)
-        .order_by("-day")
-        .values_list("day", flat=True)
-        .distinct()[: RECENT_DAYS[-1]]
-    )
-    shares: dict[int, dict] = {}
-    pending = [pk for pk, total in totals.items() if total]
-    for count in RECENT_DAYS:
-        if len(days) <= count or not pending:
-            break
-        counted = _taking_part(Period(days[count - 1], days[0]), pending)
-        still = []
-        for pk in pending:
-            found = share(counted.get(pk, 0), totals[pk])
-            if found["value"] >= kinds.LOW_PARTICIPATION:
-                shares[pk] = found
-            else:
-                still.append(pk)
-        pending = still
-    if pending:
-        counted = _taking_part(period, pending)
-        for pk in pending:
-            shares[pk] = share(counted.get(pk, 0), totals[pk])
-    return shares
-
-
 def _top_bounced(rows: list[tuple[int, str, int]]) -> list[tuple[int, str, int]]:
     return sorted(rows, key=lambda row: (-row[2], -row[0]))[: kinds.MAX_ROWS]
 
@@ -164,7 +97,7 @@ def scopes_data(period: Period) -> dict[Place | None, dict]:
     all data and of every subdistrict."""
     subdistrict_of = dict(Community.objects.values_list("pk", "subdistrict_id"))
     groups = kinds.matter_day_groups(None, period)
-    shares = _participation_shares(period)
+    shares = kinds.participation_shares(None, period)
     compounds = list(Compound.objects.values_list("pk", "name", "community__subdistrict_id"))
     bounced = _bounced_by_subdistrict(period)
     scopes: list[Place | None] = [
