@@ -204,10 +204,10 @@ def _taking_part(
     place: Place | None, period: Period, compounds: list[int] | None = None
 ) -> dict[int, int]:
     """Households taking part per compound of ``place`` over ``period`` (of ``compounds``
-    only, if given), as ``participation_by(place, ("compound",), period)`` counts them, but counted by the
-    database: the (household, compound) pairs of every way of taking part in one ``UNION``
-    (which drops repeats, as the per-scope sets do), counted per compound — one row a compound
-    comes back instead of a district year's 650,000 pairs."""
+    only, if given), as ``participation_by(place, ("compound",), period)`` counts them, but
+    counted by the database: the (household, compound) pairs of every way of taking part in
+    one ``UNION`` (which drops repeats, as the per-scope sets do), counted per compound — one
+    row a compound comes back instead of a district year's 650,000 pairs."""
     parts = []
     for rows, paths, column in _participation_sources(period):
         compound = paths.path("compound")
