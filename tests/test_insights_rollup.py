@@ -278,3 +278,31 @@ def test_actor_kinds_counts_distinct_kinds_of_active_owners(world):
     assert kinds() == 5
     MatterOwner.objects.filter(matter=matter).update(active=False)
     assert kinds() == 0
+
+
+def _reltuples(table: str) -> float:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [table])
+        return cursor.fetchone()[0]
+
+
+def test_a_bulk_rewrite_refreshes_the_planner_statistics(world, monkeypatch):
+    """On PostgreSQL a run that rewrote many rows ANALYZEs the rollup tables it rewrote (the
+    planner otherwise takes them for empty); a run below the threshold does not."""
+    from django.db import connection
+
+    from gongzhi.insights import rollup as module
+
+    if connection.vendor != "postgresql":
+        pytest.skip("planner statistics are PostgreSQL's")
+    make(world, days_ago=1)
+    monkeypatch.setattr(module, "ANALYZE_AFTER_ROWS", 1_000)
+    rollup(now=NOW)
+    assert _reltuples("insights_matterday") <= 0  # never analyzed: -1 (or 0)
+    make(world, days_ago=2)
+    monkeypatch.setattr(module, "ANALYZE_AFTER_ROWS", 1)
+    rollup(now=NOW, full=True)  # one new row in each table
+    assert _reltuples("insights_matterday") == 2
+    assert _reltuples("insights_matterplaceday") == 2
