@@ -214,22 +214,23 @@ class Inserts:
             for obj in group:
                 if type(obj) is not model or obj.pk is not None or not obj._state.adding:
                     raise ValueError("rawsql insert groups take new instances of one model")
-                waiting = {}
+                waiting = {}  # attname → the related instance of an earlier group
                 for field in relations:
                     if field.is_cached(obj):
                         related = field.get_cached_value(obj)
                         if related is not None and related.pk is None and id(related) in earlier:
-                            waiting[field] = related
+                            waiting[field.attname] = related
                 # The ORM's own check (an unsaved related instance is refused) for the rest.
+                # (Fields are compared by attname: a Field's own hash is computed per call.)
                 checked = None  # every field, unless some wait for an earlier group
                 if waiting:
-                    checked = {f for f in model._meta.concrete_fields if f not in waiting}
+                    checked = _fields_but(model, frozenset(waiting), cache)
                 obj._prepare_related_fields_for_save(  # type: ignore[attr-defined]
                     operation_name="insert", fields=checked
                 )
                 for field in fields:
-                    if field in waiting:
-                        pending.append((len(params), obj, field, waiting[field]))
+                    if waiting and field.attname in waiting:
+                        pending.append((len(params), obj, field, waiting[field.attname]))
                         params.append(None)
                     else:
                         params.append(field.get_db_prep_save(field.pre_save(obj, True), connection))
@@ -256,6 +257,14 @@ class Inserts:
                     obj.pk = pk_value
                     obj._state.adding = False
                     obj._state.db = self.using
+
+
+def _fields_but(model: type[models.Model], attnames: frozenset, cache: dict) -> set:
+    """The model's concrete fields but those of ``attnames``, as a set (worked out once)."""
+    key = ("fields_but", model, attnames)
+    if key not in cache:
+        cache[key] = {f for f in model._meta.concrete_fields if f.attname not in attnames}
+    return cache[key]
 
 
 def _insert_statement(model: type[models.Model], connection) -> tuple:
