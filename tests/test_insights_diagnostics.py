@@ -65,6 +65,6 @@ def test_low_participation_costs_the_same_queries_for_many_compounds(world):
     for n in range(8):
         _compound(world, f"新园{n}", 2)
     assert len(_subjects(a)) == 10
-    # One query for the households per compound, one per way of taking part (seven), one for
-    # the compounds' names: none per compound.
-    assert _queries(a) == few == 9
+    # One query for the households per compound, one for every way of taking part together
+    # (``index.participating_counts_by``), one for the compounds' names: none per compound.
+    assert _queries(a) == few == 3

@@ -293,8 +293,9 @@ def test_queries_do_not_grow_with_the_places(busy, levels):
     with CaptureQueriesContext(connection) as many:
         batch = indexes_of_levels(levels, year, today=TODAY)
     assert len(batch) > 6
-    # 18 indicator queries, whatever the levels, and one listing the places of each level.
-    assert len(many) == len(few) == 18 + len([level for level in levels if level])
+    # 12 indicator queries (the ways of taking part counted in one), whatever the levels, and one
+    # listing the places of each level.
+    assert len(many) == len(few) == 12 + len([level for level in levels if level])
 
 
 def test_rollup_stores_what_index_for_computes_for_every_scope(busy):
@@ -310,3 +311,18 @@ def test_rollup_stores_what_index_for_computes_for_every_scope(busy):
         assert {name: getattr(row, name) for name in FIELDS} == {
             name: expected[name] for name in FIELDS
         }
+
+
+def test_households_taking_part_counted_by_the_database_equal_the_sets(busy):
+    """``participating_counts_by`` (one UNION counted per place) gives the sizes of
+    ``participating_households_by``'s sets (every household fetched) for every scope."""
+    from gongzhi.insights.index import participating_counts_by, participating_households_by
+
+    counted = 0
+    for period in PERIODS:
+        for place in (None, Place("community", busy.a.pk), Place("compound", busy.jinxiu.pk)):
+            sets = participating_households_by(place, LEVELS, period)
+            counts = participating_counts_by(place, LEVELS, period)
+            assert counts == {scope: len(ids) for scope, ids in sets.items() if ids}, place
+            counted += len(counts)
+    assert counted > 10
