@@ -142,6 +142,12 @@ def _database(url: str | None) -> dict:
         db["CONN_MAX_AGE"] = 0 if DEBUG else None
     elif db["ENGINE"] == "django.db.backends.postgresql":
         db.setdefault("OPTIONS", {})
+        if not env_bool("GONGZHI_PG_JIT", False):
+            # PostgreSQL's JIT compiles a query whose estimated cost is high before running
+            # it: for the rollup's and dashboards' aggregates of dozens of sums that took 1–2 s
+            # a query at district scale, more than running it. Off for our connections unless
+            # GONGZHI_PG_JIT=true or the URL's own ``?options=`` says otherwise.
+            db["OPTIONS"].setdefault("options", "-c jit=off")
     else:
         raise ImproperlyConfigured("DATABASE_URL must be sqlite:// or postgres://")
     db["TEST"] = {"NAME": env_str("GONGZHI_TEST_DB_NAME") or None}

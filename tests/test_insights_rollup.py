@@ -306,3 +306,16 @@ def test_a_bulk_rewrite_refreshes_the_planner_statistics(world, monkeypatch):
     rollup(now=NOW, full=True)  # one new row in each table
     assert _reltuples("insights_matterday") == 2
     assert _reltuples("insights_matterplaceday") == 2
+
+
+@pytest.mark.django_db
+def test_postgresql_connections_run_without_jit():
+    """``GONGZHI_PG_JIT`` is false by default: the JIT compiled the rollup's large aggregates
+    for longer than they ran (settings: libpq ``options``)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's JIT")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
