@@ -26,11 +26,10 @@ A section is a dict: ``key``, ``title``, ``headers``, ``rows`` (lists of cells),
 import datetime as dt
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import Sum
 from django.db.models.functions import TruncMonth
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -41,7 +40,7 @@ from gongzhi.core.places import Place
 from gongzhi.insights.index import DIMENSIONS, INDICATORS
 from gongzhi.insights.index_store import stored_index
 from gongzhi.insights.models import FiguresSnapshot, MatterDay, MatterPlaceDay, RollupState
-from gongzhi.insights.periods import Period, year_to_date
+from gongzhi.insights.periods import Period, latest_snapshot
 from gongzhi.listing.pages import BadFilter
 from gongzhi.matters import selectors as matter_selectors
 from gongzhi.matters.models import Category, Channel, Tier
@@ -767,34 +766,12 @@ def shared_figures(place: Place | None, period: Period) -> dict:
 # ---------------------------------------------------------------- stored figures
 
 
-def snapshot_scope(place: Place | None) -> str:
-    """How ``FiguresSnapshot.scope`` names a place ("" for all data)."""
-    return "" if place is None else str(place)
-
-
 def stored_figures(place: Place | None, period: Period) -> dict | None:
     """``{"data", "as_of"}`` of the figures ``snapshot.roll_figures`` stored for ``place`` and
     ``period`` in the active language when the latest rollup run wrote them, else None
     (compute them)."""
-    if place is not None and place.level != "subdistrict":
-        return None
-    if period != year_to_date(timezone.localdate()):
-        return None
-    ran_at = RollupState.objects.filter(name="matters").values_list("ran_at", flat=True).first()
-    if ran_at is None:
-        return None
-    row = (
-        FiguresSnapshot.objects.filter(
-            scope=snapshot_scope(place),
-            since=period.since,
-            until=period.until,
-            language=translation.get_language() or settings.LANGUAGE_CODE,
-            version=ran_at,
-        )
-        .only("data", "version")
-        .first()
-    )
-    return None if row is None else {"data": row.data, "as_of": row.version}
+    found = latest_snapshot(FiguresSnapshot, "data", place, period.since, period.until)
+    return None if found is None else {"data": found[0], "as_of": found[1]}
 
 
 def figures(user, place: Place | None, period: Period) -> dict:

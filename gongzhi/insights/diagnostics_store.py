@@ -26,11 +26,9 @@ sees fewer, so that part is read live for them.
 """
 
 import datetime as dt
-import json
 from collections import defaultdict
 
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
@@ -40,21 +38,10 @@ from gongzhi.accounts.scope import registry_reach
 from gongzhi.core.places import Place
 from gongzhi.insights import diagnostics as kinds
 from gongzhi.insights.index import Period
-from gongzhi.insights.models import DiagnosticsSnapshot, RollupState
-from gongzhi.insights.periods import year_to_date
+from gongzhi.insights.models import DiagnosticsSnapshot
+from gongzhi.insights.periods import as_stored, latest_snapshot, snapshot_scope, year_to_date
 from gongzhi.matters.models import Matter
 from gongzhi.places.models import Community, Compound, Subdistrict
-
-
-def stored_scope(place: Place | None) -> str:
-    """How ``DiagnosticsSnapshot.scope`` names a place ("" for all data)."""
-    return "" if place is None else str(place)
-
-
-def _plain(findings: list[dict]) -> list[dict]:
-    """The findings as they come back from the JSON column (lazy strings as text)."""
-    return json.loads(json.dumps(findings, cls=DjangoJSONEncoder))
-
 
 # ---- the numbers of every scope from one reading ---------------------------------------------
 
@@ -140,9 +127,9 @@ def roll_diagnostics(
             for code, _name in settings.LANGUAGES:
                 with translation.override(code):
                     bounced = kinds.render_bounced(data["bounced"])
-                    findings = _plain(kinds.render_findings(data, bounced, place, period))
+                    findings = as_stored(kinds.render_findings(data, bounced, place, period))
                 DiagnosticsSnapshot.objects.update_or_create(
-                    scope=stored_scope(place),
+                    scope=snapshot_scope(place),
                     since=period.since,
                     until=period.until,
                     language=code,
@@ -163,26 +150,8 @@ def roll_diagnostics(
 def stored_diagnostics(place: Place | None, period: Period) -> dict | None:
     """``{"findings", "as_of"}`` that ``roll_diagnostics`` stored for ``place`` and ``period``
     in the active language when the latest rollup run wrote them, else None (compute them)."""
-    if place is not None and place.level != "subdistrict":
-        return None
-    ytd = year_to_date(timezone.localdate())
-    if (period.since, period.until) != (ytd.since, ytd.until):
-        return None
-    ran_at = RollupState.objects.filter(name="matters").values_list("ran_at", flat=True).first()
-    if ran_at is None:
-        return None
-    row = (
-        DiagnosticsSnapshot.objects.filter(
-            scope=stored_scope(place),
-            since=period.since,
-            until=period.until,
-            language=translation.get_language() or settings.LANGUAGE_CODE,
-            version=ran_at,
-        )
-        .only("findings", "version")
-        .first()
-    )
-    return None if row is None else {"findings": row.findings, "as_of": row.version}
+    found = latest_snapshot(DiagnosticsSnapshot, "findings", place, period.since, period.until)
+    return None if found is None else {"findings": found[0], "as_of": found[1]}
 
 
 def sees_every_matter(user, place: Place | None) -> bool:

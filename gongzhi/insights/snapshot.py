@@ -21,17 +21,15 @@ period lives in ``periods``).
 """
 
 import datetime as dt
-import json
 
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone, translation
 
 from gongzhi.core.places import Place
-from gongzhi.insights.dashboard import figure_data, render_figures, snapshot_scope
+from gongzhi.insights.dashboard import figure_data, render_figures
 from gongzhi.insights.models import FiguresSnapshot
-from gongzhi.insights.periods import year_to_date
+from gongzhi.insights.periods import as_stored, snapshot_scope, year_to_date
 from gongzhi.places.models import Subdistrict
 
 
@@ -40,11 +38,6 @@ def snapshot_scopes() -> list[Place | None]:
         None,
         *(Place("subdistrict", pk) for pk in Subdistrict.objects.values_list("pk", flat=True)),
     ]
-
-
-def _plain(data: dict) -> dict:
-    """The figures as they come back from the JSON column (lazy strings and dates as text)."""
-    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
 
 
 def roll_figures(*, now: dt.datetime, since: dt.date | None = None, full: bool = False) -> dict:
@@ -57,7 +50,7 @@ def roll_figures(*, now: dt.datetime, since: dt.date | None = None, full: bool =
             numbers = figure_data(place, period)
             for code, _name in settings.LANGUAGES:
                 with translation.override(code):
-                    data = _plain(render_figures(numbers, place, period))
+                    data = as_stored(render_figures(numbers, place, period))
                 FiguresSnapshot.objects.update_or_create(
                     scope=snapshot_scope(place),
                     since=period.since,
