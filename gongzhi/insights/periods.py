@@ -56,7 +56,7 @@ def latest_snapshot(
     ran_at = RollupState.objects.filter(name="matters").values_list("ran_at", flat=True).first()
     if ran_at is None:
         return None
-    row = (
+    return (
         model._default_manager.filter(
             scope=snapshot_scope(place),
             since=since,
@@ -67,7 +67,6 @@ def latest_snapshot(
         .values_list(field, "version")
         .first()
     )
-    return row
 
 
 def as_stored(data):
