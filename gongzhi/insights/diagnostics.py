@@ -15,8 +15,7 @@ isolated teams start from the few matters a team owns (see docs/performance.md).
 from collections import defaultdict
 from urllib.parse import urlencode
 
-from django.db import connection
-from django.db.models import Count, Exists, F, OuterRef, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -25,8 +24,8 @@ from gongzhi.accounts.scope import narrow
 from gongzhi.core.places import Place
 from gongzhi.insights.index import (
     Period,
-    _participation_sources,
     matter_days,
+    participating_counts_by,
     participation_by,
     share,
     tally,
@@ -204,24 +203,10 @@ def _taking_part(
     place: Place | None, period: Period, compounds: list[int] | None = None
 ) -> dict[int, int]:
     """Households taking part per compound of ``place`` over ``period`` (of ``compounds``
-    only, if given), as ``participation_by(place, ("compound",), period)`` counts them, but
-    counted by the database: the (household, compound) pairs of every way of taking part in
-    one ``UNION`` (which drops repeats, as the per-scope sets do), counted per compound — one
-    row a compound comes back instead of a district year's 650,000 pairs."""
-    parts = []
-    for rows, paths, column in _participation_sources(period):
-        compound = paths.path("compound")
-        rows = within(rows, place, paths).order_by().filter(**{f"{compound}__isnull": False})
-        if compounds is not None:
-            rows = rows.filter(**{f"{compound}__in": compounds})
-        parts.append(rows.values(hh=F(column), cp=F(compound)))
-    union = parts[0].union(*parts[1:])
-    sql, params = union.query.sql_with_params()
-    with connection.cursor() as cursor:
-        # ``sql`` is Django's own compiled query; the values are parameters.
-        grouped = f"SELECT cp, COUNT(*) FROM ({sql}) AS taking_part GROUP BY cp"  # noqa: S608
-        cursor.execute(grouped, params)
-        return dict(cursor.fetchall())
+    only, if given), as ``participation_by(place, ("compound",), period)`` counts them:
+    ``index.participating_counts_by``, one ``UNION`` counted by the database."""
+    counted = participating_counts_by(place, ("compound",), period, compounds)
+    return {key[1]: n for key, n in counted.items() if key is not None}
 
 
 def participation_shares(place: Place | None, period: Period) -> dict[int, dict]:

@@ -492,14 +492,16 @@ def participating_households_by(
 
 
 def participating_counts_by(
-    place: Place | None, levels: Levels, period: Period
+    place: Place | None, levels: Levels, period: Period, compounds: list[int] | None = None
 ) -> dict[Scope, int]:
     """Per scope, how many households took part — the sizes of
     ``participating_households_by``'s sets, counted by the database: the (household, place of
     each level) rows of every way of taking part in one ``UNION`` (which drops repeats, as the
     sets do), then ``COUNT(DISTINCT household)`` per place of each level and for the whole.
     One row a place comes back instead of every household of the period (at district scale a
-    year is a million rows, 5 s of each rollup run's year-to-date index)."""
+    year is a million rows, 5 s of each rollup run's year-to-date index). ``compounds``, if
+    given, counts only the households of those compounds (the diagnostics' narrowing; the
+    fallback for a way of taking part that misses a level asked counts them all)."""
     names = [level for level in levels if level is not None]
     parts = []
     for rows, paths, column in _participation_sources(period):
@@ -507,6 +509,8 @@ def participating_counts_by(
         if list(columns) != names:  # a way of taking part that does not reach a level asked
             found = participating_households_by(place, levels, period)
             return {scope: len(ids) for scope, ids in found.items()}
+        if compounds is not None:
+            rows = rows.filter(**{f"{paths.path('compound')}__in": compounds})
         aliases = {f"l{i}": F(path) for i, path in enumerate(columns.values())}
         parts.append(within(rows, place, paths).order_by().values(hh=F(column), **aliases))
     sql, params = parts[0].union(*parts[1:]).query.sql_with_params()
