@@ -1,13 +1,13 @@
 """Matter intake through the real HTTP stack, next to a bare Django insert, in the same run.
 
     .venv/bin/python bench/matters_intake.py [--seconds 10] [--clients 8] [--full] [--rounds 1]
-        [--postgres postgres://postgres@127.0.0.1:5432/postgres]   ('' to skip PostgreSQL)
+        [--threads 2] [--postgres postgres://postgres@127.0.0.1:5432/postgres]   ('' to skip PostgreSQL)
 
 For each database (a fresh temporary SQLite file, then a throw-away PostgreSQL database if the
 server is reachable): migrate, create a minimal community (one compound, building, household,
 resident and a community staff account with an API token) and the trivial ``bench_item``
-table, then start granian (WSGI, 2 workers, 8 blocking threads, the settings of
-docs/performance.md) twice, one server after the other:
+table, then start granian (WSGI, 2 workers of ``--threads`` blocking threads each, as
+docs/deployment.md recommends) twice, one server after the other:
 
 * real: ``gongzhi.wsgi:application``, ``POST /api/v1/matters`` with the bearer token, a
   unique ``Idempotency-Key`` per request and ``Prefer: return=minimal`` (the lean 201 an
@@ -136,7 +136,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(target: str, env: dict, port: int) -> subprocess.Popen:
+def start_server(target: str, env: dict, port: int, threads: int) -> subprocess.Popen:
     proc = subprocess.Popen(
         [
             str(GRANIAN),
@@ -149,7 +149,7 @@ def start_server(target: str, env: dict, port: int) -> subprocess.Popen:
             "--workers",
             "2",
             "--blocking-threads",
-            "8",
+            str(threads),
             "--no-access-log",
             "--log-level",
             "warning",
@@ -227,7 +227,7 @@ def load(port: int, make_request, *, seconds: float, clients: int) -> dict:
 
 
 def run_database(
-    env: dict, *, seconds: float, clients: int, full: bool = False, rounds: int = 1
+    env: dict, *, seconds: float, clients: int, threads: int, full: bool = False, rounds: int = 1
 ) -> dict:
     info = json.loads(child("--setup", env))
     run_id = uuid.uuid4().hex[:8]
@@ -259,7 +259,11 @@ def run_database(
         body = json.dumps({"text": TEXTS[i % len(TEXTS)]}, ensure_ascii=False).encode()
         return "POST", "/items", body, {"Content-Type": "application/json"}
 
-    result: dict = {"vendor": info["vendor"], "answer": "full" if full else "minimal"}
+    result: dict = {
+        "vendor": info["vendor"],
+        "answer": "full" if full else "minimal",
+        "threads": threads,
+    }
     pairs = []
     for _round in range(rounds):
         pair = {}
@@ -268,7 +272,7 @@ def run_database(
             ("real", "gongzhi.wsgi:application", real_request),
         ):
             port = free_port()
-            server = start_server(target, env, port)
+            server = start_server(target, env, port, threads)
             try:
                 load(port, make, seconds=2, clients=clients)  # warm-up (loads the classifier)
                 pair[name] = load(port, make, seconds=seconds, clients=clients)
@@ -325,6 +329,12 @@ def main() -> None:
     parser.add_argument("--counts", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=2,
+        help="granian's blocking threads per worker, for both servers (docs/deployment.md)",
+    )
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES, help="server URL ('' to skip)")
     parser.add_argument(
         "--full", action="store_true", help="ask for the full detail (no Prefer: return=minimal)"
@@ -360,7 +370,12 @@ def main() -> None:
         env = base | {"GONGZHI_DATA_DIR": data_dir}
         results.append(
             run_database(
-                env, seconds=args.seconds, clients=args.clients, full=args.full, rounds=args.rounds
+                env,
+                seconds=args.seconds,
+                clients=args.clients,
+                threads=args.threads,
+                full=args.full,
+                rounds=args.rounds,
             )
         )
     if args.postgres:
@@ -375,6 +390,7 @@ def main() -> None:
                             env,
                             seconds=args.seconds,
                             clients=args.clients,
+                            threads=args.threads,
                             full=args.full,
                             rounds=args.rounds,
                         )

@@ -129,6 +129,7 @@ def _database(url: str | None) -> dict:
     except ValueError as exc:
         raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {exc}") from exc
     if db["ENGINE"] == "django.db.backends.sqlite3":
+        db["ENGINE"] = "gongzhi.core.sqlite"  # Django's, with a write gate per process
         # Created 0600 (its -wal and -shm files follow), not SQLite's 0644.
         private_sqlite_file(str(db["NAME"]))
         db["OPTIONS"] = {
