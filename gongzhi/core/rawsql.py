@@ -192,7 +192,16 @@ class Inserts:
     A foreign key to an instance of an earlier group, not inserted yet (the matter of its
     reporter, events and key), is filled in by ``run`` with that instance's id once its group
     is inserted. Any other unsaved related instance is refused as ``save()`` refuses it. No
-    signals (see the module docstring)."""
+    signals (see the module docstring).
+
+    On PostgreSQL ``run`` sends all the groups as **one statement**: each instance is a
+    data-modifying ``WITH`` query (``r0 AS (INSERT … RETURNING id)``) and a foreign key to an
+    earlier instance reads that query's id (``(SELECT id FROM r0)``). One statement is atomic by
+    itself, so a caller outside a transaction needs no ``BEGIN``/``COMMIT`` around it
+    (``single`` is set): the intake's four inserts went from six round trips to one."""
+
+    #: PostgreSQL: the one statement of all the groups (``_with_queries``); None elsewhere.
+    single: tuple[str, list[Any], list[models.Model], list] | None = None
 
     def __init__(self, groups: Sequence[Sequence[models.Model]]) -> None:
         groups = [group for group in groups if group]
@@ -237,6 +246,8 @@ class Inserts:
             sql = head + ", ".join([row] * len(group)) + returning
             self.statements.append((sql, params, pending, group))
             earlier.update(id(obj) for obj in group)
+        if connection.vendor == "postgresql":
+            self.single = _with_queries(self.statements, cache)
 
     def run(self) -> None:
         """Send the statements in order; each instance gets its id (and is saved)."""
@@ -244,6 +255,15 @@ class Inserts:
             return
         connection = self.connection
         with _cursor(connection) as cursor:
+            if self.single is not None:
+                sql, params, instances, pending_all = self.single
+                cursor.execute(sql, params)
+                ids = dict(cursor.fetchall())
+                for n, obj in enumerate(instances):
+                    self._saved(obj, ids[n])
+                for obj, field, related in pending_all:
+                    obj.__dict__[field.attname] = related.pk  # as below
+                return
             for sql, params, pending, group in self.statements:
                 for index, obj, field, related in pending:
                     # What ``save()`` does once the related instance has its id; through
@@ -254,9 +274,43 @@ class Inserts:
                 cursor.execute(sql, params)
                 ids = cursor.fetchall()
                 for obj, (pk_value,) in zip(group, ids, strict=True):
-                    obj.pk = pk_value
-                    obj._state.adding = False
-                    obj._state.db = self.using
+                    self._saved(obj, pk_value)
+
+    def _saved(self, obj: models.Model, pk_value: Any) -> None:
+        obj.pk = pk_value
+        obj._state.adding = False
+        obj._state.db = self.using
+
+
+def _with_queries(statements: list, cache: dict) -> tuple[str, list, list, list]:
+    """PostgreSQL: the groups' statements as one, each instance a ``WITH`` query ``r<n>`` whose
+    pending foreign keys read the id of the earlier query that inserts the related instance.
+    The statement answers ``(n, id)`` for every instance; also returned: its parameters, the
+    instances in order of n, and the pending ``(instance, field, related instance)``."""
+    instances: list[models.Model] = []
+    number: dict[int, int] = {}  # id() of an instance → its n
+    queries: list[str] = []
+    params: list[Any] = []
+    pending_all = []
+    for _sql, group_params, pending, group in statements:
+        _fields, _relations, head, _row, returning = cache[("insert", type(group[0]))]
+        width = len(group_params) // len(group)
+        waiting = {index: related for index, _obj, _field, related in pending}
+        pending_all.extend((obj, field, related) for _index, obj, field, related in pending)
+        for k, obj in enumerate(group):
+            values = []
+            for index in range(k * width, (k + 1) * width):
+                if index in waiting:
+                    earlier = number[id(waiting[index])]
+                    values.append(f"(SELECT id FROM r{earlier})")  # noqa: S608
+                else:
+                    values.append("%s")
+                    params.append(group_params[index])
+            n = number[id(obj)] = len(instances)
+            instances.append(obj)
+            queries.append(f"r{n} AS ({head}({', '.join(values)}){returning} AS id)")
+    answers = " UNION ALL ".join(f"SELECT {n}, id FROM r{n}" for n in range(len(instances)))  # noqa: S608
+    return "WITH " + ", ".join(queries) + " " + answers, params, instances, pending_all
 
 
 def _fields_but(model: type[models.Model], attnames: frozenset, cache: dict) -> set:
