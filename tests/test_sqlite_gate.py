@@ -1,10 +1,12 @@
-"""The SQLite backend's write gate (``gongzhi.core.sqlite``): the transactions of one process
-queue on a lock per database file instead of SQLite's sleeping busy handler.
+"""The SQLite backend's write gate (``gongzhi.core.sqlite``): transactions queue on a lock per
+database file (and a file lock across processes) instead of SQLite's sleeping busy handler.
 
 Each test uses its own database file, through connections made here (the suite's own SQLite
 database is in memory, where there is no gate), so they run the same whatever ``DATABASE_URL``
 the suite has."""
 
+import subprocess
+import sys
 import threading
 import time
 
@@ -82,7 +84,7 @@ def database(tmp_path):
 
 
 def test_a_transaction_holds_its_files_gate_until_it_ends(database):
-    lock = gate(database.path)
+    lock = gate(database.path).lock
     with database.use() as conn:
         assert not lock.locked()
         with transaction.atomic(using="gate"):
@@ -127,12 +129,12 @@ def test_writers_of_one_process_wait_for_each_other_at_the_gate(database):
         thread.join(10)
     assert moments["second begins"] >= moments["first commits"]
     assert database.rows() == ["first", "second"]
-    assert not gate(database.path).locked()
+    assert not gate(database.path).lock.locked()
 
 
 def test_a_writer_kept_out_past_the_timeout_is_told_the_database_is_locked(tmp_path):
     database = FileDatabase(tmp_path / "slow.sqlite3", timeout=0.2)
-    lock = gate(database.path)
+    lock = gate(database.path).lock
     lock.acquire()  # another thread of this process is writing
     try:
         with database.use() as conn:
@@ -154,7 +156,7 @@ def test_commit_hooks_run_with_the_gate_open_and_may_write_again(database):
     with database.use() as conn:
 
         def hook():
-            seen.append(gate(database.path).locked())
+            seen.append(gate(database.path).lock.locked())
             with transaction.atomic(using="gate"):  # would wait for ever on a held gate
                 _insert(conn, "from the hook")
 
@@ -163,11 +165,11 @@ def test_commit_hooks_run_with_the_gate_open_and_may_write_again(database):
             transaction.on_commit(hook, using="gate")
     assert seen == [False]
     assert database.rows() == ["submit", "from the hook"]
-    assert not gate(database.path).locked()
+    assert not gate(database.path).lock.locked()
 
 
 def test_a_connection_closed_inside_its_transaction_opens_the_gate(database):
-    lock = gate(database.path)
+    lock = gate(database.path).lock
     with database.use() as conn:
         with transaction.atomic(using="gate"):
             _insert(conn, "lost")
@@ -186,7 +188,7 @@ def test_a_begin_that_fails_opens_the_gate(database, monkeypatch):
     monkeypatch.setattr(base.DatabaseWrapper, "_start_transaction_under_autocommit", refuse)
     with database.use(), pytest.raises(OperationalError), transaction.atomic(using="gate"):
         pass
-    assert not gate(database.path).locked()
+    assert not gate(database.path).lock.locked()
 
 
 def test_an_in_memory_database_has_no_gate():
@@ -206,3 +208,51 @@ def test_the_sqlite_urls_use_the_gated_backend(tmp_path):
     db = _database(f"sqlite:///{tmp_path}/gongzhi.sqlite3")
     assert db["ENGINE"] == "gongzhi.core.sqlite"
     assert db["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+
+
+HOLD = """
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
+fcntl.flock(fd, fcntl.LOCK_EX)
+print("held", flush=True)
+time.sleep(float(sys.argv[2]))
+"""
+
+
+def _other_process_holds(path, seconds: float) -> subprocess.Popen:
+    """Another process (another granian worker) inside its write transaction."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, f"{path}-gate", str(seconds)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def test_a_writer_waits_for_another_processs_transaction(database):
+    holder = _other_process_holds(database.path, 0.4)
+    started = time.monotonic()
+    with database.use() as conn, transaction.atomic(using="gate"):
+        waited = time.monotonic() - started
+        _insert(conn, "after the other process")
+    holder.wait(5)
+    assert 0.2 < waited < 3
+    assert database.rows() == ["after the other process"]
+
+
+def test_another_process_kept_past_the_timeout_means_locked(tmp_path):
+    database = FileDatabase(tmp_path / "busy.sqlite3", timeout=0.2)
+    holder = _other_process_holds(database.path, 2)
+    try:
+        with database.use() as conn:
+            with (
+                pytest.raises(OperationalError, match="database is locked"),
+                transaction.atomic(using="gate"),
+            ):
+                _insert(conn, "never")
+            assert not gate(database.path).lock.locked()  # the next thread may try
+    finally:
+        holder.kill()
+        holder.wait()
+    assert database.rows() == []

@@ -291,7 +291,7 @@ def _with_queries(statements: list, cache: dict) -> tuple[str, list, list, list]
     number: dict[int, int] = {}  # id() of an instance → its n
     queries: list[str] = []
     params: list[Any] = []
-    pending_all = []
+    pending_all: list[tuple[models.Model, Any, models.Model]] = []
     for _sql, group_params, pending, group in statements:
         _fields, _relations, head, _row, returning = cache[("insert", type(group[0]))]
         width = len(group_params) // len(group)
