@@ -1,7 +1,7 @@
 """Matter intake through the real HTTP stack, next to a bare Django insert, in the same run.
 
     .venv/bin/python bench/matters_intake.py [--seconds 10] [--clients 8] [--full] [--rounds 1]
-        [--threads 2] [--postgres postgres://postgres@127.0.0.1:5432/postgres]   ('' to skip PostgreSQL)
+        [--threads 8] [--postgres postgres://postgres@127.0.0.1:5432/postgres]   ('' to skip PostgreSQL)
 
 For each database (a fresh temporary SQLite file, then a throw-away PostgreSQL database if the
 server is reachable): migrate, create a minimal community (one compound, building, household,
@@ -332,7 +332,7 @@ def main() -> None:
     parser.add_argument(
         "--threads",
         type=int,
-        default=2,
+        default=8,
         help="granian's blocking threads per worker, for both servers (docs/deployment.md)",
     )
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES, help="server URL ('' to skip)")
