@@ -365,19 +365,16 @@ def main() -> None:
         GONGZHI_FIELD_KEY=Fernet.generate_key().decode(),
         PYTHONPATH=str(ROOT),
     )
+    options = {
+        "seconds": args.seconds,
+        "clients": args.clients,
+        "threads": args.threads,
+        "full": args.full,
+        "rounds": args.rounds,
+    }
     results = []
     with tempfile.TemporaryDirectory() as data_dir:
-        env = base | {"GONGZHI_DATA_DIR": data_dir}
-        results.append(
-            run_database(
-                env,
-                seconds=args.seconds,
-                clients=args.clients,
-                threads=args.threads,
-                full=args.full,
-                rounds=args.rounds,
-            )
-        )
+        results.append(run_database(base | {"GONGZHI_DATA_DIR": data_dir}, **options))
     if args.postgres:
         created = postgres_database(args.postgres)
         if created:
@@ -385,16 +382,7 @@ def main() -> None:
             try:
                 with tempfile.TemporaryDirectory() as data_dir:
                     env = base | {"GONGZHI_DATA_DIR": data_dir, "DATABASE_URL": url}
-                    results.append(
-                        run_database(
-                            env,
-                            seconds=args.seconds,
-                            clients=args.clients,
-                            threads=args.threads,
-                            full=args.full,
-                            rounds=args.rounds,
-                        )
-                    )
+                    results.append(run_database(env, **options))
             finally:
                 drop()
     print(
