@@ -151,7 +151,10 @@ def _database(url: str | None) -> dict:
             db["OPTIONS"].setdefault("options", "-c jit=off")
     else:
         raise ImproperlyConfigured("DATABASE_URL must be sqlite:// or postgres://")
-    db["TEST"] = {"NAME": env_str("GONGZHI_TEST_DB_NAME") or None}
+    # SQLite tests run in memory, as Django's default; said explicitly because test runners
+    # that know the stock engine's name (pytest-django under xdist) do not know ours.
+    in_memory = ":memory:" if db["ENGINE"] == "gongzhi.core.sqlite" else None
+    db["TEST"] = {"NAME": env_str("GONGZHI_TEST_DB_NAME") or in_memory}
     return db
 
 

@@ -208,6 +208,9 @@ def test_the_sqlite_urls_use_the_gated_backend(tmp_path):
     db = _database(f"sqlite:///{tmp_path}/gongzhi.sqlite3")
     assert db["ENGINE"] == "gongzhi.core.sqlite"
     assert db["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+    # In memory under test, as Django's default (pytest-django's xdist naming knows only the
+    # stock engine: a file "test_<path>_gw0" would not open).
+    assert db["TEST"]["NAME"] == ":memory:"
 
 
 HOLD = """
