@@ -26,20 +26,19 @@ sees fewer, so that part is read live for them.
 """
 
 import datetime as dt
+import functools
 from collections import defaultdict
 
-from django.conf import settings
-from django.db import transaction
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from gongzhi.accounts.scope import registry_reach
 from gongzhi.core.places import Place
 from gongzhi.insights import diagnostics as kinds
 from gongzhi.insights.index import Period
 from gongzhi.insights.models import DiagnosticsSnapshot
-from gongzhi.insights.periods import as_stored, latest_snapshot, snapshot_scope, year_to_date
+from gongzhi.insights.periods import latest_snapshot, store_snapshots, year_to_date
 from gongzhi.matters.models import Matter
 from gongzhi.places.models import Community, Compound, Subdistrict
 
@@ -121,26 +120,15 @@ def roll_diagnostics(
     today = timezone.localdate(now)
     ytd = year_to_date(today)
     period = Period(ytd.since, ytd.until)
-    written = 0
-    with transaction.atomic():
-        for place, data in scopes_data(period).items():
-            for code, _name in settings.LANGUAGES:
-                with translation.override(code):
-                    bounced = kinds.render_bounced(data["bounced"])
-                    findings = as_stored(kinds.render_findings(data, bounced, place, period))
-                DiagnosticsSnapshot.objects.update_or_create(
-                    scope=snapshot_scope(place),
-                    since=period.since,
-                    until=period.until,
-                    language=code,
-                    defaults={
-                        "version": now,
-                        "findings": findings,
-                        "computed_at": timezone.now(),
-                    },
-                )
-                written += 1
-        DiagnosticsSnapshot.objects.exclude(until=period.until).delete()
+
+    def render(data: dict, place: Place | None):
+        return kinds.render_findings(data, kinds.render_bounced(data["bounced"]), place, period)
+
+    scopes = (
+        (place, functools.partial(render, data, place))
+        for place, data in scopes_data(period).items()
+    )
+    written = store_snapshots(DiagnosticsSnapshot, "findings", scopes, period=period, now=now)
     return {"diagnostics_snapshots": written}
 
 

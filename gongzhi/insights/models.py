@@ -281,13 +281,14 @@ class IndexMonth(models.Model):
         return f"{self.scope or '*'} {self.since}–{self.until}"
 
 
-class FiguresSnapshot(models.Model):
-    """The dashboard's figures of one large scope (all data, or a subdistrict) for one period,
-    in one language, as ``gongzhi rollup`` computed them (``snapshot.roll_figures``).
+class ScopeSnapshot(models.Model):
+    """What ``gongzhi rollup`` stored for one large scope (all data, or a subdistrict) over one
+    period, in one language (``periods.store_snapshots`` writes, ``periods.latest_snapshot``
+    reads). The stored JSON is the subclass's own column.
 
-    ``version`` is the ``ran_at`` of the rollup run that wrote the row; the dashboard uses a
-    row only while it is the latest run's (``RollupState("matters").ran_at``), so it never
-    shows figures older than the rollup rows beside them. Derived data, like the rest.
+    ``version`` is the ``ran_at`` of the rollup run that wrote the row; a page uses a row only
+    while it is the latest run's (``RollupState("matters").ran_at``), so it never shows
+    anything older than the rollup rows beside it. Derived data, like the rest.
     """
 
     scope = models.CharField(_("scope"), max_length=40, blank=True)
@@ -295,8 +296,19 @@ class FiguresSnapshot(models.Model):
     until = models.DateField(_("to"))
     language = models.CharField(_("language"), max_length=10)
     version = models.DateTimeField(_("rollup run"))
-    data = models.JSONField(_("figures"), encoder=DjangoJSONEncoder)
     computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.scope or '*'} {self.since}–{self.until} {self.language}"
+
+
+class FiguresSnapshot(ScopeSnapshot):
+    """The dashboard's figures (``snapshot.roll_figures``)."""
+
+    data = models.JSONField(_("figures"), encoder=DjangoJSONEncoder)
 
     class Meta:
         verbose_name = _("figures snapshot")
@@ -307,27 +319,12 @@ class FiguresSnapshot(models.Model):
             )
         ]
 
-    def __str__(self) -> str:
-        return f"{self.scope or '*'} {self.since}–{self.until} {self.language}"
 
+class DiagnosticsSnapshot(ScopeSnapshot):
+    """The fragmentation diagnostics' findings (``diagnostics_store.roll_diagnostics``), read
+    by the page, its export and the API."""
 
-class DiagnosticsSnapshot(models.Model):
-    """The fragmentation diagnostics' findings of one large scope (all data, or a subdistrict)
-    for one period, in one language, as ``gongzhi rollup`` computed them
-    (``diagnostics_store.roll_diagnostics``).
-
-    ``version`` is the ``ran_at`` of the rollup run that wrote the row; the page, its export
-    and the API use a row only while it is the latest run's (``RollupState("matters").ran_at``),
-    like ``FiguresSnapshot``. Derived data, like the rest.
-    """
-
-    scope = models.CharField(_("scope"), max_length=40, blank=True)
-    since = models.DateField(_("from"))
-    until = models.DateField(_("to"))
-    language = models.CharField(_("language"), max_length=10)
-    version = models.DateTimeField(_("rollup run"))
     findings = models.JSONField(_("findings"), encoder=DjangoJSONEncoder)
-    computed_at = models.DateTimeField(_("computed at"))
 
     class Meta:
         verbose_name = _("diagnostics snapshot")
@@ -338,9 +335,6 @@ class DiagnosticsSnapshot(models.Model):
                 name="diagnostics_snapshot_unique",
             )
         ]
-
-    def __str__(self) -> str:
-        return f"{self.scope or '*'} {self.since}–{self.until} {self.language}"
 
 
 class ReportJob(models.Model):

@@ -8,10 +8,12 @@ back; the stored diagnostics (``diagnostics_store``) find their rows the same wa
 
 import datetime as dt
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone, translation
 
@@ -67,6 +69,36 @@ def latest_snapshot(
         .values_list(field, "version")
         .first()
     )
+
+
+def store_snapshots(
+    model: type[Model],
+    field: str,
+    scopes: Iterable[tuple[Place | None, Callable[[], object]]],
+    *,
+    period: Period | IndexPeriod,
+    now: dt.datetime,
+) -> int:
+    """A rollup step's write (``FiguresSnapshot``, ``DiagnosticsSnapshot``): for each
+    ``(place, render)`` of ``scopes``, ``render()`` in every language, stored in ``field`` of
+    the row of that scope, period and language, stamped with this run's time ``now``; rows of
+    other periods deleted; all in one transaction. Returns the rows written."""
+    written = 0
+    with transaction.atomic():
+        for place, render in scopes:
+            for code, _name in settings.LANGUAGES:
+                with translation.override(code):
+                    value = as_stored(render())
+                model._default_manager.update_or_create(
+                    scope=snapshot_scope(place),
+                    since=period.since,
+                    until=period.until,
+                    language=code,
+                    defaults={"version": now, field: value, "computed_at": timezone.now()},
+                )
+                written += 1
+        model._default_manager.exclude(until=period.until).delete()
+    return written
 
 
 def as_stored(data):

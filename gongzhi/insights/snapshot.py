@@ -21,15 +21,14 @@ period lives in ``periods``).
 """
 
 import datetime as dt
+import functools
 
-from django.conf import settings
-from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from gongzhi.core.places import Place
 from gongzhi.insights.dashboard import figure_data, render_figures
 from gongzhi.insights.models import FiguresSnapshot
-from gongzhi.insights.periods import as_stored, snapshot_scope, year_to_date
+from gongzhi.insights.periods import store_snapshots, year_to_date
 from gongzhi.places.models import Subdistrict
 
 
@@ -44,20 +43,9 @@ def roll_figures(*, now: dt.datetime, since: dt.date | None = None, full: bool =
     """A ``gongzhi rollup`` step (the last): store the year-to-date figures of all data and of
     each subdistrict, in every language, stamped with this run's time."""
     period = year_to_date(timezone.localdate(now))
-    written = 0
-    with transaction.atomic():
-        for place in snapshot_scopes():
-            numbers = figure_data(place, period)
-            for code, _name in settings.LANGUAGES:
-                with translation.override(code):
-                    data = as_stored(render_figures(numbers, place, period))
-                FiguresSnapshot.objects.update_or_create(
-                    scope=snapshot_scope(place),
-                    since=period.since,
-                    until=period.until,
-                    language=code,
-                    defaults={"version": now, "data": data, "computed_at": timezone.now()},
-                )
-                written += 1
-        FiguresSnapshot.objects.exclude(until=period.until).delete()
+    scopes = (
+        (place, functools.partial(render_figures, figure_data(place, period), place, period))
+        for place in snapshot_scopes()
+    )
+    written = store_snapshots(FiguresSnapshot, "data", scopes, period=period, now=now)
     return {"figures_snapshots": written}
