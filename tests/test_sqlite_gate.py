@@ -5,6 +5,7 @@ Each test uses its own database file, through connections made here (the suite's
 database is in memory, where there is no gate), so they run the same whatever ``DATABASE_URL``
 the suite has."""
 
+import contextlib
 import subprocess
 import sys
 import threading
@@ -45,20 +46,15 @@ class FileDatabase:
         with self.use() as conn, conn.cursor() as cursor:
             cursor.execute("CREATE TABLE IF NOT EXISTS t (id integer PRIMARY KEY, who text)")
 
+    @contextlib.contextmanager
     def use(self):
-        database = self
-
-        class Using:
-            def __enter__(self):
-                self.conn = DatabaseWrapper(_settings(database.path, database.timeout), "gate")
-                connections[database.alias] = self.conn
-                return self.conn
-
-            def __exit__(self, *exc):
-                self.conn.close()
-                del connections[database.alias]
-
-        return Using()
+        conn = DatabaseWrapper(_settings(self.path, self.timeout), self.alias)
+        connections[self.alias] = conn
+        try:
+            yield conn
+        finally:
+            conn.close()
+            del connections[self.alias]
 
     def rows(self) -> list[str]:
         with self.use() as conn, conn.cursor() as cursor:
