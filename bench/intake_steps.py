@@ -30,8 +30,8 @@ TEXTS = (
 )
 STEPS = {
     "gongzhi.api": ["token_user"],
-    "gongzhi.matters.selectors": ["submit_place"],
-    "gongzhi.matters.api": ["_reporter", "_submitted"],
+    "gongzhi.matters.selectors": ["submit_place_and_reporter"],  # one statement for both
+    "gongzhi.matters.api": ["_submitted"],
     "gongzhi.matters.services": ["suggest", "_submit_rows", "_after_rows", "matter_submit"],
     "gongzhi.core.rawsql": ["firsts"],  # the rule and the deadline policy
     "gongzhi.core.rawsql:Inserts": ["run"],  # the four inserts, in the transaction

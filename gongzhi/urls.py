@@ -8,6 +8,9 @@ from gongzhi.matters import urls as matters_urls
 handler404 = "gongzhi.core.errors.page_not_found"
 
 urlpatterns = [
+    # First: every request is resolved against the patterns in order, and the API's clients
+    # (the intake above all) call it far more often than anyone opens a page.
+    path("api/v1/", api.urls),
     path("", include("gongzhi.todo.urls_home")),
     path("accounts/", include("gongzhi.accounts.urls")),
     path("r/", include("gongzhi.matters.urls_scan")),
@@ -48,7 +51,6 @@ urlpatterns = [
     path("open311/", include("gongzhi.open311.urls")),
     path("maps/", include("gongzhi.maps.urls")),
     path("audit/", include("gongzhi.audit.urls")),
-    path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -188,6 +188,18 @@ def test_staff_of_b_cannot_name_a_resident_of_a_as_reporter(client, world):
     assert error_code(response, 400) == "unknown_reporter"
 
 
+def test_a_place_and_a_reporter_both_unknown_answer_for_the_place_first(client, world):
+    """Both are read in one statement; the place is still checked (and refused) first."""
+    response = post(
+        client,
+        world.users.staff_b,
+        URL,
+        submission(world, place=f"building:{world.y1.pk}", reporter_id=world.res_a.pk),
+    )
+    assert error_code(response, 400) == "unknown_place"
+    assert not Matter.objects.exists()
+
+
 def test_resident_submits_for_themselves_at_their_household(client, world):
     response = post(
         client,

@@ -32,17 +32,17 @@ pytestmark = pytest.mark.urls(__name__)
 URL = "/api/v1/matters"
 MINIMAL = {"Prefer": "return=minimal"}
 
-# token (with the user's profile); place (with the places above it); reporter; the rule with
-# the deadline policy; savepoint; matter; reporter row; both events; key; release. No look-up
-# of the key: its unique index decides a retry. On PostgreSQL the four inserts are one
-# statement (``rawsql.Inserts.single``), three queries less.
+# token (with the user's profile); place and reporter (each with the places above it, one
+# statement); the rule with the deadline policy; savepoint; matter; reporter row; both events;
+# key; release. No look-up of the key: its unique index decides a retry. On PostgreSQL the
+# four inserts are one statement (``rawsql.Inserts.single``), three queries less.
 INSERTS = 4 if connection.vendor == "sqlite" else 1
-STAFF_QUERIES = 6 + INSERTS
+STAFF_QUERIES = 5 + INSERTS
 # Like staff, with the grid read for the grid worker's area (``Profile.community_id_resolved``).
 GRID_WORKER_QUERIES = STAFF_QUERIES + 1
-# No reporter looked up by id; the resident's own record, and their household with the places
+# No reporter named by id, but the resident's own record, and their household with the places
 # above it for the area check (the message to the community's staff waits for the commit).
-RESIDENT_QUERIES = STAFF_QUERIES + 1
+RESIDENT_QUERIES = STAFF_QUERIES + 2
 
 
 def bearer(user) -> dict:

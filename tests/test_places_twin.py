@@ -87,6 +87,36 @@ def test_chain_loads_the_row_and_its_places_in_one_query(world, django_assert_nu
 
 
 @pytest.mark.django_db
+def test_several_chains_share_one_statement_and_a_missing_one_hides_no_other(
+    world, django_assert_num_queries
+):
+    """``each_with_ancestors``: a submit's place and reporter in one statement; each read is
+    its own chain of outer joins, so one that finds nothing is None and the others load."""
+    below = (Resident, "household")
+    with django_assert_num_queries(1):
+        building, resident, missing, community = chain.each_with_ancestors(
+            [
+                ("building", world.y1.pk, None),
+                ("household", world.res_j1.pk, below),
+                ("household", 10**9, below),
+                ("community", world.b.pk, None),
+            ]
+        )
+        # each linked up to its community, as select_related gives them: no more queries
+        assert building.compound.community == world.a
+        assert resident.household.unit.building.compound == world.jinxiu
+        assert community == world.b
+    assert missing is None
+    assert building == world.y1 and resident == world.res_j1
+    assert (
+        chain.each_with_ancestors([("building", 10**9, None), ("compound", world.yujia.pk, None)])[
+            1
+        ].community
+        == world.a
+    )
+
+
+@pytest.mark.django_db
 def test_rawsql_loads_what_the_orm_loads(world):
     """Every column of every loaded row equals the ORM's value (converters applied)."""
     for model in (Resident, Household, Building, Community):

@@ -25,6 +25,36 @@ def test_firsts_reads_the_first_row_of_each_query_in_one_statement(
     assert Building.objects.get(pk=last.pk).__dict__.keys() <= last.__dict__.keys()
 
 
+def test_a_loaded_row_equals_the_orms_and_init_listeners_still_hear_of_it(world):
+    """Rows load without ``Model.__init__`` when it would only store the values; a model
+    whose init someone listens to (or with its own column descriptors, like files) goes
+    through ``from_db`` as the ORM does."""
+    from django.db.models.signals import post_init
+
+    (raw,) = rawsql.rows(Building, "id = %s", [world.y1.pk])
+    orm = Building.objects.get(pk=world.y1.pk)
+    assert raw.__dict__.keys() == orm.__dict__.keys()
+    assert all(raw.__dict__[k] == orm.__dict__[k] for k in orm.__dict__ if k != "_state")
+    assert (raw._state.adding, raw._state.db) == (False, "default")
+    assert raw.compound == world.yujia  # the foreign key's object loads on access, as usual
+    heard = []
+
+    def listener(sender, instance, **kwargs):
+        heard.append(instance.pk)
+
+    post_init.connect(listener, sender=Building)
+    try:
+        (again,) = rawsql.rows(Building, "id = %s", [world.y1.pk])
+    finally:
+        post_init.disconnect(listener, sender=Building)
+    assert heard == [world.y1.pk] and again == raw
+    from gongzhi.matters.models import MatterPhoto
+
+    fields = [f.attname for f in MatterPhoto._meta.concrete_fields]
+    assert rawsql._plain_init(Building, [f.attname for f in Building._meta.concrete_fields])
+    assert not rawsql._plain_init(MatterPhoto, fields)  # its FileField's descriptor
+
+
 def test_firsts_of_one_query_that_finds_nothing_is_none(world):
     assert rawsql.firsts([(Compound, "name = %s", ["没有"], "")]) == [None]
 

@@ -173,22 +173,25 @@ def _token_with_user(digest: str) -> ApiToken | None:
     once (``core.rawsql``: every API call authenticates, and a compiled queryset cost more
     than the lookup). As ``select_related("user__profile")`` gives them: ``user.profile``
     raises ``DoesNotExist`` for an account without one."""
-    User = get_user_model()
-    found = rawsql.select(
-        [(ApiToken, "t"), (User, "u"), (Profile, "p")],
-        f"FROM {rawsql.table(ApiToken)} t JOIN {rawsql.table(User)} u ON u.id = t.user_id "
-        f"LEFT JOIN {rawsql.table(Profile)} p ON p.user_id = u.id WHERE t.digest = %s",
-        [digest],
-    )
+    tables, rest = rawsql.written_once(ApiToken, "token_with_user", _token_with_user_sql)
+    found = rawsql.select(tables, rest, [digest])
     if not found:
         return None
     token, user, profile = found[0]
-    token.user = user
+    ApiToken._meta.get_field("user").set_cached_value(token, user)  # its user_id is user's id
     profile_field = Profile._meta.get_field("user")
     profile_field.remote_field.set_cached_value(user, profile)
     if profile is not None:
         profile_field.set_cached_value(profile, user)
     return token
+
+
+def _token_with_user_sql() -> tuple[list, str]:
+    User = get_user_model()
+    return [(ApiToken, "t"), (User, "u"), (Profile, "p")], (
+        f"FROM {rawsql.table(ApiToken)} t JOIN {rawsql.table(User)} u ON u.id = t.user_id "
+        f"LEFT JOIN {rawsql.table(Profile)} p ON p.user_id = u.id WHERE t.digest = %s"
+    )
 
 
 def token_user(raw: str):

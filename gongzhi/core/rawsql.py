@@ -22,13 +22,18 @@ Everything else goes through the ORM as usual.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+import inspect
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from django.db import connections, models, router
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models.base import ModelState
+from django.db.models.query_utils import DeferredAttribute
+from django.db.models.signals import post_init, pre_init
 
 M = TypeVar("M", bound=models.Model)
+T = TypeVar("T")
 
 
 def _cache(connection: BaseDatabaseWrapper) -> dict:
@@ -48,6 +53,7 @@ class Columns:
         self.sql = ", ".join(f"{alias}.{quote(str(f.column))}" for f in fields)
         self.attnames = [f.attname for f in fields]
         self.pk_index = fields.index(model._meta.pk)
+        self.plain = _plain_init(model, self.attnames)
         self.converters = []
         for i, field in enumerate(fields):
             column = field.get_col(alias)
@@ -66,7 +72,36 @@ class Columns:
             for converter in converters:
                 value = converter(value, column, connection)
             values[i] = value
-        return self.model.from_db(db, self.attnames, values)
+        model = self.model
+        if not self.plain or pre_init.has_listeners(model) or post_init.has_listeners(model):
+            return model.from_db(db, self.attnames, values)
+        # What ``from_db`` → ``Model.__init__(*values)`` does for a model whose columns are
+        # plain attributes (``_plain_init``) and nothing listening to its init: set each
+        # column's value, mark the instance loaded. A third of a row's load, skipped.
+        obj = model.__new__(model)
+        obj._state = ModelState()
+        obj._state.adding = False
+        obj._state.db = db
+        obj.__dict__.update(zip(self.attnames, values, strict=True))
+        return obj
+
+
+def _plain_init(model: type[models.Model], attnames: list[str]) -> bool:
+    """Whether ``Model.__init__`` with one value per concrete field only stores the values in
+    the instance's ``__dict__``: Django's own ``__init__``/``from_db``/``__setattr__`` and every
+    column attribute Django's (``DeferredAttribute`` stores nothing; a foreign key's
+    ``ForeignKeyDeferredAttribute`` drops a cached related object, of which a new instance has
+    none). The init signals are checked at each load (receivers may connect later)."""
+    from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
+
+    if (
+        model.__init__ is not models.Model.__init__
+        or model.from_db.__func__ is not models.Model.from_db.__func__  # type: ignore[attr-defined]
+        or model.__setattr__ is not object.__setattr__
+    ):
+        return False
+    plain = (DeferredAttribute, ForeignKeyDeferredAttribute)
+    return all(type(inspect.getattr_static(model, name, None)) in plain for name in attnames)
 
 
 def _cursor(connection: BaseDatabaseWrapper):
@@ -131,8 +166,12 @@ def select(
     with ``%s`` for ``params``; the aliases are the caller's."""
     using = router.db_for_read(tables[0][0])
     connection = connections[using]
-    parts = [columns(model, alias, using) for model, alias in tables]
-    sql = "SELECT " + ", ".join(part.sql for part in parts) + " " + rest
+    cache = _cache(connection)
+    key = ("select", tuple(tables), rest)
+    if key not in cache:
+        parts = [columns(model, alias, using) for model, alias in tables]
+        cache[key] = ("SELECT " + ", ".join(part.sql for part in parts) + " " + rest, parts)
+    sql, parts = cache[key]
     with _cursor(connection) as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
@@ -144,6 +183,17 @@ def select(
             start += part.width
         result.append(tuple(objects))
     return result
+
+
+def written_once(model: type[models.Model], key: Any, write: Callable[[], T]) -> T:
+    """``write()`` once per connection to ``model``'s database for ``key`` (a caller's fixed
+    SQL, built from table names quoted for that database), then kept: a statement read at
+    every request is not built again each time."""
+    cache = _cache(connections[router.db_for_read(model)])
+    key = ("written", key)
+    if key not in cache:
+        cache[key] = write()
+    return cache[key]
 
 
 def rows(model: type[M], where: str, params: Sequence[Any], tail: str = "") -> list[M]:
@@ -159,19 +209,23 @@ def firsts(queries: Sequence[tuple[type[models.Model], str, Sequence[Any], str]]
     table> WHERE where order LIMIT 1`` — read in one statement: one instance per query, None
     where a query finds nothing. ``where`` and ``order`` are fixed SQL over the model's own
     columns, unqualified (``order`` may be empty: then any matching row)."""
+    shape = tuple((model, where, order) for model, where, _params, order in queries)
+    tables, rest = written_once(shape[0][0], ("firsts", shape), lambda: _firsts_sql(shape))
+    (found,) = select(tables, rest, [p for query in queries for p in query[2]])
+    return list(found)
+
+
+def _firsts_sql(shape: tuple) -> tuple[list[tuple[type[models.Model], str]], str]:
     tables: list[tuple[type[models.Model], str]] = []
     joins: list[str] = []
-    params: list[Any] = []
-    for i, (model, where, query_params, order) in enumerate(queries):
+    for i, (model, where, order) in enumerate(shape):
         alias = f"q{i}"
         tables.append((model, alias))
         joins.append(
             f"LEFT JOIN (SELECT * FROM {table(model)} WHERE {where} {order} LIMIT 1) {alias}"  # noqa: S608
             " ON 1 = 1"
         )
-        params.extend(query_params)
-    (found,) = select(tables, "FROM (SELECT 1 AS one) one " + " ".join(joins), params)
-    return list(found)
+    return tables, "FROM (SELECT 1 AS one) one " + " ".join(joins)
 
 
 def insert(objs: Sequence[M]) -> Sequence[M]:

@@ -42,7 +42,6 @@ from gongzhi.core.apischema import (
     plain,
 )
 from gongzhi.core.identity import normalize_phone
-from gongzhi.core.scope import registry_reach, within
 from gongzhi.core.text import CleanStr
 from gongzhi.matters import selectors, services
 from gongzhi.matters.chatpaste import ChatParse, parse_chat
@@ -61,9 +60,7 @@ from gongzhi.matters.models import (
 )
 from gongzhi.partners.models import Organisation, Partner, Team
 from gongzhi.partners.rules import organisations_visible, partners_visible, teams_visible
-from gongzhi.people.models import Resident
 from gongzhi.pickers.selectors import users_visible
-from gongzhi.places import chain
 
 router = Router(tags=["matters"])
 
@@ -430,18 +427,6 @@ def matter_detail(request, matter_id: int):
 # ---- submit ---------------------------------------------------------------------------------
 
 
-def _reporter(user, reporter_id: int | None) -> Resident | None:
-    if reporter_id is None:
-        return None
-    # Read at every submit for someone: the resident with its household chain in one statement
-    # written once (``places.chain``), the registry reach checked on the row (``within``, the
-    # twin of ``residents_visible``'s ``restrict``).
-    reporter = chain.with_ancestors("household", reporter_id, below=(Resident, "household"))
-    if reporter is None or not within(registry_reach(user), reporter):
-        raise ApiError(400, "unknown_reporter", _("Unknown reporter."))
-    return reporter
-
-
 def _contact(value: str) -> str:
     if not value.strip():
         return ""
@@ -542,14 +527,16 @@ def matter_submit(
         raise ApiError(
             400, "invalid_idempotency_key", _("The Idempotency-Key must be 1 to 80 characters.")
         )
-    place = parse_place(payload.place)
+    place, reporter = selectors.submit_place_and_reporter(
+        user, parse_place(payload.place), payload.reporter_id
+    )
     now = timezone.now()
     matter = services.matter_submit(
         actor=user,
         text=payload.text,
         channel=payload.channel,
-        place=selectors.submit_place(user=user, place=place),
-        reporter=_reporter(user, payload.reporter_id),
+        place=place,
+        reporter=reporter,
         reporter_name=payload.reporter_name.strip(),
         reporter_contact=_contact(payload.reporter_contact),
         category=payload.category,

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from gongzhi.accounts.models import UserRole
 from gongzhi.accounts.scope import directory_reach, narrow
 from gongzhi.core.places import Place
-from gongzhi.core.scope import Actor, within
+from gongzhi.core.scope import Actor, registry_reach, within
 from gongzhi.matters import rules
 from gongzhi.matters.errors import MatterError
 from gongzhi.matters.models import (
@@ -35,6 +35,7 @@ from gongzhi.matters.models import (
 )
 from gongzhi.matters.place import resolve_place
 from gongzhi.matters.rates import rate_counts, rates_from_counts
+from gongzhi.people.models import Resident
 from gongzhi.places import chain
 from gongzhi.places.models import Compound
 
@@ -105,19 +106,34 @@ def submit_place(user: Actor, place: Place | None) -> dict:
 
     A matter concerns a community, a compound, a building or a household; anything else, or a
     place the user cannot see, is an ``unknown_place`` error that says nothing about others.
-    Read at every submit: the place and those above it in one statement written once
-    (``places.chain``), the directory reach checked on the row (``core.scope.within``, the
-    twin of ``restrict``).
     """
+    return submit_place_and_reporter(user, place)[0]
+
+
+def submit_place_and_reporter(
+    user: Actor, place: Place | None, reporter_id: int | None = None
+) -> tuple[dict, Resident | None]:
+    """``submit_place``, and the resident ``reporter_id`` names (None for none) if the user may
+    see that resident in the registry: an ``unknown_reporter`` error otherwise, after the
+    place's. Read at every submit: the place and the resident, each with the places above it,
+    in one statement written once (``places.chain``); the reaches checked on the rows
+    (``core.scope.within``, the twin of ``restrict``)."""
     if place is None or place.level not in chain.LEVELS:
         raise MatterError(
             "unknown_place",
             _("Choose a community, compound, building or household the matter concerns."),
         )
-    obj = chain.with_ancestors(place.level, place.id)
+    reads: list[chain.Read] = [(place.level, place.id, None)]
+    if reporter_id is not None:
+        reads.append(("household", reporter_id, (Resident, "household")))
+    obj, *reporter = chain.each_with_ancestors(reads)
     if obj is None or not within(directory_reach(user), obj):
         raise MatterError("unknown_place", _("Unknown place %(place)s.") % {"place": place})
-    return resolve_place(**{place.level: obj})
+    if not reporter:
+        return resolve_place(**{place.level: obj}), None
+    if reporter[0] is None or not within(registry_reach(user), reporter[0]):
+        raise MatterError("unknown_reporter", _("Unknown reporter."))
+    return resolve_place(**{place.level: obj}), reporter[0]
 
 
 # ---- dashboard aggregates -------------------------------------------------------------------

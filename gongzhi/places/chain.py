@@ -1,10 +1,14 @@
-"""One place with the places above it, in one statement written once (``core.rawsql``).
+"""Places with the places above them, in one statement written once (``core.rawsql``).
 
-For the paths that run on every request (a matter's submit names its place): the row and its
-ancestors come back linked, as ``select_related`` would give them, so walking up
-(``household.unit.building.compound.community``) and ``core.scope.within`` need no query.
+For the paths that run on every request (a matter's submit names its place and its reporter):
+each row and its ancestors come back linked, as ``select_related`` would give them, so walking
+up (``household.unit.building.compound.community``) and ``core.scope.within`` need no query.
+Several such reads share one statement (``each_with_ancestors``): each is a chain of ``LEFT
+JOIN``s from a one-row ``FROM``, so one that finds nothing leaves its columns NULL without
+hiding the others.
 """
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import models
@@ -27,6 +31,9 @@ _CHAINS: dict[str, list[tuple[type[models.Model], str | None]]] = {
 }
 LEVELS = tuple(_CHAINS)
 
+#: One read: a level, the key of its row, and ``below`` (see ``with_ancestors``) or None.
+Read = tuple[str, int, tuple[type[models.Model], str] | None]
+
 
 def with_ancestors(
     level: str, pk: int, *, below: tuple[type[models.Model], str] | None = None
@@ -37,20 +44,44 @@ def with_ancestors(
     ``below=(Model, fk)``: instead, the ``Model`` row ``pk`` whose foreign key ``fk`` points at
     a ``level`` place, with that place and those above it (a resident and its household …).
     Typed ``Any``: the model depends on ``level`` (and ``below``)."""
-    chain = ([below] if below else []) + _CHAINS[level]
-    aliases = [f"t{i}" for i in range(len(chain))]
-    joins = [f"FROM {rawsql.table(chain[0][0])} t0"]
-    for i, (_model, fk) in enumerate(chain[:-1]):
-        above = chain[i + 1][0]
-        joins.append(f"JOIN {rawsql.table(above)} t{i + 1} ON t{i + 1}.id = t{i}.{fk}_id")
-    found = rawsql.select(
-        [(model, alias) for (model, _fk), alias in zip(chain, aliases, strict=True)],
-        " ".join(joins) + " WHERE t0.id = %s",
-        [pk],
+    return each_with_ancestors([(level, pk, below)])[0]
+
+
+def each_with_ancestors(reads: Sequence[Read]) -> list[Any]:
+    """Several ``with_ancestors`` reads in one statement: one object (or None) per read."""
+    chains = [([below] if below else []) + _CHAINS[level] for level, _pk, below in reads]
+    shape = tuple(tuple(chain) for chain in chains)
+    tables, rest, links = rawsql.written_once(
+        chains[0][0][0], ("chains", shape), lambda: _sql(shape)
     )
-    if not found:
-        return None
-    objects = found[0]
-    for (_model, fk), obj, above in zip(chain[:-1], objects[:-1], objects[1:], strict=True):
-        setattr(obj, str(fk), above)
-    return objects[0]
+    (row,) = rawsql.select(tables, rest, [pk for _level, pk, _below in reads])
+    found, start = [], 0
+    for fields in links:
+        objects = row[start : start + len(fields) + 1]
+        start += len(fields) + 1
+        if objects[0] is not None:
+            # Each row's foreign key already holds the id of the row above (the join's): what
+            # assigning the object would add is the object itself, in the row's cache.
+            for field, obj, above in zip(fields, objects, objects[1:], strict=False):
+                field.set_cached_value(obj, above)
+        found.append(objects[0])
+    return found
+
+
+def _sql(shape: tuple) -> tuple[list[tuple[type[models.Model], str]], str, list[list]]:
+    """The tables (model, alias) and ``FROM …`` of ``each_with_ancestors``: per chain, its row
+    ``LEFT JOIN``ed by key (``%s``, in the order of the chains), then each place above by the
+    foreign key of the one below; and per chain, those foreign keys' fields."""
+    tables: list[tuple[type[models.Model], str]] = []
+    joins = ["FROM (SELECT 1 AS one) one"]
+    links = [[model._meta.get_field(fk) for model, fk in chain[:-1]] for chain in shape]
+    for c, chain in enumerate(shape):
+        for i, (model, _fk) in enumerate(chain):
+            alias = f"c{c}t{i}"
+            tables.append((model, alias))
+            if i == 0:
+                on = f"{alias}.id = %s"
+            else:
+                on = f"{alias}.id = c{c}t{i - 1}.{chain[i - 1][1]}_id"
+            joins.append(f"LEFT JOIN {rawsql.table(model)} {alias} ON {on}")
+    return tables, " ".join(joins), links
