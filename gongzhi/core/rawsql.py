@@ -31,6 +31,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.base import ModelState
 from django.db.models.query_utils import DeferredAttribute
 from django.db.models.signals import post_init, pre_init
+from django.utils.asyncio import async_unsafe
 
 M = TypeVar("M", bound=models.Model)
 T = TypeVar("T")
@@ -104,23 +105,40 @@ def _plain_init(model: type[models.Model], attnames: list[str]) -> bool:
     return all(type(inspect.getattr_static(model, name, None)) in plain for name in attnames)
 
 
+@async_unsafe
 def _cursor(connection: BaseDatabaseWrapper):
     """Django's cursor for these statements; on PostgreSQL over a driver cursor that binds
     parameters on the server and prepares each statement once per connection, so the server
     parses and plans it once instead of at every request (planning the submit's joins cost it
     about 1 ms per submit). Logged, wrapped and its errors turned into Django's as usual: only
-    the driver's cursor underneath is another."""
-    cursor = connection.cursor()
-    if connection.vendor == "postgresql":
-        raw = connection.connection
-        if raw.prepare_threshold is None:
-            # Django leaves automatic preparing off (for connection poolers); Django's own
-            # cursors bind on the client and never prepare, whatever the threshold, so only
-            # these cursors, which ask for it, prepare their statements.
-            raw.prepare_threshold = _NEVER_BY_COUNT
-        cursor.cursor.close()
-        cursor.cursor = _preparing_cursor()(raw)
-    return cursor
+    the driver's cursor underneath is another (made directly, as ``connection.cursor()`` makes
+    Django's own, not made and closed again)."""
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    raw = connection.connection
+    if raw.prepare_threshold is None:
+        # Django leaves automatic preparing off (for connection poolers); Django's own
+        # cursors bind on the client and never prepare, whatever the threshold, so only
+        # these cursors, which ask for it, prepare their statements.
+        raw.prepare_threshold = _NEVER_BY_COUNT
+    with connection.wrap_database_errors:
+        cursor = _preparing_cursor()(raw)
+        _as_django_makes_it(connection, cursor)
+        return connection._prepare_cursor(cursor)  # type: ignore[attr-defined]
+
+
+def _as_django_makes_it(connection, cursor) -> None:
+    """What Django's PostgreSQL ``create_cursor`` adds to a driver cursor: the timezone of
+    loaded timestamps, where the connection's own disagrees."""
+    from django.db.backends.postgresql.base import TIMESTAMPTZ_OID
+    from django.db.backends.postgresql.psycopg_any import register_tzloader
+    from psycopg.pq import Format
+
+    loader = connection.connection.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
+    if connection.timezone != loader.timezone:
+        register_tzloader(connection.timezone, cursor)
 
 
 _NEVER_BY_COUNT = 2**31 - 1  # no statement is prepared for being run often: only when asked
