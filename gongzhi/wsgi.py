@@ -5,4 +5,7 @@ import os
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gongzhi.settings")
-application = get_wsgi_application()
+
+from gongzhi.core.serving import prepared  # noqa: E402 — needs the settings module named
+
+application = prepared(get_wsgi_application())
