@@ -3,8 +3,9 @@
 Every volunteer service team and red work team records its members' hours once a month (一月一记).
 A small core of each team (about one member in twenty-five) serves 12–36 hours every month and
 reaches star levels; the others come now and then for one to six hours. The points scheme
-starts on ``POINTS_FROM``: earlier claims carry no points (hours and stars still count). Records older than ten days are
-approved and their claims issued as points through ``points_earn`` (one journal per claim, key
+starts on ``POINTS_FROM``: earlier claims carry no points (hours and stars still count).
+Records older than ten days are approved and their claims issued as points through
+``points_earn_many`` (one journal per claim, as ``points_earn`` would write it, key
 ``svc:<record id>``), so the points issued equal the sum of the issued claims; the last ten
 days' claims wait in review or publicity, and the last two days' records await confirmation.
 Star levels follow from approved minutes (``star_awards_refresh``). Then the points shop is
@@ -24,7 +25,7 @@ from gongzhi.accounts.models import Profile, UserRole
 from gongzhi.core.demodates import TODAY, authored
 from gongzhi.partners.models import Team, TeamMembership
 from gongzhi.points.demo import seed_redemptions, seed_shop
-from gongzhi.points.services import PointsError, points_earn
+from gongzhi.points.services import Grant, PointsError, points_earn_many
 from gongzhi.volunteering.models import (
     Activity,
     ActivityKind,
@@ -197,16 +198,22 @@ def seed_volunteering(community, *, rng: random.Random) -> dict:
     PointsClaim.objects.bulk_create(claims, batch_size=2000)
 
     issued = [claim for claim in claims if claim.status == ClaimStatus.ISSUED and claim.points]
-    for claim in issued:
-        record = claim.record
-        claim.journal = points_earn(
-            holder=record.partner,  # a partner's points go to their resident's account
-            amount=claim.points,
-            reason=f"志愿服务：{record.activity.title}（{record.minutes / 60:.1f} 小时）",
-            source=f"service:{record.pk}",
-            idempotency_key=f"svc:{record.pk}",
-            effective_at=claim.issued_at,
-        )
+    journals = points_earn_many(
+        [
+            Grant(
+                holder=claim.record.partner,  # a partner's points go to their resident's account
+                amount=claim.points,
+                reason=f"志愿服务：{claim.record.activity.title}"
+                f"（{claim.record.minutes / 60:.1f} 小时）",
+                source=f"service:{claim.record.pk}",
+                idempotency_key=f"svc:{claim.record.pk}",
+                effective_at=claim.issued_at,
+            )
+            for claim in issued
+        ]
+    )
+    for claim, journal in zip(issued, journals, strict=True):
+        claim.journal = journal
     PointsClaim.objects.bulk_update(issued, ["journal"], batch_size=2000)
 
     star_scheme_for(community)
