@@ -319,3 +319,33 @@ def test_postgresql_connections_run_without_jit():
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         assert cursor.fetchone()[0] == "off"
+
+
+@pytest.mark.parametrize(
+    "after",
+    [
+        HOUR,  # exactly on an edge: the lower bucket
+        HOUR + dt.timedelta(microseconds=1),  # just over: the next one
+        HOUR - dt.timedelta(microseconds=1),
+        dt.timedelta(hours=24, seconds=59, microseconds=999_999),
+        dt.timedelta(hours=720),  # the last edge, a month later
+        dt.timedelta(hours=720, microseconds=1),  # over the last edge: the open bucket
+        dt.timedelta(0),
+    ],
+)
+@pytest.mark.parametrize("created_micro", [0, 999_999, 500_000])
+def test_time_buckets_are_exact_to_the_microsecond(world, after, created_micro):
+    """The buckets of the time to acknowledge (``_buckets``, SQLite's own functions there)
+    put a matter where ``created_at + edge`` comparisons put it, at the edges too; also when
+    one of the two times has no fraction of a second or the times cross a year's end."""
+    from gongzhi.insights.models import TIME_BUCKET_EDGES
+    from gongzhi.insights.rollup import _buckets
+
+    created = timezone.make_aware(dt.datetime(2025, 12, 31, 23, 30, 0, created_micro))
+    matter = make(world, days_ago=0)
+    Matter.objects.filter(pk=matter.pk).update(created_at=created, acknowledged_at=created + after)
+    hours = after / HOUR
+    expected = sum(1 for edge in TIME_BUCKET_EDGES if hours > edge)  # the bucket's index
+    buckets = _buckets("ack", "acknowledged_at", TIME_BUCKET_EDGES)
+    found = [name for name, q in buckets.items() if Matter.objects.filter(q, pk=matter.pk).exists()]
+    assert found == [f"ack_h{expected}"]

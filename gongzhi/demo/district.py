@@ -16,20 +16,18 @@ the classifier's suggestions are skipped (suggested = final classification, no c
 empty, so nothing is encrypted (Fernet at about 30 µs a value would add a minute per million
 fields and the benchmarks do not read them). Names and birth dates are random.
 
-Writing: on PostgreSQL the big tables (households, residents, matters, events, owners,
-reporters) go through ``COPY … FROM STDIN`` (psycopg's ``cursor.copy()``), with primary keys
-reserved from the table's sequence first (one ``setval``), so related rows can point at them.
-Other databases use ``bulk_create`` with the same explicitly allocated keys; SQLite is meant
-for small runs (a few communities; it holds the whole run in one transaction and one file).
+Writing: the big tables (households, residents, matters, events, owners, reporters) go through
+``core.bulkwrite``: primary keys reserved first (from the table's sequence on PostgreSQL, one
+query), so related rows can point at them, then ``COPY … FROM STDIN`` on PostgreSQL and one
+``executemany`` on SQLite; SQLite is meant for small runs (a few communities; it holds the
+whole run in one transaction and one file).
 
 Deterministic: the same ``seed`` and options give the same rows (ids aside). The whole run is
 one transaction; it refuses (``DistrictExists``) when the subdistrict already exists.
 """
 
 import datetime as dt
-import json
 import multiprocessing
-import operator
 import random
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -38,11 +36,12 @@ from dataclasses import dataclass, field
 from asgiref.local import Local
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.db import connection, connections, models, transaction
+from django.db import connection, connections, transaction
 from django.utils.translation import gettext as _
 from faker.providers.person.zh_CN import Provider as NameProvider
 
 from gongzhi.accounts.models import Profile, UserRole
+from gongzhi.core import bulkwrite
 from gongzhi.matters import routing
 from gongzhi.matters.models import Matter, MatterEvent, MatterOwner, MatterReporter
 from gongzhi.partners.models import (
@@ -92,7 +91,6 @@ TEAM_NAMES = (
     "法律援助队",
     "关爱儿童队",
 )
-COPY_BATCH = 50_000
 _SURNAMES = list(NameProvider.last_names)
 _SURNAME_WEIGHTS = list(NameProvider.last_names.values())
 _MALE = list(NameProvider.first_names_male)
@@ -132,110 +130,17 @@ class Report:
 # -- writing ---------------------------------------------------------------------------------
 
 
-def _allocate(model, objs: list) -> None:
-    """Give every object a primary key now, so that rows pointing at it can be built.
-
-    On PostgreSQL the keys come from the table's sequence (``nextval`` once per row, in one
-    query), so several workers can allocate at the same time; elsewhere (one writer) they
-    follow the largest key in the table."""
-    if not objs:
-        return
-    table = model._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                [table, len(objs)],
-            )
-            keys = sorted(row[0] for row in cursor.fetchall())
-        else:
-            last = model.objects.order_by("-pk").values_list("pk", flat=True).first()
-            keys = range((last or 0) + 1, (last or 0) + 1 + len(objs))
-    for obj, key in zip(objs, keys, strict=True):
-        obj.pk = key
-
-
-def _link(objs: list, fields) -> None:
-    """Copy each cached related object's (now allocated) pk into its ``…_id`` column."""
-    relations = [f for f in fields if f.is_relation and f.many_to_one]
-    for obj in objs:
-        for f in relations:
-            if getattr(obj, f.attname) is None and f.is_cached(obj):
-                related = f.get_cached_value(obj)
-                if related is not None:
-                    setattr(obj, f.attname, related.pk)
-
-
-# Fields whose Python value COPY can take as it is (psycopg adapts ints, strings, dates,
-# aware datetimes, booleans and None); anything else goes through the field's own
-# ``get_db_prep_save``. Preparing every value through Django cost as much as building the
-# matters (≈ 10 µs a value, 2.3 M values a community).
-_PLAIN_FIELDS = (
-    models.AutoField,
-    models.BigAutoField,
-    models.IntegerField,
-    models.BigIntegerField,
-    models.PositiveIntegerField,
-    models.PositiveSmallIntegerField,
-    models.SmallIntegerField,
-    models.FloatField,
-    models.BooleanField,
-    models.DateField,
-    models.ForeignKey,
-)
-
-
-def _plain(f) -> bool:
-    if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-        return False
-    if type(f) in (models.CharField, models.TextField):
-        return True  # not subclasses: EncryptedTextField and friends prepare their values
-    return isinstance(f, _PLAIN_FIELDS) and not isinstance(f, models.DurationField)
-
-
-def _row_getter(f):
-    """A function from an object to the value COPY writes for field ``f``."""
-    if isinstance(f, models.JSONField):
-        attname = f.attname
-
-        def dumped(obj):
-            value = getattr(obj, attname)
-            return None if value is None else json.dumps(value, ensure_ascii=False)
-
-        return dumped
-    if _plain(f):
-        return operator.attrgetter(f.attname)
-    db = connections["default"]  # resolved once: the proxy costs a thread-local lookup a call
-    return lambda obj: f.get_db_prep_save(f.pre_save(obj, True), db)
-
-
 def write(model, objs: list, report: Report | None = None, name: str = "") -> None:
-    """Insert objects whose pks are already allocated: COPY on PostgreSQL, else bulk_create."""
-    if not objs:
-        return
+    """``bulkwrite.write``, timed into ``report``: objects whose pks are already allocated."""
     started = time.perf_counter()
-    fields = model._meta.concrete_fields
-    _link(objs, fields)
-    if connection.vendor == "postgresql":
-        quote = connection.ops.quote_name
-        columns = ", ".join(quote(f.column) for f in fields)
-        sql = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
-        getters = [_row_getter(f) for f in fields]
-        with connection.cursor() as cursor:
-            raw = cursor.cursor  # the psycopg cursor under Django's wrapper
-            for start in range(0, len(objs), COPY_BATCH):
-                with raw.copy(sql) as copy:
-                    for obj in objs[start : start + COPY_BATCH]:
-                        copy.write_row([get(obj) for get in getters])
-    else:
-        model.objects.bulk_create(objs, batch_size=2000)
-    if report is not None:
+    bulkwrite.write(model, objs)
+    if report is not None and objs:
         report.add(name or model._meta.model_name, len(objs))
         report.timed(name or model._meta.model_name, started)
 
 
 def _insert(model, objs: list, report: Report, name: str = "") -> list:
-    _allocate(model, objs)
+    bulkwrite.allocate(model, objs)
     write(model, objs, report, name)
     return objs
 
@@ -556,17 +461,7 @@ def _matters(data: _Community, rng, count: int, report: Report, *, start=None, e
     seeder = _DistrictSeeder(data, rng, start=start, end=end)
     lives = seeder.build(count)
     report.timed("matters (build in memory)", started)
-    plain = [x.matter for x in lives if x.merge_target is None]
-    merged = [x for x in lives if x.merge_target is not None]
-    _allocate(Matter, [x.matter for x in lives])
-    for life in merged:
-        life.matter.merged_into = life.merge_target.matter
-    write(Matter, plain, report)
-    write(Matter, [x.matter for x in merged], report)
-    rows = seed_matters.linked_rows(lives)
-    _insert(MatterEvent, rows["events"], report, "matter events")
-    _insert(MatterOwner, rows["owners"], report, "matter owners")
-    _insert(MatterReporter, rows["reporters"], report, "matter reporters")
+    seed_matters.save(lives, lambda model, objs, name: write(model, objs, report, name))
     return len(lives)
 
 

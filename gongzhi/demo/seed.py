@@ -7,7 +7,7 @@ isolation visible when logging in as different users.
 
 Seeding happens in two steps. ``build_demo`` generates every row in memory from one seed and a
 fixed "today" (``TODAY``), so two builds are identical; ``seed_demo`` writes them with
-``bulk_create`` in one transaction, plus one demo account per role. Encrypted columns differ
+``core.bulkwrite`` in one transaction, plus one demo account per role. Encrypted columns differ
 between runs only because Fernet tokens carry a random IV; the clear text is the same.
 """
 
@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 from faker import Faker
 
 from gongzhi.accounts.models import Profile, UserRole
+from gongzhi.core import bulkwrite
 from gongzhi.core.demodates import authored
 from gongzhi.core.identity import id_check_digit
 from gongzhi.demo.constants import (  # noqa: F401 - seed_demo and bench read them here
@@ -802,6 +803,8 @@ def _through(rows, manager_field, owner_attr: str, target_attr: str):
 
 
 def _write(data: DemoData) -> None:
+    """Every registry row, through ``core.bulkwrite`` (keys allocated, then one statement or
+    ``COPY`` per table), in the order rows point at each other."""
     for model, rows in (
         (Community, data.communities),
         (Compound, data.compounds),
@@ -811,20 +814,21 @@ def _write(data: DemoData) -> None:
         (Household, data.households),
         (Resident, data.residents),
     ):
-        model.objects.bulk_create(rows, batch_size=BATCH)
-    Resident.tags.through.objects.bulk_create(
-        _through(data.resident_tags, Resident.tags, "resident", "tag"), batch_size=BATCH
-    )
-    Partner.objects.bulk_create(data.partners, batch_size=BATCH)
-    Partner.roles.through.objects.bulk_create(
-        _through(data.partner_roles, Partner.roles, "partner", "role"), batch_size=BATCH
-    )
-    Partner.skills.through.objects.bulk_create(
-        _through(data.partner_skills, Partner.skills, "partner", "skill"), batch_size=BATCH
-    )
-    Team.objects.bulk_create(data.teams)
-    TeamMembership.objects.bulk_create(data.memberships, batch_size=BATCH)
-    Organisation.objects.bulk_create(data.organisations)
+        bulkwrite.insert(model, rows)
+    # Built once the rows they join have their keys.
+    tags = _through(data.resident_tags, Resident.tags, "resident", "tag")
+    bulkwrite.insert(Resident.tags.through, tags)
+    bulkwrite.insert(Partner, data.partners)
+    roles = _through(data.partner_roles, Partner.roles, "partner", "role")
+    skills = _through(data.partner_skills, Partner.skills, "partner", "skill")
+    for model, rows in (
+        (Partner.roles.through, roles),
+        (Partner.skills.through, skills),
+        (Team, data.teams),
+        (TeamMembership, data.memberships),
+        (Organisation, data.organisations),
+    ):
+        bulkwrite.insert(model, rows)
 
 
 def _write_accounts(accounts: list[Account], stdout=None) -> None:

@@ -12,7 +12,7 @@ compound, building and unit names replaced by the matter's real ones.
 Running every matter through the transition functions in ``matters/services.py`` takes several
 minutes (each step locks, checks rights and notifies), far beyond the demo's 60 s budget, so
 the rows are built in memory with exactly the fields and ``MatterEvent`` rows the services
-write, then saved with ``bulk_create``. ``tests/test_demo.py`` replays every demo history
+write, then saved with ``core.bulkwrite`` (``save``). ``tests/test_demo.py`` replays every demo history
 against the state machine of ``docs/matters.md``. Each matter's planned life is cut at
 ``NOW`` (midnight starting ``TODAY``): recent matters are still open in whatever state they
 had reached. Late matters get the sweep's ``overdue`` (and ``escalate``) events one minute
@@ -27,6 +27,7 @@ import datetime as dt
 import json
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -36,6 +37,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from gongzhi.accounts.models import Profile, UserRole
+from gongzhi.core import bulkwrite
 from gongzhi.core.demodates import authored
 from gongzhi.matters import deadlines, routing
 from gongzhi.matters.classifier import CORPUS
@@ -649,7 +651,7 @@ def seed_matters(community: Community, *, stdout=None) -> int:
     lives = seeder.build()
     if not lives:
         return 0
-    _save(lives)
+    save(lives)
     if stdout is not None:
         stdout.write(
             _("%(count)d matters of %(community)s loaded.")
@@ -658,18 +660,33 @@ def seed_matters(community: Community, *, stdout=None) -> int:
     return len(lives)
 
 
-def _save(lives: list[_Life]) -> None:
-    plain = [x for x in lives if x.merge_target is None]
-    merged = [x for x in lives if x.merge_target is not None]
-    Matter.objects.bulk_create([x.matter for x in plain], batch_size=BATCH)
-    for life in merged:
-        life.matter.merged_into = life.merge_target.matter
-    Matter.objects.bulk_create([x.matter for x in merged], batch_size=BATCH)
+def save(lives: list[_Life], write: Callable[[type, list, str], None] | None = None) -> None:
+    """Write the matters of ``lives`` and their reporters, events, owners and corrections.
+
+    The matters' keys are allocated first (``core.bulkwrite``), so merged matters and the
+    linked rows can point at them; ``write(model, objs, name)`` writes objects whose keys are
+    allocated (the district generator passes one that also times each table)."""
+    if write is None:
+
+        def write(model: type, objs: list, _name: str) -> None:
+            bulkwrite.write(model, objs)
+
+    bulkwrite.allocate(Matter, [x.matter for x in lives])
+    for life in lives:
+        if life.merge_target is not None:
+            life.matter.merged_into = life.merge_target.matter
+    # The merged ones last: their ``merged_into`` points at a matter written before them.
+    write(Matter, [x.matter for x in lives if x.merge_target is None], "matter")
+    write(Matter, [x.matter for x in lives if x.merge_target is not None], "matter")
     rows = linked_rows(lives)
-    MatterReporter.objects.bulk_create(rows["reporters"], batch_size=BATCH)
-    MatterEvent.objects.bulk_create(rows["events"], batch_size=BATCH)
-    MatterOwner.objects.bulk_create(rows["owners"], batch_size=BATCH)
-    ClassificationCorrection.objects.bulk_create(rows["corrections"], batch_size=BATCH)
+    for model, name in (
+        (MatterEvent, "events"),
+        (MatterOwner, "owners"),
+        (MatterReporter, "reporters"),
+        (ClassificationCorrection, "corrections"),
+    ):
+        bulkwrite.allocate(model, rows[name])
+        write(model, rows[name], f"matter {name}")
 
 
 def linked_rows(lives: list[_Life]) -> dict[str, list]:

@@ -27,12 +27,14 @@ from collections.abc import Callable, Iterable
 
 from django.db import connection, transaction
 from django.db.models import (
+    BigIntegerField,
     Case,
     CharField,
     Count,
     DurationField,
     ExpressionWrapper,
     F,
+    Func,
     IntegerField,
     Max,
     Min,
@@ -44,8 +46,10 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce, Concat, TruncDate
+from django.db.models.lookups import GreaterThan, LessThanOrEqual
 from django.utils import timezone
 
+from gongzhi.core import bulkwrite
 from gongzhi.hotline.selectors import rating_source
 from gongzhi.insights.models import (
     ACK_BUCKET_EDGES,
@@ -135,15 +139,44 @@ def _hours(start: str, end: str):
     return ExpressionWrapper(F(end) - F(start), output_field=DurationField())
 
 
+class _Micros(Func):
+    """SQLite: a datetime column as whole microseconds since 1970, in SQLite's own functions.
+
+    Django stores an aware datetime on SQLite as UTC text, ``YYYY-MM-DD HH:MM:SS[.ffffff]``.
+    The whole seconds come from ``julianday`` of the first 19 characters (rounded: exact for
+    whole seconds), the microseconds from the text after the point (none: ``000000``), so the
+    difference of two columns is exact to the microsecond."""
+
+    template = (
+        "(CAST(ROUND((julianday(substr(%(expressions)s, 1, 19)) - 2440587.5) * 86400) AS INTEGER)"
+        " * 1000000 + CAST(substr(%(expressions)s || '.000000', 21, 6) AS INTEGER))"
+    )
+    output_field = BigIntegerField()
+
+
+def _later_than(field: str, hours: int, *, more: bool) -> Q:
+    """``field`` more than (or at most) ``hours`` after ``created_at``.
+
+    Django writes ``created_at + interval`` on SQLite as a call of a Python function for every
+    row and bucket edge (about 80 a matter for ``MatterPlaceDay``: most of a full rollup's time
+    on SQLite), so there the elapsed microseconds are compared instead: the same rows."""
+    if connection.vendor == "sqlite":
+        elapsed = _Micros(field) - _Micros("created_at")
+        bound = Value(hours * 3_600_000_000)
+        return Q(GreaterThan(elapsed, bound) if more else LessThanOrEqual(elapsed, bound))
+    lookup = "gt" if more else "lte"
+    return Q(**{f"{field}__{lookup}": F("created_at") + dt.timedelta(hours=hours)})
+
+
 def _buckets(name: str, field: str, edges: tuple[int, ...]) -> dict[str, Q]:
     bounds = [None, *edges, None]
     buckets = {}
     for i, (low, high) in enumerate(zip(bounds, bounds[1:], strict=False)):
         q = Q(**{f"{field}__isnull": False})
         if low is not None:
-            q &= Q(**{f"{field}__gt": F("created_at") + dt.timedelta(hours=low)})
+            q &= _later_than(field, low, more=True)
         if high is not None:
-            q &= Q(**{f"{field}__lte": F("created_at") + dt.timedelta(hours=high)})
+            q &= _later_than(field, high, more=False)
         buckets[f"{name}_h{i}"] = q
     return buckets
 
@@ -311,8 +344,9 @@ def _sync(model, existing, computed: dict[tuple, dict], keys: tuple[str, ...]) -
     # day of 5,500 new matters at district scale took minutes); delete + insert is linear.
     for start in range(0, len(stale + changed), 5000):
         model.objects.filter(pk__in=(stale + changed)[start : start + 5000]).delete()
-    if new:
-        model.objects.bulk_create(new, batch_size=1000)
+    # Nothing points at rollup rows: appended in one statement (COPY on PostgreSQL), not
+    # compiled a few rows at a time by ``bulk_create`` (wide rows: 9 a statement on SQLite).
+    bulkwrite.append(model, new)
     return len(stale) + len(new)
 
 

@@ -21,7 +21,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Sequence
-from typing import Literal, NamedTuple, overload
+from typing import Literal, NamedTuple, cast, overload
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
@@ -104,7 +104,7 @@ def _check_reason(reason: str) -> str:
 # Accounts ---------------------------------------------------------------------------------
 
 
-def _persons(holders: Sequence[Holder]) -> list[dict]:
+def _persons(holders: Sequence[Holder]) -> list[dict[str, int | None]]:
     """The account owner and place of each holder, in two statements at most: a partner
     linked to a resident is that resident (one person, one account)."""
     resident_ids = set()
@@ -116,7 +116,7 @@ def _persons(holders: Sequence[Holder]) -> list[dict]:
                 resident_ids.add(holder.resident_id)
         else:
             raise PointsError("invalid_holder", _("Points belong to a resident or a partner."))
-    places = {
+    places: dict[int | None, dict[str, int | None]] = {
         pk: {
             "resident_id": pk,
             "household_id": household,
@@ -134,7 +134,7 @@ def _persons(holders: Sequence[Holder]) -> list[dict]:
             "household__unit__building__compound__community_id",
         )
     }
-    persons = []
+    persons: list[dict[str, int | None]] = []
     for holder in holders:
         if isinstance(holder, Partner) and holder.resident_id is None:
             persons.append(
@@ -154,7 +154,7 @@ def _persons(holders: Sequence[Holder]) -> list[dict]:
     return persons
 
 
-def _owner(row: dict | Account) -> tuple[str, int]:
+def _owner(row: dict | Account) -> tuple[str, int | None]:
     """``("resident_id", pk)`` or ``("partner_id", pk)``: whose main account it is."""
     if isinstance(row, dict):
         resident, partner = row.get("resident_id"), row.get("partner_id")
@@ -175,7 +175,11 @@ def _get_or_create(lookup: dict, defaults: dict) -> Account:
         return Account.objects.get(**lookup)
 
 
-def accounts_for(holders: Sequence[Holder], *, create: bool = True) -> list[Account | None]:
+@overload
+def accounts_for(holders: Sequence[Holder], *, create: Literal[True] = True) -> list[Account]: ...
+@overload
+def accounts_for(holders: Sequence[Holder], *, create: bool) -> list[Account | None]: ...
+def accounts_for(holders: Sequence[Holder], *, create: bool = True) -> Sequence[Account | None]:
     """The holders' main accounts, in order (created on first use unless ``create`` is
     False, else ``None`` for a holder without one). Two holders that are one person (a
     partner and their resident) get the same account."""
@@ -443,9 +447,11 @@ def _earn_new(
     new: list[int],
     actor: User | None,
 ) -> dict[str, Journal]:
-    """Write the journals, postings and lots of ``grants[i]`` for ``i`` in ``new``."""
+    """Write the journals, postings and lots of ``grants[i]`` for ``i`` in ``new`` (checked
+    grants: their ``effective_at`` is set)."""
     if not new:
         return {}
+    when = {i: cast("dt.datetime", grants[i].effective_at) for i in new}
     issuance = {
         community_id: system_account(community_id, AccountKind.ISSUANCE)
         for community_id in sorted({accounts[i].community_id for i in new})
@@ -461,7 +467,7 @@ def _earn_new(
             source=grants[i].source[:120],
             reason=grants[i].reason,
             amount=grants[i].amount,
-            effective_at=grants[i].effective_at,
+            effective_at=when[i],
             created_by=created_by,
         )
         for i in new
@@ -478,7 +484,7 @@ def _earn_new(
                 journal=journal,
                 amount=amount,
                 remaining=amount,
-                effective_at=grants[i].effective_at,
+                effective_at=when[i],
                 expires_at=grants[i].expires_at,
             )
         )
