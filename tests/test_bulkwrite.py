@@ -170,3 +170,52 @@ def test_keys_follow_the_table_and_write_refuses_objects_without_one(world):
         bulkwrite.write(Matter, _matters(world))
     later = bulkwrite.insert(Matter, _matters(world))
     assert min(m.pk for m in later) > max(m.pk for m in matters)
+
+
+def test_values_are_prepared_as_their_fields_prepare_them(world):
+    """``append_values``: rows as plain values (a file field, an aware datetime, a foreign key
+    as a number) become the rows ``bulk_create`` writes from instances."""
+    from gongzhi.visits.models import Visit
+
+    names = (
+        "household",
+        "visitor",
+        "kind",
+        "found",
+        "visited_at",
+        "photo",
+        "client_key",
+        "created_at",
+    )
+    rows = [
+        (
+            world.res_a.household_id,
+            world.users.grid_a1.pk,
+            "check",
+            f"楼道堆物 {n}",
+            WHEN,
+            "",
+            "",
+            WHEN,
+        )
+        for n in range(3)
+    ]
+    with transaction.atomic():
+        Visit.objects.bulk_create(
+            [
+                Visit(
+                    **{
+                        f"{name}_id" if name in ("household", "visitor") else name: v
+                        for name, v in zip(names, row, strict=True)
+                    }
+                )
+                for row in rows
+            ]
+        )
+        expected = _read(Visit, Visit.objects.values("pk"), {"created_at"})
+        stored = _stored(Visit, list(Visit.objects.values_list("pk", flat=True)), set())
+        transaction.set_rollback(True)
+    bulkwrite.append_values(Visit, names, rows)
+    assert _read(Visit, Visit.objects.values("pk"), {"created_at"}) == expected
+    assert _stored(Visit, list(Visit.objects.values_list("pk", flat=True)), set()) == stored
+    assert set(Visit.objects.values_list("created_at", flat=True)) == {WHEN}

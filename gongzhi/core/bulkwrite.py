@@ -31,7 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.db import connections, models, router
@@ -52,8 +52,6 @@ def _as_is(field: models.Field, vendor: str) -> frozenset | None:
     passed as they are), or None when every value goes through the field. Only Django's own
     field classes qualify: a subclass may prepare its values (``EncryptedTextField``).
     (Exact types: ``type(True) is bool``, so a bool in an integer column is prepared.)"""
-    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-        return None
     if isinstance(field, models.ForeignKey):
         field = field.target_field
     kind = type(field)
@@ -72,30 +70,29 @@ def _as_is(field: models.Field, vendor: str) -> frozenset | None:
     return None
 
 
-def _getter(field: models.Field, db: BaseDatabaseWrapper) -> Callable[[models.Model], Any]:
-    """A function from an object to the value written for ``field``."""
-    attname = field.attname
+def _converter(field: models.Field, db: BaseDatabaseWrapper) -> Callable[[Any], Any]:
+    """A function from a value of ``field`` to what the driver is given."""
     if db.vendor == "postgresql" and isinstance(field, models.JSONField):
         # COPY takes the JSON text (jsonb stores it parsed: the same value either way).
-        def dumped(obj):
-            value = getattr(obj, attname)
-            return None if value is None else json.dumps(value, ensure_ascii=False)
-
-        return dumped
+        return lambda value: None if value is None else json.dumps(value, ensure_ascii=False)
     types = _as_is(field, db.vendor)
 
-    def prepared(obj):
-        return field.get_db_prep_save(field.pre_save(obj, True), db)
+    def prepared(value):
+        return field.get_db_prep_save(value, db)
 
     if types is None:
         return prepared
-    get = operator.attrgetter(attname)
+    return lambda value: value if type(value) in types else prepared(value)
 
-    def as_is(obj):
-        value = get(obj)
-        return value if type(value) in types else prepared(obj)
 
-    return as_is
+def _getter(field: models.Field, db: BaseDatabaseWrapper) -> Callable[[models.Model], Any]:
+    """A function from an object to the value written for ``field``: through the field's
+    ``pre_save`` where it has one of its own (``auto_now`` and friends)."""
+    convert = _converter(field, db)
+    if type(field).pre_save is models.Field.pre_save:
+        get = operator.attrgetter(field.attname)
+        return lambda obj: convert(get(obj))
+    return lambda obj: convert(field.pre_save(obj, True))
 
 
 def allocate(model: type[models.Model], objs: Sequence[models.Model]) -> None:
@@ -148,6 +145,19 @@ def append(model: type[models.Model], objs: Sequence[models.Model]) -> None:
     _send(model, objs, [f for f in model._meta.concrete_fields if f is not pk])
 
 
+def append_values(
+    model: type[models.Model], names: Sequence[str], rows: Iterable[Sequence]
+) -> None:
+    """``append`` for rows given as values of the fields ``names`` (no instances built):
+    each value prepared as its field prepares it. Fields not named are not written (their
+    column's default or NULL), so name every field that has no database default."""
+    db = connections[router.db_for_write(model)]
+    fields = [model._meta.get_field(name) for name in names]
+    converters = [_converter(f, db) for f in fields]
+    values = [[convert(v) for convert, v in zip(converters, row, strict=True)] for row in rows]
+    _send_rows(model, fields, values)
+
+
 def _send(model: type[models.Model], objs: Sequence[models.Model], fields) -> None:
     if not objs:
         return
@@ -156,21 +166,28 @@ def _send(model: type[models.Model], objs: Sequence[models.Model], fields) -> No
     if db.vendor not in ("postgresql", "sqlite"):
         model._default_manager.bulk_create(objs, batch_size=BULK_BATCH)
         return
-    quote = db.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields)
     getters = [_getter(f, db) for f in fields]
+    _send_rows(model, fields, [[get(obj) for get in getters] for obj in objs])
+
+
+def _send_rows(model: type[models.Model], fields, rows: list[list]) -> None:
+    """Rows of prepared values of ``fields``: one ``COPY`` (PostgreSQL) or ``executemany``."""
+    if not rows:
+        return
+    db = connections[router.db_for_write(model)]
+    quote = db.ops.quote_name
+    table = quote(model._meta.db_table)
+    columns = ", ".join(quote(f.column) for f in fields)
     with db.cursor() as cursor:
         if db.vendor == "postgresql":
-            sql = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
             raw = cursor.cursor  # the psycopg cursor under Django's wrapper
-            for start in range(0, len(objs), COPY_BATCH):
-                with raw.copy(sql) as copy:
-                    for obj in objs[start : start + COPY_BATCH]:
-                        copy.write_row([get(obj) for get in getters])
+            for start in range(0, len(rows), COPY_BATCH):
+                with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                    for row in rows[start : start + COPY_BATCH]:
+                        copy.write_row(row)
         else:
             marks = ", ".join(["%s"] * len(fields))
-            sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
-            cursor.executemany(sql, [[get(obj) for get in getters] for obj in objs])
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)  # noqa: S608
 
 
 def insert(model: type[models.Model], objs: Sequence[models.Model]) -> Sequence[models.Model]:

@@ -21,10 +21,10 @@ them. Rows are built in memory and written with ``bulk_create``; random choices 
 import datetime as dt
 import random
 
-from django.db import connection
 from django.utils import timezone
 
 from gongzhi.accounts.models import Profile, UserRole
+from gongzhi.core import bulkwrite
 from gongzhi.core.demodates import TODAY
 from gongzhi.matters.models import Channel, Matter
 from gongzhi.people.models import Resident
@@ -163,19 +163,25 @@ def _care_register(community, rng) -> list[tuple]:
 
 
 def _insert_visits(rows: list[tuple]) -> None:
-    """(household, visitor, kind, found, visited_at, matter) rows, by ``executemany``: forty
-    thousand model instances through ``bulk_create`` cost ten seconds, this one or two."""
-    table = connection.ops.quote_name(Visit._meta.db_table)
-    columns = "household_id, visitor_id, kind, found, visited_at, matter_id, photo, client_key"
-    adapt = connection.ops.adapt_datetimefield_value
-    now = adapt(timezone.now())
-    # The table name comes from the model, the values are parameters.
-    sql = f"INSERT INTO {table} ({columns}, created_at) VALUES (%s, %s, %s, %s, %s, %s, '', '', %s)"  # noqa: S608
-    with connection.cursor() as cursor:
-        for i in range(0, len(rows), 5000):
-            cursor.executemany(
-                sql, [(h, v, k, f, adapt(at), m, now) for h, v, k, f, at, m in rows[i : i + 5000]]
-            )
+    """(household, visitor, kind, found, visited_at, matter) rows, appended as values
+    (``core.bulkwrite``): forty thousand model instances through ``bulk_create`` cost ten
+    seconds; ``COPY`` on PostgreSQL, one ``executemany`` on SQLite."""
+    now = timezone.now()
+    bulkwrite.append_values(
+        Visit,
+        (
+            "household",
+            "visitor",
+            "kind",
+            "found",
+            "visited_at",
+            "matter",
+            "photo",
+            "client_key",
+            "created_at",
+        ),
+        [(*row, "", "", now) for row in rows],
+    )
 
 
 def seed_visits(community, *, rng: random.Random) -> None:
