@@ -32,7 +32,7 @@ import datetime as dt
 import json
 import operator
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from django.db import connections, models, router
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -152,7 +152,7 @@ def append_values(
     each value prepared as its field prepares it. Fields not named are not written (their
     column's default or NULL), so name every field that has no database default."""
     db = connections[router.db_for_write(model)]
-    fields = [model._meta.get_field(name) for name in names]
+    fields = [cast(models.Field, model._meta.get_field(name)) for name in names]
     converters = [_converter(f, db) for f in fields]
     values = [[convert(v) for convert, v in zip(converters, row, strict=True)] for row in rows]
     _send_rows(model, fields, values)
