@@ -80,6 +80,15 @@ def _converter(field: models.Field, db: BaseDatabaseWrapper) -> Callable[[Any], 
     def prepared(value):
         return field.get_db_prep_save(value, db)
 
+    if type(field) is models.DateTimeField:
+        # An aware datetime: what ``get_db_prep_save`` ends with (``get_prep_value`` returns
+        # it unchanged; it only warns about naive ones, which still go through it).
+        adapt = db.ops.adapt_datetimefield_value
+        return lambda value: (
+            adapt(value)
+            if type(value) is dt.datetime and value.tzinfo is not None
+            else prepared(value)
+        )
     if types is None:
         return prepared
     return lambda value: value if type(value) in types else prepared(value)
