@@ -18,8 +18,9 @@ row: about 10 µs a value, most of the demo's seeding time once the rows were bu
 Values are the ones ``bulk_create`` would write: a value that the database driver takes as
 it is (an ``int`` for an integer or a foreign key, a ``str`` for a plain ``CharField`` or
 ``TextField``, a ``bool``, a ``float``, ``None``; on PostgreSQL also a date) is passed
-untouched, anything else (encrypted and other custom fields, datetimes, JSON, ``auto_now``,
-a lazy translation) goes through the field's own ``pre_save`` and ``get_db_prep_save``.
+untouched, an aware datetime is adapted as ``get_db_prep_save`` ends up adapting it, anything
+else (encrypted and other custom fields, JSON, file fields, ``auto_now``, a lazy translation)
+goes through the field's own ``pre_save`` and ``get_db_prep_save``.
 ``tests/test_bulkwrite.py`` compares the rows with ``bulk_create``'s on both databases.
 
 Like ``bulk_create``: no signals, no ``save()``; the objects end up saved (``_state``), and a
