@@ -92,19 +92,8 @@ def _ledger() -> dict:
 
 def _one_by_one(world) -> dict:
     with transaction.atomic():
-        journals = [
-            points_earn(
-                holder=g.holder,
-                amount=g.amount,
-                reason=g.reason,
-                source=g.source,
-                idempotency_key=g.idempotency_key,
-                actor=world.users.staff_a,
-                effective_at=g.effective_at,
-                expires_at=g.expires_at,
-            )
-            for g in _grants(world)
-        ]
+        # A grant's fields are ``points_earn``'s arguments but the actor.
+        journals = [points_earn(**g._asdict(), actor=world.users.staff_a) for g in _grants(world)]
         ledger = _ledger()
         transaction.set_rollback(True)
     assert journals[0].pk == journals[4].pk
@@ -143,16 +132,7 @@ def test_a_second_call_returns_the_same_journals_and_writes_nothing(world):
 def test_one_by_one_retries_of_a_batch_find_its_journals(world):
     journals = points_earn_many(_grants(world), actor=world.users.staff_a)
     for grant, journal in zip(_grants(world), journals, strict=True):
-        again = points_earn(
-            holder=grant.holder,
-            amount=grant.amount,
-            reason=grant.reason,
-            source=grant.source,
-            idempotency_key=grant.idempotency_key,
-            effective_at=grant.effective_at,
-            expires_at=grant.expires_at,
-        )
-        assert again.pk == journal.pk
+        assert points_earn(**grant._asdict()).pk == journal.pk
     assert Journal.objects.count() == 5
 
 
