@@ -64,7 +64,6 @@ SEED = 20240401
 # Ages, join dates and tags are computed against the demo's today (core/demodates.py): the
 # demo's year ends on the day it is seeded.
 DEMO_PASSWORD = "gongzhi-demo"  # noqa: S105 - printed in the terminal on purpose
-BATCH = 2000
 
 CONSTRUCTION_SKILLS = (
     "水电维修",

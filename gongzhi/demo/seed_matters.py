@@ -12,11 +12,11 @@ compound, building and unit names replaced by the matter's real ones.
 Running every matter through the transition functions in ``matters/services.py`` takes several
 minutes (each step locks, checks rights and notifies), far beyond the demo's 60 s budget, so
 the rows are built in memory with exactly the fields and ``MatterEvent`` rows the services
-write, then saved with ``core.bulkwrite`` (``save``). ``tests/test_demo.py`` replays every demo history
-against the state machine of ``docs/matters.md``. Each matter's planned life is cut at
-``NOW`` (midnight starting ``TODAY``): recent matters are still open in whatever state they
-had reached. Late matters get the sweep's ``overdue`` (and ``escalate``) events one minute
-after the deadline passed, as ``gongzhi sweep`` run every minute would have written.
+write, then saved with ``core.bulkwrite`` (``save``). ``tests/test_demo.py`` replays every demo
+history against the state machine of ``docs/matters.md``. Each matter's planned life is cut at
+``NOW`` (midnight starting ``TODAY``): recent matters are still open in whatever state they had
+reached. Late matters get the sweep's ``overdue`` (and ``escalate``) events one minute after
+the deadline passed, as ``gongzhi sweep`` run every minute would have written.
 
 Demo residents have no accounts, so their feedback events carry no actor (given through the
 return visit, 回访); staff and grid workers act under their demo accounts. Notifications are not
@@ -63,7 +63,6 @@ from .constants import MOBILE_PREFIXES, TODAY
 
 SEED = 20251101
 START = TODAY - dt.timedelta(days=365)
-BATCH = 2000
 MATTERS_PER_HOUSEHOLD = 0.49
 
 CATEGORY_WEIGHTS = {
